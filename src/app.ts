@@ -1,0 +1,44 @@
+/**
+ * Composition root: configuration → database → services → conversation engine. Every entry
+ * point (the service, `kopbot chat`, tests, benchmarks) builds the same thing through here.
+ */
+import type { Config } from './config.ts';
+import { createEngine } from './core/create-engine.ts';
+import type { ConversationEngine } from './core/engine.ts';
+import type { Services } from './core/ports.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { openDatabase, type Db } from './persistence/database.ts';
+import { createServices } from './persistence/services.ts';
+
+export interface App {
+  db: Db;
+  services: Services;
+  engine: ConversationEngine;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+  clock?: () => Date;
+  flowsDir?: string;
+}
+
+export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL'>, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const db = await openDatabase(config.DATABASE_URL);
+  try {
+    const services = createServices(db, options.clock);
+    const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock });
+    return {
+      db,
+      services,
+      engine,
+      logger,
+      close: () => db.$disconnect(),
+    };
+  } catch (error) {
+    await db.$disconnect();
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The terminal channel behind `kopbot chat --as PHONE`: one message per input line, the bot's
+ * replies, then a line `---`. The phone given on the command line counts as verified, like
+ * WhatsApp's sender number, so scripted conversations exercise the same identity rules.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { ConversationEngine } from '../../core/engine.ts';
+import type { InboundMessage } from '../../core/message.ts';
+import { renderPlainText } from '../plain-text.ts';
+
+export const TERMINAL_CHANNEL = 'terminal';
+export const END_OF_ANSWER = '---';
+
+export function terminalMessage(phone: string, text: string): InboundMessage {
+  return { channel: TERMINAL_CHANNEL, externalUserId: phone, chatId: phone, chatType: 'private', text, verifiedPhone: phone };
+}
+
+/** Answer one line as the holder of phone; returns the text written for it (without the ---). */
+export async function answerLine(engine: ConversationEngine, phone: string, line: string): Promise<string[]> {
+  if (line.trim() === '') return [];
+  const batch = await engine.handle(terminalMessage(phone, line));
+  return batch.replies.map(renderPlainText);
+}
+
+export async function runTerminalChat(options: {
+  engine: ConversationEngine;
+  phone: string;
+  input: Readable;
+  output: Writable;
+}): Promise<number> {
+  const lines = createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
+  let count = 0;
+  // Lines are answered one at a time, in order: a conversation is a sequence.
+  for await (const line of lines) {
+    const replies = await answerLine(options.engine, options.phone, line);
+    const text = replies.length > 0 ? `${replies.join('\n\n')}\n${END_OF_ANSWER}\n` : `${END_OF_ANSWER}\n`;
+    if (!options.output.write(text)) await new Promise((resolve) => options.output.once('drain', resolve));
+    count++;
+  }
+  return count;
+}

@@ -1,0 +1,202 @@
+/**
+ * The `kopbot` command line. Thin: parse arguments, call the same services the bot uses,
+ * print a one-line summary, exit 0 only on success.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { createApp } from '../app.ts';
+import { createLogger } from '../logger.ts';
+import { normalizePhone, displayPhone } from '../core/phone.ts';
+import { formatDateTime } from '../core/format.ts';
+import { runTerminalChat } from '../channels/terminal/terminal-channel.ts';
+import { FLOWS_DIR } from '../core/create-engine.ts';
+import { loadFlows, FlowCheckError } from '../core/flows/load.ts';
+import { ACTION_NAMES } from '../core/actions/index.ts';
+import { DatabaseError } from '../persistence/database.ts';
+import { IMPORT_KINDS, type ImportKind } from '../import/columns.ts';
+import { importFile } from '../import/import-file.ts';
+import { describeProblem, summarize } from '../import/report.ts';
+import { seedDemo } from '../domain/seed-demo.ts';
+import { ActivationError, issueActivationCode } from '../domain/activation-codes.ts';
+import { startService, StartupError } from '../service.ts';
+
+/** An error whose message is already the sentence the user should read. */
+class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+function config(): Config {
+  return loadConfig(process.env);
+}
+
+async function withApp<T>(fn: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>): Promise<T> {
+  const cfg = config();
+  // Commands keep stdout for their own output; logs go to stderr and only when something is wrong.
+  const app = await createApp(cfg, { logger: createLogger(cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL) });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+function progress(label: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total) => {
+    process.stderr.write(`\r${label}: ${done}/${total} baris (${Math.floor((done / total) * 100)}%)`);
+    if (done === total) process.stderr.write('\n');
+  };
+}
+
+function buildProgram(): Command {
+  const program = new Command()
+    .name('kopbot')
+    .description('Layanan anggota koperasi lewat WhatsApp, Telegram dan terminal.')
+    .showHelpAfterError('(ketik kopbot --help untuk bantuan)')
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('Menjalankan layanan (yang dijalankan npm start): basis data, kanal yang dikonfigurasi, server HTTP.')
+    .action(async () => {
+      const cfg = config();
+      const logger = createLogger(cfg.LOG_LEVEL);
+      const service = await startService(cfg, logger);
+      process.stderr.write(
+        `Layanan koperasi berjalan di port ${service.port} (basis data ${cfg.DATABASE_URL}). Tekan Ctrl+C untuk berhenti.\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await service.stop();
+    });
+
+  program
+    .command('seed')
+    .description('Mengisi basis data dengan koperasi contoh.')
+    .requiredOption('--demo', 'koperasi demo dengan anggota, simpanan, pinjaman, RAT dan bimtek')
+    .action(async () => {
+      await withApp(async (app) => {
+        const summary = await seedDemo(app.db);
+        const out = process.stdout;
+        out.write(`Koperasi demo: ${summary.koperasi.join(', ')}\n`);
+        out.write(`RAT: ${formatDateTime(summary.ratAt, 'Asia/Jakarta')}\n`);
+        out.write('Coba percakapan sebagai anggota:\n');
+        out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.siti!)}   # Siti Aminah (simpanan, pinjaman lancar)\n`);
+        out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.ahmad!)}   # Ahmad Fauzi (pinjaman menunggak)\n`);
+        out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.hasan!)}   # Moh. Hasan (anggota dua koperasi)\n`);
+        out.write(`Kode aktivasi anggota ${summary.activation.memberNumber} (Nur Hayati, tanpa nomor HP): ${summary.activation.code}\n`);
+        out.write(`Data demo siap: ${summary.koperasi.length} koperasi, ${summary.members} anggota.\n`);
+      });
+    });
+
+  program
+    .command('chat')
+    .description('Bercakap dengan bot sebagai pemilik nomor HP (satu pesan per baris; jawaban diakhiri baris ---).')
+    .requiredOption('--as <PHONE>', 'nomor HP pengirim, dianggap terverifikasi seperti nomor WhatsApp')
+    .action(async (options: { as: string }) => {
+      const phone = normalizePhone(options.as);
+      if (!phone.ok) throw new UserError(`Nomor HP "${options.as}" tidak sah: gunakan nomor seperti 0812-3456-7890.`, 2);
+      await withApp(async (app) => {
+        if (process.stdin.isTTY) process.stderr.write(`Anda bercakap sebagai ${displayPhone(phone.phone)}. Ketik pesan lalu Enter; Ctrl+D untuk keluar.\n`);
+        await runTerminalChat({ engine: app.engine, phone: phone.phone, input: process.stdin, output: process.stdout });
+      });
+    });
+
+  program
+    .command('import')
+    .description(`Mengimpor berkas CSV atau XLSX: semua baris atau tidak sama sekali. Jenis: ${IMPORT_KINDS.join(', ')}.`)
+    .addArgument(new Command().createArgument('<kind>', 'jenis data').choices(IMPORT_KINDS))
+    .argument('<file>', 'berkas .csv atau .xlsx')
+    .option('--koperasi <CODE>', 'kode koperasi (wajib bila ada lebih dari satu koperasi)')
+    .action(async (kind: ImportKind, file: string, options: { koperasi?: string }) => {
+      await withApp(async (app) => {
+        const result = await importFile(app.db, kind, file, {
+          koperasiCode: options.koperasi,
+          actor: 'cli',
+          onProgress: progress(`Mengimpor ${file}`),
+        });
+        for (const problem of result.problems) process.stderr.write(`${describeProblem(problem)}\n`);
+        for (const warning of result.warnings) process.stderr.write(`Catatan: ${describeProblem(warning)}\n`);
+        if (result.ignoredColumns.length > 0) process.stderr.write(`Kolom yang diabaikan: ${result.ignoredColumns.join(', ')}\n`);
+        (result.ok ? process.stdout : process.stderr).write(`${summarize(result)}\n`);
+        if (!result.ok) throw new UserError('', 1);
+      });
+    });
+
+  program
+    .command('activation-code')
+    .description('Menerbitkan kode aktivasi sekali pakai untuk anggota yang nomornya belum tercatat.')
+    .requiredOption('--koperasi <CODE>', 'kode koperasi')
+    .requiredOption('--member <NUMBER>', 'nomor anggota')
+    .addOption(new Option('--days <N>', 'masa berlaku dalam hari').default('7').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 90) throw new UserError('--days harus 1 sampai 90.', 2);
+      return String(n);
+    }))
+    .action(async (options: { koperasi: string; member: string; days: string }) => {
+      await withApp(async (app) => {
+        const issued = await issueActivationCode(app.db, {
+          koperasiCode: options.koperasi,
+          memberNumber: options.member,
+          actor: 'cli',
+          validDays: Number(options.days),
+        });
+        process.stdout.write(
+          `Kode aktivasi untuk ${issued.memberName} (${options.member}): ${issued.code}, berlaku sampai ${formatDateTime(issued.expiresAt, 'Asia/Jakarta')}.\n`,
+        );
+      });
+    });
+
+  const flows = program.command('flows').description('Alur percakapan di flows/.');
+  flows
+    .command('check')
+    .description('Memeriksa flows/: YAML, skema, tujuan node, aksi dan pesan di setiap bahasa.')
+    .option('--dir <DIR>', 'folder flows', FLOWS_DIR)
+    .action((options: { dir: string }) => {
+      const bundle = loadFlows(options.dir, ACTION_NAMES);
+      process.stdout.write(
+        `flows/ sah: ${Object.keys(bundle.nodes).length} node, ${bundle.intents.length} intent, ${Object.keys(bundle.messages.id).length} pesan per bahasa.\n`,
+      );
+    });
+
+  return program;
+}
+
+/** Run the CLI; returns the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : error.exitCode || 2;
+    }
+    if (error instanceof FlowCheckError) {
+      process.stderr.write(`${error.message}\n${error.problems.length} masalah di flows/.\n`);
+      return 1;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof UserError) {
+      if (error.message) process.stderr.write(`${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof DatabaseError || error instanceof StartupError || error instanceof ActivationError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`Kesalahan tak terduga: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The environment, validated once at start-up. Every problem becomes one plain sentence, so a
+ * clerk who mistyped a variable learns which one and why.
+ */
+import { z } from 'zod';
+
+const ZBooleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'ya', 'tidak', ''].includes(v), {
+    message: 'harus true atau false',
+  })
+  .transform((v) => ['1', 'true', 'yes', 'ya'].includes(v));
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ZConfig = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .default('file:./data/koperasi.db')
+    .refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), {
+      message: 'harus diawali file: (SQLite) atau postgresql:// (PostgreSQL)',
+    }),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^\d+:[\w-]{20,}$/, 'bukan token bot Telegram yang sah (bentuknya 123456:ABC-…, dari BotFather)')
+    .optional(),
+  TELEGRAM_API_ROOT: z.url({ message: 'harus berupa URL, misalnya https://api.telegram.org' }).default('https://api.telegram.org'),
+  TELEGRAM_WEBHOOK_URL: z.url({ message: 'harus berupa URL https://…' }).optional(),
+  WHATSAPP_ENABLED: ZBooleanFlag.default(false),
+  WHATSAPP_PAIRING_NUMBER: z
+    .string()
+    .trim()
+    .regex(/^\+?\d{10,15}$/, 'harus nomor telepon berupa angka, misalnya 6281234567890')
+    .optional(),
+  PORT: z.coerce
+    .number({ message: 'harus berupa angka' })
+    .int('harus bilangan bulat')
+    .min(1, 'harus antara 1 dan 65535')
+    .max(65535, 'harus antara 1 dan 65535')
+    .default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'harus salah satu dari fatal, error, warn, info, debug, trace, silent',
+  }).default('info'),
+  TZ: z.string().trim().default('Asia/Jakarta').refine(isValidTimeZone, { message: 'bukan zona waktu yang dikenal (contoh: Asia/Jakarta)' }),
+});
+
+export type Config = z.infer<typeof ZConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Konfigurasi tidak sah:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment; empty strings count as unset, as they do in most .env files. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(ZConfig.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value;
+  }
+  const parsed = ZConfig.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}.`));
+  }
+  return parsed.data;
+}

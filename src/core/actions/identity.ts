@@ -1,0 +1,87 @@
+/** Verification: by the channel's verified phone, by choosing a cooperative, or by activation code. */
+import { formatDateTime } from '../format.ts';
+import type { Action, ActionContext } from './types.ts';
+
+const MEMBER_NUMBER = /^[A-Za-z0-9][A-Za-z0-9.\-/]{0,29}$/;
+
+function lockedVars(ctx: ActionContext, until: Date) {
+  return { until: formatDateTime(until, 'Asia/Jakarta', ctx.language) };
+}
+
+function isLocked(ctx: ActionContext): Date | null {
+  const until = ctx.identity.lockedUntil;
+  return until && until > ctx.now ? until : null;
+}
+
+async function audit(ctx: ActionContext, memberId: number, koperasiId: number, method: string) {
+  await ctx.services.audit.record({
+    actor: `member:${memberId}`,
+    action: 'member.verify',
+    koperasiId,
+    detail: { channel: ctx.message.channel, method },
+  });
+}
+
+export const resolveIdentity: Action = async (ctx) => {
+  if (ctx.member) return { outcome: 'verified' };
+  const locked = isLocked(ctx);
+  if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
+  const phone = ctx.message.verifiedPhone;
+  if (!phone) return { outcome: 'no_member_channel' };
+  const members = await ctx.services.members.findActiveByPhone(phone);
+  if (members.length === 0) return { outcome: 'code' };
+  if (members.length > 1) return { outcome: 'choose' };
+  const member = members[0]!;
+  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
+  await audit(ctx, member.id, member.koperasiId, 'phone');
+  return { outcome: 'verified' };
+};
+
+export const listChoices: Action = async (ctx) => {
+  const phone = ctx.message.verifiedPhone;
+  const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];
+  ctx.session.choices = members.map((m) => m.id);
+  const lines = members.map((m, i) => `${i + 1}. ${m.koperasiName} (No. ${m.memberNumber})`);
+  return { vars: { choices: lines.join('\n') } };
+};
+
+export const chooseKoperasi: Action = async (ctx) => {
+  const choices = ctx.session.choices ?? [];
+  const index = Number(/^\s*(\d{1,2})\s*[.)]?\s*$/.exec(ctx.input)?.[1] ?? NaN) - 1;
+  const memberId = choices[index];
+  const phone = ctx.message.verifiedPhone;
+  if (memberId === undefined || !phone) return { outcome: 'invalid' };
+  // Re-check: the list was offered earlier, the member's phone may have changed since.
+  const member = await ctx.services.members.findById(memberId);
+  if (!member || member.phone !== phone) return { outcome: 'invalid' };
+  delete ctx.session.choices;
+  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
+  await audit(ctx, member.id, member.koperasiId, 'phone');
+  return { outcome: 'verified' };
+};
+
+export const rememberMemberNumber: Action = async (ctx) => {
+  const locked = isLocked(ctx);
+  if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
+  const memberNumber = ctx.input.trim().replace(/^(no\.?|nomor)\s*(anggota)?\s*:?\s*/i, '');
+  if (!MEMBER_NUMBER.test(memberNumber)) return { outcome: 'invalid' };
+  ctx.session.memberNumber = memberNumber;
+  return { outcome: 'ok' };
+};
+
+export const checkActivationCode: Action = async (ctx) => {
+  const locked = isLocked(ctx);
+  if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
+  const memberNumber = ctx.session.memberNumber;
+  delete ctx.session.memberNumber;
+  const code = ctx.input.trim();
+  const member = memberNumber ? await ctx.services.members.redeemActivationCode(memberNumber, code, ctx.now) : null;
+  if (!member) {
+    const { lockedUntil } = await ctx.services.identities.recordFailure(ctx.identity, ctx.now);
+    if (lockedUntil) return { outcome: 'locked', vars: lockedVars(ctx, lockedUntil) };
+    return { outcome: 'wrong' };
+  }
+  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'code', ctx.now));
+  await audit(ctx, member.id, member.koperasiId, 'code');
+  return { outcome: 'verified', vars: { member_name: member.name, koperasi_name: member.koperasiName } };
+};

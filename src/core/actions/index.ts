@@ -1,0 +1,25 @@
+/** The named actions flows can call. A flow referring to a name not listed here fails `flows check`. */
+import type { Action } from './types.ts';
+import { checkActivationCode, chooseKoperasi, listChoices, rememberMemberNumber, resolveIdentity } from './identity.ts';
+import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
+import { announcementStatus, fileComplaint, saveRating, setAnnouncements, setLanguage } from './feedback.ts';
+
+export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
+  ['identity.resolve', resolveIdentity],
+  ['identity.list_choices', listChoices],
+  ['identity.choose', chooseKoperasi],
+  ['identity.remember_member_number', rememberMemberNumber],
+  ['identity.check_code', checkActivationCode],
+  ['savings.summary', savingsSummary],
+  ['loans.summary', loanSummary],
+  ['rat.upcoming', ratUpcoming],
+  ['rat.confirm', ratConfirm],
+  ['events.upcoming', eventsUpcoming],
+  ['complaint.file', fileComplaint],
+  ['rating.save', saveRating],
+  ['announcements.status', announcementStatus],
+  ['announcements.set', setAnnouncements],
+  ['language.set', setLanguage],
+]);
+
+export const ACTION_NAMES: ReadonlySet<string> = new Set(ACTIONS.keys());

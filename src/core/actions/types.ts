@@ -1,0 +1,39 @@
+import type { Language } from '../format.ts';
+import type { InboundMessage } from '../message.ts';
+import type { Identity, MemberRef, Services, SessionData } from '../ports.ts';
+
+export type ActionArgs = Readonly<Record<string, string | number | boolean>>;
+
+export interface ActionContext {
+  services: Services;
+  identity: Identity;
+  /** The member this identity is verified as; null when not verified. */
+  member: MemberRef | null;
+  message: InboundMessage;
+  /** Conversation data kept between messages. */
+  session: SessionData;
+  language: Language;
+  now: Date;
+  args: ActionArgs;
+  /** The member's text, for input actions. */
+  input: string;
+  /** Render a message from the catalogue in the conversation's language. */
+  t(key: string, vars?: Record<string, string>): string;
+  /** Switch the conversation language (persisted by the action). */
+  setLanguage(language: Language): void;
+  /** Re-read the identity after an action bound or unbound a member. */
+  setIdentity(identity: Identity): void;
+}
+
+export interface ActionResult {
+  outcome?: string;
+  vars?: Record<string, string>;
+}
+
+export type Action = (ctx: ActionContext) => Promise<ActionResult>;
+
+/** A member-only action: the engine guarantees ctx.member, the type system is told here. */
+export function requireMember(ctx: ActionContext): MemberRef {
+  if (!ctx.member) throw new Error(`action needs a verified member (identity ${ctx.identity.id})`);
+  return ctx.member;
+}

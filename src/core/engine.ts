@@ -1,0 +1,386 @@
+/**
+ * The conversation engine: one inbound message in, the replies out. It knows flows, sessions
+ * and identities through ports; channels and storage are someone else's business.
+ */
+import type { Logger } from 'pino';
+import type { Action, ActionArgs, ActionContext } from './actions/types.ts';
+import type { FlowBundle } from './flows/load.ts';
+import type { FlowNode, MenuOption } from './flows/schema.ts';
+import type { Language } from './format.ts';
+import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
+import type { Identity, MemberRef, Services, SessionData, SessionState } from './ports.ts';
+import { matchIntent, normalizeText, tokenize, tokenScore } from './text-match.ts';
+
+const USABLE_MEMBER_STATUSES = new Set(['AKTIF', 'NONAKTIF']);
+const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not']);
+const MAX_HOPS = 25;
+
+export interface EngineOptions {
+  flows: FlowBundle;
+  actions: ReadonlyMap<string, Action>;
+  services: Services;
+  logger: Logger;
+  clock?: () => Date;
+}
+
+/** The member a identity may see data of, or null: verification is re-checked on every message. */
+export function verifiedMemberOf(identity: Identity, message: InboundMessage): MemberRef | null {
+  const member = identity.member;
+  if (!member || !identity.verifiedBy) return null;
+  if (!USABLE_MEMBER_STATUSES.has(member.status)) return null;
+  // A phone verification holds only while the channel still vouches for that phone and the
+  // cooperative still has it on file for this member.
+  if (identity.verifiedBy === 'phone' && (message.verifiedPhone !== identity.phone || member.phone !== identity.phone)) return null;
+  return member;
+}
+
+function render(template: string, vars: Readonly<Record<string, string>>): string {
+  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => vars[name] ?? '');
+}
+
+export class ConversationEngine {
+  readonly #flows: FlowBundle;
+  readonly #actions: ReadonlyMap<string, Action>;
+  readonly #services: Services;
+  readonly #logger: Logger;
+  readonly #clock: () => Date;
+
+  constructor(options: EngineOptions) {
+    this.#flows = options.flows;
+    this.#actions = options.actions;
+    this.#services = options.services;
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  /** Answer one message. Never throws: a failure becomes a polite apology and a log line. */
+  async handle(message: InboundMessage): Promise<ReplyBatch> {
+    let language: Language = 'id';
+    try {
+      const identity = await this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone);
+      language = identity.language;
+      if (message.chatType === 'group') return { replies: this.#answerGroup(message, language), language };
+      const turn = new Turn(this, message, identity, this.#clock());
+      await turn.run();
+      return { replies: turn.replies, language: turn.language };
+    } catch (error) {
+      this.#logger.error({ err: error, channel: message.channel, chatId: message.chatId }, 'failed to answer a message');
+      return { replies: [{ text: this.message(language, 'error.internal') }], language };
+    }
+  }
+
+  /** In a group, private data is never shown: answer a service request with a pointer, ignore chatter. */
+  #answerGroup(message: InboundMessage, language: Language): Reply[] {
+    const text = message.text ?? '';
+    const tokens = tokenize(text.slice(0, 500), this.#flows.lexicon);
+    const normalized = tokens.join(' ');
+    const asksForService =
+      this.#flows.globals.some((g) => g.words.has(normalized)) || matchIntent(tokens, this.#flows.intents) !== null;
+    if (!asksForService) return [];
+    return [{ text: this.message(language, 'group.private_only') }];
+  }
+
+  message(language: Language, key: string, vars: Readonly<Record<string, string>> = {}): string {
+    const template = this.#flows.messages[language][key] ?? this.#flows.messages.id[key];
+    if (template === undefined) {
+      this.#logger.warn({ key }, 'message key missing from the catalogue');
+      return '';
+    }
+    return render(template, vars);
+  }
+
+  get flows(): FlowBundle {
+    return this.#flows;
+  }
+  get services(): Services {
+    return this.#services;
+  }
+  get logger(): Logger {
+    return this.#logger;
+  }
+  action(name: string): Action {
+    const action = this.#actions.get(name);
+    if (!action) throw new Error(`unknown action ${name}`);
+    return action;
+  }
+}
+
+/** One message's worth of conversation: the state it reads, the replies it builds. */
+class Turn {
+  readonly replies: Reply[] = [];
+  language: Language;
+  #identity: Identity;
+  #state: SessionState = { node: null, data: {}, expiresAt: new Date(0) };
+  #original = '';
+  #pendingText: string[] = [];
+  #expiredWhileWaiting = false;
+
+  constructor(
+    private readonly engine: ConversationEngine,
+    private readonly message: InboundMessage,
+    identity: Identity,
+    private readonly now: Date,
+  ) {
+    this.#identity = identity;
+    this.language = identity.language;
+  }
+
+  async run(): Promise<void> {
+    const { sessions } = this.engine.services;
+    const stored = await sessions.load(this.message.channel, this.message.chatId);
+    if (stored && stored.expiresAt > this.now) this.#state = stored;
+    else if (stored?.node) this.#expiredWhileWaiting = true;
+    this.#original = JSON.stringify([this.#state.node, this.#state.data]);
+    const storedExpiry = stored?.expiresAt.getTime() ?? 0;
+
+    await this.#dispatch(this.message.text ?? '');
+    this.#flush();
+
+    const idleMs = this.engine.flows.settings.idle_minutes * 60_000;
+    const changed = JSON.stringify([this.#state.node, this.#state.data]) !== this.#original;
+    // Refreshing the expiry on every message would cost a write per message; a minute of slack is harmless.
+    if (changed || this.now.getTime() + idleMs - storedExpiry > 60_000) {
+      await sessions.save(this.message.channel, this.message.chatId, {
+        node: this.#state.node,
+        data: this.#state.data,
+        expiresAt: new Date(this.now.getTime() + idleMs),
+      });
+    }
+  }
+
+  async #dispatch(rawText: string): Promise<void> {
+    const { flows } = this.engine;
+    const text = rawText.trim();
+    const waiting = this.#state.node ? flows.nodes[this.#state.node] : undefined;
+
+    if (text.length > flows.settings.max_message_length && !waiting?.input) {
+      this.#say('input.too_long', { max: formatCount(flows.settings.max_message_length) });
+      return;
+    }
+    const tokens = tokenize(text.slice(0, flows.settings.max_message_length), flows.lexicon);
+    const normalized = tokens.join(' ');
+    const plain = normalizeText(text.slice(0, 200));
+
+    const global = flows.globals.find(
+      (g) =>
+        g.words.has(normalized) ||
+        g.words.has(plain) ||
+        (text === '?' && g.words.has('?')) ||
+        // A typo in a one-word command ("bantuam", "berhenri"), for words long enough to be safe.
+        (tokens.length === 1 && [...g.words].some((w) => w.length >= 5 && !w.includes(' ') && tokenScore(tokens[0]!, w) >= 0.8)),
+    );
+    if (global) {
+      this.#state.node = null;
+      delete this.#state.data.resume;
+      await this.#enter(global.go);
+      return;
+    }
+
+    if (waiting?.input) {
+      await this.#answerInput(waiting, text);
+      return;
+    }
+
+    const menu = waiting?.menu ?? flows.nodes.main?.menu;
+    const picked = menu ? pickOption(menu, normalized, tokens) : null;
+    if (picked) {
+      this.#state.node = null;
+      await this.#runOption(picked);
+      return;
+    }
+
+    const intent = matchIntent(tokens, flows.intents);
+    if (intent) {
+      this.#state.node = null;
+      await this.#enter(flows.intents.find((i) => i.name === intent.name)!.go);
+      return;
+    }
+
+    if (waiting?.menu && /^\d+$/.test(normalized)) {
+      // A number that is not on the menu: say so and show the same menu again.
+      this.#say('option.invalid', { max: String(waiting.menu.length) });
+      this.#state.node = null;
+      await this.#enter(this.#nodeNameOf(waiting));
+      return;
+    }
+
+    if (this.#expiredWhileWaiting) this.#say('session.expired');
+    this.#state.node = null;
+    await this.#enter('not_understood');
+  }
+
+  #nodeNameOf(node: FlowNode): string {
+    return Object.entries(this.engine.flows.nodes).find(([, n]) => n === node)?.[0] ?? 'main';
+  }
+
+  async #answerInput(node: FlowNode, text: string): Promise<void> {
+    const input = node.input!;
+    if (text.length > input.max_length) {
+      this.#say('input.too_long', { max: formatCount(input.max_length) });
+      return; // still waiting for the same input
+    }
+    this.#state.node = null;
+    const result = await this.#runAction(input.action, input.args ?? {}, text);
+    const target = result.outcome ? input.outcomes[result.outcome] : undefined;
+    if (target) await this.#enter(target, result.vars);
+    else this.#footer();
+  }
+
+  async #runOption(option: MenuOption): Promise<void> {
+    let vars: Record<string, string> = {};
+    if (option.action) vars = (await this.#runAction(option.action, option.args ?? {}, '')).vars ?? {};
+    if (option.go) await this.#enter(option.go, vars);
+    else this.#footer();
+  }
+
+  async #runAction(name: string, args: ActionArgs, input: string) {
+    const ctx: ActionContext = {
+      services: this.engine.services,
+      identity: this.#identity,
+      member: verifiedMemberOf(this.#identity, this.message),
+      message: this.message,
+      session: this.#state.data,
+      language: this.language,
+      now: this.now,
+      args,
+      input,
+      t: (key, vars) => this.engine.message(this.language, key, vars),
+      setLanguage: (language) => {
+        this.language = language;
+        ctx.language = language;
+      },
+      setIdentity: (identity) => {
+        this.#identity = identity;
+        ctx.identity = identity;
+        ctx.member = verifiedMemberOf(identity, this.message);
+      },
+    };
+    return this.engine.action(name)(ctx);
+  }
+
+  async #enter(start: string, initialVars: Record<string, string> = {}): Promise<void> {
+    const { flows } = this.engine;
+    let name = start;
+    let vars: Record<string, string> = { ...initialVars };
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+      if (name === '$resume') {
+        name = this.#state.data.resume ?? 'main';
+        delete this.#state.data.resume;
+      }
+      const node = flows.nodes[name];
+      if (!node) throw new Error(`flow node ${name} does not exist`);
+
+      if (node.requires === 'member' && !verifiedMemberOf(this.#identity, this.message)) {
+        if (this.#identity.member) await this.engine.services.identities.unbind(this.#identity);
+        this.#state.data.resume = name;
+        name = 'verify';
+        continue;
+      }
+
+      if (node.action) {
+        const result = await this.#runAction(node.action, node.args ?? {}, '');
+        vars = { ...vars, ...result.vars };
+        const target = result.outcome ? node.outcomes?.[result.outcome] : undefined;
+        if (target) {
+          name = target;
+          continue;
+        }
+      }
+
+      const member = verifiedMemberOf(this.#identity, this.message);
+      const baseVars: Record<string, string> = member
+        ? { member_name: member.name, koperasi_name: member.koperasiName, member_number: member.memberNumber, greeting_name: `, ${firstName(member.name)}` }
+        : { greeting_name: '' };
+      const allVars = { ...baseVars, ...vars };
+      const says = typeof node.say === 'string' ? [node.say] : (node.say ?? []);
+      for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars));
+
+      if (node.menu) {
+        const options: ReplyOption[] = node.menu.map((option, i) => ({
+          key: String(i + 1),
+          label: this.engine.message(this.language, option.label, allVars),
+        }));
+        this.#flush(options);
+        this.#state.node = name === 'main' ? null : name;
+        return;
+      }
+      if (node.input) {
+        this.#state.node = name;
+        return;
+      }
+      if (node.next) {
+        name = node.next;
+        continue;
+      }
+      this.#state.node = null;
+      this.#footer();
+      return;
+    }
+    throw new Error(`flow loops past ${MAX_HOPS} hops from ${start}`);
+  }
+
+  #say(key: string, vars: Record<string, string> = {}): void {
+    this.#pendingText.push(this.engine.message(this.language, key, vars));
+  }
+
+  #footer(): void {
+    this.#say('footer');
+  }
+
+  /** Texts said in one go become one message; a menu closes it. */
+  #flush(options?: ReplyOption[]): void {
+    if (this.#pendingText.length === 0 && !options) return;
+    const text = this.#pendingText.filter((t) => t !== '').join('\n\n');
+    this.#pendingText = [];
+    this.replies.push(options ? { text, options } : { text });
+  }
+}
+
+function firstName(name: string): string {
+  const first = name.trim().split(/\s+/)[0] ?? '';
+  return first.length > 1 ? first : name.trim();
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('id-ID');
+}
+
+/**
+ * Which menu option a message picks: a number ("2", "2.", "no 2", "2️⃣"), or the option's
+ * own words ("hadir", "tidak hadir"). The longest matching phrase wins; with a tie, a negation
+ * in the message picks the option that is itself negative ("ga bisa hadir" → tidak hadir).
+ */
+export function pickOption(menu: readonly MenuOption[], normalized: string, tokens: readonly string[]): MenuOption | null {
+  const number = /^(?:no|nomor|nomer|pilih|angka|pilihan)?\s*(\d{1,2})$/.exec(normalized);
+  if (number) return menu[Number(number[1]) - 1] ?? null;
+
+  let best: { option: MenuOption; length: number; negative: boolean } | null = null;
+  let tie = false;
+  const hasNegation = tokens.some((t) => NEGATIONS.has(t));
+  for (const option of menu) {
+    let length = 0;
+    let negative = false;
+    for (const word of option.words) {
+      const parts = normalizeText(word).split(' ');
+      if (parts.length > tokens.length) continue;
+      for (let i = 0; i + parts.length <= tokens.length; i++) {
+        if (parts.every((p, k) => tokenScore(tokens[i + k]!, p) >= 0.8)) {
+          if (parts.length > length) length = parts.length;
+          if (parts.some((p) => NEGATIONS.has(p))) negative = true;
+          break;
+        }
+      }
+    }
+    if (length === 0) continue;
+    if (!best || length > best.length) {
+      best = { option, length, negative };
+      tie = false;
+    } else if (length === best.length) {
+      if (hasNegation && negative !== best.negative) {
+        if (negative) best = { option, length, negative };
+        tie = false;
+      } else tie = true;
+    }
+  }
+  return best && !tie ? best.option : null;
+}

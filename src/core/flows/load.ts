@@ -1,0 +1,200 @@
+/**
+ * Reads flows/, validates it with zod and cross-checks it (targets exist, actions exist,
+ * every message key exists in every language). Problems point at file and line, so the Dinas
+ * staff member who edited a reply can find the typo.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ZFlowFile, ZLexiconFile, ZMessageFile, type FlowFile, type FlowNode } from './schema.ts';
+import { normalizeText, type IntentWords } from '../text-match.ts';
+import type { Language } from '../format.ts';
+
+export const LANGUAGES: readonly Language[] = ['id', 'en'];
+export const REQUIRED_NODES = ['main', 'help', 'verify', 'not_understood', 'group_private_only', 'cancelled'] as const;
+/** Messages the engine itself uses, outside any node. */
+export const ENGINE_MESSAGES = ['footer', 'option.invalid', 'input.too_long', 'error.internal', 'session.expired'] as const;
+
+export interface FlowProblem {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export class FlowCheckError extends Error {
+  constructor(readonly problems: FlowProblem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
+    this.name = 'FlowCheckError';
+  }
+}
+
+export interface GlobalWord {
+  name: string;
+  /** Normalised whole-message forms. */
+  words: Set<string>;
+  go: string;
+}
+
+export interface FlowBundle {
+  settings: FlowFile['settings'];
+  nodes: Record<string, FlowNode>;
+  globals: GlobalWord[];
+  intents: (IntentWords & { go: string })[];
+  lexicon: Map<string, string>;
+  messages: Record<Language, Record<string, string>>;
+}
+
+interface ParsedFile<T> {
+  file: string;
+  doc: Document;
+  counter: LineCounter;
+  value: T | null;
+}
+
+function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return 1;
+}
+
+function parseFile<T>(dir: string, name: string, schema: z.ZodType<T>, problems: FlowProblem[]): ParsedFile<T> {
+  const path = join(dir, name);
+  const file = relative(process.cwd(), path) || path;
+  const counter = new LineCounter();
+  if (!existsSync(path)) {
+    problems.push({ file, line: 1, message: 'berkas tidak ditemukan' });
+    return { file, doc: parseDocument('', { lineCounter: counter }), counter, value: null };
+  }
+  const text = readFileSync(path, 'utf8');
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true });
+  for (const error of doc.errors) {
+    problems.push({ file, line: error.linePos?.[0]?.line ?? 1, message: `YAML tidak sah: ${error.message.split('\n')[0]}` });
+  }
+  if (doc.errors.length > 0) return { file, doc, counter, value: null };
+  const parsed = schema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const where = issue.path.map(String).join('.');
+      problems.push({ file, line: lineOf(doc, counter, issue.path), message: `${where ? `${where}: ` : ''}${issue.message}` });
+    }
+    return { file, doc, counter, value: null };
+  }
+  return { file, doc, counter, value: parsed.data };
+}
+
+/** Every message key a node uses. */
+function messageKeysOf(node: FlowNode): string[] {
+  const keys: string[] = [];
+  if (typeof node.say === 'string') keys.push(node.say);
+  else if (node.say) keys.push(...node.say);
+  for (const option of node.menu ?? []) keys.push(option.label);
+  return keys;
+}
+
+/** Load and check flows/. Throws FlowCheckError listing every problem found. */
+export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBundle {
+  const problems: FlowProblem[] = [];
+  const flow = parseFile(dir, 'member.yaml', ZFlowFile, problems);
+  const lexicon = parseFile(dir, 'lexicon.yaml', ZLexiconFile, problems);
+  const messages = Object.fromEntries(
+    LANGUAGES.map((lang) => [lang, parseFile(dir, join('messages', `${lang}.yaml`), ZMessageFile, problems)]),
+  ) as Record<Language, ParsedFile<Record<string, string>>>;
+
+  if (flow.value) {
+    const { nodes, globals, intents } = flow.value;
+    const at = (path: (string | number)[]) => lineOf(flow.doc, flow.counter, path);
+    const checkTarget = (target: string | undefined, path: (string | number)[]) => {
+      if (target !== undefined && target !== '$resume' && !(target in nodes)) {
+        problems.push({ file: flow.file, line: at(path), message: `node "${target}" tidak ada` });
+      }
+    };
+    const checkAction = (action: string | undefined, path: (string | number)[]) => {
+      if (action !== undefined && !actionNames.has(action)) {
+        problems.push({ file: flow.file, line: at(path), message: `aksi "${action}" tidak dikenal (yang ada: ${[...actionNames].sort().join(', ')})` });
+      }
+    };
+    for (const required of REQUIRED_NODES) {
+      if (!(required in nodes)) problems.push({ file: flow.file, line: at(['nodes']), message: `node wajib "${required}" tidak ada` });
+    }
+    for (const [name, node] of Object.entries(nodes)) {
+      checkAction(node.action, ['nodes', name, 'action']);
+      for (const [outcome, target] of Object.entries(node.outcomes ?? {})) checkTarget(target, ['nodes', name, 'outcomes', outcome]);
+      checkTarget(node.next, ['nodes', name, 'next']);
+      node.menu?.forEach((option, i) => {
+        checkTarget(option.go, ['nodes', name, 'menu', i, 'go']);
+        checkAction(option.action, ['nodes', name, 'menu', i, 'action']);
+      });
+      if (node.input) {
+        checkAction(node.input.action, ['nodes', name, 'input', 'action']);
+        for (const [outcome, target] of Object.entries(node.input.outcomes)) checkTarget(target, ['nodes', name, 'input', 'outcomes', outcome]);
+      }
+      if (node.outcomes && !node.action) {
+        problems.push({ file: flow.file, line: at(['nodes', name, 'outcomes']), message: 'outcomes tanpa action tidak pernah dipakai' });
+      }
+      for (const lang of LANGUAGES) {
+        const catalogue = messages[lang].value;
+        if (!catalogue) continue;
+        for (const key of messageKeysOf(node)) {
+          if (!(key in catalogue)) {
+            problems.push({ file: flow.file, line: at(['nodes', name]), message: `pesan "${key}" tidak ada di messages/${lang}.yaml` });
+          }
+        }
+      }
+    }
+    for (const [name, g] of Object.entries(globals)) checkTarget(g.go, ['globals', name, 'go']);
+    for (const [name, intent] of Object.entries(intents)) {
+      checkTarget(intent.go, ['intents', name, 'go']);
+      if (intent.words.length === 0 && intent.phrases.length === 0) {
+        problems.push({ file: flow.file, line: at(['intents', name]), message: 'intent perlu words atau phrases' });
+      }
+    }
+  }
+
+  // The catalogues must agree, so switching language never shows a missing text.
+  const [first, ...rest] = LANGUAGES;
+  const base = messages[first!].value;
+  for (const lang of LANGUAGES) {
+    const catalogue = messages[lang];
+    if (!catalogue.value) continue;
+    for (const key of ENGINE_MESSAGES) {
+      if (!(key in catalogue.value)) problems.push({ file: catalogue.file, line: 1, message: `pesan "${key}" wajib ada` });
+    }
+  }
+  for (const lang of rest) {
+    const other = messages[lang];
+    if (!base || !other.value) continue;
+    for (const key of Object.keys(base)) {
+      if (!(key in other.value)) problems.push({ file: other.file, line: 1, message: `pesan "${key}" ada di ${first}.yaml tetapi tidak di ${lang}.yaml` });
+    }
+    for (const key of Object.keys(other.value)) {
+      if (!(key in base)) {
+        problems.push({ file: other.file, line: lineOf(other.doc, other.counter, [key]), message: `pesan "${key}" tidak ada di ${first}.yaml` });
+      }
+    }
+  }
+
+  if (problems.length > 0 || !flow.value || !lexicon.value) throw new FlowCheckError(problems);
+
+  const lexiconMap = new Map<string, string>();
+  for (const [from, to] of Object.entries(lexicon.value.words)) lexiconMap.set(normalizeText(from), normalizeText(to));
+  return {
+    settings: flow.value.settings,
+    nodes: flow.value.nodes,
+    globals: Object.entries(flow.value.globals).map(([name, g]) => ({
+      name,
+      go: g.go,
+      words: new Set(g.words.map((w) => (w === '?' ? '?' : normalizeText(w)))),
+    })),
+    intents: Object.entries(flow.value.intents).map(([name, intent]) => ({
+      name,
+      go: intent.go,
+      words: intent.words.map(normalizeText),
+      phrases: intent.phrases.map(normalizeText),
+    })),
+    lexicon: lexiconMap,
+    messages: Object.fromEntries(LANGUAGES.map((lang) => [lang, messages[lang].value!])) as Record<Language, Record<string, string>>,
+  };
+}

@@ -1,0 +1,86 @@
+/** zod schemas of the files in flows/. Types are inferred from them, never written twice. */
+import { z } from 'zod';
+
+const ZName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'gunakan huruf kecil, angka dan _ saja');
+const ZMessageKey = z.string().regex(/^[a-z][a-z0-9_.]*$/, 'kunci pesan berupa huruf kecil, angka, titik dan _');
+const ZActionName = z.string().regex(/^[a-z_]+\.[a-z_]+$/, 'nama aksi berbentuk kelompok.aksi, misalnya savings.summary');
+const ZTarget = z.union([ZName, z.literal('$resume')]);
+const ZWord = z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(1, 'kata tidak boleh kosong'));
+const ZArgs = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+export const ZMenuOption = z
+  .object({
+    label: ZMessageKey,
+    words: z.array(ZWord).default([]),
+    go: ZTarget.optional(),
+    action: ZActionName.optional(),
+    args: ZArgs.optional(),
+  })
+  .strict()
+  .refine((o) => o.go !== undefined || o.action !== undefined, { message: 'pilihan menu perlu go atau action' });
+
+export const ZInput = z
+  .object({
+    action: ZActionName,
+    args: ZArgs.optional(),
+    max_length: z.number().int().positive().max(4000).default(1000),
+    outcomes: z.record(z.string(), ZTarget).default({}),
+  })
+  .strict();
+
+export const ZNode = z
+  .object({
+    requires: z.literal('member').optional(),
+    action: ZActionName.optional(),
+    args: ZArgs.optional(),
+    outcomes: z.record(z.string(), ZTarget).optional(),
+    say: z.union([ZMessageKey, z.array(ZMessageKey)]).optional(),
+    menu: z.array(ZMenuOption).min(1).max(20).optional(),
+    input: ZInput.optional(),
+    next: ZTarget.optional(),
+  })
+  .strict()
+  .refine((n) => !(n.menu && n.input), { message: 'satu node tidak bisa sekaligus punya menu dan input' })
+  .refine((n) => !(n.next && (n.menu || n.input)), { message: 'next tidak dipakai pada node yang menunggu jawaban (menu/input)' });
+
+export const ZGlobal = z
+  .object({
+    words: z.array(ZWord).min(1),
+    go: ZName,
+  })
+  .strict();
+
+export const ZIntent = z
+  .object({
+    words: z.array(ZWord).default([]),
+    phrases: z.array(z.string()).default([]),
+    go: ZName,
+  })
+  .strict();
+
+export const ZFlowFile = z
+  .object({
+    settings: z
+      .object({
+        idle_minutes: z.number().int().min(1).max(24 * 60).default(15),
+        max_message_length: z.number().int().min(100).max(10_000).default(2000),
+      })
+      .strict()
+      .default({ idle_minutes: 15, max_message_length: 2000 }),
+    globals: z.record(ZName, ZGlobal),
+    intents: z.record(ZName, ZIntent),
+    nodes: z.record(ZName, ZNode),
+  })
+  .strict();
+
+export const ZLexiconFile = z
+  .object({
+    words: z.record(z.string(), z.string().min(1)),
+  })
+  .strict();
+
+export const ZMessageFile = z.record(ZMessageKey, z.string());
+
+export type FlowFile = z.infer<typeof ZFlowFile>;
+export type FlowNode = z.infer<typeof ZNode>;
+export type MenuOption = z.infer<typeof ZMenuOption>;

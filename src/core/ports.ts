@@ -1,0 +1,161 @@
+/**
+ * What the conversation core needs from storage, in the core's own terms. The Prisma-backed
+ * implementation lives in src/persistence; the core never sees a Prisma type.
+ */
+import type { Language } from './format.ts';
+
+export interface MemberRef {
+  id: number;
+  koperasiId: number;
+  koperasiCode: string;
+  koperasiName: string;
+  timezone: string;
+  memberNumber: string;
+  name: string;
+  phone: string | null;
+  status: string;
+  optOutAnnouncements: boolean;
+}
+
+export type VerificationMethod = 'phone' | 'contact' | 'code';
+
+export interface Identity {
+  id: number;
+  channel: string;
+  externalId: string;
+  /** The phone the channel verified for this identity, if any. */
+  phone: string | null;
+  language: Language;
+  verifiedBy: VerificationMethod | null;
+  failedAttempts: number;
+  lockedUntil: Date | null;
+  member: MemberRef | null;
+}
+
+export interface SessionState {
+  /** The node waiting for an answer, or null when the conversation is at rest. */
+  node: string | null;
+  data: SessionData;
+  expiresAt: Date;
+}
+
+export interface SessionData {
+  /** Where to go once verification succeeds. */
+  resume?: string;
+  /** Member number typed during activation-code verification. */
+  memberNumber?: string;
+  /** Member ids offered in a "choose your cooperative" list, in order. */
+  choices?: number[];
+  /** The meeting whose attendance question is on screen. */
+  meetingId?: number;
+}
+
+export interface SavingsAccountView {
+  kind: string;
+  label: string;
+  balance: bigint;
+  asOf: string;
+}
+
+export interface SavingsTransactionView {
+  date: string;
+  label: string;
+  amount: bigint;
+  description: string;
+}
+
+export interface SavingsSummary {
+  accounts: SavingsAccountView[];
+  recent: SavingsTransactionView[];
+}
+
+export interface LoanView {
+  loanNumber: string;
+  principal: bigint;
+  outstanding: bigint;
+  installment: bigint;
+  tenorMonths: number;
+  disbursedOn: string;
+  nextDueOn: string | null;
+  arrears: bigint;
+  lateFee: bigint;
+  /** The next unpaid installment from the schedule, when there is one. */
+  next: { number: number; principal: bigint; interest: bigint; dueOn: string } | null;
+}
+
+export interface MeetingView {
+  id: number;
+  kind: string;
+  bookYear: number | null;
+  startsAt: Date;
+  place: string;
+  agenda: string[];
+  heldAt: Date | null;
+  /** This member's answer, if any. */
+  attending: boolean | null;
+}
+
+export interface EventView {
+  title: string;
+  topic: string;
+  startsAt: Date;
+  place: string;
+  capacity: number;
+}
+
+export interface IdentityStore {
+  /** The identity for this channel user, created on first contact. */
+  resolve(channel: string, externalId: string, verifiedPhone: string | undefined): Promise<Identity>;
+  bindMember(identity: Identity, memberId: number, method: VerificationMethod, at: Date): Promise<Identity>;
+  unbind(identity: Identity): Promise<void>;
+  setLanguage(identity: Identity, language: Language): Promise<void>;
+  /** Count a failed verification; lock the identity when there were too many. */
+  recordFailure(identity: Identity, at: Date): Promise<{ lockedUntil: Date | null }>;
+}
+
+export interface SessionStore {
+  load(channel: string, chatId: string): Promise<SessionState | null>;
+  save(channel: string, chatId: string, state: SessionState): Promise<void>;
+}
+
+export interface MemberService {
+  findActiveByPhone(phone: string): Promise<MemberRef[]>;
+  findById(memberId: number): Promise<MemberRef | null>;
+  /**
+   * Try an activation code for a member number. Returns the member on success. Every failure
+   * looks the same to the caller, whether or not the member number exists.
+   */
+  redeemActivationCode(memberNumber: string, code: string, at: Date): Promise<MemberRef | null>;
+  setAnnouncementOptOut(memberId: number, optOut: boolean): Promise<void>;
+}
+
+export interface LedgerService {
+  savingsSummary(memberId: number, recentLimit: number): Promise<SavingsSummary>;
+  activeLoans(memberId: number): Promise<LoanView[]>;
+}
+
+export interface MeetingService {
+  /** The next RAT (or the latest one, when none is upcoming) for a member's cooperative. */
+  currentRat(member: MemberRef, now: Date): Promise<MeetingView | null>;
+  confirmAttendance(meetingId: number, memberId: number, attending: boolean, channel: string): Promise<void>;
+  upcomingEventsForMembers(member: MemberRef, now: Date): Promise<EventView[]>;
+}
+
+export interface FeedbackService {
+  fileComplaint(member: MemberRef, channel: string, text: string): Promise<{ ticket: string }>;
+  rate(member: MemberRef, channel: string, score: number): Promise<void>;
+}
+
+export interface AuditService {
+  record(entry: { actor: string; action: string; koperasiId?: number | null; detail?: Record<string, unknown> }): Promise<void>;
+}
+
+export interface Services {
+  identities: IdentityStore;
+  sessions: SessionStore;
+  members: MemberService;
+  ledger: LedgerService;
+  meetings: MeetingService;
+  feedback: FeedbackService;
+  audit: AuditService;
+}

@@ -1,0 +1,122 @@
+/**
+ * Understanding what members type: "cek sldo", "sisa utang brp", "kapan rat", "piro utangku".
+ * Text is normalised (case, accents, emoji, stretched letters), slang is mapped through the
+ * lexicon from flows/, then each intent's words are matched exactly, by prefix (saldonya,
+ * utangku) or within a small edit distance (sldo, pinjman, tabngan).
+ */
+
+/** Lowercase, strip accents/emoji/punctuation, squeeze letters stretched 3+ times ("saldooo"). */
+export function normalizeText(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}']+/gu, ' ')
+    .replace(/'/g, '')
+    .replace(/(\p{L})\1{2,}/gu, '$1')
+    .trim()
+    .replace(/\s+/g, ' ');
+}
+
+/** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("sadlo"). */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[] = new Array(rows * cols).fill(0);
+  for (let i = 0; i < rows; i++) d[i * cols] = i;
+  for (let j = 0; j < cols; j++) d[j] = j;
+  for (let i = 1; i < rows; i++) {
+    let rowMin = Number.MAX_SAFE_INTEGER;
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[(i - 1) * cols + j]! + 1, d[i * cols + j - 1]! + 1, d[(i - 1) * cols + j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        v = Math.min(v, d[(i - 2) * cols + j - 2]! + 1);
+      }
+      d[i * cols + j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+  }
+  return d[rows * cols - 1]!;
+}
+
+/** How close a typed token is to a keyword, 0 (no match) to 1 (exact). */
+export function tokenScore(token: string, word: string): number {
+  if (token === word) return 1;
+  if (word.length >= 4 && token.length >= 4 && token.startsWith(word) && token.length - word.length <= 4) return 0.9;
+  if (word.length < 4 || token.length < 3) return 0;
+  const allowed = word.length >= 7 ? 2 : 1;
+  const distance = editDistance(token, word, allowed);
+  if (distance > allowed) return 0;
+  // A different first letter is far more often another word than a typo.
+  if (token[0] !== word[0]) return 0;
+  return distance === 1 ? 0.8 : 0.7;
+}
+
+export interface IntentWords {
+  name: string;
+  /** Single normalised tokens. */
+  words: readonly string[];
+  /** Multi-token normalised phrases, matched as a contiguous run. */
+  phrases: readonly string[];
+}
+
+export interface IntentMatch {
+  name: string;
+  score: number;
+}
+
+/** Tokens of a text after normalisation and slang mapping. */
+export function tokenize(text: string, lexicon: ReadonlyMap<string, string>): string[] {
+  const normalized = normalizeText(text);
+  if (normalized === '') return [];
+  const out: string[] = [];
+  for (const raw of normalized.split(' ')) {
+    const mapped = lexicon.get(raw) ?? raw;
+    for (const t of mapped.split(' ')) out.push(t);
+  }
+  return out;
+}
+
+function containsPhrase(tokens: readonly string[], phrase: readonly string[]): boolean {
+  outer: for (let i = 0; i + phrase.length <= tokens.length; i++) {
+    for (let k = 0; k < phrase.length; k++) {
+      if (tokenScore(tokens[i + k]!, phrase[k]!) < 0.8) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The best intent for these tokens, or null. A phrase beats a single word; among words the
+ * closest match wins and further matching words add a little, so "saldo simpanan wajib" is
+ * clearly savings. Ties keep the intent listed first in the flow file.
+ */
+export function matchIntent(tokens: readonly string[], intents: readonly IntentWords[], threshold = 0.75): IntentMatch | null {
+  let best: IntentMatch | null = null;
+  for (const intent of intents) {
+    let score = 0;
+    for (const phrase of intent.phrases) {
+      if (containsPhrase(tokens, phrase.split(' '))) score = Math.max(score, 1.2);
+    }
+    let hits = 0;
+    for (const token of tokens) {
+      let tokenBest = 0;
+      for (const word of intent.words) {
+        const s = tokenScore(token, word);
+        if (s > tokenBest) tokenBest = s;
+        if (s === 1) break;
+      }
+      if (tokenBest >= threshold) {
+        hits++;
+        score = Math.max(score, tokenBest);
+      }
+    }
+    if (hits > 1) score += 0.05 * (hits - 1);
+    if (score >= threshold && (!best || score > best.score)) best = { name: intent.name, score };
+  }
+  return best;
+}

@@ -1,0 +1,109 @@
+/**
+ * The import columns (DESIGN.md, stable) and the header spellings real exports use for them.
+ * Headers are matched without case, punctuation or spacing: "No. Anggota" = "no_anggota".
+ */
+
+export interface ColumnSpec {
+  key: string;
+  required: boolean;
+  aliases: readonly string[];
+}
+
+export const IMPORT_KINDS = ['koperasi', 'members', 'savings', 'loans', 'meetings'] as const;
+export type ImportKind = (typeof IMPORT_KINDS)[number];
+
+const col = (key: string, required: boolean, ...aliases: string[]): ColumnSpec => ({ key, required, aliases });
+
+const MEMBER_NUMBER = col('nomor_anggota', true, 'no_anggota', 'no_anggota_', 'nomor_anggota', 'noanggota', 'no_agt', 'nomor_agt', 'id_anggota', 'kode_anggota', 'nia', 'member_number', 'no_induk_anggota');
+
+export const COLUMNS: Record<ImportKind, readonly ColumnSpec[]> = {
+  koperasi: [
+    col('kode', true, 'kode_koperasi', 'kode_kop', 'nik_koperasi', 'code', 'id_koperasi'),
+    col('nama', true, 'nama_koperasi', 'nama_kop', 'name'),
+    col('jenis', true, 'jenis_koperasi', 'tipe', 'type', 'bentuk'),
+    col('kecamatan', false, 'kec', 'district'),
+    col('desa', false, 'kelurahan', 'desa_kelurahan', 'kel', 'village'),
+    col('tutup_buku', false, 'akhir_tahun_buku', 'tanggal_tutup_buku', 'tgl_tutup_buku'),
+    col('zona_waktu', false, 'timezone', 'zona'),
+    col('kuorum_persen', false, 'kuorum', 'quorum'),
+  ],
+  members: [
+    MEMBER_NUMBER,
+    col('nama', true, 'nama_lengkap', 'nama_anggota', 'name'),
+    col('nik', false, 'no_ktp', 'nomor_ktp', 'nik_ktp', 'no_nik', 'nomor_induk_kependudukan'),
+    col('no_hp', false, 'nomor_hp', 'no_telepon', 'nomor_telepon', 'no_telp', 'telepon', 'telp', 'hp', 'no_wa', 'nomor_wa', 'whatsapp', 'no_whatsapp', 'handphone', 'phone'),
+    col('tanggal_masuk', false, 'tgl_masuk', 'tanggal_bergabung', 'tgl_gabung', 'tanggal_daftar', 'tgl_daftar'),
+    col('status', false, 'status_anggota', 'keanggotaan'),
+  ],
+  savings: [
+    MEMBER_NUMBER,
+    col('jenis_simpanan', true, 'jenis', 'simpanan', 'nama_simpanan', 'produk'),
+    col('saldo', true, 'jumlah', 'nominal', 'saldo_akhir', 'saldo_rp'),
+    col('per_tanggal', true, 'tanggal', 'tgl', 'posisi', 'posisi_tanggal', 'tanggal_saldo', 'per_tgl'),
+  ],
+  loans: [
+    MEMBER_NUMBER,
+    col('nomor_pinjaman', true, 'no_pinjaman', 'no_pinjam', 'nomor_kredit', 'no_kredit', 'no_rekening_pinjaman', 'no_akad'),
+    col('plafon', true, 'plafond', 'jumlah_pinjaman', 'pokok_pinjaman', 'besar_pinjaman'),
+    col('sisa_pokok', true, 'sisa_pinjaman', 'saldo_pinjaman', 'outstanding', 'baki_debet'),
+    col('angsuran_per_bulan', true, 'angsuran', 'angsuran_bulanan', 'cicilan', 'cicilan_per_bulan'),
+    col('tenor_bulan', true, 'tenor', 'jangka_waktu', 'lama_pinjaman', 'jangka_waktu_bulan'),
+    col('tanggal_cair', true, 'tgl_cair', 'tanggal_pencairan', 'tgl_pencairan', 'tanggal_akad', 'tgl_akad'),
+    col('jatuh_tempo_berikutnya', false, 'jatuh_tempo', 'tgl_jatuh_tempo', 'tanggal_jatuh_tempo', 'jatuh_tempo_berikut'),
+    col('tunggakan', false, 'jumlah_tunggakan', 'tunggakan_rp', 'arrears'),
+    col('denda', false, 'denda_rp', 'late_fee'),
+  ],
+  meetings: [
+    col('jenis', true, 'jenis_rapat', 'rapat', 'acara'),
+    col('tahun_buku', true, 'tahun', 'tb', 'tahun_buku_'),
+    col('tanggal', true, 'tgl', 'tanggal_rapat', 'hari_tanggal'),
+    col('jam', true, 'waktu', 'pukul', 'jam_mulai'),
+    col('tempat', true, 'lokasi', 'tempat_rapat'),
+    col('agenda', false, 'acara_rapat', 'susunan_acara', 'mata_acara'),
+  ],
+};
+
+export function normalizeHeader(header: string): string {
+  return header
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+export interface HeaderMapping {
+  /** Column key → index in the row. */
+  index: Map<string, number>;
+  /** Headers that matched nothing (reported, then ignored). */
+  ignored: string[];
+  /** Problems that stop the import before any row is read. */
+  problems: string[];
+}
+
+export function mapHeaders(kind: ImportKind, headers: readonly string[]): HeaderMapping {
+  const specs = COLUMNS[kind];
+  const index = new Map<string, number>();
+  const ignored: string[] = [];
+  const problems: string[] = [];
+  headers.forEach((header, i) => {
+    const normalized = normalizeHeader(header);
+    if (normalized === '') return;
+    const spec = specs.find((s) => s.key === normalized || s.aliases.includes(normalized));
+    if (!spec) {
+      ignored.push(header);
+      return;
+    }
+    if (index.has(spec.key)) {
+      problems.push(`Kolom ${spec.key} muncul dua kali ("${headers[index.get(spec.key)!]}" dan "${header}").`);
+      return;
+    }
+    index.set(spec.key, i);
+  });
+  for (const spec of specs) {
+    if (spec.required && !index.has(spec.key)) {
+      problems.push(`Kolom wajib ${spec.key} tidak ditemukan. Judul kolom di berkas: ${headers.filter((h) => h !== '').join(', ') || '(kosong)'}.`);
+    }
+  }
+  return { index, ignored, problems };
+}

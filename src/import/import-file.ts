@@ -1,0 +1,124 @@
+/**
+ * `kopbot import KIND FILE`: read, check every row, and write all rows in one transaction or
+ * none at all. The result lists every problem by row and column.
+ */
+import { basename } from 'node:path';
+import type { Db } from '../persistence/database.ts';
+import { localDate } from '../core/format.ts';
+import { mapHeaders, type ImportKind } from './columns.ts';
+import { IMPORTERS, type ImportContext, type KoperasiRef, type Located } from './importers.ts';
+import type { ImportProblem, ImportResult } from './report.ts';
+import { RowReader } from './row-reader.ts';
+import { readTable, TableError } from './table.ts';
+
+export interface ImportOptions {
+  koperasiCode?: string;
+  /** Who is importing, for the audit log ("cli", "officer:12"). */
+  actor: string;
+  now?: Date;
+  onProgress?: (done: number, total: number) => void;
+}
+
+async function resolveKoperasi(db: Db, code: string | undefined): Promise<KoperasiRef | string> {
+  const select = { id: true, code: true, timezone: true, bookYearEnd: true } as const;
+  if (code) {
+    const koperasi = await db.koperasi.findUnique({ where: { code: code.trim().toUpperCase() }, select });
+    return koperasi ?? `Koperasi dengan kode ${code} belum terdaftar. Impor data koperasi dulu (kopbot import koperasi BERKAS).`;
+  }
+  const all = await db.koperasi.findMany({ select, take: 2 });
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0) return 'Belum ada koperasi terdaftar. Impor data koperasi dulu (kopbot import koperasi BERKAS).';
+  return 'Ada lebih dari satu koperasi: sebutkan koperasinya dengan --koperasi KODE.';
+}
+
+export async function importFile(db: Db, kind: ImportKind, path: string, options: ImportOptions): Promise<ImportResult> {
+  const result: ImportResult = {
+    kind,
+    file: basename(path),
+    ok: false,
+    rows: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    problems: [],
+    warnings: [],
+    ignoredColumns: [],
+  };
+  const fail = (message: string, line: number | null = null): ImportResult => {
+    result.problems.push({ line, column: null, message });
+    return result;
+  };
+  const importer = IMPORTERS[kind];
+
+  let koperasi: KoperasiRef | null = null;
+  if (importer.needsKoperasi) {
+    const resolved = await resolveKoperasi(db, options.koperasiCode);
+    if (typeof resolved === 'string') return fail(resolved);
+    koperasi = resolved;
+  }
+
+  let table;
+  try {
+    table = await readTable(path);
+  } catch (error) {
+    if (error instanceof TableError) return fail(error.message);
+    throw error;
+  }
+  const headers = mapHeaders(kind, table.headers);
+  result.ignoredColumns = headers.ignored;
+  if (headers.problems.length > 0) {
+    for (const problem of headers.problems) fail(problem, 1);
+    return result;
+  }
+  if (table.rows.length === 0) return fail('Berkas tidak berisi baris data di bawah judul kolom.');
+
+  const now = options.now ?? new Date();
+  const ctx: ImportContext = { koperasi, today: localDate(now, koperasi?.timezone ?? 'Asia/Jakarta') };
+  const records: Located<unknown>[] = [];
+  for (const row of table.rows) {
+    const reader = new RowReader(headers.index, row);
+    const record = importer.read(reader, ctx);
+    result.problems.push(...reader.problems);
+    if (record !== null) records.push({ line: row.line, record });
+  }
+  result.rows = table.rows.length;
+  const checked = await importer.check(db, records, ctx);
+  result.problems.push(...checked.problems);
+  result.warnings.push(...checked.warnings);
+  result.problems.sort(byLine);
+  if (result.problems.length > 0) return result;
+
+  let done = 0;
+  const total = records.length;
+  const counts = await db.$transaction(
+    async (tx) => {
+      // Written in slices so progress can be shown; it is still one transaction.
+      const sum = { created: 0, updated: 0, unchanged: 0 };
+      for (let i = 0; i < records.length; i += 200) {
+        const slice = records.slice(i, i + 200);
+        const c = await importer.write(tx, slice, ctx);
+        sum.created += c.created;
+        sum.updated += c.updated;
+        sum.unchanged += c.unchanged;
+        done += slice.length;
+        options.onProgress?.(done, total);
+      }
+      await tx.auditLog.create({
+        data: {
+          actor: options.actor,
+          action: `import.${kind}`,
+          koperasiId: koperasi?.id ?? null,
+          detail: JSON.stringify({ file: result.file, rows: result.rows, ...sum }),
+        },
+      });
+      return sum;
+    },
+    { timeout: 30 * 60_000, maxWait: 60_000 },
+  );
+  Object.assign(result, counts, { ok: true });
+  return result;
+}
+
+function byLine(a: ImportProblem, b: ImportProblem): number {
+  return (a.line ?? 0) - (b.line ?? 0);
+}

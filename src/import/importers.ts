@@ -1,0 +1,638 @@
+/**
+ * One importer per kind of file: how a row becomes a record, what must hold across rows and
+ * against the database, and how the records are written. Writing happens only when nothing
+ * failed, inside one transaction, as upserts keyed on the natural keys, so importing the same
+ * file twice changes nothing the second time.
+ */
+import type { Db } from '../persistence/database.ts';
+import { addMonths, daysBetween, zonedTimeToUtc } from '../core/format.ts';
+import { normalizeNik } from '../core/nik.ts';
+import { normalizePhone } from '../core/phone.ts';
+import type { ImportKind } from './columns.ts';
+import type { ImportProblem } from './report.ts';
+import type { RowReader } from './row-reader.ts';
+import { parseAmount, parseDate, parseInteger, parseTime } from './values.ts';
+
+export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+export interface KoperasiRef {
+  id: number;
+  code: string;
+  timezone: string;
+  bookYearEnd: string;
+}
+
+export interface ImportContext {
+  koperasi: KoperasiRef | null;
+  today: string;
+}
+
+export interface Located<R> {
+  line: number;
+  record: R;
+}
+
+export interface WriteCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface Importer<R> {
+  needsKoperasi: boolean;
+  read(row: RowReader, ctx: ImportContext): R | null;
+  /** Checks across rows and against the database; returns problems and non-blocking warnings. */
+  check(db: Db, records: Located<R>[], ctx: ImportContext): Promise<{ problems: ImportProblem[]; warnings: ImportProblem[] }>;
+  write(tx: Tx, records: Located<R>[], ctx: ImportContext): Promise<WriteCounts>;
+}
+
+function duplicates<R>(records: Located<R>[], keyOf: (r: R) => string | null, column: string, what: string): ImportProblem[] {
+  const seen = new Map<string, number>();
+  const problems: ImportProblem[] = [];
+  for (const { line, record } of records) {
+    const key = keyOf(record);
+    if (key === null) continue;
+    const first = seen.get(key);
+    if (first !== undefined) problems.push({ line, column, message: `${what} ${key} sudah ada di baris ${first} (duplikat)` });
+    else seen.set(key, line);
+  }
+  return problems;
+}
+
+async function memberIdsByNumber(db: Db | Tx, koperasiId: number, numbers: string[]): Promise<Map<string, number>> {
+  const map = new Map<string, number>();
+  const unique = [...new Set(numbers)];
+  // SQLite limits bound parameters per statement; ask in slices.
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await db.member.findMany({
+      where: { koperasiId, memberNumber: { in: unique.slice(i, i + 500) } },
+      select: { id: true, memberNumber: true },
+    });
+    for (const row of rows) map.set(row.memberNumber, row.id);
+  }
+  return map;
+}
+
+function unknownMembers<R extends { memberNumber: string }>(records: Located<R>[], known: Map<string, number>, code: string): ImportProblem[] {
+  return records
+    .filter(({ record }) => !known.has(record.memberNumber))
+    .map(({ line, record }) => ({
+      line,
+      column: 'nomor_anggota',
+      message: `nomor anggota ${record.memberNumber} tidak terdaftar di koperasi ${code} (impor data anggota dulu)`,
+    }));
+}
+
+const MEMBER_NUMBER = /^[A-Za-z0-9][A-Za-z0-9.\-/ ]{0,29}$/;
+
+function readMemberNumber(row: RowReader): string | null {
+  const value = row.required('nomor_anggota', 30);
+  if (value !== null && !MEMBER_NUMBER.test(value)) {
+    row.problem('nomor_anggota', `"${value}" bukan nomor anggota yang sah (huruf, angka, titik, garis miring atau tanda hubung)`);
+    return null;
+  }
+  return value;
+}
+
+// ── koperasi ───────────────────────────────────────────────────────────────────────────
+
+const KOPERASI_TYPES: Record<string, string> = {
+  kpri: 'KPRI', 'koperasi pegawai republik indonesia': 'KPRI',
+  ksu: 'KSU', 'koperasi serba usaha': 'KSU',
+  ksp: 'KSP', 'koperasi simpan pinjam': 'KSP',
+  kud: 'KUD', 'koperasi unit desa': 'KUD',
+  kopwan: 'KOPWAN', 'koperasi wanita': 'KOPWAN', kowan: 'KOPWAN',
+  ksppps: 'KSPPS', kspps: 'KSPPS', 'koperasi syariah': 'KSPPS',
+  kopkar: 'KOPKAR', 'koperasi karyawan': 'KOPKAR',
+  lainnya: 'LAINNYA', lain: 'LAINNYA',
+};
+
+const ZONES: Record<string, string> = {
+  wib: 'Asia/Jakarta', 'asia/jakarta': 'Asia/Jakarta',
+  wita: 'Asia/Makassar', 'asia/makassar': 'Asia/Makassar',
+  wit: 'Asia/Jayapura', 'asia/jayapura': 'Asia/Jayapura',
+};
+
+export interface KoperasiRecord {
+  code: string;
+  name: string;
+  type: string;
+  district: string | null;
+  village: string | null;
+  bookYearEnd: string;
+  timezone: string;
+  quorumPercent: number | null;
+}
+
+function parseBookYearEnd(row: RowReader): string | null {
+  if (!row.has('tutup_buku')) return '12-31';
+  const cell = row.cell('tutup_buku');
+  let day: number;
+  let month: number;
+  if (cell.date) {
+    day = cell.date.getUTCDate();
+    month = cell.date.getUTCMonth() + 1;
+  } else {
+    const match = /^(\d{1,2})[-/. ](\d{1,2})(?:[-/. ]\d{2,4})?$/.exec(cell.text.trim());
+    if (!match) {
+      row.problem('tutup_buku', `"${cell.text.trim()}" bukan tanggal tutup buku (contoh: 31-12)`);
+      return null;
+    }
+    day = Number(match[1]);
+    month = Number(match[2]);
+  }
+  const last = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (last === undefined || day < 1 || day > last) {
+    row.problem('tutup_buku', `tanggal ${day}-${month} tidak ada`);
+    return null;
+  }
+  return `${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+export const koperasiImporter: Importer<KoperasiRecord> = {
+  needsKoperasi: false,
+  read(row) {
+    const code = row.required('kode', 40)?.toUpperCase() ?? null;
+    if (code !== null && !/^[A-Z0-9][A-Z0-9.\-_/]*$/.test(code)) row.problem('kode', `"${code}" hanya boleh berisi huruf, angka, titik, garis miring, - atau _`);
+    const name = row.required('nama', 150);
+    const typeText = row.required('jenis', 60);
+    const type = typeText === null ? null : (KOPERASI_TYPES[typeText.toLowerCase()] ?? typeText.toUpperCase());
+    const bookYearEnd = parseBookYearEnd(row);
+    let timezone = 'Asia/Jakarta';
+    if (row.has('zona_waktu')) {
+      const zone = ZONES[row.text('zona_waktu').toLowerCase()];
+      if (!zone) row.problem('zona_waktu', `"${row.text('zona_waktu')}" bukan WIB, WITA atau WIT`);
+      else timezone = zone;
+    }
+    const quorumPercent = row.parse('kuorum_persen', (c) => parseInteger({ ...c, text: c.text.replace('%', '') }, 1, 100), { optional: true, fallback: null });
+    if (row.problems.length > 0 || code === null || name === null || type === null || bookYearEnd === null) return null;
+    return {
+      code,
+      name,
+      type,
+      district: row.text('kecamatan') || null,
+      village: row.text('desa') || null,
+      bookYearEnd,
+      timezone,
+      quorumPercent,
+    };
+  },
+  async check(_db, records) {
+    return { problems: duplicates(records, (r) => r.code, 'kode', 'kode koperasi'), warnings: [] };
+  },
+  async write(tx, records) {
+    const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
+    for (const { record } of records) {
+      const { quorumPercent, ...fields } = record;
+      const data = { ...fields, ...(quorumPercent === null ? {} : { quorumPercent }) };
+      const existing = await tx.koperasi.findUnique({ where: { code: record.code } });
+      if (!existing) {
+        await tx.koperasi.create({ data });
+        counts.created++;
+      } else if (
+        existing.name === data.name && existing.type === data.type && existing.district === data.district &&
+        existing.village === data.village && existing.bookYearEnd === data.bookYearEnd && existing.timezone === data.timezone &&
+        (quorumPercent === null || existing.quorumPercent === quorumPercent)
+      ) {
+        counts.unchanged++;
+      } else {
+        await tx.koperasi.update({ where: { id: existing.id }, data });
+        counts.updated++;
+      }
+    }
+    return counts;
+  },
+};
+
+// ── members ────────────────────────────────────────────────────────────────────────────
+
+const STATUSES: Record<string, string> = {
+  aktif: 'AKTIF', active: 'AKTIF', a: 'AKTIF',
+  nonaktif: 'NONAKTIF', 'non aktif': 'NONAKTIF', 'non-aktif': 'NONAKTIF', 'tidak aktif': 'NONAKTIF', pasif: 'NONAKTIF', inactive: 'NONAKTIF',
+  keluar: 'KELUAR', berhenti: 'KELUAR', mengundurkan: 'KELUAR', 'mengundurkan diri': 'KELUAR', resign: 'KELUAR', diberhentikan: 'KELUAR',
+  meninggal: 'MENINGGAL', 'meninggal dunia': 'MENINGGAL', wafat: 'MENINGGAL', almarhum: 'MENINGGAL', alm: 'MENINGGAL',
+};
+
+export interface MemberRecord {
+  memberNumber: string;
+  name: string;
+  nik: string | null;
+  phone: string | null;
+  joinedOn: string | null;
+  status: string;
+}
+
+const NIK_MESSAGES = {
+  scientific: (text: string) => `NIK tertulis "${text}": Excel sudah membulatkannya dan digitnya hilang. Format kolom NIK sebagai Teks, isi ulang dari KTP, lalu ekspor lagi.`,
+  rounded: (text: string, numeric: boolean) =>
+    numeric
+      ? `NIK ${text} tersimpan sebagai angka di Excel, yang hanya menyimpan 15 digit; digit terakhirnya bisa salah. Format kolom NIK sebagai Teks dan isi ulang dari KTP.`
+      : `NIK ${text} berakhiran 0, ciri NIK yang dibulatkan Excel. Cocokkan dengan KTP; bila memang benar, tulis dengan tanda petik di depan ('${text}).`,
+  length: (text: string) => `NIK harus 16 digit, tertulis ${text.replace(/\D/g, '').length} digit ("${text}")`,
+  not_digits: (text: string) => `NIK hanya boleh berisi angka ("${text}")`,
+};
+
+const PHONE_MESSAGES = {
+  empty: () => 'kosong',
+  scientific: (text: string) => `nomor HP tertulis "${text}": Excel mengubahnya ke format ilmiah dan digitnya hilang. Format kolom sebagai Teks.`,
+  not_mobile: (text: string) => `"${text}" bukan nomor HP Indonesia (harus diawali 08, 628 atau +628)`,
+  invalid: (text: string) => `nomor HP "${text}" tidak sah (10 sampai 13 digit, diawali 08)`,
+};
+
+export const memberImporter: Importer<MemberRecord> = {
+  needsKoperasi: true,
+  read(row, ctx) {
+    const memberNumber = readMemberNumber(row);
+    const name = row.required('nama', 100);
+    let nik: string | null = null;
+    if (row.has('nik')) {
+      const cell = row.cell('nik');
+      const result = normalizeNik({ text: cell.text, wasNumeric: cell.number !== undefined });
+      if (result.ok) nik = result.nik;
+      else if (result.reason === 'rounded') row.problem('nik', NIK_MESSAGES.rounded(cell.text.trim(), cell.number !== undefined));
+      else row.problem('nik', NIK_MESSAGES[result.reason](cell.text.trim()));
+    }
+    let phone: string | null = null;
+    if (row.has('no_hp')) {
+      const text = row.text('no_hp');
+      const result = normalizePhone(text);
+      if (result.ok) phone = result.phone;
+      else row.problem('no_hp', PHONE_MESSAGES[result.reason](text));
+    }
+    const joinedOn = row.parse('tanggal_masuk', parseDate, { optional: true, fallback: null });
+    if (joinedOn !== null && joinedOn > ctx.today) row.problem('tanggal_masuk', `tanggal masuk ${joinedOn} ada di masa depan`);
+    let status = 'AKTIF';
+    if (row.has('status')) {
+      const mapped = STATUSES[row.text('status').toLowerCase()];
+      if (mapped) status = mapped;
+      else row.problem('status', `status "${row.text('status')}" tidak dikenal (aktif, nonaktif, keluar, meninggal)`);
+    }
+    if (row.problems.length > 0 || memberNumber === null || name === null) return null;
+    return { memberNumber, name, nik, phone, joinedOn, status };
+  },
+  async check(db, records, ctx) {
+    const problems = [
+      ...duplicates(records, (r) => r.memberNumber, 'nomor_anggota', 'nomor anggota'),
+      ...duplicates(records, (r) => r.nik, 'nik', 'NIK'),
+    ];
+    const koperasiId = ctx.koperasi!.id;
+    const niks = records.map((r) => r.record.nik).filter((n): n is string => n !== null);
+    const owners = new Map<string, string>();
+    for (let i = 0; i < niks.length; i += 500) {
+      const rows = await db.member.findMany({ where: { koperasiId, nik: { in: niks.slice(i, i + 500) } }, select: { nik: true, memberNumber: true } });
+      for (const row of rows) if (row.nik) owners.set(row.nik, row.memberNumber);
+    }
+    for (const { line, record } of records) {
+      const owner = record.nik ? owners.get(record.nik) : undefined;
+      if (owner !== undefined && owner !== record.memberNumber) {
+        problems.push({ line, column: 'nik', message: `NIK ${record.nik} sudah tercatat untuk anggota nomor ${owner}` });
+      }
+    }
+    return { problems, warnings: [] };
+  },
+  async write(tx, records, ctx) {
+    const koperasiId = ctx.koperasi!.id;
+    const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
+    const existing = new Map<string, { id: number; name: string; nik: string | null; phone: string | null; joinedOn: string | null; status: string }>();
+    const numbers = records.map((r) => r.record.memberNumber);
+    for (let i = 0; i < numbers.length; i += 500) {
+      const rows = await tx.member.findMany({
+        where: { koperasiId, memberNumber: { in: numbers.slice(i, i + 500) } },
+        select: { id: true, memberNumber: true, name: true, nik: true, phone: true, joinedOn: true, status: true },
+      });
+      for (const row of rows) existing.set(row.memberNumber, row);
+    }
+    for (const { record } of records) {
+      const before = existing.get(record.memberNumber);
+      if (!before) {
+        await tx.member.create({ data: { koperasiId, ...record } });
+        counts.created++;
+      } else if (
+        before.name === record.name && before.nik === record.nik && before.phone === record.phone &&
+        before.joinedOn === record.joinedOn && before.status === record.status
+      ) {
+        counts.unchanged++;
+      } else {
+        await tx.member.update({ where: { id: before.id }, data: record });
+        counts.updated++;
+      }
+    }
+    return counts;
+  },
+};
+
+// ── savings ────────────────────────────────────────────────────────────────────────────
+
+const SAVINGS_KINDS: Record<string, { kind: string; label: string }> = {
+  pokok: { kind: 'pokok', label: 'Simpanan Pokok' },
+  sp: { kind: 'pokok', label: 'Simpanan Pokok' },
+  wajib: { kind: 'wajib', label: 'Simpanan Wajib' },
+  sw: { kind: 'wajib', label: 'Simpanan Wajib' },
+  sukarela: { kind: 'sukarela', label: 'Simpanan Sukarela' },
+  ss: { kind: 'sukarela', label: 'Simpanan Sukarela' },
+  manasuka: { kind: 'sukarela', label: 'Simpanan Sukarela' },
+};
+
+export function savingsKindOf(text: string): { kind: string; label: string } | null {
+  const words = text.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').trim().replace(/\s+/g, ' ');
+  const bare = words.replace(/^simpanan\s+/, '');
+  if (bare === '') return null;
+  const known = SAVINGS_KINDS[bare];
+  if (known) return known;
+  const label = text.trim().replace(/\s+/g, ' ');
+  return {
+    kind: bare.replace(/ /g, '_').slice(0, 40),
+    label: /^simpanan\b/i.test(label) ? label.replace(/^simpanan/i, 'Simpanan') : `Simpanan ${label.replace(/^./, (c) => c.toUpperCase())}`,
+  };
+}
+
+export interface SavingsRecord {
+  memberNumber: string;
+  kind: string;
+  label: string;
+  balance: bigint;
+  asOf: string;
+}
+
+export const savingsImporter: Importer<SavingsRecord> = {
+  needsKoperasi: true,
+  read(row, ctx) {
+    const memberNumber = readMemberNumber(row);
+    const kindText = row.required('jenis_simpanan', 60);
+    const kind = kindText === null ? null : savingsKindOf(kindText);
+    if (kindText !== null && kind === null) row.problem('jenis_simpanan', `"${kindText}" bukan jenis simpanan`);
+    const balance = row.parse('saldo', parseAmount);
+    const asOf = row.parse('per_tanggal', parseDate);
+    if (asOf !== null && asOf > ctx.today) row.problem('per_tanggal', `tanggal saldo ${asOf} ada di masa depan`);
+    if (row.problems.length > 0 || memberNumber === null || kind === null || balance === null || asOf === null) return null;
+    return { memberNumber, ...kind, balance, asOf };
+  },
+  async check(db, records, ctx) {
+    const known = await memberIdsByNumber(db, ctx.koperasi!.id, records.map((r) => r.record.memberNumber));
+    const problems = [
+      ...unknownMembers(records, known, ctx.koperasi!.code),
+      ...duplicates(records, (r) => `${r.memberNumber}/${r.label}`, 'jenis_simpanan', 'simpanan anggota/jenis'),
+    ];
+    const ids = [...known.values()];
+    const current = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await db.savingsAccount.findMany({ where: { memberId: { in: ids.slice(i, i + 500) } }, select: { memberId: true, kind: true, asOf: true } });
+      for (const row of rows) current.set(`${row.memberId}/${row.kind}`, row.asOf);
+    }
+    for (const { line, record } of records) {
+      const memberId = known.get(record.memberNumber);
+      const stored = memberId === undefined ? undefined : current.get(`${memberId}/${record.kind}`);
+      // An older file must not roll balances back.
+      if (stored !== undefined && record.asOf < stored) {
+        problems.push({ line, column: 'per_tanggal', message: `saldo per ${record.asOf} lebih lama dari data yang sudah ada (per ${stored})` });
+      }
+    }
+    return { problems, warnings: [] };
+  },
+  async write(tx, records, ctx) {
+    const known = await memberIdsByNumber(tx, ctx.koperasi!.id, records.map((r) => r.record.memberNumber));
+    const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
+    for (const { record } of records) {
+      const memberId = known.get(record.memberNumber);
+      if (memberId === undefined) throw new Error(`member ${record.memberNumber} vanished during import`);
+      const existing = await tx.savingsAccount.findUnique({ where: { memberId_kind: { memberId, kind: record.kind } } });
+      if (!existing) {
+        await tx.savingsAccount.create({ data: { memberId, kind: record.kind, label: record.label, balance: record.balance, asOf: record.asOf } });
+        counts.created++;
+        continue;
+      }
+      if (existing.balance === record.balance && existing.asOf === record.asOf && existing.label === record.label) {
+        counts.unchanged++;
+        continue;
+      }
+      await tx.savingsAccount.update({ where: { id: existing.id }, data: { balance: record.balance, asOf: record.asOf, label: record.label } });
+      const delta = record.balance - existing.balance;
+      if (delta !== 0n) {
+        // The export carries balances, not movements: the net change since the last import is
+        // what the member can be shown as a movement.
+        await tx.savingsTransaction.create({
+          data: {
+            accountId: existing.id,
+            date: record.asOf,
+            amount: delta,
+            balanceAfter: record.balance,
+            description: delta > 0n ? 'mutasi masuk' : 'mutasi keluar',
+          },
+        });
+      }
+      counts.updated++;
+    }
+    return counts;
+  },
+};
+
+// ── loans ──────────────────────────────────────────────────────────────────────────────
+
+export interface LoanRecord {
+  memberNumber: string;
+  loanNumber: string;
+  principal: bigint;
+  outstanding: bigint;
+  installment: bigint;
+  tenorMonths: number;
+  disbursedOn: string;
+  nextDueOn: string | null;
+  arrears: bigint;
+  lateFee: bigint;
+}
+
+/**
+ * The installment schedule: equal principal per month (flat, the common koperasi method),
+ * the rest of each installment is jasa. Due dates follow the next due date's day of month,
+ * counted from the first due date after disbursement.
+ */
+export function buildSchedule(loan: LoanRecord): { number: number; dueOn: string; principal: bigint; interest: bigint }[] {
+  let first = addMonths(loan.disbursedOn, 1);
+  if (loan.nextDueOn) {
+    const next = loan.nextDueOn;
+    let steps = 0;
+    while (addMonths(next, -(steps + 1)) > loan.disbursedOn && steps < loan.tenorMonths + 600) steps++;
+    first = addMonths(next, -steps);
+  }
+  const tenor = BigInt(loan.tenorMonths);
+  const base = loan.principal / tenor;
+  const schedule = [];
+  for (let k = 1; k <= loan.tenorMonths; k++) {
+    const principal = k === loan.tenorMonths ? loan.principal - base * (tenor - 1n) : base;
+    const interest = loan.installment > principal ? loan.installment - principal : 0n;
+    schedule.push({ number: k, dueOn: addMonths(first, k - 1), principal, interest });
+  }
+  return schedule;
+}
+
+export const loanImporter: Importer<LoanRecord> = {
+  needsKoperasi: true,
+  read(row) {
+    const memberNumber = readMemberNumber(row);
+    const loanNumber = row.required('nomor_pinjaman', 40);
+    const principal = row.parse('plafon', parseAmount);
+    const outstanding = row.parse('sisa_pokok', parseAmount);
+    const installment = row.parse('angsuran_per_bulan', parseAmount);
+    const tenorMonths = row.parse('tenor_bulan', (c) => parseInteger(c, 1, 600));
+    const disbursedOn = row.parse('tanggal_cair', parseDate);
+    const nextDueOn = row.parse('jatuh_tempo_berikutnya', parseDate, { optional: true, fallback: null });
+    const arrears = row.parse('tunggakan', parseAmount, { optional: true, fallback: 0n });
+    const lateFee = row.parse('denda', parseAmount, { optional: true, fallback: 0n });
+    if (principal !== null && principal === 0n) row.problem('plafon', 'plafon tidak boleh 0');
+    if (principal !== null && outstanding !== null && outstanding > principal) {
+      row.problem('sisa_pokok', 'sisa pokok lebih besar dari plafon');
+    }
+    if (disbursedOn !== null && nextDueOn !== null && nextDueOn <= disbursedOn) {
+      row.problem('jatuh_tempo_berikutnya', 'jatuh tempo harus sesudah tanggal cair');
+    }
+    if (outstanding !== null && outstanding > 0n && row.has('jatuh_tempo_berikutnya') === false) {
+      row.problem('jatuh_tempo_berikutnya', 'wajib diisi selama pinjaman belum lunas');
+    }
+    if (
+      row.problems.length > 0 || memberNumber === null || loanNumber === null || principal === null || outstanding === null ||
+      installment === null || tenorMonths === null || disbursedOn === null || arrears === null || lateFee === null
+    ) {
+      return null;
+    }
+    return { memberNumber, loanNumber, principal, outstanding, installment, tenorMonths, disbursedOn, nextDueOn, arrears, lateFee };
+  },
+  async check(db, records, ctx) {
+    const koperasi = ctx.koperasi!;
+    const known = await memberIdsByNumber(db, koperasi.id, records.map((r) => r.record.memberNumber));
+    const problems = [
+      ...unknownMembers(records, known, koperasi.code),
+      ...duplicates(records, (r) => r.loanNumber, 'nomor_pinjaman', 'nomor pinjaman'),
+    ];
+    const numbers = records.map((r) => r.record.loanNumber);
+    const owners = new Map<string, number>();
+    for (let i = 0; i < numbers.length; i += 500) {
+      const rows = await db.loan.findMany({ where: { koperasiId: koperasi.id, loanNumber: { in: numbers.slice(i, i + 500) } }, select: { loanNumber: true, memberId: true } });
+      for (const row of rows) owners.set(row.loanNumber, row.memberId);
+    }
+    for (const { line, record } of records) {
+      const owner = owners.get(record.loanNumber);
+      const memberId = known.get(record.memberNumber);
+      if (owner !== undefined && memberId !== undefined && owner !== memberId) {
+        problems.push({ line, column: 'nomor_pinjaman', message: `pinjaman ${record.loanNumber} sudah tercatat atas nama anggota lain` });
+      }
+    }
+    return { problems, warnings: [] };
+  },
+  async write(tx, records, ctx) {
+    const koperasiId = ctx.koperasi!.id;
+    const known = await memberIdsByNumber(tx, koperasiId, records.map((r) => r.record.memberNumber));
+    const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
+    for (const { record } of records) {
+      const memberId = known.get(record.memberNumber);
+      if (memberId === undefined) throw new Error(`member ${record.memberNumber} vanished during import`);
+      const { memberNumber: _, ...fields } = record;
+      const data = { ...fields, memberId, koperasiId };
+      const existing = await tx.loan.findUnique({ where: { koperasiId_loanNumber: { koperasiId, loanNumber: record.loanNumber } } });
+      const same =
+        existing &&
+        (Object.keys(fields) as (keyof typeof fields)[]).every((k) => existing[k] === fields[k]) &&
+        existing.memberId === memberId;
+      if (same) {
+        counts.unchanged++;
+        continue;
+      }
+      const loan = existing ? await tx.loan.update({ where: { id: existing.id }, data }) : await tx.loan.create({ data });
+      await tx.loanInstallment.deleteMany({ where: { loanId: loan.id } });
+      await tx.loanInstallment.createMany({ data: buildSchedule(record).map((s) => ({ ...s, loanId: loan.id })) });
+      if (existing) counts.updated++;
+      else counts.created++;
+    }
+    return counts;
+  },
+};
+
+// ── meetings ───────────────────────────────────────────────────────────────────────────
+
+export interface MeetingRecord {
+  kind: string;
+  bookYear: number;
+  date: string;
+  hour: number;
+  minute: number;
+  place: string;
+  agenda: string[];
+}
+
+function meetingKindOf(text: string): string {
+  const words = text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  if (['rat', 'rapat anggota tahunan', 'rapat tahunan'].includes(words)) return 'RAT';
+  if (['pra rat', 'prarat'].includes(words)) return 'PRA_RAT';
+  if (['rak', 'rapat anggota khusus'].includes(words)) return 'RAK';
+  return words.toUpperCase().replace(/ /g, '_').slice(0, 40);
+}
+
+export const meetingImporter: Importer<MeetingRecord> = {
+  needsKoperasi: true,
+  read(row) {
+    const kindText = row.required('jenis', 60);
+    const bookYear = row.parse('tahun_buku', (c) => parseInteger(c, 2000, 2100));
+    const date = row.parse('tanggal', parseDate);
+    const time = row.parse('jam', parseTime);
+    const place = row.required('tempat', 200);
+    const agendaText = row.cell('agenda').text;
+    const agenda = agendaText
+      .split(/\r?\n|;|\|/)
+      .map((item) => item.trim().replace(/^\d+[.)]\s*/, ''))
+      .filter((item) => item !== '');
+    if (kindText !== null && meetingKindOf(kindText) === '') row.problem('jenis', `"${kindText}" bukan jenis rapat`);
+    if (row.problems.length > 0 || kindText === null || bookYear === null || date === null || time === null || place === null) return null;
+    if (date.slice(0, 4) < String(bookYear)) row.problem('tanggal', `rapat untuk tahun buku ${bookYear} tidak mungkin diadakan pada ${date}`);
+    if (row.problems.length > 0) return null;
+    return { kind: meetingKindOf(kindText), bookYear, date, hour: time.hour, minute: time.minute, place, agenda };
+  },
+  async check(_db, records, ctx) {
+    const problems = duplicates(records, (r) => (r.kind === 'RAT' ? `RAT ${r.bookYear}` : null), 'tahun_buku', 'jadwal');
+    const warnings: ImportProblem[] = [];
+    const [endMonth, endDay] = ctx.koperasi!.bookYearEnd.split('-');
+    for (const { line, record } of records) {
+      if (record.kind !== 'RAT') continue;
+      // UU 25/1992 art. 26: the RAT is held within six months after the book year ends.
+      const yearEnd = `${record.bookYear}-${endMonth}-${endDay}`;
+      const limit = addMonths(yearEnd, 6);
+      if (record.date > limit) {
+        warnings.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} pada ${record.date} melewati batas 6 bulan setelah tutup buku (${limit}), UU 25/1992 pasal 26` });
+      } else if (daysBetween(yearEnd, record.date) < 0) {
+        problems.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} harus sesudah tutup buku ${yearEnd}` });
+      }
+    }
+    return { problems, warnings };
+  },
+  async write(tx, records, ctx) {
+    const koperasi = ctx.koperasi!;
+    const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
+    for (const { record } of records) {
+      const key = record.kind === 'RAT' ? `RAT:${record.bookYear}` : `${record.kind}:${record.bookYear}:${record.date}`;
+      const data = {
+        kind: record.kind,
+        bookYear: record.bookYear,
+        startsAt: zonedTimeToUtc(record.date, record.hour, record.minute, koperasi.timezone),
+        place: record.place,
+        agenda: record.agenda.join('\n'),
+      };
+      const existing = await tx.meeting.findUnique({ where: { koperasiId_key: { koperasiId: koperasi.id, key } } });
+      if (!existing) {
+        await tx.meeting.create({ data: { ...data, key, koperasiId: koperasi.id } });
+        counts.created++;
+      } else if (existing.startsAt.getTime() === data.startsAt.getTime() && existing.place === data.place && existing.agenda === data.agenda) {
+        counts.unchanged++;
+      } else {
+        await tx.meeting.update({ where: { id: existing.id }, data });
+        counts.updated++;
+      }
+    }
+    return counts;
+  },
+};
+
+export const IMPORTERS: Record<ImportKind, Importer<unknown>> = {
+  koperasi: koperasiImporter as Importer<unknown>,
+  members: memberImporter as Importer<unknown>,
+  savings: savingsImporter as Importer<unknown>,
+  loans: loanImporter as Importer<unknown>,
+  meetings: meetingImporter as Importer<unknown>,
+};

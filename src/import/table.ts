@@ -1,0 +1,130 @@
+/**
+ * Reading an import file (CSV or XLSX) into header names and rows of cells. A cell keeps its
+ * text and, from Excel, whether it held a number or a date: a NIK stored as a number has lost
+ * digits, and only the cell type can prove it.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+
+export interface Cell {
+  text: string;
+  /** Set when a spreadsheet cell held a number. */
+  number?: number;
+  /** Set when a spreadsheet cell held a date (UTC fields carry the calendar date/time). */
+  date?: Date;
+}
+
+export interface Row {
+  /** Line (CSV) or row (XLSX) number in the file, as a person counts it: the header is 1. */
+  line: number;
+  cells: Cell[];
+}
+
+export interface Table {
+  headers: string[];
+  rows: Row[];
+}
+
+export class TableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TableError';
+  }
+}
+
+function decode(buffer: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buffer).replace(/^\uFEFF/, '');
+  } catch {
+    // Older Excel versions on Windows save CSV as Windows-1252.
+    return new TextDecoder('windows-1252').decode(buffer);
+  }
+}
+
+/** Indonesian Excel saves CSV with ";" because "," is the decimal separator. */
+function detectDelimiter(text: string): string {
+  const header = text.split(/\r?\n/, 1)[0] ?? '';
+  const counts = [';', ',', '\t'].map((d) => [d, header.split(d).length - 1] as const);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+}
+
+async function readCsv(path: string): Promise<Table> {
+  const text = decode(await readFile(path));
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      delimiter: detectDelimiter(text),
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: false,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (error) {
+    const e = error as { lines?: number; message: string };
+    throw new TableError(`Berkas CSV rusak${e.lines ? ` di sekitar baris ${e.lines}` : ''}: ${e.message}`, { cause: error });
+  }
+  const [header, ...body] = records;
+  if (!header) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
+  return {
+    headers: header.record.map((h) => h.trim()),
+    rows: body
+      .filter(({ record }) => record.some((v) => v.trim() !== ''))
+      .map(({ record, info }) => ({ line: info.lines, cells: record.map((text) => ({ text })) })),
+  };
+}
+
+function cellOf(value: ExcelJS.CellValue): Cell {
+  if (value === null || value === undefined) return { text: '' };
+  if (typeof value === 'number') return { text: String(value), number: value };
+  if (typeof value === 'string') return { text: value };
+  if (typeof value === 'boolean') return { text: value ? 'TRUE' : 'FALSE' };
+  if (value instanceof Date) return { text: value.toISOString(), date: value };
+  if ('richText' in value) return { text: value.richText.map((r) => r.text).join('') };
+  if ('result' in value) return cellOf((value.result ?? null) as ExcelJS.CellValue);
+  if ('text' in value) return { text: String(value.text) };
+  if ('error' in value) return { text: String(value.error) };
+  return { text: String(value) };
+}
+
+async function readXlsx(path: string): Promise<Table> {
+  const workbook = new ExcelJS.Workbook();
+  try {
+    await workbook.xlsx.readFile(path);
+  } catch (error) {
+    throw new TableError(`Berkas Excel tidak bisa dibaca (${(error as Error).message}). Simpan ulang sebagai .xlsx.`, { cause: error });
+  }
+  const sheet = workbook.worksheets[0];
+  if (!sheet) throw new TableError('Berkas Excel tidak punya lembar kerja.');
+  let headers: string[] | null = null;
+  const rows: Row[] = [];
+  sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
+    const width = Math.max(row.cellCount, headers?.length ?? 0);
+    const cells: Cell[] = [];
+    for (let c = 1; c <= width; c++) cells.push(cellOf(row.getCell(c).value));
+    if (!headers) {
+      headers = cells.map((cell) => cell.text.trim());
+      return;
+    }
+    if (cells.some((cell) => cell.text.trim() !== '')) rows.push({ line: rowNumber, cells });
+  });
+  if (!headers) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
+  return { headers, rows };
+}
+
+export async function readTable(path: string): Promise<Table> {
+  const extension = extname(path).toLowerCase();
+  try {
+    if (extension === '.xlsx') return await readXlsx(path);
+    if (extension === '.csv' || extension === '.txt') return await readCsv(path);
+  } catch (error) {
+    if (error instanceof TableError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TableError(`Berkas ${path} tidak ditemukan.`, { cause: error });
+    throw new TableError(`Berkas ${path} tidak bisa dibaca: ${(error as Error).message}`, { cause: error });
+  }
+  if (extension === '.xls') throw new TableError('Format .xls (Excel lama) tidak didukung: simpan ulang sebagai .xlsx atau .csv.');
+  throw new TableError(`Jenis berkas ${extension || '(tanpa ekstensi)'} tidak didukung: gunakan .csv atau .xlsx.`);
+}

@@ -1,0 +1,121 @@
+/**
+ * Parsing the values bookkeeping exports contain: amounts as "Rp 1.250.000,00" or 1250000,
+ * dates as dd/mm/yyyy, yyyy-mm-dd or Excel dates, times as 09.00. Every parser returns either
+ * a value or an Indonesian sentence saying what is wrong with the cell.
+ */
+import type { Cell } from './table.ts';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
+
+/** Upper bound for any amount: a trillion rupiah is far beyond any member's balance. */
+export const MAX_AMOUNT = 1_000_000_000_000_000n;
+
+/** Integer rupiah from "Rp 1.250.000,00", "1.250.000", "1250000", "1,250,000.00" or a numeric cell. */
+export function parseAmount(cell: Cell): Parsed<bigint> {
+  if (cell.number !== undefined) {
+    if (!Number.isFinite(cell.number)) return fail('bukan angka');
+    const rounded = Math.round(cell.number);
+    if (Math.abs(cell.number - rounded) > 0.001) return fail(`nominal harus rupiah bulat, tertulis ${cell.text}`);
+    if (!Number.isSafeInteger(rounded)) return fail('nominal terlalu besar');
+    return checkRange(BigInt(rounded), cell.text);
+  }
+  let text = cell.text.trim().replace(/\s+/g, '');
+  if (text === '') return fail('kosong');
+  let negative = false;
+  if (/^\(.*\)$/.test(text)) {
+    negative = true;
+    text = text.slice(1, -1);
+  }
+  if (text.startsWith('-')) {
+    negative = true;
+    text = text.slice(1);
+  }
+  text = text.replace(/^rp\.?/i, '').replace(/^idr/i, '');
+  if (text.startsWith('-')) {
+    negative = true;
+    text = text.slice(1);
+  }
+  let integer: string;
+  let fraction = '';
+  if (/^\d{1,3}(\.\d{3})+(,\d{1,2})?$/.test(text) || /^\d+(,\d{1,2})?$/.test(text)) {
+    // Indonesian: dots group thousands, a comma starts the sen.
+    [integer = '', fraction = ''] = text.replace(/\./g, '').split(',');
+  } else if (/^\d{1,3}(,\d{3})+(\.\d{1,2})?$/.test(text) || /^\d+\.\d{1,2}$/.test(text)) {
+    // English-style, as some Excel installations export: commas group, a dot starts the cents.
+    [integer = '', fraction = ''] = text.replace(/,/g, '').split('.');
+  } else {
+    return fail(`"${cell.text.trim()}" bukan nominal rupiah (contoh: 1.250.000 atau Rp 1.250.000,00)`);
+  }
+  if (fraction !== '' && /[1-9]/.test(fraction)) return fail(`nominal harus rupiah bulat, tertulis ${cell.text.trim()}`);
+  const value = BigInt(integer);
+  return checkRange(negative ? -value : value, cell.text);
+}
+
+function checkRange(value: bigint, text: string): Parsed<bigint> {
+  if (value < 0n) return fail(`nominal tidak boleh negatif (${text.trim()})`);
+  if (value >= MAX_AMOUNT) return fail(`nominal ${text.trim()} terlalu besar`);
+  return ok(value);
+}
+
+function isoDate(y: number, m: number, d: number): Parsed<string> {
+  if (y < 1900 || y > 2100) return fail(`tahun ${y} tidak masuk akal`);
+  if (m < 1 || m > 12) return fail(`bulan ${m} tidak ada`);
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (d < 1 || d > last) return fail(`tanggal ${d}/${m}/${y} tidak ada di kalender`);
+  return ok(`${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+}
+
+const MONTH_NAMES: Record<string, number> = {
+  jan: 1, januari: 1, january: 1, feb: 2, februari: 2, pebruari: 2, february: 2, mar: 3, maret: 3, march: 3,
+  apr: 4, april: 4, mei: 5, may: 5, jun: 6, juni: 6, june: 6, jul: 7, juli: 7, july: 7, agu: 8, agt: 8, agus: 8,
+  agustus: 8, aug: 8, august: 8, sep: 9, sept: 9, september: 9, okt: 10, oktober: 10, oct: 10, october: 10,
+  nov: 11, nopember: 11, november: 11, des: 12, desember: 12, dec: 12, december: 12,
+};
+
+/** A calendar date "YYYY-MM-DD" from dd/mm/yyyy, dd-mm-yyyy, yyyy-mm-dd, "5 Januari 2026" or an Excel date cell. */
+export function parseDate(cell: Cell): Parsed<string> {
+  if (cell.date) return isoDate(cell.date.getUTCFullYear(), cell.date.getUTCMonth() + 1, cell.date.getUTCDate());
+  const text = cell.text.trim();
+  if (text === '') return fail('kosong');
+  let match = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$/.exec(text);
+  if (match) return isoDate(Number(match[1]), Number(match[2]), Number(match[3]));
+  match = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/.exec(text);
+  if (match) return isoDate(Number(match[3]), Number(match[2]), Number(match[1]));
+  match = /^(\d{1,2})[\s-]+([a-z]+)[\s-]+(\d{4})$/i.exec(text);
+  if (match) {
+    const month = MONTH_NAMES[match[2]!.toLowerCase()];
+    if (month) return isoDate(Number(match[3]), month, Number(match[1]));
+  }
+  if (/^\d{1,2}[-/.]\d{1,2}[-/.]\d{2}$/.test(text)) return fail(`tahun pada "${text}" harus ditulis 4 angka (dd/mm/yyyy)`);
+  return fail(`"${text}" bukan tanggal (gunakan dd/mm/yyyy atau yyyy-mm-dd)`);
+}
+
+/** A wall-clock time from "09.00", "9:30", "09.00 WIB", "0900" or an Excel time cell. */
+export function parseTime(cell: Cell): Parsed<{ hour: number; minute: number }> {
+  if (cell.date) return ok({ hour: cell.date.getUTCHours(), minute: cell.date.getUTCMinutes() });
+  if (cell.number !== undefined && cell.number >= 0 && cell.number < 1) {
+    const minutes = Math.round(cell.number * 24 * 60);
+    return ok({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
+  }
+  const text = cell.text.trim().replace(/\s*(wib|wita|wit)$/i, '');
+  if (text === '') return fail('kosong');
+  const match = /^(\d{1,2})(?:[.:](\d{2}))?$/.exec(text) ?? /^(\d{2})(\d{2})$/.exec(text);
+  if (!match) return fail(`"${cell.text.trim()}" bukan jam (contoh: 09.00)`);
+  const hour = Number(match[1]);
+  const minute = Number(match[2] ?? 0);
+  if (hour > 23 || minute > 59) return fail(`jam ${cell.text.trim()} tidak ada`);
+  return ok({ hour, minute });
+}
+
+/** A whole number within bounds. */
+export function parseInteger(cell: Cell, min: number, max: number): Parsed<number> {
+  const text = cell.number !== undefined ? String(cell.number) : cell.text.trim().replace(/\.0+$/, '');
+  if (text === '') return fail('kosong');
+  if (!/^-?\d+$/.test(text)) return fail(`"${cell.text.trim()}" bukan bilangan bulat`);
+  const value = Number(text);
+  if (value < min || value > max) return fail(`harus antara ${min} dan ${max}`);
+  return ok(value);
+}

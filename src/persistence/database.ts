@@ -1,0 +1,50 @@
+/**
+ * Opening the database: the SQLite file is created and migrated on first use, then handed to
+ * Prisma through the better-sqlite3 driver adapter (no engine binary, see toolchain notes).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from '../../generated/prisma/client.ts';
+import { applyMigrations, MIGRATIONS_DIR } from './migrate.ts';
+
+export type Db = PrismaClient;
+
+export class DatabaseError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseError';
+  }
+}
+
+/** The file behind a `file:` URL, resolved against the working directory. */
+export function sqlitePathOf(url: string): string {
+  const path = url.slice('file:'.length).split('?')[0] ?? '';
+  if (path === '' || path === ':memory:') throw new DatabaseError('DATABASE_URL harus menunjuk ke sebuah berkas, misalnya file:./data/koperasi.db.');
+  return resolve(path);
+}
+
+export interface OpenOptions {
+  migrationsDir?: string;
+}
+
+/** Open (creating and migrating if needed) the database at url. */
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Db> {
+  if (!url.startsWith('file:')) {
+    throw new DatabaseError(
+      'Versi ini baru mendukung SQLite (DATABASE_URL=file:…); dukungan PostgreSQL untuk banyak instans menyusul.',
+    );
+  }
+  const path = sqlitePathOf(url);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    applyMigrations(path, options.migrationsDir ?? MIGRATIONS_DIR);
+  } catch (error) {
+    if (error instanceof DatabaseError) throw error;
+    throw new DatabaseError(`Basis data ${path} tidak bisa dibuka atau dimigrasi: ${(error as Error).message}`, { cause: error });
+  }
+  // timeout: how long a writer waits for another process's write lock (the CLI and the service share the file).
+  const client = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${path}`, timeout: 15_000 }) });
+  await client.$connect();
+  return client;
+}

@@ -1,0 +1,363 @@
+/**
+ * Prisma-backed implementations of the core's ports. Each method is one small query or a
+ * short transaction; the core decides what to ask, these decide how.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from './database.ts';
+import type { Language } from '../core/format.ts';
+import type {
+  AuditService,
+  EventView,
+  FeedbackService,
+  Identity,
+  IdentityStore,
+  LedgerService,
+  LoanView,
+  MeetingService,
+  MeetingView,
+  MemberRef,
+  MemberService,
+  Services,
+  SessionStore,
+  SessionData,
+  VerificationMethod,
+} from '../core/ports.ts';
+import { maskPersonalData } from '../logger.ts';
+
+export const MAX_FAILED_ATTEMPTS = 5;
+export const LOCK_MINUTES = 30;
+export const MAX_CODE_ATTEMPTS = 5;
+const USABLE_STATUSES = ['AKTIF', 'NONAKTIF'];
+
+const memberWithKoperasi = { koperasi: { select: { code: true, name: true, timezone: true } } } as const;
+
+type MemberRow = {
+  id: number;
+  koperasiId: number;
+  memberNumber: string;
+  name: string;
+  phone: string | null;
+  status: string;
+  optOutAnnouncements: boolean;
+  koperasi: { code: string; name: string; timezone: string };
+};
+
+function toMemberRef(row: MemberRow): MemberRef {
+  return {
+    id: row.id,
+    koperasiId: row.koperasiId,
+    koperasiCode: row.koperasi.code,
+    koperasiName: row.koperasi.name,
+    timezone: row.koperasi.timezone,
+    memberNumber: row.memberNumber,
+    name: row.name,
+    phone: row.phone,
+    status: row.status,
+    optOutAnnouncements: row.optOutAnnouncements,
+  };
+}
+
+type IdentityRow = {
+  id: number;
+  channel: string;
+  externalId: string;
+  phone: string | null;
+  language: string;
+  verifiedBy: string | null;
+  failedAttempts: number;
+  lockedUntil: Date | null;
+  member: MemberRow | null;
+};
+
+function toIdentity(row: IdentityRow): Identity {
+  return {
+    id: row.id,
+    channel: row.channel,
+    externalId: row.externalId,
+    phone: row.phone,
+    language: row.language === 'en' ? 'en' : 'id',
+    verifiedBy: (row.verifiedBy as VerificationMethod | null) ?? null,
+    failedAttempts: row.failedAttempts,
+    lockedUntil: row.lockedUntil,
+    member: row.member ? toMemberRef(row.member) : null,
+  };
+}
+
+/** Activation codes are compared without case, spaces or dashes: "ab12-cd34" = "AB12CD34". */
+export function hashActivationCode(code: string): string {
+  return createHash('sha256').update(code.toUpperCase().replace(/[\s-]/g, '')).digest('hex');
+}
+
+export function createIdentityStore(db: Db): IdentityStore {
+  const include = { member: { include: memberWithKoperasi } } as const;
+  return {
+    async resolve(channel, externalId, verifiedPhone) {
+      let row = await db.channelIdentity.findUnique({ where: { channel_externalId: { channel, externalId } }, include });
+      if (!row) {
+        row = await db.channelIdentity.upsert({
+          where: { channel_externalId: { channel, externalId } },
+          create: { channel, externalId, phone: verifiedPhone ?? null },
+          update: {},
+          include,
+        });
+      } else if (verifiedPhone !== undefined && row.phone !== verifiedPhone) {
+        // The channel now vouches for another phone: a phone-based verification no longer holds.
+        const dropMember = row.verifiedBy === 'phone';
+        row = await db.channelIdentity.update({
+          where: { id: row.id },
+          data: dropMember ? { phone: verifiedPhone, memberId: null, verifiedBy: null, verifiedAt: null } : { phone: verifiedPhone },
+          include,
+        });
+      }
+      return toIdentity(row);
+    },
+    async bindMember(identity, memberId, method, at) {
+      const row = await db.channelIdentity.update({
+        where: { id: identity.id },
+        data: { memberId, verifiedBy: method, verifiedAt: at, failedAttempts: 0, lockedUntil: null },
+        include,
+      });
+      return toIdentity(row);
+    },
+    async unbind(identity) {
+      await db.channelIdentity.update({ where: { id: identity.id }, data: { memberId: null, verifiedBy: null, verifiedAt: null } });
+      identity.member = null;
+      identity.verifiedBy = null;
+    },
+    async setLanguage(identity, language: Language) {
+      await db.channelIdentity.update({ where: { id: identity.id }, data: { language } });
+      identity.language = language;
+    },
+    async recordFailure(identity, at) {
+      // An expired lock starts a fresh count.
+      const expired = identity.lockedUntil !== null && identity.lockedUntil <= at;
+      const attempts = (expired ? 0 : identity.failedAttempts) + 1;
+      const lockedUntil = attempts >= MAX_FAILED_ATTEMPTS ? new Date(at.getTime() + LOCK_MINUTES * 60_000) : null;
+      await db.channelIdentity.update({
+        where: { id: identity.id },
+        data: { failedAttempts: lockedUntil ? 0 : attempts, lockedUntil },
+      });
+      identity.failedAttempts = attempts;
+      identity.lockedUntil = lockedUntil;
+      return { lockedUntil };
+    },
+  };
+}
+
+export function createSessionStore(db: Db): SessionStore {
+  return {
+    async load(channel, chatId) {
+      const row = await db.conversationSession.findUnique({ where: { channel_chatId: { channel, chatId } } });
+      if (!row) return null;
+      let data: SessionData = {};
+      try {
+        data = JSON.parse(row.data) as SessionData;
+      } catch {
+        data = {};
+      }
+      return { node: row.node === '' ? null : row.node, data, expiresAt: row.expiresAt };
+    },
+    async save(channel, chatId, state) {
+      const values = { node: state.node ?? '', data: JSON.stringify(state.data), expiresAt: state.expiresAt };
+      await db.conversationSession.upsert({
+        where: { channel_chatId: { channel, chatId } },
+        create: { channel, chatId, ...values },
+        update: values,
+      });
+    },
+  };
+}
+
+export function createMemberService(db: Db): MemberService {
+  return {
+    async findActiveByPhone(phone) {
+      const rows = await db.member.findMany({
+        where: { phone, status: { in: USABLE_STATUSES } },
+        include: memberWithKoperasi,
+        orderBy: { id: 'asc' },
+      });
+      return rows.map(toMemberRef);
+    },
+    async findById(memberId) {
+      const row = await db.member.findUnique({ where: { id: memberId }, include: memberWithKoperasi });
+      return row && USABLE_STATUSES.includes(row.status) ? toMemberRef(row) : null;
+    },
+    async redeemActivationCode(memberNumber, code, at) {
+      const candidates = await db.activationCode.findMany({
+        where: {
+          usedAt: null,
+          expiresAt: { gt: at },
+          attempts: { lt: MAX_CODE_ATTEMPTS },
+          member: { memberNumber, status: { in: USABLE_STATUSES } },
+        },
+        select: { id: true, codeHash: true, memberId: true },
+      });
+      if (candidates.length === 0) return null;
+      const hash = hashActivationCode(code);
+      const match = candidates.find((c) => c.codeHash === hash);
+      if (!match) {
+        // Guesses count against the member's codes too, so many phones cannot share the guessing.
+        await db.activationCode.updateMany({ where: { id: { in: candidates.map((c) => c.id) } }, data: { attempts: { increment: 1 } } });
+        return null;
+      }
+      // Claim the code atomically: two phones racing with the same code cannot both win.
+      const claimed = await db.activationCode.updateMany({ where: { id: match.id, usedAt: null }, data: { usedAt: at } });
+      if (claimed.count !== 1) return null;
+      const member = await db.member.findUnique({ where: { id: match.memberId }, include: memberWithKoperasi });
+      return member ? toMemberRef(member) : null;
+    },
+    async setAnnouncementOptOut(memberId, optOut) {
+      await db.member.update({ where: { id: memberId }, data: { optOutAnnouncements: optOut } });
+    },
+  };
+}
+
+export function createLedgerService(db: Db): LedgerService {
+  return {
+    async savingsSummary(memberId, recentLimit) {
+      const [accounts, recent] = await Promise.all([
+        db.savingsAccount.findMany({ where: { memberId }, select: { kind: true, label: true, balance: true, asOf: true } }),
+        db.savingsTransaction.findMany({
+          where: { account: { memberId } },
+          orderBy: [{ date: 'desc' }, { id: 'desc' }],
+          take: recentLimit,
+          select: { date: true, amount: true, description: true, account: { select: { label: true } } },
+        }),
+      ]);
+      return {
+        accounts,
+        recent: recent.map((tx) => ({ date: tx.date, amount: tx.amount, description: tx.description, label: tx.account.label })),
+      };
+    },
+    async activeLoans(memberId) {
+      const loans = await db.loan.findMany({
+        where: { memberId, OR: [{ outstanding: { gt: 0n } }, { arrears: { gt: 0n } }] },
+        orderBy: { disbursedOn: 'asc' },
+        include: { schedule: { orderBy: { number: 'asc' }, select: { number: true, dueOn: true, principal: true, interest: true } } },
+      });
+      return loans.map((loan): LoanView => {
+        const next = loan.nextDueOn ? (loan.schedule.find((s) => s.dueOn >= loan.nextDueOn!) ?? null) : null;
+        return {
+          loanNumber: loan.loanNumber,
+          principal: loan.principal,
+          outstanding: loan.outstanding,
+          installment: loan.installment,
+          tenorMonths: loan.tenorMonths,
+          disbursedOn: loan.disbursedOn,
+          nextDueOn: loan.nextDueOn,
+          arrears: loan.arrears,
+          lateFee: loan.lateFee,
+          next,
+        };
+      });
+    },
+  };
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim().toUpperCase())
+    .filter((v) => v !== '');
+}
+
+export function createMeetingService(db: Db): MeetingService {
+  return {
+    async currentRat(member, now) {
+      const select = {
+        id: true,
+        kind: true,
+        bookYear: true,
+        startsAt: true,
+        place: true,
+        agenda: true,
+        heldAt: true,
+        attendances: { where: { memberId: member.id }, select: { attending: true } },
+      } as const;
+      const upcoming = await db.meeting.findFirst({
+        where: { koperasiId: member.koperasiId, kind: 'RAT', startsAt: { gt: now } },
+        orderBy: { startsAt: 'asc' },
+        select,
+      });
+      const meeting =
+        upcoming ??
+        (await db.meeting.findFirst({ where: { koperasiId: member.koperasiId, kind: 'RAT' }, orderBy: { startsAt: 'desc' }, select }));
+      if (!meeting) return null;
+      const view: MeetingView = {
+        id: meeting.id,
+        kind: meeting.kind,
+        bookYear: meeting.bookYear,
+        startsAt: meeting.startsAt,
+        place: meeting.place,
+        agenda: meeting.agenda.split('\n').map((s) => s.trim()).filter((s) => s !== ''),
+        heldAt: meeting.heldAt,
+        attending: meeting.attendances[0]?.attending ?? null,
+      };
+      return view;
+    },
+    async confirmAttendance(meetingId, memberId, attending, channel) {
+      await db.meetingAttendance.upsert({
+        where: { meetingId_memberId: { meetingId, memberId } },
+        create: { meetingId, memberId, attending, channel },
+        update: { attending, channel, respondedAt: new Date() },
+      });
+    },
+    async upcomingEventsForMembers(member, now) {
+      const koperasi = await db.koperasi.findUnique({ where: { id: member.koperasiId }, select: { type: true, district: true } });
+      const events = await db.event.findMany({ where: { forMembers: true, startsAt: { gt: now } }, orderBy: { startsAt: 'asc' }, take: 20 });
+      return events
+        .filter((e) => {
+          const types = splitList(e.koperasiTypes);
+          const districts = splitList(e.districts);
+          return (
+            (types.length === 0 || types.includes((koperasi?.type ?? '').toUpperCase())) &&
+            (districts.length === 0 || districts.includes((koperasi?.district ?? '').toUpperCase()))
+          );
+        })
+        .slice(0, 5)
+        .map((e): EventView => ({ title: e.title, topic: e.topic, startsAt: e.startsAt, place: e.place, capacity: e.capacity }));
+    },
+  };
+}
+
+export function createFeedbackService(db: Db, clock: () => Date = () => new Date()): FeedbackService {
+  return {
+    async fileComplaint(member, channel, text) {
+      const now = clock();
+      const prefix = `ADU${String(now.getUTCFullYear()).slice(2)}${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+      // The ticket number comes from the row id, so it is created first and numbered after, in one transaction.
+      const complaint = await db.$transaction(async (tx) => {
+        const row = await tx.complaint.create({
+          data: { ticket: `tmp-${member.id}-${now.getTime()}-${Math.random()}`, koperasiId: member.koperasiId, memberId: member.id, channel, text },
+        });
+        return tx.complaint.update({ where: { id: row.id }, data: { ticket: `${prefix}-${String(row.id).padStart(5, '0')}` } });
+      });
+      return { ticket: complaint.ticket };
+    },
+    async rate(member, channel, score) {
+      await db.rating.create({ data: { koperasiId: member.koperasiId, memberId: member.id, channel, score } });
+    },
+  };
+}
+
+export function createAuditService(db: Db): AuditService {
+  return {
+    async record({ actor, action, koperasiId, detail }) {
+      await db.auditLog.create({
+        data: { actor, action, koperasiId: koperasiId ?? null, detail: JSON.stringify(maskPersonalData(detail ?? {})) },
+      });
+    },
+  };
+}
+
+export function createServices(db: Db, clock?: () => Date): Services {
+  return {
+    identities: createIdentityStore(db),
+    sessions: createSessionStore(db),
+    members: createMemberService(db),
+    ledger: createLedgerService(db),
+    meetings: createMeetingService(db),
+    feedback: createFeedbackService(db, clock),
+    audit: createAuditService(db),
+  };
+}
