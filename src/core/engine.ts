@@ -161,6 +161,15 @@ class Turn {
     const normalized = tokens.join(' ');
     const plain = normalizeText(text.slice(0, 200));
 
+    // The waiting menu's own words come first when they are the whole message: "english" in the
+    // language menu picks English rather than reopening the language menu.
+    const exact = waiting?.menu?.find((option) => option.words.some((w) => normalizeText(w) === plain || normalizeText(w) === normalized));
+    if (exact) {
+      this.#state.node = null;
+      await this.#runOption(exact);
+      return;
+    }
+
     const global = flows.globals.find(
       (g) =>
         g.words.has(normalized) ||

@@ -12,9 +12,11 @@ export interface NikInput {
   text: string;
   /** True when the spreadsheet cell held a number rather than text. */
   wasNumeric?: boolean;
+  /** True when the spreadsheet cell was typed as text, so its last digit is as entered. */
+  typedText?: boolean;
 }
 
-export function normalizeNik({ text, wasNumeric = false }: NikInput): NikResult {
+export function normalizeNik({ text, wasNumeric = false, typedText = false }: NikInput): NikResult {
   let value = text.trim();
   // A leading apostrophe is how Excel users mark a cell as text; it proves the digits are whole.
   const markedText = value.startsWith("'");
@@ -24,6 +26,7 @@ export function normalizeNik({ text, wasNumeric = false }: NikInput): NikResult 
   if (!/^\d+$/.test(value)) return { ok: false, reason: 'not_digits' };
   if (value.length !== 16) return { ok: false, reason: 'length' };
   if (wasNumeric) return { ok: false, reason: 'rounded' };
-  if (!markedText && value.endsWith('0')) return { ok: false, reason: 'rounded' };
+  // Plain CSV cannot say whether a trailing 0 was typed or produced by Excel's rounding.
+  if (!markedText && !typedText && value.endsWith('0')) return { ok: false, reason: 'rounded' };
   return { ok: true, nik: value };
 }

@@ -83,7 +83,9 @@ export function tokenize(text: string, lexicon: ReadonlyMap<string, string>): st
 function containsPhrase(tokens: readonly string[], phrase: readonly string[]): boolean {
   outer: for (let i = 0; i + phrase.length <= tokens.length; i++) {
     for (let k = 0; k < phrase.length; k++) {
-      if (tokenScore(tokens[i + k]!, phrase[k]!) < 0.8) continue outer;
+      // Inside a phrase only long words may carry a typo: "utang saya" must not read as "uang saya".
+      const word = phrase[k]!;
+      if (tokenScore(tokens[i + k]!, word) < (word.length >= 6 ? 0.7 : 0.9)) continue outer;
     }
     return true;
   }

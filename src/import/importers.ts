@@ -247,7 +247,7 @@ export const memberImporter: Importer<MemberRecord> = {
     let nik: string | null = null;
     if (row.has('nik')) {
       const cell = row.cell('nik');
-      const result = normalizeNik({ text: cell.text, wasNumeric: cell.number !== undefined });
+      const result = normalizeNik({ text: cell.text, wasNumeric: cell.number !== undefined, typedText: cell.typedText });
       if (result.ok) nik = result.nik;
       else if (result.reason === 'rounded') row.problem('nik', NIK_MESSAGES.rounded(cell.text.trim(), cell.number !== undefined));
       else row.problem('nik', NIK_MESSAGES[result.reason](cell.text.trim()));

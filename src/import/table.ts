@@ -14,6 +14,8 @@ export interface Cell {
   number?: number;
   /** Set when a spreadsheet cell held a date (UTC fields carry the calendar date/time). */
   date?: Date;
+  /** Set when a spreadsheet cell was typed as text: its digits are exactly as entered. */
+  typedText?: boolean;
 }
 
 export interface Row {
@@ -79,10 +81,10 @@ async function readCsv(path: string): Promise<Table> {
 function cellOf(value: ExcelJS.CellValue): Cell {
   if (value === null || value === undefined) return { text: '' };
   if (typeof value === 'number') return { text: String(value), number: value };
-  if (typeof value === 'string') return { text: value };
+  if (typeof value === 'string') return { text: value, typedText: true };
   if (typeof value === 'boolean') return { text: value ? 'TRUE' : 'FALSE' };
   if (value instanceof Date) return { text: value.toISOString(), date: value };
-  if ('richText' in value) return { text: value.richText.map((r) => r.text).join('') };
+  if ('richText' in value) return { text: value.richText.map((r) => r.text).join(''), typedText: true };
   if ('result' in value) return cellOf((value.result ?? null) as ExcelJS.CellValue);
   if ('text' in value) return { text: String(value.text) };
   if ('error' in value) return { text: String(value.error) };

@@ -1,0 +1,128 @@
+/** What members actually type, and what the bot must take it to mean. */
+import { describe, expect, it } from 'vitest';
+import { loadFlows } from '../../src/core/flows/load.ts';
+import { ACTION_NAMES } from '../../src/core/actions/index.ts';
+import { FLOWS_DIR } from '../../src/core/create-engine.ts';
+import { matchIntent, normalizeText, tokenize, editDistance } from '../../src/core/text-match.ts';
+import { pickOption } from '../../src/core/engine.ts';
+import { parseScore } from '../../src/core/actions/feedback.ts';
+
+const flows = loadFlows(FLOWS_DIR, ACTION_NAMES);
+const intentOf = (text: string) => matchIntent(tokenize(text, flows.lexicon), flows.intents)?.name ?? null;
+
+const EXPECTED: [string, string][] = [
+  ['cek sldo', 'savings'],
+  ['cek saldo', 'savings'],
+  ['saldo sy brp', 'savings'],
+  ['Saldonya berapa ya pak?', 'savings'],
+  ['simpanan wajib saya', 'savings'],
+  ['simpnan', 'savings'],
+  ['tabngan ku', 'savings'],
+  ['SALDOOO', 'savings'],
+  ['sadlo', 'savings'],
+  ['simpanan pokok berapa', 'savings'],
+  ['celengan kulo pinten', 'savings'],
+  ['mau lihat tabungan', 'savings'],
+  ['pesse bule sanapa', 'savings'],
+  ['check my balance', 'savings'],
+  ['sisa utang brp', 'loans'],
+  ['sisa hutang saya', 'loans'],
+  ['utangku piro', 'loans'],
+  ['pinjeman', 'loans'],
+  ['pinjman sy', 'loans'],
+  ['angsuran bulan ini brp', 'loans'],
+  ['cicilan saya', 'loans'],
+  ['kapan jatuh tempo', 'loans'],
+  ['tunggakan', 'loans'],
+  ['otang kaula', 'loans'],
+  ['ada denda gak', 'loans'],
+  ['kredit saya sisa berapa', 'loans'],
+  ['how much is my loan', 'loans'],
+  ['kapan rat', 'rat'],
+  ['kpn RAT nya?', 'rat'],
+  ['rapat anggota tahunan kapan', 'rat'],
+  ['jadwal rapat', 'rat'],
+  ['undangan rat', 'rat'],
+  ['when is the meeting', 'rat'],
+  ['ada bimtek?', 'events'],
+  ['info pelatihan', 'events'],
+  ['pelatihn', 'events'],
+  ['mau komplain', 'complaint'],
+  ['pengaduan', 'complaint'],
+  ['sy mau lapor', 'complaint'],
+  ['ada keluhan', 'complaint'],
+  ['ngadu', 'complaint'],
+  ['beri nilai', 'rating'],
+  ['survei kepuasan', 'rating'],
+  ['pengumuman', 'announcements'],
+  ['notif', 'announcements'],
+  ['makasih ya', 'thanks'],
+  ['matur nuwun', 'thanks'],
+  ['terima kasih banyak', 'thanks'],
+];
+
+const NOTHING = ['asdfgh', 'ok', 'siap', 'salah kirim', 'selamat pagi semua', 'wkwkwk', 'nomor saya ganti', '👍'];
+
+describe('free-text understanding', () => {
+  it(`maps ${EXPECTED.length} realistic member messages to the right service`, () => {
+    const wrong = EXPECTED.filter(([text, intent]) => intentOf(text) !== intent).map(([text, intent]) => `${text} → ${intentOf(text)} (want ${intent})`);
+    expect(wrong).toEqual([]);
+    expect(EXPECTED.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('does not invent a service for chatter', () => {
+    const matched = NOTHING.filter((text) => intentOf(text) !== null).map((text) => `${text} → ${intentOf(text)}`);
+    expect(matched).toEqual([]);
+  });
+
+  it('normalises case, accents, emoji and stretched letters', () => {
+    expect(normalizeText('  SALDOOO!!! 🙏 ')).toBe('saldo');
+    expect(normalizeText('Café—RAT?')).toBe('cafe rat');
+    expect(normalizeText("ta' ngerti")).toBe('ta ngerti');
+  });
+
+  it('counts a transposition as one edit', () => {
+    expect(editDistance('sadlo', 'saldo', 2)).toBe(1);
+    expect(editDistance('saldo', 'salah', 2)).toBeGreaterThan(1);
+  });
+});
+
+describe('menu choices', () => {
+  const rat = flows.nodes.rat!.menu!;
+  const pick = (text: string) => {
+    const tokens = tokenize(text, flows.lexicon);
+    return pickOption(rat, tokens.join(' '), tokens)?.label ?? null;
+  };
+
+  it('reads numbers however they are typed', () => {
+    expect(pick('1')).toBe('rat.option_attend');
+    expect(pick('2.')).toBe('rat.option_absent');
+    expect(pick('no 2')).toBe('rat.option_absent');
+    expect(pick('2️⃣')).toBe('rat.option_absent');
+    expect(pick('9')).toBeNull();
+  });
+
+  it('tells attending from not attending', () => {
+    expect(pick('hadir')).toBe('rat.option_attend');
+    expect(pick('insyaallah hadir')).toBe('rat.option_attend');
+    expect(pick('tidak hadir')).toBe('rat.option_absent');
+    expect(pick('ga bisa hadir')).toBe('rat.option_absent');
+    expect(pick('mboten saged rawuh')).toBe('rat.option_absent');
+    expect(pick('berhalangan')).toBe('rat.option_absent');
+  });
+});
+
+describe('ratings', () => {
+  it.each([
+    ['5', 5],
+    ['nilai 4', 4],
+    ['4/5', 4],
+    ['⭐⭐⭐', 3],
+    ['lima', 5],
+    ['siji', 1],
+    ['10', null],
+    ['bagus', null],
+  ])('reads %s as %s', (text, score) => {
+    expect(parseScore(text)).toBe(score);
+  });
+});
