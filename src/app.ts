@@ -7,7 +7,8 @@ import { createEngine } from './core/create-engine.ts';
 import type { ConversationEngine } from './core/engine.ts';
 import type { Services } from './core/ports.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { openDatabase, type Db } from './persistence/database.ts';
+import { openDatabase, sqlitePathOf, type Db } from './persistence/database.ts';
+import { openSqliteHotPath } from './persistence/sqlite-hot-path.ts';
 import { createServices } from './persistence/services.ts';
 
 export interface App {
@@ -22,23 +23,24 @@ export interface AppOptions {
   logger?: Logger;
   clock?: () => Date;
   flowsDir?: string;
+  /** Serve per-message reads through prepared statements (SQLite only). Default true. */
+  hotPath?: boolean;
 }
 
 export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL'>, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config.DATABASE_URL);
-  try {
-    const services = createServices(db, options.clock);
-    const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock });
-    return {
-      db,
-      services,
-      engine,
-      logger,
-      close: () => db.$disconnect(),
-    };
-  } catch (error) {
+  const hotPath = options.hotPath !== false && config.DATABASE_URL.startsWith('file:') ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL)) : undefined;
+  const close = async () => {
+    hotPath?.close();
     await db.$disconnect();
+  };
+  try {
+    const services = createServices(db, { clock: options.clock, hotPath });
+    const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock });
+    return { db, services, engine, logger, close };
+  } catch (error) {
+    await close();
     throw error;
   }
 }

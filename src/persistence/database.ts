@@ -46,5 +46,8 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   // timeout: how long a writer waits for another process's write lock (the CLI and the service share the file).
   const client = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${path}`, timeout: 15_000 }) });
   await client.$connect();
+  // In WAL mode NORMAL still survives a crash of the process; only an OS crash or power cut can
+  // lose the last commits. FULL would fsync on every message's session write.
+  await client.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
   return client;
 }

@@ -23,6 +23,7 @@ import type {
   VerificationMethod,
 } from '../core/ports.ts';
 import { maskPersonalData } from '../logger.ts';
+import type { HotPath } from './sqlite-hot-path.ts';
 
 export const MAX_FAILED_ATTEMPTS = 5;
 export const LOCK_MINUTES = 30;
@@ -350,14 +351,31 @@ export function createAuditService(db: Db): AuditService {
   };
 }
 
-export function createServices(db: Db, clock?: () => Date): Services {
+/**
+ * The services on Prisma; with a SQLite hot path, the per-message reads go through it instead
+ * (see sqlite-hot-path.ts for why and by how much).
+ */
+export function createServices(db: Db, options: { clock?: () => Date; hotPath?: HotPath } = {}): Services {
+  const identities = createIdentityStore(db);
+  const meetings = createMeetingService(db);
+  const hot = options.hotPath;
   return {
-    identities: createIdentityStore(db),
-    sessions: createSessionStore(db),
+    identities: hot
+      ? {
+          ...identities,
+          async resolve(channel, externalId, verifiedPhone) {
+            const found = hot.findIdentity(channel, externalId);
+            // Creating an identity or recording a new phone is a write: Prisma does it.
+            if (found && (verifiedPhone === undefined || found.phone === verifiedPhone)) return found;
+            return identities.resolve(channel, externalId, verifiedPhone);
+          },
+        }
+      : identities,
+    sessions: hot ? hot.sessions : createSessionStore(db),
     members: createMemberService(db),
-    ledger: createLedgerService(db),
-    meetings: createMeetingService(db),
-    feedback: createFeedbackService(db, clock),
+    ledger: hot ? hot.ledger : createLedgerService(db),
+    meetings: hot ? { ...meetings, currentRat: async (member, now) => hot.currentRat(member, now) } : meetings,
+    feedback: createFeedbackService(db, options.clock),
     audit: createAuditService(db),
   };
 }

@@ -3,266 +3,268 @@
  * SQLite file seeded with the demo cooperative.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, STORES, type TestApp } from '../helpers/app.ts';
 import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 
-let app: TestApp;
-const SITI = DEMO_PHONES.siti;
-const AHMAD = DEMO_PHONES.ahmad;
-const HASAN = DEMO_PHONES.hasan;
+describe.each(STORES)('with the $name store', ({ hotPath }) => {
+  let app: TestApp;
+  const SITI = DEMO_PHONES.siti;
+  const AHMAD = DEMO_PHONES.ahmad;
+  const HASAN = DEMO_PHONES.hasan;
 
-beforeEach(async () => {
-  app = await createTestApp();
-  await seedDemo(app.db, app.clock.now);
-});
-afterEach(async () => {
-  await app.dispose();
-});
-
-describe('main menu and help', () => {
-  it('greets with a numbered menu and lets a number pick a service', async () => {
-    const menu = await app.say(SITI, 'halo');
-    expect(menu).toContain('1. Cek simpanan');
-    expect(menu).toContain('3. Jadwal RAT');
-    const savings = await app.say(SITI, '1');
-    expect(savings).toContain('*Simpanan Siti Aminah*');
+  beforeEach(async () => {
+    app = await createTestApp(undefined, { hotPath });
+    await seedDemo(app.db, app.clock.now);
+  });
+  afterEach(async () => {
+    await app.dispose();
   });
 
-  it('answers bantuan with examples and the menu', async () => {
-    const reply = await app.say(SITI, 'bantuan');
-    expect(reply).toContain('cek saldo');
-    expect(reply).toContain('1. Cek simpanan');
+  describe('main menu and help', () => {
+    it('greets with a numbered menu and lets a number pick a service', async () => {
+      const menu = await app.say(SITI, 'halo');
+      expect(menu).toContain('1. Cek simpanan');
+      expect(menu).toContain('3. Jadwal RAT');
+      const savings = await app.say(SITI, '1');
+      expect(savings).toContain('*Simpanan Siti Aminah*');
+    });
+
+    it('answers bantuan with examples and the menu', async () => {
+      const reply = await app.say(SITI, 'bantuan');
+      expect(reply).toContain('cek saldo');
+      expect(reply).toContain('1. Cek simpanan');
+    });
+
+    it('offers the menu for text it does not understand', async () => {
+      const reply = await app.say(SITI, 'asdfgh qwerty');
+      expect(reply).toContain('Maaf, saya belum mengerti');
+      expect(reply).toContain('1. Cek simpanan');
+    });
+
+    it('says so when a number is not on the menu that is waiting', async () => {
+      await app.say(SITI, 'rat');
+      const reply = await app.say(SITI, '7');
+      expect(reply).toContain('Pilihan itu tidak ada');
+      expect(reply).toContain('2. Tidak hadir');
+    });
   });
 
-  it('offers the menu for text it does not understand', async () => {
-    const reply = await app.say(SITI, 'asdfgh qwerty');
-    expect(reply).toContain('Maaf, saya belum mengerti');
-    expect(reply).toContain('1. Cek simpanan');
+  describe('savings', () => {
+    it('shows each kind, the total, the as-of date and the latest movements in rupiah', async () => {
+      const reply = await app.say(SITI, 'cek sldo');
+      expect(reply).toContain('• Simpanan Pokok: Rp100.000');
+      expect(reply).toContain('• Simpanan Wajib: Rp4.200.000');
+      expect(reply).toContain('• Simpanan Sukarela: Rp1.250.000');
+      expect(reply).toContain('• Simpanan Hari Raya: Rp600.000');
+      expect(reply).toContain('*Total: Rp6.150.000*');
+      expect(reply).toContain('Saldo per 22 November 2026');
+      expect(reply).toContain('Transaksi terakhir:');
+      expect(reply).toContain('-Rp500.000 (penarikan)');
+      expect(reply).not.toMatch(/\d,\d{2}\b/); // no decimals, no floating point
+    });
+
+    it('handles balances beyond 32 bits', async () => {
+      const member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
+      await app.db.savingsAccount.update({ where: { memberId_kind: { memberId: member.id, kind: 'sukarela' } }, data: { balance: 12_345_678_901_234n } });
+      const reply = await app.say(SITI, 'saldo');
+      expect(reply).toContain('Rp12.345.678.901.234');
+    });
   });
 
-  it('says so when a number is not on the menu that is waiting', async () => {
-    await app.say(SITI, 'rat');
-    const reply = await app.say(SITI, '7');
-    expect(reply).toContain('Pilihan itu tidak ada');
-    expect(reply).toContain('2. Tidak hadir');
-  });
-});
+  describe('loans', () => {
+    it('shows outstanding principal, the next installment with its split and due date', async () => {
+      const reply = await app.say(SITI, 'sisa utang brp');
+      expect(reply).toContain('*No. PJ-2026-0012*');
+      expect(reply).toContain('Sisa pokok: Rp7.083.338');
+      expect(reply).toContain('Angsuran ke-8 dari 24: Rp516.666 (pokok Rp416.666 + jasa Rp100.000)');
+      expect(reply).toContain('Jatuh tempo berikutnya: Selasa, 22 Desember 2026 (30 hari lagi)');
+      expect(reply).toContain('Tidak ada tunggakan');
+    });
 
-describe('savings', () => {
-  it('shows each kind, the total, the as-of date and the latest movements in rupiah', async () => {
-    const reply = await app.say(SITI, 'cek sldo');
-    expect(reply).toContain('• Simpanan Pokok: Rp100.000');
-    expect(reply).toContain('• Simpanan Wajib: Rp4.200.000');
-    expect(reply).toContain('• Simpanan Sukarela: Rp1.250.000');
-    expect(reply).toContain('• Simpanan Hari Raya: Rp600.000');
-    expect(reply).toContain('*Total: Rp6.150.000*');
-    expect(reply).toContain('Saldo per 22 November 2026');
-    expect(reply).toContain('Transaksi terakhir:');
-    expect(reply).toContain('-Rp500.000 (penarikan)');
-    expect(reply).not.toMatch(/\d,\d{2}\b/); // no decimals, no floating point
-  });
+    it('highlights arrears with the late fee and collectibility', async () => {
+      const reply = await app.say(AHMAD, 'pinjaman');
+      expect(reply).toContain('⚠️ *Tunggakan: Rp1.550.000* + denda Rp46.500');
+      expect(reply).toContain('kolektibilitas: dalam perhatian khusus');
+      expect(reply).toContain('Kamis, 22 Oktober 2026 (sudah lewat 31 hari)');
+    });
 
-  it('handles balances beyond 32 bits', async () => {
-    const member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
-    await app.db.savingsAccount.update({ where: { memberId_kind: { memberId: member.id, kind: 'sukarela' } }, data: { balance: 12_345_678_901_234n } });
-    const reply = await app.say(SITI, 'saldo');
-    expect(reply).toContain('Rp12.345.678.901.234');
-  });
-});
-
-describe('loans', () => {
-  it('shows outstanding principal, the next installment with its split and due date', async () => {
-    const reply = await app.say(SITI, 'sisa utang brp');
-    expect(reply).toContain('*No. PJ-2026-0012*');
-    expect(reply).toContain('Sisa pokok: Rp7.083.338');
-    expect(reply).toContain('Angsuran ke-8 dari 24: Rp516.666 (pokok Rp416.666 + jasa Rp100.000)');
-    expect(reply).toContain('Jatuh tempo berikutnya: Selasa, 22 Desember 2026 (30 hari lagi)');
-    expect(reply).toContain('Tidak ada tunggakan');
+    it('tells a member without loans so', async () => {
+      expect(await app.say(HASAN, '1')).toContain('beberapa koperasi'); // verify first
+      await app.say(HASAN, '1');
+      expect(await app.say(HASAN, 'pinjaman')).toContain('tidak memiliki pinjaman aktif');
+    });
   });
 
-  it('highlights arrears with the late fee and collectibility', async () => {
-    const reply = await app.say(AHMAD, 'pinjaman');
-    expect(reply).toContain('⚠️ *Tunggakan: Rp1.550.000* + denda Rp46.500');
-    expect(reply).toContain('kolektibilitas: dalam perhatian khusus');
-    expect(reply).toContain('Kamis, 22 Oktober 2026 (sudah lewat 31 hari)');
+  describe('RAT', () => {
+    it('shows date, place and agenda and records attendance', async () => {
+      const detail = await app.say(SITI, 'kapan rat');
+      expect(detail).toContain('Rapat Anggota Tahunan (RAT) Tahun Buku 2026');
+      expect(detail).toContain('Sabtu, 9 Januari 2027, 09.00 WIB');
+      expect(detail).toContain('Aula KPRI Sejahtera');
+      expect(detail).toContain('2. Laporan pertanggungjawaban pengurus tahun buku 2026');
+      expect(detail).toContain('Anda belum mengonfirmasi kehadiran.');
+      const confirmed = await app.say(SITI, 'ya hadir');
+      expect(confirmed).toContain('kehadiran Anda di RAT Sabtu, 9 Januari 2027, 09.00 WIB sudah kami catat');
+      const member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
+      const rows = await app.db.meetingAttendance.findMany({ where: { memberId: member.id } });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.attending).toBe(true);
+      expect(await app.say(SITI, 'rat')).toContain('Konfirmasi Anda: *hadir*.');
+    });
+
+    it('understands "ga bisa hadir" as not attending and lets the member change the answer', async () => {
+      await app.say(SITI, 'rapat anggota');
+      expect(await app.say(SITI, 'ga bisa hadir')).toContain('tercatat *tidak hadir*');
+      await app.say(SITI, 'rat');
+      await app.say(SITI, '1');
+      const rows = await app.db.meetingAttendance.findMany();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.attending).toBe(true);
+    });
+
+    it('says when no RAT is scheduled', async () => {
+      await app.db.meeting.deleteMany();
+      expect(await app.say(SITI, 'kapan rat')).toContain('belum ditetapkan');
+    });
+
+    it('says when the last RAT has been held', async () => {
+      app.clock.now = new Date('2027-02-01T03:00:00Z');
+      expect(await app.say(SITI, 'rat')).toContain('RAT tahun buku 2026 sudah dilaksanakan pada Sabtu, 9 Januari 2027');
+    });
   });
 
-  it('tells a member without loans so', async () => {
-    expect(await app.say(HASAN, '1')).toContain('beberapa koperasi'); // verify first
-    await app.say(HASAN, '1');
-    expect(await app.say(HASAN, 'pinjaman')).toContain('tidak memiliki pinjaman aktif');
-  });
-});
-
-describe('RAT', () => {
-  it('shows date, place and agenda and records attendance', async () => {
-    const detail = await app.say(SITI, 'kapan rat');
-    expect(detail).toContain('Rapat Anggota Tahunan (RAT) Tahun Buku 2026');
-    expect(detail).toContain('Sabtu, 9 Januari 2027, 09.00 WIB');
-    expect(detail).toContain('Aula KPRI Sejahtera');
-    expect(detail).toContain('2. Laporan pertanggungjawaban pengurus tahun buku 2026');
-    expect(detail).toContain('Anda belum mengonfirmasi kehadiran.');
-    const confirmed = await app.say(SITI, 'ya hadir');
-    expect(confirmed).toContain('kehadiran Anda di RAT Sabtu, 9 Januari 2027, 09.00 WIB sudah kami catat');
-    const member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
-    const rows = await app.db.meetingAttendance.findMany({ where: { memberId: member.id } });
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.attending).toBe(true);
-    expect(await app.say(SITI, 'rat')).toContain('Konfirmasi Anda: *hadir*.');
+  describe('bimtek', () => {
+    it('lists trainings open to members', async () => {
+      const reply = await app.say(SITI, 'info pelatihan');
+      expect(reply).toContain('Bimtek Literasi Keuangan Anggota Koperasi');
+      expect(reply).not.toContain('Penyusunan Laporan RAT'); // for boards only
+    });
   });
 
-  it('understands "ga bisa hadir" as not attending and lets the member change the answer', async () => {
-    await app.say(SITI, 'rapat anggota');
-    expect(await app.say(SITI, 'ga bisa hadir')).toContain('tercatat *tidak hadir*');
-    await app.say(SITI, 'rat');
-    await app.say(SITI, '1');
-    const rows = await app.db.meetingAttendance.findMany();
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.attending).toBe(true);
+  describe('complaints and ratings', () => {
+    it('files a complaint with a ticket number kept in the database', async () => {
+      expect(await app.say(SITI, 'pengaduan')).toContain('tulis pengaduan');
+      const text = 'Setoran wajib bulan Oktober belum tercatat 🙏 mohon dicek';
+      const reply = await app.say(SITI, text);
+      const ticket = /tiket \*(ADU\d{4}-\d{5})\*/.exec(reply)?.[1];
+      expect(ticket).toBeDefined();
+      const row = await app.db.complaint.findUniqueOrThrow({ where: { ticket: ticket! } });
+      expect(row.text).toBe(text);
+      expect(row.status).toBe('BARU');
+    });
+
+    it('can be cancelled, and asks again when the complaint is too short', async () => {
+      await app.say(SITI, 'komplain');
+      expect(await app.say(SITI, 'ok')).toContain('terlalu singkat');
+      expect(await app.say(SITI, 'batal')).toContain('dibatalkan');
+      expect(await app.db.complaint.count()).toBe(0);
+    });
+
+    it('refuses an over-long complaint without losing the conversation', async () => {
+      await app.say(SITI, 'pengaduan');
+      expect(await app.say(SITI, 'x'.repeat(2500))).toContain('terlalu panjang');
+      expect(await app.say(SITI, 'Mohon info pencairan SHU tahun lalu kapan')).toContain('nomor tiket');
+    });
+
+    it('records a rating from a digit, a word or stars, and asks again for nonsense', async () => {
+      await app.say(SITI, 'beri nilai');
+      expect(await app.say(SITI, 'bagus sekali')).toContain('1 sampai 5');
+      expect(await app.say(SITI, '⭐⭐⭐⭐⭐')).toContain('nilai 5');
+      await app.say(SITI, 'rating');
+      expect(await app.say(SITI, 'dua')).toContain('Maaf layanan kami belum memuaskan');
+      const scores = (await app.db.rating.findMany({ orderBy: { id: 'asc' } })).map((r) => r.score);
+      expect(scores).toEqual([5, 2]);
+    });
   });
 
-  it('says when no RAT is scheduled', async () => {
-    await app.db.meeting.deleteMany();
-    expect(await app.say(SITI, 'kapan rat')).toContain('belum ditetapkan');
+  describe('announcements and language', () => {
+    it('stops and resumes announcements', async () => {
+      expect(await app.say(SITI, 'stop')).toContain('tidak akan menerima pengumuman');
+      let member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
+      expect(member.optOutAnnouncements).toBe(true);
+      expect(await app.say(SITI, 'pengumuman')).toContain('*nonaktif*');
+      expect(await app.say(SITI, 'langganan')).toContain('diaktifkan kembali');
+      member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
+      expect(member.optOutAnnouncements).toBe(false);
+    });
+
+    it('switches to English and back, and remembers the choice', async () => {
+      await app.say(SITI, 'bahasa');
+      expect(await app.say(SITI, 'english')).toContain('Language changed to English.');
+      const savings = await app.say(SITI, 'check balance');
+      expect(savings).toContain('*Savings of Siti Aminah*');
+      expect(savings).toContain('Balances as of 22 November 2026');
+      await app.say(SITI, 'language');
+      expect(await app.say(SITI, '1')).toContain('Bahasa diganti ke Bahasa Indonesia.');
+    });
   });
 
-  it('says when the last RAT has been held', async () => {
-    app.clock.now = new Date('2027-02-01T03:00:00Z');
-    expect(await app.say(SITI, 'rat')).toContain('RAT tahun buku 2026 sudah dilaksanakan pada Sabtu, 9 Januari 2027');
-  });
-});
+  describe('identity', () => {
+    it('asks a member of two cooperatives to choose, then shows the chosen one only', async () => {
+      const ask = await app.say(HASAN, 'saldo');
+      expect(ask).toContain('1. KPRI Sejahtera Kraksaan (No. 003)');
+      expect(ask).toContain('2. KSU Maju Bersama Paiton (No. KSU-0117)');
+      const reply = await app.say(HASAN, '2');
+      expect(reply).toContain('KSU Maju Bersama Paiton');
+      expect(reply).toContain('Rp780.000');
+      expect(reply).not.toContain('Rp2.400.000');
+    });
 
-describe('bimtek', () => {
-  it('lists trainings open to members', async () => {
-    const reply = await app.say(SITI, 'info pelatihan');
-    expect(reply).toContain('Bimtek Literasi Keuangan Anggota Koperasi');
-    expect(reply).not.toContain('Penyusunan Laporan RAT'); // for boards only
-  });
-});
+    it('verifies a member without a phone on file by activation code', async () => {
+      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const phone = '6285700000004';
+      expect(await app.say(phone, 'saldo')).toContain('kode aktivasi');
+      expect(await app.say(phone, '004')).toContain('ketik kode aktivasi');
+      const welcome = await app.say(phone, code.toLowerCase());
+      expect(welcome).toContain('Terima kasih, Nur Hayati');
+      expect(welcome).toContain('Simpanan Wajib: Rp1.200.000');
+      // The code is spent.
+      expect(await app.say('6285700000005', 'saldo')).toContain('kode aktivasi');
+      await app.say('6285700000005', '004');
+      expect(await app.say('6285700000005', code)).toContain('tidak cocok');
+    });
 
-describe('complaints and ratings', () => {
-  it('files a complaint with a ticket number kept in the database', async () => {
-    expect(await app.say(SITI, 'pengaduan')).toContain('tulis pengaduan');
-    const text = 'Setoran wajib bulan Oktober belum tercatat 🙏 mohon dicek';
-    const reply = await app.say(SITI, text);
-    const ticket = /tiket \*(ADU\d{4}-\d{5})\*/.exec(reply)?.[1];
-    expect(ticket).toBeDefined();
-    const row = await app.db.complaint.findUniqueOrThrow({ where: { ticket: ticket! } });
-    expect(row.text).toBe(text);
-    expect(row.status).toBe('BARU');
-  });
+    it('remembers a conversation across a restart', async () => {
+      await app.say(SITI, 'pengaduan');
+      const url = app.url;
+      await app.close();
+      const { createApp } = await import('../../src/app.ts');
+      const { createLogger } = await import('../../src/logger.ts');
+      const again = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' }, { clock: () => app.clock.now, logger: createLogger('silent'), hotPath });
+      const { answerLine } = await import('../../src/channels/terminal/terminal-channel.ts');
+      const reply = (await answerLine(again.engine, SITI, 'Kartu anggota saya hilang, bagaimana menggantinya?')).join('\n');
+      expect(reply).toContain('nomor tiket');
+      await again.close();
+      app.close = async () => {};
+    });
 
-  it('can be cancelled, and asks again when the complaint is too short', async () => {
-    await app.say(SITI, 'komplain');
-    expect(await app.say(SITI, 'ok')).toContain('terlalu singkat');
-    expect(await app.say(SITI, 'batal')).toContain('dibatalkan');
-    expect(await app.db.complaint.count()).toBe(0);
-  });
-
-  it('refuses an over-long complaint without losing the conversation', async () => {
-    await app.say(SITI, 'pengaduan');
-    expect(await app.say(SITI, 'x'.repeat(2500))).toContain('terlalu panjang');
-    expect(await app.say(SITI, 'Mohon info pencairan SHU tahun lalu kapan')).toContain('nomor tiket');
-  });
-
-  it('records a rating from a digit, a word or stars, and asks again for nonsense', async () => {
-    await app.say(SITI, 'beri nilai');
-    expect(await app.say(SITI, 'bagus sekali')).toContain('1 sampai 5');
-    expect(await app.say(SITI, '⭐⭐⭐⭐⭐')).toContain('nilai 5');
-    await app.say(SITI, 'rating');
-    expect(await app.say(SITI, 'dua')).toContain('Maaf layanan kami belum memuaskan');
-    const scores = (await app.db.rating.findMany({ orderBy: { id: 'asc' } })).map((r) => r.score);
-    expect(scores).toEqual([5, 2]);
-  });
-});
-
-describe('announcements and language', () => {
-  it('stops and resumes announcements', async () => {
-    expect(await app.say(SITI, 'stop')).toContain('tidak akan menerima pengumuman');
-    let member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
-    expect(member.optOutAnnouncements).toBe(true);
-    expect(await app.say(SITI, 'pengumuman')).toContain('*nonaktif*');
-    expect(await app.say(SITI, 'langganan')).toContain('diaktifkan kembali');
-    member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
-    expect(member.optOutAnnouncements).toBe(false);
+    it('forgets a half-finished flow after the idle time', async () => {
+      await app.say(SITI, 'pengaduan');
+      app.clock.now = new Date(app.clock.now.getTime() + 16 * 60_000);
+      const reply = await app.say(SITI, 'pinjaman saya kok belum lunas ya padahal sudah bayar');
+      expect(reply).toContain('PJ-2026-0012'); // understood fresh as a loan question
+      expect(await app.db.complaint.count()).toBe(0);
+    });
   });
 
-  it('switches to English and back, and remembers the choice', async () => {
-    await app.say(SITI, 'bahasa');
-    expect(await app.say(SITI, 'english')).toContain('Language changed to English.');
-    const savings = await app.say(SITI, 'check balance');
-    expect(savings).toContain('*Savings of Siti Aminah*');
-    expect(savings).toContain('Balances as of 22 November 2026');
-    await app.say(SITI, 'language');
-    expect(await app.say(SITI, '1')).toContain('Bahasa diganti ke Bahasa Indonesia.');
-  });
-});
+  describe('odd input', () => {
+    it('survives emoji, a huge message and blank text', async () => {
+      expect(await app.say(SITI, '🙏🙏🙏')).toContain('1. Cek simpanan');
+      expect(await app.say(SITI, 'saldo '.repeat(5000))).toContain('terlalu panjang');
+      expect(await app.say(SITI, '1️⃣')).toContain('*Simpanan Siti Aminah*');
+      expect(await app.send({ channel: 'terminal', externalUserId: SITI, chatId: SITI, chatType: 'private', verifiedPhone: SITI })).toContain('Maaf, saya belum mengerti');
+    });
 
-describe('identity', () => {
-  it('asks a member of two cooperatives to choose, then shows the chosen one only', async () => {
-    const ask = await app.say(HASAN, 'saldo');
-    expect(ask).toContain('1. KPRI Sejahtera Kraksaan (No. 003)');
-    expect(ask).toContain('2. KSU Maju Bersama Paiton (No. KSU-0117)');
-    const reply = await app.say(HASAN, '2');
-    expect(reply).toContain('KSU Maju Bersama Paiton');
-    expect(reply).toContain('Rp780.000');
-    expect(reply).not.toContain('Rp2.400.000');
-  });
-
-  it('verifies a member without a phone on file by activation code', async () => {
-    const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
-    const phone = '6285700000004';
-    expect(await app.say(phone, 'saldo')).toContain('kode aktivasi');
-    expect(await app.say(phone, '004')).toContain('ketik kode aktivasi');
-    const welcome = await app.say(phone, code.toLowerCase());
-    expect(welcome).toContain('Terima kasih, Nur Hayati');
-    expect(welcome).toContain('Simpanan Wajib: Rp1.200.000');
-    // The code is spent.
-    expect(await app.say('6285700000005', 'saldo')).toContain('kode aktivasi');
-    await app.say('6285700000005', '004');
-    expect(await app.say('6285700000005', code)).toContain('tidak cocok');
-  });
-
-  it('remembers a conversation across a restart', async () => {
-    await app.say(SITI, 'pengaduan');
-    const url = app.url;
-    await app.close();
-    const { createApp } = await import('../../src/app.ts');
-    const { createLogger } = await import('../../src/logger.ts');
-    const again = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' }, { clock: () => app.clock.now, logger: createLogger('silent') });
-    const { answerLine } = await import('../../src/channels/terminal/terminal-channel.ts');
-    const reply = (await answerLine(again.engine, SITI, 'Kartu anggota saya hilang, bagaimana menggantinya?')).join('\n');
-    expect(reply).toContain('nomor tiket');
-    await again.close();
-    app.close = async () => {};
-  });
-
-  it('forgets a half-finished flow after the idle time', async () => {
-    await app.say(SITI, 'pengaduan');
-    app.clock.now = new Date(app.clock.now.getTime() + 16 * 60_000);
-    const reply = await app.say(SITI, 'pinjaman saya kok belum lunas ya padahal sudah bayar');
-    expect(reply).toContain('PJ-2026-0012'); // understood fresh as a loan question
-    expect(await app.db.complaint.count()).toBe(0);
-  });
-});
-
-describe('odd input', () => {
-  it('survives emoji, a huge message and blank text', async () => {
-    expect(await app.say(SITI, '🙏🙏🙏')).toContain('1. Cek simpanan');
-    expect(await app.say(SITI, 'saldo '.repeat(5000))).toContain('terlalu panjang');
-    expect(await app.say(SITI, '1️⃣')).toContain('*Simpanan Siti Aminah*');
-    expect(await app.send({ channel: 'terminal', externalUserId: SITI, chatId: SITI, chatType: 'private', verifiedPhone: SITI })).toContain('Maaf, saya belum mengerti');
-  });
-
-  it('apologises plainly when the database fails, and keeps serving', async () => {
-    const original = app.services.ledger.savingsSummary;
-    app.services.ledger.savingsSummary = async () => {
-      throw new Error('disk I/O error');
-    };
-    expect(await app.say(SITI, 'saldo')).toBe('Maaf, sedang ada gangguan di sistem kami. Silakan coba beberapa saat lagi.');
-    expect(app.logs.join('')).toContain('disk I/O error');
-    app.services.ledger.savingsSummary = original;
-    expect(await app.say(SITI, 'saldo')).toContain('Rp6.150.000');
+    it('apologises plainly when the database fails, and keeps serving', async () => {
+      const original = app.services.ledger.savingsSummary;
+      app.services.ledger.savingsSummary = async () => {
+        throw new Error('disk I/O error');
+      };
+      expect(await app.say(SITI, 'saldo')).toBe('Maaf, sedang ada gangguan di sistem kami. Silakan coba beberapa saat lagi.');
+      expect(app.logs.join('')).toContain('disk I/O error');
+      app.services.ledger.savingsSummary = original;
+      expect(await app.say(SITI, 'saldo')).toContain('Rp6.150.000');
+    });
   });
 });

@@ -1,168 +1,170 @@
 /** Members' money data goes only to the verified member: the attempts that must fail. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, STORES, type TestApp } from '../helpers/app.ts';
 import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 
-let app: TestApp;
-const STRANGER = '6289911112222';
+describe.each(STORES)('with the $name store', ({ hotPath }) => {
+  let app: TestApp;
+  const STRANGER = '6289911112222';
 
-beforeEach(async () => {
-  app = await createTestApp();
-  await seedDemo(app.db, app.clock.now);
-});
-afterEach(async () => {
-  await app.dispose();
-});
-
-const hasMoney = (text: string) => /Rp\d/.test(text);
-
-describe('an unverified phone', () => {
-  it('sees no one’s savings, loans or RAT', async () => {
-    for (const text of ['saldo', 'sisa utang brp', 'kapan rat', '1', '2', '3', 'pengaduan']) {
-      const reply = await app.say(STRANGER, text);
-      expect(hasMoney(reply), text).toBe(false);
-      expect(reply).not.toContain('Siti');
-    }
+  beforeEach(async () => {
+    app = await createTestApp(undefined, { hotPath });
+    await seedDemo(app.db, app.clock.now);
+  });
+  afterEach(async () => {
+    await app.dispose();
   });
 
-  it('cannot read another member’s balance by typing their member number', async () => {
-    await app.say(STRANGER, 'saldo');
-    const reply = await app.say(STRANGER, '001');
-    expect(reply).toContain('kode aktivasi');
-    const wrong = await app.say(STRANGER, '123456');
-    expect(wrong).toContain('tidak cocok');
-    expect(hasMoney(wrong)).toBe(false);
-  });
+  const hasMoney = (text: string) => /Rp\d/.test(text);
 
-  it('gets the same answers whether or not the member number exists', async () => {
-    const run = async (phone: string, memberNumber: string) => [
-      await app.say(phone, 'saldo'),
-      await app.say(phone, memberNumber),
-      await app.say(phone, 'ABCD-2345'),
-    ];
-    const existing = await run('6289911110001', '001');
-    const missing = await run('6289911110002', '999999');
-    expect(existing).toEqual(missing);
-  });
+  describe('an unverified phone', () => {
+    it('sees no one’s savings, loans or RAT', async () => {
+      for (const text of ['saldo', 'sisa utang brp', 'kapan rat', '1', '2', '3', 'pengaduan']) {
+        const reply = await app.say(STRANGER, text);
+        expect(hasMoney(reply), text).toBe(false);
+        expect(reply).not.toContain('Siti');
+      }
+    });
 
-  it('is locked out after five wrong codes, even when the sixth is right', async () => {
-    const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
-    await app.say(STRANGER, 'saldo');
-    let last = '';
-    for (let i = 0; i < 5; i++) {
-      await app.say(STRANGER, '999');
-      last = await app.say(STRANGER, `WRONG${i}`);
-    }
-    expect(last).toContain('Terlalu banyak percobaan');
-    expect(await app.say(STRANGER, 'saldo')).toContain('Terlalu banyak percobaan');
-    expect(hasMoney(await app.say(STRANGER, '004'))).toBe(false);
-    expect(hasMoney(await app.say(STRANGER, code))).toBe(false);
+    it('cannot read another member’s balance by typing their member number', async () => {
+      await app.say(STRANGER, 'saldo');
+      const reply = await app.say(STRANGER, '001');
+      expect(reply).toContain('kode aktivasi');
+      const wrong = await app.say(STRANGER, '123456');
+      expect(wrong).toContain('tidak cocok');
+      expect(hasMoney(wrong)).toBe(false);
+    });
 
-    // After the lock-out the member can try again.
-    app.clock.now = new Date(app.clock.now.getTime() + 31 * 60_000);
-    await app.say(STRANGER, 'saldo');
-    await app.say(STRANGER, '004');
-    expect(await app.say(STRANGER, code)).toContain('Nur Hayati');
-  });
+    it('gets the same answers whether or not the member number exists', async () => {
+      const run = async (phone: string, memberNumber: string) => [
+        await app.say(phone, 'saldo'),
+        await app.say(phone, memberNumber),
+        await app.say(phone, 'ABCD-2345'),
+      ];
+      const existing = await run('6289911110001', '001');
+      const missing = await run('6289911110002', '999999');
+      expect(existing).toEqual(missing);
+    });
 
-  it('cannot brute-force one member’s code from many phones', async () => {
-    const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
-    for (let i = 0; i < 5; i++) {
-      const phone = `62899000000${i}`;
+    it('is locked out after five wrong codes, even when the sixth is right', async () => {
+      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      await app.say(STRANGER, 'saldo');
+      let last = '';
+      for (let i = 0; i < 5; i++) {
+        await app.say(STRANGER, '999');
+        last = await app.say(STRANGER, `WRONG${i}`);
+      }
+      expect(last).toContain('Terlalu banyak percobaan');
+      expect(await app.say(STRANGER, 'saldo')).toContain('Terlalu banyak percobaan');
+      expect(hasMoney(await app.say(STRANGER, '004'))).toBe(false);
+      expect(hasMoney(await app.say(STRANGER, code))).toBe(false);
+
+      // After the lock-out the member can try again.
+      app.clock.now = new Date(app.clock.now.getTime() + 31 * 60_000);
+      await app.say(STRANGER, 'saldo');
+      await app.say(STRANGER, '004');
+      expect(await app.say(STRANGER, code)).toContain('Nur Hayati');
+    });
+
+    it('cannot brute-force one member’s code from many phones', async () => {
+      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      for (let i = 0; i < 5; i++) {
+        const phone = `62899000000${i}`;
+        await app.say(phone, 'saldo');
+        await app.say(phone, '004');
+        await app.say(phone, `GUESS-${i}`);
+      }
+      const phone = '6289900000099';
       await app.say(phone, 'saldo');
       await app.say(phone, '004');
-      await app.say(phone, `GUESS-${i}`);
-    }
-    const phone = '6289900000099';
-    await app.say(phone, 'saldo');
-    await app.say(phone, '004');
-    expect(await app.say(phone, code)).toContain('tidak cocok');
+      expect(await app.say(phone, code)).toContain('tidak cocok');
+    });
+
+    it('cannot use an expired code', async () => {
+      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now, validDays: 1 });
+      app.clock.now = new Date(app.clock.now.getTime() + 2 * 86_400_000);
+      await app.say(STRANGER, 'saldo');
+      await app.say(STRANGER, '004');
+      expect(await app.say(STRANGER, code)).toContain('tidak cocok');
+    });
   });
 
-  it('cannot use an expired code', async () => {
-    const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now, validDays: 1 });
-    app.clock.now = new Date(app.clock.now.getTime() + 2 * 86_400_000);
-    await app.say(STRANGER, 'saldo');
-    await app.say(STRANGER, '004');
-    expect(await app.say(STRANGER, code)).toContain('tidak cocok');
-  });
-});
+  describe('a verified member', () => {
+    it('sees only their own data, whatever number they type', async () => {
+      const reply = await app.say(DEMO_PHONES.siti, 'saldo 002');
+      expect(reply).toContain('Siti Aminah');
+      expect(reply).not.toContain('Ahmad');
+      expect(reply).not.toContain('Rp6.350.000'); // Ahmad's wajib
+    });
 
-describe('a verified member', () => {
-  it('sees only their own data, whatever number they type', async () => {
-    const reply = await app.say(DEMO_PHONES.siti, 'saldo 002');
-    expect(reply).toContain('Siti Aminah');
-    expect(reply).not.toContain('Ahmad');
-    expect(reply).not.toContain('Rp6.350.000'); // Ahmad's wajib
-  });
-
-  it('loses access when the cooperative changes the phone on file', async () => {
-    expect(await app.say(DEMO_PHONES.siti, 'saldo')).toContain('Rp6.150.000');
-    await app.db.member.updateMany({ where: { phone: DEMO_PHONES.siti }, data: { phone: '6281299998888' } });
-    const reply = await app.say(DEMO_PHONES.siti, 'saldo');
-    expect(hasMoney(reply)).toBe(false);
-    expect(reply).toContain('belum terhubung');
-  });
-
-  it('loses access when the channel no longer vouches for the phone', async () => {
-    const base = { channel: 'whatsapp', externalUserId: 'abc@lid', chatId: 'abc@lid', chatType: 'private' as const };
-    expect(await app.send({ ...base, text: 'saldo', verifiedPhone: DEMO_PHONES.siti })).toContain('Rp6.150.000');
-    const reply = await app.send({ ...base, text: 'saldo' });
-    expect(hasMoney(reply)).toBe(false);
-  });
-
-  it('who has left the cooperative sees nothing', async () => {
-    const reply = await app.say(DEMO_PHONES.bambang, 'saldo');
-    expect(hasMoney(reply)).toBe(false);
-    expect(reply).not.toContain('Bambang');
-  });
-});
-
-describe('group chats', () => {
-  const group = (text: string, phone = DEMO_PHONES.siti) => ({
-    channel: 'whatsapp',
-    externalUserId: phone,
-    chatId: '120363000000000@g.us',
-    chatType: 'group' as const,
-    text,
-    verifiedPhone: phone,
-  });
-
-  it('answer a service request with a pointer to a private chat and nothing more', async () => {
-    // Verified in private first: a group must still show nothing.
-    await app.say(DEMO_PHONES.siti, 'saldo');
-    for (const text of ['saldo', 'cek sldo', 'sisa utang brp', 'kapan rat', 'menu']) {
-      const reply = await app.send(group(text));
-      expect(reply).toContain('chat pribadi');
+    it('loses access when the cooperative changes the phone on file', async () => {
+      expect(await app.say(DEMO_PHONES.siti, 'saldo')).toContain('Rp6.150.000');
+      await app.db.member.updateMany({ where: { phone: DEMO_PHONES.siti }, data: { phone: '6281299998888' } });
+      const reply = await app.say(DEMO_PHONES.siti, 'saldo');
       expect(hasMoney(reply)).toBe(false);
-      expect(reply).not.toContain('Siti');
-    }
+      expect(reply).toContain('belum terhubung');
+    });
+
+    it('loses access when the channel no longer vouches for the phone', async () => {
+      const base = { channel: 'whatsapp', externalUserId: 'abc@lid', chatId: 'abc@lid', chatType: 'private' as const };
+      expect(await app.send({ ...base, text: 'saldo', verifiedPhone: DEMO_PHONES.siti })).toContain('Rp6.150.000');
+      const reply = await app.send({ ...base, text: 'saldo' });
+      expect(hasMoney(reply)).toBe(false);
+    });
+
+    it('who has left the cooperative sees nothing', async () => {
+      const reply = await app.say(DEMO_PHONES.bambang, 'saldo');
+      expect(hasMoney(reply)).toBe(false);
+      expect(reply).not.toContain('Bambang');
+    });
   });
 
-  it('stay silent on ordinary chatter', async () => {
-    expect(await app.send(group('selamat pagi bapak ibu, jangan lupa kerja bakti besok'))).toBe('');
-  });
-});
+  describe('group chats', () => {
+    const group = (text: string, phone = DEMO_PHONES.siti) => ({
+      channel: 'whatsapp',
+      externalUserId: phone,
+      chatId: '120363000000000@g.us',
+      chatType: 'group' as const,
+      text,
+      verifiedPhone: phone,
+    });
 
-describe('logs', () => {
-  it('mask phone numbers', async () => {
-    app.services.ledger.savingsSummary = async () => {
-      throw new Error('boom');
-    };
-    await app.say(DEMO_PHONES.siti, 'saldo');
-    const logs = app.logs.join('');
-    expect(logs).toContain('boom');
-    expect(logs).not.toContain(DEMO_PHONES.siti);
-    expect(logs).toContain('62812****7801');
-  });
-});
+    it('answer a service request with a pointer to a private chat and nothing more', async () => {
+      // Verified in private first: a group must still show nothing.
+      await app.say(DEMO_PHONES.siti, 'saldo');
+      for (const text of ['saldo', 'cek sldo', 'sisa utang brp', 'kapan rat', 'menu']) {
+        const reply = await app.send(group(text));
+        expect(reply).toContain('chat pribadi');
+        expect(hasMoney(reply)).toBe(false);
+        expect(reply).not.toContain('Siti');
+      }
+    });
 
-describe('audit', () => {
-  it('records each verification', async () => {
-    await app.say(DEMO_PHONES.siti, 'saldo');
-    const entries = await app.db.auditLog.findMany({ where: { action: 'member.verify' } });
-    expect(entries).toHaveLength(1);
-    expect(JSON.parse(entries[0]!.detail)).toMatchObject({ channel: 'terminal', method: 'phone' });
+    it('stay silent on ordinary chatter', async () => {
+      expect(await app.send(group('selamat pagi bapak ibu, jangan lupa kerja bakti besok'))).toBe('');
+    });
+  });
+
+  describe('logs', () => {
+    it('mask phone numbers', async () => {
+      app.services.ledger.savingsSummary = async () => {
+        throw new Error('boom');
+      };
+      await app.say(DEMO_PHONES.siti, 'saldo');
+      const logs = app.logs.join('');
+      expect(logs).toContain('boom');
+      expect(logs).not.toContain(DEMO_PHONES.siti);
+      expect(logs).toContain('62812****7801');
+    });
+  });
+
+  describe('audit', () => {
+    it('records each verification', async () => {
+      await app.say(DEMO_PHONES.siti, 'saldo');
+      const entries = await app.db.auditLog.findMany({ where: { action: 'member.verify' } });
+      expect(entries).toHaveLength(1);
+      expect(JSON.parse(entries[0]!.detail)).toMatchObject({ channel: 'terminal', method: 'phone' });
+    });
   });
 });

@@ -24,7 +24,13 @@ export function tempDir(prefix = 'kopbot-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function createTestApp(now = new Date('2026-11-22T03:00:00Z')): Promise<TestApp> {
+/** The two implementations of the per-message reads; conversation suites run against both. */
+export const STORES = [
+  { name: 'SQLite hot path', hotPath: true },
+  { name: 'Prisma', hotPath: false },
+] as const;
+
+export async function createTestApp(now = new Date('2026-11-22T03:00:00Z'), options: { hotPath?: boolean } = {}): Promise<TestApp> {
   const dir = tempDir();
   const url = `file:${join(dir, 'test.db')}`;
   const clock = { now };
@@ -35,7 +41,7 @@ export async function createTestApp(now = new Date('2026-11-22T03:00:00Z')): Pro
       callback();
     },
   });
-  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'info' }, { clock: () => clock.now, logger: createLogger('info', sink) });
+  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'info' }, { clock: () => clock.now, logger: createLogger('info', sink), hotPath: options.hotPath });
   return Object.assign(app, {
     dir,
     url,

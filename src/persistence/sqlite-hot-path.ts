@@ -1,0 +1,193 @@
+/**
+ * The reads every member message makes — identity, session, savings, loans, RAT — as prepared
+ * better-sqlite3 statements on the same SQLite file Prisma uses.
+ *
+ * Why: measured on this machine, a Prisma 6.19 query through the driver adapter costs about
+ * 300–400 µs of CPU, and a message needs five to seven of them: ~300 messages per second. The
+ * same reads as prepared statements take a few µs each (see bench/member-messages.ts). Writes
+ * (verification, complaints, attendance, imports) stay on Prisma: they are rare and benefit
+ * from its types and transactions. The Prisma implementations of these ports remain the
+ * portable ones (PostgreSQL) and the tests run the conversation suite against both.
+ *
+ * Column formats follow what Prisma writes: DateTime as ISO text with "+00:00", BigInt and
+ * Int as SQLite integers (read back as bigint with safe integers on).
+ */
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type { Language } from '../core/format.ts';
+import type {
+  Identity,
+  LedgerService,
+  LoanView,
+  MeetingView,
+  MemberRef,
+  SessionData,
+  SessionStore,
+  VerificationMethod,
+} from '../core/ports.ts';
+
+/** Prisma's text form of a DateTime in SQLite; fixed width, so text order is time order. */
+export function sqliteDateTime(date: Date): string {
+  return date.toISOString().replace('Z', '+00:00');
+}
+
+function parseDateTime(value: unknown): Date | null {
+  return typeof value === 'string' ? new Date(value) : null;
+}
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => Number(v as bigint | number);
+const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+
+export interface HotPath {
+  findIdentity(channel: string, externalId: string): Identity | null;
+  sessions: SessionStore;
+  ledger: LedgerService;
+  currentRat(member: MemberRef, now: Date): MeetingView | null;
+  close(): void;
+}
+
+export function openSqliteHotPath(path: string): HotPath {
+  const db = new Database(path, { timeout: 15_000 });
+  db.defaultSafeIntegers(true);
+  db.pragma('synchronous = NORMAL');
+
+  const identityStmt = db.prepare(`
+    SELECT ci.id, ci.channel, ci.externalId, ci.phone, ci.language, ci.verifiedBy, ci.failedAttempts, ci.lockedUntil,
+           m.id AS m_id, m.koperasiId AS m_koperasiId, m.memberNumber AS m_memberNumber, m.name AS m_name, m.phone AS m_phone,
+           m.status AS m_status, m.optOutAnnouncements AS m_optOut, k.code AS k_code, k.name AS k_name, k.timezone AS k_timezone
+    FROM ChannelIdentity ci
+    LEFT JOIN Member m ON m.id = ci.memberId
+    LEFT JOIN Koperasi k ON k.id = m.koperasiId
+    WHERE ci.channel = ? AND ci.externalId = ?`);
+  const sessionLoad = db.prepare('SELECT node, data, expiresAt FROM ConversationSession WHERE channel = ? AND chatId = ?');
+  const sessionSave = db.prepare(`
+    INSERT INTO ConversationSession (channel, chatId, node, data, expiresAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (channel, chatId) DO UPDATE SET node = excluded.node, data = excluded.data,
+      expiresAt = excluded.expiresAt, updatedAt = excluded.updatedAt`);
+  const accountsStmt = db.prepare('SELECT kind, label, balance, asOf FROM SavingsAccount WHERE memberId = ?');
+  const recentStmt = db.prepare(`
+    SELECT t.date, t.amount, t.description, a.label FROM SavingsTransaction t
+    JOIN SavingsAccount a ON a.id = t.accountId
+    WHERE a.memberId = ? ORDER BY t.date DESC, t.id DESC LIMIT ?`);
+  const loansStmt = db.prepare(`
+    SELECT id, loanNumber, principal, outstanding, installment, tenorMonths, disbursedOn, nextDueOn, arrears, lateFee
+    FROM Loan WHERE memberId = ? AND (outstanding > 0 OR arrears > 0) ORDER BY disbursedOn ASC`);
+  const nextInstallmentStmt = db.prepare(`
+    SELECT number, dueOn, principal, interest FROM LoanInstallment
+    WHERE loanId = ? AND dueOn >= ? ORDER BY number ASC LIMIT 1`);
+  const meetingColumns = `m.id, m.kind, m.bookYear, m.startsAt, m.place, m.agenda, m.heldAt,
+    (SELECT a.attending FROM MeetingAttendance a WHERE a.meetingId = m.id AND a.memberId = ?) AS attending`;
+  const upcomingRatStmt = db.prepare(`SELECT ${meetingColumns} FROM Meeting m
+    WHERE m.koperasiId = ? AND m.kind = 'RAT' AND m.startsAt > ? ORDER BY m.startsAt ASC LIMIT 1`);
+  const latestRatStmt = db.prepare(`SELECT ${meetingColumns} FROM Meeting m
+    WHERE m.koperasiId = ? AND m.kind = 'RAT' ORDER BY m.startsAt DESC LIMIT 1`);
+
+  const get = (stmt: Statement, ...params: unknown[]) => stmt.get(...params) as Row | undefined;
+  const all = (stmt: Statement, ...params: unknown[]) => stmt.all(...params) as Row[];
+
+  function toMeeting(row: Row): MeetingView {
+    return {
+      id: num(row.id),
+      kind: str(row.kind),
+      bookYear: row.bookYear === null ? null : num(row.bookYear),
+      startsAt: parseDateTime(row.startsAt)!,
+      place: str(row.place),
+      agenda: str(row.agenda).split('\n').map((s) => s.trim()).filter((s) => s !== ''),
+      heldAt: parseDateTime(row.heldAt),
+      attending: row.attending === null || row.attending === undefined ? null : num(row.attending) === 1,
+    };
+  }
+
+  return {
+    findIdentity(channel, externalId) {
+      const row = get(identityStmt, channel, externalId);
+      if (!row) return null;
+      const member: MemberRef | null =
+        row.m_id === null
+          ? null
+          : {
+              id: num(row.m_id),
+              koperasiId: num(row.m_koperasiId),
+              koperasiCode: str(row.k_code),
+              koperasiName: str(row.k_name),
+              timezone: str(row.k_timezone),
+              memberNumber: str(row.m_memberNumber),
+              name: str(row.m_name),
+              phone: strOrNull(row.m_phone),
+              status: str(row.m_status),
+              optOutAnnouncements: num(row.m_optOut) === 1,
+            };
+      return {
+        id: num(row.id),
+        channel: str(row.channel),
+        externalId: str(row.externalId),
+        phone: strOrNull(row.phone),
+        language: (row.language === 'en' ? 'en' : 'id') as Language,
+        verifiedBy: strOrNull(row.verifiedBy) as VerificationMethod | null,
+        failedAttempts: num(row.failedAttempts),
+        lockedUntil: parseDateTime(row.lockedUntil),
+        member,
+      };
+    },
+    sessions: {
+      async load(channel, chatId) {
+        const row = get(sessionLoad, channel, chatId);
+        if (!row) return null;
+        let data: SessionData = {};
+        try {
+          data = JSON.parse(str(row.data)) as SessionData;
+        } catch {
+          data = {};
+        }
+        return { node: row.node === '' ? null : str(row.node), data, expiresAt: parseDateTime(row.expiresAt)! };
+      },
+      async save(channel, chatId, state) {
+        sessionSave.run(channel, chatId, state.node ?? '', JSON.stringify(state.data), sqliteDateTime(state.expiresAt), sqliteDateTime(new Date()));
+      },
+    },
+    ledger: {
+      async savingsSummary(memberId, recentLimit) {
+        return {
+          accounts: all(accountsStmt, memberId).map((r) => ({ kind: str(r.kind), label: str(r.label), balance: big(r.balance), asOf: str(r.asOf) })),
+          recent: all(recentStmt, memberId, recentLimit).map((r) => ({
+            date: str(r.date),
+            amount: big(r.amount),
+            description: str(r.description),
+            label: str(r.label),
+          })),
+        };
+      },
+      async activeLoans(memberId) {
+        return all(loansStmt, memberId).map((r): LoanView => {
+          const nextDueOn = strOrNull(r.nextDueOn);
+          const next = nextDueOn ? get(nextInstallmentStmt, r.id, nextDueOn) : undefined;
+          return {
+            loanNumber: str(r.loanNumber),
+            principal: big(r.principal),
+            outstanding: big(r.outstanding),
+            installment: big(r.installment),
+            tenorMonths: num(r.tenorMonths),
+            disbursedOn: str(r.disbursedOn),
+            nextDueOn,
+            arrears: big(r.arrears),
+            lateFee: big(r.lateFee),
+            next: next
+              ? { number: num(next.number), dueOn: str(next.dueOn), principal: big(next.principal), interest: big(next.interest) }
+              : null,
+          };
+        });
+      },
+    },
+    currentRat(member, now) {
+      const row = get(upcomingRatStmt, member.id, member.koperasiId, sqliteDateTime(now)) ?? get(latestRatStmt, member.id, member.koperasiId);
+      return row ? toMeeting(row) : null;
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
