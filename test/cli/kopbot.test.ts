@@ -1,0 +1,145 @@
+/** The `kopbot` program as a user runs it: a real process, real stdin/stdout, exit statuses. */
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync, cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/app.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin/kopbot.js');
+
+function kopbot(args: string[], options: { env?: Record<string, string>; input?: string } = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    input: options.input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('kopbot', () => {
+  let env: Record<string, string>;
+  let dir: string;
+
+  beforeAll(() => {
+    dir = tempDir('kopbot-cli-');
+    env = { DATABASE_URL: `file:${join(dir, 'koperasi.db')}` };
+    const seeded = kopbot(['seed', '--demo'], { env });
+    expect(seeded.stderr).toBe('');
+    expect(seeded.status).toBe(0);
+    expect(seeded.stdout).toContain('Data demo siap: 2 koperasi, 6 anggota.');
+  });
+
+  it('has --help for every command', () => {
+    for (const args of [[], ['start'], ['seed'], ['chat'], ['import'], ['activation-code'], ['flows', 'check']]) {
+      const result = kopbot([...args, '--help']);
+      expect(result.status, args.join(' ')).toBe(0);
+      expect(result.stdout).toContain('Usage: kopbot');
+    }
+  });
+
+  it('chats in a pipe: replies, then --- after each line', () => {
+    const result = kopbot(['chat', '--as', '0812-3456-7801'], { env, input: 'cek sldo\n\nsisa utang brp\nkapan rat\n' });
+    expect(result.status).toBe(0);
+    const answers = result.stdout.split('---\n');
+    expect(answers).toHaveLength(5); // four lines, then what follows the last ---
+    expect(answers[0]).toContain('*Total: Rp6.150.000*');
+    expect(answers[1]).toBe('');
+    expect(answers[2]).toContain('Sisa pokok: Rp7.083.338');
+    expect(answers[3]).toContain('1. Hadir');
+    expect(answers[4]).toBe('');
+    expect(result.stderr).toBe('');
+  });
+
+  it('shows an unknown phone no one’s data', () => {
+    const result = kopbot(['chat', '--as', '+62 899-1234-5678'], { env, input: 'saldo\n001\n1234\n' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).not.toMatch(/Rp\d/);
+    expect(result.stdout).toContain('tidak cocok');
+  });
+
+  it('lets a member without a phone on file in with an officer’s activation code', () => {
+    const issued = kopbot(['activation-code', '--koperasi', 'KPRI-SEJAHTERA', '--member', '004'], { env });
+    expect(issued.status).toBe(0);
+    const code = /: ([A-Z0-9]{4}-[A-Z0-9]{4}),/.exec(issued.stdout)?.[1];
+    expect(code).toBeDefined();
+    const result = kopbot(['chat', '--as', '085712345678'], { env, input: `saldo\n004\n${code}\n` });
+    expect(result.stdout).toContain('Terima kasih, Nur Hayati');
+    expect(result.stdout).toContain('Simpanan Wajib: Rp1.200.000');
+  });
+
+  it('refuses a phone that is not one, with a sentence', () => {
+    const result = kopbot(['chat', '--as', 'budi'], { env });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('Nomor HP "budi" tidak sah');
+  });
+
+  it('imports a good file with exit 0 and a bad one with exit 1 and a row report', () => {
+    const good = join(dir, 'anggota.csv');
+    writeFileSync(good, 'nomor_anggota,nama,nik,no_hp\n101,Rina Wati,3513124509800101,081299990101\n');
+    const ok = kopbot(['import', 'members', good, '--koperasi', 'KPRI-SEJAHTERA'], { env });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.trim()).toBe('Impor anggota selesai: 1 baris (1 baru, 0 diperbarui, 0 tetap).');
+
+    const bad = join(dir, 'buruk.csv');
+    writeFileSync(bad, 'nomor_anggota,nama,nik,no_hp\n102,Andi,12345,081299990102\n');
+    const failed = kopbot(['import', 'members', bad, '--koperasi', 'KPRI-SEJAHTERA'], { env });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('Baris 2, kolom nik: NIK harus 16 digit, tertulis 5 digit');
+    expect(failed.stderr).toContain('tidak ada data yang diubah');
+
+    const missing = kopbot(['import', 'members', join(dir, 'tidak-ada.csv'), '--koperasi', 'KPRI-SEJAHTERA'], { env });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('tidak ditemukan');
+
+    const kind = kopbot(['import', 'anggota', good], { env });
+    expect(kind.status).not.toBe(0);
+    expect(kind.stderr).toContain('koperasi, members, savings, loans, meetings');
+  });
+
+  it('stops on invalid configuration with one sentence per problem', () => {
+    const result = kopbot(['start'], { env: { ...env, PORT: 'abc', LOG_LEVEL: 'loud', TZ: 'Mars/Olympus' } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('PORT harus berupa angka.');
+    expect(result.stderr).toContain('LOG_LEVEL harus salah satu dari');
+    expect(result.stderr).toContain('TZ bukan zona waktu yang dikenal');
+  });
+
+  it('checks flows: 0 when valid, 1 with file:line when not', () => {
+    expect(kopbot(['flows', 'check']).status).toBe(0);
+    const flows = join(tempDir('kopbot-flows-cli-'), 'flows');
+    cpSync(join(ROOT, 'flows'), flows, { recursive: true });
+    const file = join(flows, 'member.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('none: savings_none', 'none: savings_nothing'));
+    const result = kopbot(['flows', 'check', '--dir', flows]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/member\.yaml:\d+: node "savings_nothing" tidak ada/);
+  });
+
+  it('runs the service, answers its health check and stops cleanly on SIGTERM', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (stderr.includes('berjalan di port')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+      void exited.then(() => reject(new Error(`service exited early: ${stderr}`)));
+    });
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', koperasi: 2 });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
