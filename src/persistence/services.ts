@@ -189,7 +189,8 @@ export function createMemberService(db: Db): MemberService {
           usedAt: null,
           expiresAt: { gt: at },
           attempts: { lt: MAX_CODE_ATTEMPTS },
-          member: { memberNumber, status: { in: USABLE_STATUSES } },
+          // Member numbers are typed by hand: "a-001" finds "A-001".
+          member: { memberNumber: { in: [...new Set([memberNumber, memberNumber.toUpperCase()])] }, status: { in: USABLE_STATUSES } },
         },
         select: { id: true, codeHash: true, memberId: true },
       });

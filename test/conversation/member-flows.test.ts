@@ -24,7 +24,9 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
   describe('main menu and help', () => {
     it('greets with a numbered menu and lets a number pick a service', async () => {
       const menu = await app.say(SITI, 'halo');
+      expect(menu).toContain('Halo, Siti!');
       expect(menu).toContain('1. Cek simpanan');
+      expect(await app.say('6289900001111', 'halo')).toMatch(/^Halo! Silakan pilih/);
       expect(menu).toContain('3. Jadwal RAT');
       const savings = await app.say(SITI, '1');
       expect(savings).toContain('*Simpanan Siti Aminah*');

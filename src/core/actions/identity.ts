@@ -37,6 +37,21 @@ export const resolveIdentity: Action = async (ctx) => {
   return { outcome: 'verified' };
 };
 
+/**
+ * On the main menu: a phone that belongs to exactly one member is verified straight away, so the
+ * greeting can use their name. Anything less certain waits until data is asked for.
+ */
+export const greet: Action = async (ctx) => {
+  const phone = ctx.message.verifiedPhone;
+  if (ctx.member || !phone || isLocked(ctx)) return {};
+  const members = await ctx.services.members.findActiveByPhone(phone);
+  if (members.length !== 1) return {};
+  const member = members[0]!;
+  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
+  await audit(ctx, member.id, member.koperasiId, 'phone');
+  return {};
+};
+
 export const listChoices: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
   const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];

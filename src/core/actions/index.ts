@@ -1,11 +1,12 @@
 /** The named actions flows can call. A flow referring to a name not listed here fails `flows check`. */
 import type { Action } from './types.ts';
-import { checkActivationCode, chooseKoperasi, listChoices, rememberMemberNumber, resolveIdentity } from './identity.ts';
+import { checkActivationCode, chooseKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity } from './identity.ts';
 import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
 import { announcementStatus, fileComplaint, saveRating, setAnnouncements, setLanguage } from './feedback.ts';
 
 export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['identity.resolve', resolveIdentity],
+  ['identity.greet', greet],
   ['identity.list_choices', listChoices],
   ['identity.choose', chooseKoperasi],
   ['identity.remember_member_number', rememberMemberNumber],
