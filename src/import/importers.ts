@@ -302,11 +302,13 @@ export const memberImporter: Importer<MemberRecord> = {
       });
       for (const row of rows) existing.set(row.memberNumber, row);
     }
+    const created = records.filter(({ record }) => !existing.has(record.memberNumber)).map(({ record }) => ({ koperasiId, ...record }));
+    if (created.length > 0) await tx.member.createMany({ data: created });
+    counts.created = created.length;
     for (const { record } of records) {
       const before = existing.get(record.memberNumber);
       if (!before) {
-        await tx.member.create({ data: { koperasiId, ...record } });
-        counts.created++;
+        continue;
       } else if (
         before.name === record.name && before.nik === record.nik && before.phone === record.phone &&
         before.joinedOn === record.joinedOn && before.status === record.status
@@ -392,13 +394,20 @@ export const savingsImporter: Importer<SavingsRecord> = {
   async write(tx, records, ctx) {
     const known = await memberIdsByNumber(tx, ctx.koperasi!.id, records.map((r) => r.record.memberNumber));
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
+    const accounts = new Map<string, { id: number; balance: bigint; asOf: string; label: string }>();
+    for (const account of await tx.savingsAccount.findMany({
+      where: { memberId: { in: [...new Set(known.values())] } },
+      select: { id: true, memberId: true, kind: true, balance: true, asOf: true, label: true },
+    })) {
+      accounts.set(`${account.memberId}/${account.kind}`, account);
+    }
+    const created: { memberId: number; kind: string; label: string; balance: bigint; asOf: string }[] = [];
     for (const { record } of records) {
       const memberId = known.get(record.memberNumber);
       if (memberId === undefined) throw new Error(`member ${record.memberNumber} vanished during import`);
-      const existing = await tx.savingsAccount.findUnique({ where: { memberId_kind: { memberId, kind: record.kind } } });
+      const existing = accounts.get(`${memberId}/${record.kind}`);
       if (!existing) {
-        await tx.savingsAccount.create({ data: { memberId, kind: record.kind, label: record.label, balance: record.balance, asOf: record.asOf } });
-        counts.created++;
+        created.push({ memberId, kind: record.kind, label: record.label, balance: record.balance, asOf: record.asOf });
         continue;
       }
       if (existing.balance === record.balance && existing.asOf === record.asOf && existing.label === record.label) {
@@ -422,6 +431,8 @@ export const savingsImporter: Importer<SavingsRecord> = {
       }
       counts.updated++;
     }
+    if (created.length > 0) await tx.savingsAccount.createMany({ data: created });
+    counts.created = created.length;
     return counts;
   },
 };
