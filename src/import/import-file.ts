@@ -79,6 +79,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     const reader = new RowReader(headers.index, row);
     const record = importer.read(reader, ctx);
     result.problems.push(...reader.problems);
+    result.warnings.push(...reader.warnings);
     if (record !== null) records.push({ line: row.line, record });
   }
   result.rows = table.rows.length;

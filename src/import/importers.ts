@@ -260,7 +260,7 @@ export const memberImporter: Importer<MemberRecord> = {
       else row.problem('no_hp', PHONE_MESSAGES[result.reason](text));
     }
     const joinedOn = row.parse('tanggal_masuk', parseDate, { optional: true, fallback: null });
-    if (joinedOn !== null && joinedOn > ctx.today) row.problem('tanggal_masuk', `tanggal masuk ${joinedOn} ada di masa depan`);
+    if (joinedOn !== null && joinedOn > ctx.today) row.warn('tanggal_masuk', `tanggal masuk ${joinedOn} ada di masa depan; periksa kembali`);
     let status = 'AKTIF';
     if (row.has('status')) {
       const mapped = STATUSES[row.text('status').toLowerCase()];
@@ -365,7 +365,7 @@ export const savingsImporter: Importer<SavingsRecord> = {
     if (kindText !== null && kind === null) row.problem('jenis_simpanan', `"${kindText}" bukan jenis simpanan`);
     const balance = row.parse('saldo', parseAmount);
     const asOf = row.parse('per_tanggal', parseDate);
-    if (asOf !== null && asOf > ctx.today) row.problem('per_tanggal', `tanggal saldo ${asOf} ada di masa depan`);
+    if (asOf !== null && asOf > ctx.today) row.warn('per_tanggal', `tanggal saldo ${asOf} ada di masa depan; periksa kembali`);
     if (row.problems.length > 0 || memberNumber === null || kind === null || balance === null || asOf === null) return null;
     return { memberNumber, ...kind, balance, asOf };
   },
@@ -373,7 +373,7 @@ export const savingsImporter: Importer<SavingsRecord> = {
     const known = await memberIdsByNumber(db, ctx.koperasi!.id, records.map((r) => r.record.memberNumber));
     const problems = [
       ...unknownMembers(records, known, ctx.koperasi!.code),
-      ...duplicates(records, (r) => `${r.memberNumber}/${r.label}`, 'jenis_simpanan', 'simpanan anggota/jenis'),
+      ...duplicates(records, (r) => `${r.memberNumber}/${r.kind}`, 'jenis_simpanan', 'simpanan anggota/jenis'),
     ];
     const ids = [...known.values()];
     const current = new Map<string, string>();
@@ -592,8 +592,6 @@ export const meetingImporter: Importer<MeetingRecord> = {
       .filter((item) => item !== '');
     if (kindText !== null && meetingKindOf(kindText) === '') row.problem('jenis', `"${kindText}" bukan jenis rapat`);
     if (row.problems.length > 0 || kindText === null || bookYear === null || date === null || time === null || place === null) return null;
-    if (date.slice(0, 4) < String(bookYear)) row.problem('tanggal', `rapat untuk tahun buku ${bookYear} tidak mungkin diadakan pada ${date}`);
-    if (row.problems.length > 0) return null;
     return { kind: meetingKindOf(kindText), bookYear, date, hour: time.hour, minute: time.minute, place, agenda };
   },
   async check(_db, records, ctx) {
@@ -608,7 +606,7 @@ export const meetingImporter: Importer<MeetingRecord> = {
       if (record.date > limit) {
         warnings.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} pada ${record.date} melewati batas 6 bulan setelah tutup buku (${limit}), UU 25/1992 pasal 26` });
       } else if (daysBetween(yearEnd, record.date) < 0) {
-        problems.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} harus sesudah tutup buku ${yearEnd}` });
+        warnings.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} pada ${record.date} diadakan sebelum tutup buku ${yearEnd}; periksa tahun bukunya` });
       }
     }
     return { problems, warnings };

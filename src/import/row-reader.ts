@@ -5,6 +5,8 @@ import type { Parsed } from './values.ts';
 
 export class RowReader {
   readonly problems: ImportProblem[] = [];
+  /** Doubtful but possible values: reported, not blocking. */
+  readonly warnings: ImportProblem[] = [];
 
   constructor(
     private readonly index: ReadonlyMap<string, number>,
@@ -30,6 +32,10 @@ export class RowReader {
 
   problem(column: string | null, message: string): void {
     this.problems.push({ line: this.row.line, column, message });
+  }
+
+  warn(column: string | null, message: string): void {
+    this.warnings.push({ line: this.row.line, column, message });
   }
 
   /** Required text of at most max characters. */

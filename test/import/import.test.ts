@@ -189,6 +189,13 @@ A-002,sukarela,"2,500,000.00",2026-10-31
     expect(await app.db.savingsAccount.count()).toBe(4);
   });
 
+  it('imports a future as-of date with a warning', async () => {
+    await seedMembers();
+    const result = await run('savings', file('future.csv', 'nomor_anggota,jenis_simpanan,saldo,per_tanggal\nA-001,wajib,100000,31/12/2026\n'), 'KPRI-01');
+    expect(result.ok).toBe(true);
+    expect(result.warnings.map(describeProblem)).toEqual(['Baris 2, kolom per_tanggal: tanggal saldo 2026-12-31 ada di masa depan; periksa kembali']);
+  });
+
   it('refuses an older file that would roll balances back', async () => {
     await seedMembers();
     await run('savings', file('s1.csv', SAVINGS), 'KPRI-01');
@@ -287,6 +294,9 @@ RAT,2026,20/02/2027,09.00,Aula Kantor Kecamatan Kraksaan,"Laporan pengurus; Lapo
     const late = await run('meetings', file('late.csv', 'jenis,tahun_buku,tanggal,jam,tempat\nRAT,2025,15/08/2026,09.00,Balai Desa\n'), 'KPRI-01');
     expect(late.ok).toBe(true);
     expect(late.warnings[0]!.message).toContain('melewati batas 6 bulan');
+    const early = await run('meetings', file('early.csv', 'jenis,tahun_buku,tanggal,jam,tempat\nRAT,2027,15/02/2027,09.00,Balai Desa\n'), 'KPRI-01');
+    expect(early.ok).toBe(true);
+    expect(early.warnings[0]!.message).toContain('sebelum tutup buku 2027-12-31');
     const bad = await run('meetings', file('bad.csv', 'jenis,tahun_buku,tanggal,jam,tempat\nRAT,2026,15/02/2027,25.00,Balai Desa\n'), 'KPRI-01');
     expect(bad.problems.map(describeProblem)).toEqual(['Baris 2, kolom jam: jam 25.00 tidak ada']);
   });
