@@ -222,7 +222,7 @@ A-001,pokok,100000,31/10/2026
       'Baris 4, kolom saldo: nominal harus rupiah bulat, tertulis 1.250.000,50',
       'Baris 5, kolom saldo: nominal tidak boleh negatif (-5000)',
       'Baris 6, kolom saldo: "seratus ribu" bukan nominal rupiah (contoh: 1.250.000 atau Rp 1.250.000,00)',
-      'Baris 7, kolom jenis_simpanan: simpanan anggota/jenis A-001/Simpanan Pokok sudah ada di baris 2 (duplikat)',
+      'Baris 7, kolom jenis_simpanan: simpanan anggota/jenis A-001/pokok sudah ada di baris 2 (duplikat)',
     ]);
     expect(await app.db.savingsAccount.count()).toBe(0);
   });
