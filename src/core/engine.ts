@@ -75,7 +75,11 @@ export class ConversationEngine {
     const tokens = tokenize(text.slice(0, 500), this.#flows.lexicon);
     const normalized = tokens.join(' ');
     const asksForService =
-      this.#flows.globals.some((g) => g.words.has(normalized)) || matchIntent(tokens, this.#flows.intents) !== null;
+      this.#flows.globals.some((g) => g.words.has(normalized)) ||
+      matchIntent(
+        tokens,
+        this.#flows.intents.filter((i) => !i.weak),
+      ) !== null;
     if (!asksForService) return [];
     return [{ text: this.message(language, 'group.private_only') }];
   }
@@ -148,6 +152,14 @@ class Turn {
     }
   }
 
+  get #strongIntents() {
+    return this.engine.flows.intents.filter((i) => !i.weak);
+  }
+
+  get #weakIntents() {
+    return this.engine.flows.intents.filter((i) => i.weak);
+  }
+
   async #dispatch(rawText: string): Promise<void> {
     const { flows } = this.engine;
     const text = rawText.trim();
@@ -198,7 +210,7 @@ class Turn {
       return;
     }
 
-    const intent = matchIntent(tokens, flows.intents);
+    const intent = matchIntent(tokens, this.#strongIntents) ?? matchIntent(tokens, this.#weakIntents);
     if (intent) {
       this.#state.node = null;
       await this.#enter(flows.intents.find((i) => i.name === intent.name)!.go);

@@ -40,7 +40,7 @@ export interface FlowBundle {
   settings: FlowFile['settings'];
   nodes: Record<string, FlowNode>;
   globals: GlobalWord[];
-  intents: (IntentWords & { go: string })[];
+  intents: (IntentWords & { go: string; weak: boolean })[];
   lexicon: Map<string, string>;
   messages: Record<Language, Record<string, string>>;
 }
@@ -191,6 +191,7 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
     intents: Object.entries(flow.value.intents).map(([name, intent]) => ({
       name,
       go: intent.go,
+      weak: intent.weak,
       words: intent.words.map(normalizeText),
       phrases: intent.phrases.map(normalizeText),
     })),

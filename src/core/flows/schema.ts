@@ -55,6 +55,8 @@ export const ZIntent = z
     words: z.array(ZWord).default([]),
     phrases: z.array(z.string()).default([]),
     go: ZName,
+    /** Small talk (greetings, thanks): wins only when no other intent matches. */
+    weak: z.boolean().default(false),
   })
   .strict();
 
