@@ -172,6 +172,11 @@ function buildProgram(): Command {
 
 /** Run the CLI; returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // A closed pipe (`kopbot … | head`) is the reader's choice, not a crash.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

@@ -54,6 +54,19 @@ describe('kopbot', () => {
     expect(result.stderr).toBe('');
   });
 
+  it('stops quietly when the reader closes the pipe', async () => {
+    const child = spawn(process.execPath, [BIN, 'chat', '--as', '081234567801'], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    child.stdin.end('saldo\n'.repeat(2000));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+
   it('shows an unknown phone no one’s data', () => {
     const result = kopbot(['chat', '--as', '+62 899-1234-5678'], { env, input: 'saldo\n001\n1234\n' });
     expect(result.status).toBe(0);

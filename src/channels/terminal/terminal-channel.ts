@@ -30,13 +30,40 @@ export async function runTerminalChat(options: {
   output: Writable;
 }): Promise<number> {
   const lines = createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
+  const { output } = options;
+  // The reader may go away (`kopbot chat … | head`): stop quietly instead of dying on EPIPE.
+  let gone = false;
+  const stop = () => {
+    gone = true;
+    lines.close();
+  };
+  output.on('error', stop);
+  output.on('close', stop);
   let count = 0;
-  // Lines are answered one at a time, in order: a conversation is a sequence.
-  for await (const line of lines) {
-    const replies = await answerLine(options.engine, options.phone, line);
-    const text = replies.length > 0 ? `${replies.join('\n\n')}\n${END_OF_ANSWER}\n` : `${END_OF_ANSWER}\n`;
-    if (!options.output.write(text)) await new Promise((resolve) => options.output.once('drain', resolve));
-    count++;
+  try {
+    // Lines are answered one at a time, in order: a conversation is a sequence.
+    for await (const line of lines) {
+      if (gone) break;
+      const replies = await answerLine(options.engine, options.phone, line);
+      const text = replies.length > 0 ? `${replies.join('\n\n')}\n${END_OF_ANSWER}\n` : `${END_OF_ANSWER}\n`;
+      if (!output.write(text) && !gone) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            output.off('drain', done);
+            output.off('error', done);
+            output.off('close', done);
+            resolve();
+          };
+          output.once('drain', done);
+          output.once('error', done);
+          output.once('close', done);
+        });
+      }
+      count++;
+    }
+  } finally {
+    output.off('error', stop);
+    output.off('close', stop);
   }
   return count;
 }
