@@ -27,7 +27,7 @@ export interface AppOptions {
   hotPath?: boolean;
 }
 
-export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL'>, options: AppOptions = {}): Promise<App> {
+export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL'> & Partial<Pick<Config, 'TZ'>>, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config.DATABASE_URL);
   const hotPath = options.hotPath !== false && config.DATABASE_URL.startsWith('file:') ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL)) : undefined;
@@ -37,7 +37,7 @@ export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL
   };
   try {
     const services = createServices(db, { clock: options.clock, hotPath });
-    const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock });
+    const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock, timeZone: config.TZ });
     return { db, services, engine, logger, close };
   } catch (error) {
     await close();

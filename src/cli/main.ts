@@ -87,7 +87,7 @@ function buildProgram(): Command {
         const summary = await seedDemo(app.db);
         const out = process.stdout;
         out.write(`Koperasi demo: ${summary.koperasi.join(', ')}\n`);
-        out.write(`RAT: ${formatDateTime(summary.ratAt, 'Asia/Jakarta')}\n`);
+        out.write(`RAT: ${formatDateTime(summary.ratAt, config().TZ)}\n`);
         out.write('Coba percakapan sebagai anggota:\n');
         out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.siti!)}   # Siti Aminah (simpanan, pinjaman lancar)\n`);
         out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.ahmad!)}   # Ahmad Fauzi (pinjaman menunggak)\n`);
@@ -121,6 +121,7 @@ function buildProgram(): Command {
         const result = await importFile(app.db, kind, file, {
           koperasiCode: options.koperasi,
           actor: 'cli',
+          timeZone: config().TZ,
           onProgress: progress(`Mengimpor ${file}`),
         });
         for (const problem of result.problems) process.stderr.write(`${describeProblem(problem)}\n`);
@@ -150,7 +151,7 @@ function buildProgram(): Command {
           validDays: Number(options.days),
         });
         process.stdout.write(
-          `Kode aktivasi untuk ${issued.memberName} (${options.member}): ${issued.code}, berlaku sampai ${formatDateTime(issued.expiresAt, 'Asia/Jakarta')}.\n`,
+          `Kode aktivasi untuk ${issued.memberName} (${options.member}): ${issued.code}, berlaku sampai ${formatDateTime(issued.expiresAt, config().TZ)}.\n`,
         );
       });
     });

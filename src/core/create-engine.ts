@@ -8,7 +8,7 @@ import type { Services } from './ports.ts';
 
 export const FLOWS_DIR = fileURLToPath(new URL('../../flows', import.meta.url));
 
-export function createEngine(options: { services: Services; logger: Logger; flowsDir?: string; clock?: () => Date }): ConversationEngine {
+export function createEngine(options: { services: Services; logger: Logger; flowsDir?: string; clock?: () => Date; timeZone?: string }): ConversationEngine {
   const flows = loadFlows(options.flowsDir ?? FLOWS_DIR, ACTION_NAMES);
-  return new ConversationEngine({ flows, actions: ACTIONS, services: options.services, logger: options.logger, clock: options.clock });
+  return new ConversationEngine({ flows, actions: ACTIONS, services: options.services, logger: options.logger, clock: options.clock, timeZone: options.timeZone });
 }

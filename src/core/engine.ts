@@ -21,6 +21,8 @@ export interface EngineOptions {
   services: Services;
   logger: Logger;
   clock?: () => Date;
+  /** Default time zone (the TZ setting). */
+  timeZone?: string;
 }
 
 /** The member a identity may see data of, or null: verification is re-checked on every message. */
@@ -44,8 +46,10 @@ export class ConversationEngine {
   readonly #services: Services;
   readonly #logger: Logger;
   readonly #clock: () => Date;
+  readonly timeZone: string;
 
   constructor(options: EngineOptions) {
+    this.timeZone = options.timeZone ?? 'Asia/Jakarta';
     this.#flows = options.flows;
     this.#actions = options.actions;
     this.#services = options.services;
@@ -263,6 +267,7 @@ class Turn {
       session: this.#state.data,
       language: this.language,
       now: this.now,
+      timeZone: this.engine.timeZone,
       args,
       input,
       t: (key, vars) => this.engine.message(this.language, key, vars),

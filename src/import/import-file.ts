@@ -16,6 +16,8 @@ export interface ImportOptions {
   /** Who is importing, for the audit log ("cli", "officer:12"). */
   actor: string;
   now?: Date;
+  /** Default zone for new cooperatives and for dates outside one (the TZ setting). */
+  timeZone?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -73,7 +75,8 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   if (table.rows.length === 0) return fail('Berkas tidak berisi baris data di bawah judul kolom.');
 
   const now = options.now ?? new Date();
-  const ctx: ImportContext = { koperasi, today: localDate(now, koperasi?.timezone ?? 'Asia/Jakarta') };
+  const defaultTimeZone = options.timeZone ?? 'Asia/Jakarta';
+  const ctx: ImportContext = { koperasi, today: localDate(now, koperasi?.timezone ?? defaultTimeZone), defaultTimeZone };
   const records: Located<unknown>[] = [];
   for (const row of table.rows) {
     const reader = new RowReader(headers.index, row);

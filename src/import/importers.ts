@@ -25,6 +25,8 @@ export interface KoperasiRef {
 export interface ImportContext {
   koperasi: KoperasiRef | null;
   today: string;
+  /** The zone a cooperative gets when its file does not name one (the TZ setting). */
+  defaultTimeZone: string;
 }
 
 export interface Located<R> {
@@ -151,14 +153,14 @@ function parseBookYearEnd(row: RowReader): string | null {
 
 export const koperasiImporter: Importer<KoperasiRecord> = {
   needsKoperasi: false,
-  read(row) {
+  read(row, ctx) {
     const code = row.required('kode', 40)?.toUpperCase() ?? null;
     if (code !== null && !/^[A-Z0-9][A-Z0-9.\-_/]*$/.test(code)) row.problem('kode', `"${code}" hanya boleh berisi huruf, angka, titik, garis miring, - atau _`);
     const name = row.required('nama', 150);
     const typeText = row.required('jenis', 60);
     const type = typeText === null ? null : (KOPERASI_TYPES[typeText.toLowerCase()] ?? typeText.toUpperCase());
     const bookYearEnd = parseBookYearEnd(row);
-    let timezone = 'Asia/Jakarta';
+    let timezone = ctx.defaultTimeZone;
     if (row.has('zona_waktu')) {
       const zone = ZONES[row.text('zona_waktu').toLowerCase()];
       if (!zone) row.problem('zona_waktu', `"${row.text('zona_waktu')}" bukan WIB, WITA atau WIT`);

@@ -63,6 +63,19 @@ describe('koperasi', () => {
   });
 });
 
+describe('time zones', () => {
+  it('gives new cooperatives the TZ setting, or the zone their file names, and shows times in it', async () => {
+    const csv = 'kode,nama,jenis,zona_waktu\nKSU-BALI,KSU Dewata,KSU,\nKSU-PAPUA,KSU Cenderawasih,KSU,WIT\n';
+    const result = await importFile(app.db, 'koperasi', file('k.csv', csv), { actor: 'test', now: NOW, timeZone: 'Asia/Makassar' });
+    expect(result.ok).toBe(true);
+    const zones = (await app.db.koperasi.findMany({ orderBy: { code: 'asc' } })).map((k) => [k.code, k.timezone]);
+    expect(zones).toEqual([['KSU-BALI', 'Asia/Makassar'], ['KSU-PAPUA', 'Asia/Jayapura']]);
+    await run('members', file('m.csv', 'nomor_anggota,nama,no_hp\n1,Made,081234569999\n'), 'KSU-BALI');
+    await run('meetings', file('r.csv', 'jenis,tahun_buku,tanggal,jam,tempat\nRAT,2026,20/02/2027,09.00,Balai Banjar\n'), 'KSU-BALI');
+    expect(await app.say('6281234569999', 'kapan rat')).toContain('Sabtu, 20 Februari 2027, 09.00 WITA');
+  });
+});
+
 describe('members', () => {
   it('accepts header aliases, ";" as separator and every common phone form', async () => {
     await seedKoperasi();

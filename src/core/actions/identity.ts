@@ -5,7 +5,7 @@ import type { Action, ActionContext } from './types.ts';
 const MEMBER_NUMBER = /^[A-Za-z0-9][A-Za-z0-9.\-/]{0,29}$/;
 
 function lockedVars(ctx: ActionContext, until: Date) {
-  return { until: formatDateTime(until, 'Asia/Jakarta', ctx.language) };
+  return { until: formatDateTime(until, ctx.identity.member?.timezone ?? ctx.timeZone, ctx.language) };
 }
 
 function isLocked(ctx: ActionContext): Date | null {

@@ -14,6 +14,8 @@ export interface ActionContext {
   session: SessionData;
   language: Language;
   now: Date;
+  /** The service's time zone (TZ), for times shown outside a cooperative's context. */
+  timeZone: string;
   args: ActionArgs;
   /** The member's text, for input actions. */
   input: string;
