@@ -31,7 +31,7 @@ export const COLUMNS: Record<ImportKind, readonly ColumnSpec[]> = {
     MEMBER_NUMBER,
     col('nama', true, 'nama_lengkap', 'nama_anggota', 'name'),
     col('nik', false, 'no_ktp', 'nomor_ktp', 'nik_ktp', 'no_nik', 'nomor_induk_kependudukan'),
-    col('no_hp', false, 'nomor_hp', 'no_telepon', 'nomor_telepon', 'no_telp', 'telepon', 'telp', 'hp', 'no_wa', 'nomor_wa', 'whatsapp', 'no_whatsapp', 'handphone', 'phone'),
+    col('no_hp', false, 'nomor_hp', 'no_telepon', 'nomor_telepon', 'no_telp', 'telepon', 'telp', 'hp', 'no_wa', 'nomor_wa', 'whatsapp', 'no_whatsapp', 'handphone', 'phone', 'no_hp_wa', 'hp_wa', 'nomor_hp_wa', 'no_wa_hp', 'no_telp_hp', 'no_hp_telp', 'kontak', 'no_kontak'),
     col('tanggal_masuk', false, 'tgl_masuk', 'tanggal_bergabung', 'tgl_gabung', 'tanggal_daftar', 'tgl_daftar'),
     col('status', false, 'status_anggota', 'keanggotaan'),
   ],
@@ -68,8 +68,10 @@ export function normalizeHeader(header: string): string {
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
+    .replace(/\((rp|idr|rupiah)\)/g, ' ')
     .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
+    .replace(/^_+|_+$/g, '')
+    .replace(/_(rp|idr)$/, '');
 }
 
 export interface HeaderMapping {

@@ -75,14 +75,26 @@ async function memberIdsByNumber(db: Db | Tx, koperasiId: number, numbers: strin
   return map;
 }
 
-function unknownMembers<R extends { memberNumber: string }>(records: Located<R>[], known: Map<string, number>, code: string): ImportProblem[] {
-  return records
-    .filter(({ record }) => !known.has(record.memberNumber))
-    .map(({ line, record }) => ({
+async function unknownMembers<R extends { memberNumber: string }>(
+  db: Db,
+  koperasiId: number,
+  records: Located<R>[],
+  known: Map<string, number>,
+  code: string,
+): Promise<ImportProblem[]> {
+  const missing = records.filter(({ record }) => !known.has(record.memberNumber));
+  if (missing.length === 0) return [];
+  const variants = await memberIdsByNumber(db, koperasiId, missing.flatMap(({ record }) => zeroPaddedForms(record.memberNumber)));
+  return missing.map(({ line, record }) => {
+    const twin = zeroPaddedForms(record.memberNumber).find((form) => variants.has(form));
+    return {
       line,
       column: 'nomor_anggota',
-      message: `nomor anggota ${record.memberNumber} tidak terdaftar di koperasi ${code} (impor data anggota dulu)`,
-    }));
+      message: twin
+        ? `nomor anggota ${record.memberNumber} tidak terdaftar; maksudnya ${twin}? Nol di depan hilang bila kolom diformat angka di Excel`
+        : `nomor anggota ${record.memberNumber} tidak terdaftar di koperasi ${code} (impor data anggota dulu)`,
+    };
+  });
 }
 
 const MEMBER_NUMBER = /^[A-Za-z0-9][A-Za-z0-9.\-/ ]{0,29}$/;
@@ -215,13 +227,27 @@ const STATUSES: Record<string, string> = {
   meninggal: 'MENINGGAL', 'meninggal dunia': 'MENINGGAL', wafat: 'MENINGGAL', almarhum: 'MENINGGAL', alm: 'MENINGGAL',
 };
 
+/**
+ * A member row. An optional field is undefined when the file has no such column (or, for
+ * status, an empty cell): a re-import then leaves what is stored alone, instead of wiping a
+ * NIK or bringing back a member who left.
+ */
 export interface MemberRecord {
   memberNumber: string;
   name: string;
-  nik: string | null;
-  phone: string | null;
-  joinedOn: string | null;
-  status: string;
+  nik?: string | null;
+  phone?: string | null;
+  joinedOn?: string | null;
+  status?: string;
+}
+
+/** "7", "07", "007"…: the forms a digits-only member number takes with and without leading zeros. */
+export function zeroPaddedForms(memberNumber: string): string[] {
+  if (!/^\d+$/.test(memberNumber)) return [memberNumber];
+  const bare = memberNumber.replace(/^0+(?=\d)/, '');
+  const forms = [];
+  for (let width = bare.length; width <= 12; width++) forms.push(bare.padStart(width, '0'));
+  return forms;
 }
 
 const NIK_MESSAGES = {
@@ -246,7 +272,7 @@ export const memberImporter: Importer<MemberRecord> = {
   read(row, ctx) {
     const memberNumber = readMemberNumber(row);
     const name = row.required('nama', 100);
-    let nik: string | null = null;
+    let nik: string | null | undefined = row.hasColumn('nik') ? null : undefined;
     if (row.has('nik')) {
       const cell = row.cell('nik');
       const result = normalizeNik({ text: cell.text, wasNumeric: cell.number !== undefined, typedText: cell.typedText });
@@ -254,16 +280,16 @@ export const memberImporter: Importer<MemberRecord> = {
       else if (result.reason === 'rounded') row.problem('nik', NIK_MESSAGES.rounded(cell.text.trim(), cell.number !== undefined));
       else row.problem('nik', NIK_MESSAGES[result.reason](cell.text.trim()));
     }
-    let phone: string | null = null;
+    let phone: string | null | undefined = row.hasColumn('no_hp') ? null : undefined;
     if (row.has('no_hp')) {
       const text = row.text('no_hp');
       const result = normalizePhone(text);
       if (result.ok) phone = result.phone;
       else row.problem('no_hp', PHONE_MESSAGES[result.reason](text));
     }
-    const joinedOn = row.parse('tanggal_masuk', parseDate, { optional: true, fallback: null });
-    if (joinedOn !== null && joinedOn > ctx.today) row.warn('tanggal_masuk', `tanggal masuk ${joinedOn} ada di masa depan; periksa kembali`);
-    let status = 'AKTIF';
+    const joinedOn = row.hasColumn('tanggal_masuk') ? row.parse('tanggal_masuk', parseDate, { optional: true, fallback: null }) : undefined;
+    if (joinedOn && joinedOn > ctx.today) row.warn('tanggal_masuk', `tanggal masuk ${joinedOn} ada di masa depan; periksa kembali`);
+    let status: string | undefined;
     if (row.has('status')) {
       const mapped = STATUSES[row.text('status').toLowerCase()];
       if (mapped) status = mapped;
@@ -275,10 +301,10 @@ export const memberImporter: Importer<MemberRecord> = {
   async check(db, records, ctx) {
     const problems = [
       ...duplicates(records, (r) => r.memberNumber, 'nomor_anggota', 'nomor anggota'),
-      ...duplicates(records, (r) => r.nik, 'nik', 'NIK'),
+      ...duplicates(records, (r) => r.nik ?? null, 'nik', 'NIK'),
     ];
     const koperasiId = ctx.koperasi!.id;
-    const niks = records.map((r) => r.record.nik).filter((n): n is string => n !== null);
+    const niks = records.map((r) => r.record.nik).filter((n): n is string => typeof n === 'string');
     const owners = new Map<string, string>();
     for (let i = 0; i < niks.length; i += 500) {
       const rows = await db.member.findMany({ where: { koperasiId, nik: { in: niks.slice(i, i + 500) } }, select: { nik: true, memberNumber: true } });
@@ -290,7 +316,53 @@ export const memberImporter: Importer<MemberRecord> = {
         problems.push({ line, column: 'nik', message: `NIK ${record.nik} sudah tercatat untuk anggota nomor ${owner}` });
       }
     }
-    return { problems, warnings: [] };
+    // Excel drops leading zeros from a numeric cell: "7" arriving for a stored "007" is the same member, reported.
+    const numbers = new Set(records.map((r) => r.record.memberNumber));
+    const stored = await db.member.findMany({
+      where: { koperasiId, memberNumber: { in: [...new Set(records.flatMap((r) => zeroPaddedForms(r.record.memberNumber)))].slice(0, 30_000) } },
+      select: { memberNumber: true, phone: true },
+    });
+    const storedNumbers = new Set(stored.map((m) => m.memberNumber));
+    for (const { line, record } of records) {
+      if (storedNumbers.has(record.memberNumber)) continue;
+      const twin = zeroPaddedForms(record.memberNumber).find((form) => form !== record.memberNumber && (storedNumbers.has(form) || numbers.has(form)));
+      if (twin) {
+        problems.push({
+          line,
+          column: 'nomor_anggota',
+          message: `nomor anggota ${record.memberNumber} mirip ${twin} yang sudah ada: nol di depan hilang? Format kolom nomor anggota sebagai Teks`,
+        });
+      }
+    }
+    // One phone for two members of the same cooperative: allowed (a shared family phone), but
+    // whoever holds it can open both members' data, so the officer is told.
+    const warnings: ImportProblem[] = [];
+    const phones = new Map<string, string>();
+    for (const { line, record } of records) {
+      if (!record.phone) continue;
+      const other = phones.get(record.phone);
+      if (other !== undefined) {
+        warnings.push({ line, column: 'no_hp', message: `nomor HP sama dengan anggota ${other}; pemegang nomor ini bisa membuka data keduanya` });
+      } else phones.set(record.phone, record.memberNumber);
+    }
+    const phoneList = [...phones.keys()];
+    for (let i = 0; i < phoneList.length; i += 500) {
+      const rows = await db.member.findMany({
+        where: { koperasiId, phone: { in: phoneList.slice(i, i + 500) }, memberNumber: { notIn: [...numbers].slice(0, 30_000) } },
+        select: { phone: true, memberNumber: true },
+      });
+      for (const row of rows) {
+        const located = records.find((r) => r.record.phone === row.phone);
+        if (located) {
+          warnings.push({
+            line: located.line,
+            column: 'no_hp',
+            message: `nomor HP sama dengan anggota ${row.memberNumber}; pemegang nomor ini bisa membuka data keduanya`,
+          });
+        }
+      }
+    }
+    return { problems, warnings };
   },
   async write(tx, records, ctx) {
     const koperasiId = ctx.koperasi!.id;
@@ -304,20 +376,31 @@ export const memberImporter: Importer<MemberRecord> = {
       });
       for (const row of rows) existing.set(row.memberNumber, row);
     }
-    const created = records.filter(({ record }) => !existing.has(record.memberNumber)).map(({ record }) => ({ koperasiId, ...record }));
+    const created = records
+      .filter(({ record }) => !existing.has(record.memberNumber))
+      .map(({ record }) => ({
+        koperasiId,
+        memberNumber: record.memberNumber,
+        name: record.name,
+        nik: record.nik ?? null,
+        phone: record.phone ?? null,
+        joinedOn: record.joinedOn ?? null,
+        status: record.status ?? 'AKTIF',
+      }));
     if (created.length > 0) await tx.member.createMany({ data: created });
     counts.created = created.length;
     for (const { record } of records) {
       const before = existing.get(record.memberNumber);
       if (!before) {
         continue;
-      } else if (
-        before.name === record.name && before.nik === record.nik && before.phone === record.phone &&
-        before.joinedOn === record.joinedOn && before.status === record.status
-      ) {
+      }
+      // Only what the file says: absent columns keep their stored values.
+      const data = Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<typeof before>;
+      const changed = (Object.keys(data) as (keyof typeof data)[]).some((k) => k !== 'id' && data[k] !== before[k]);
+      if (!changed) {
         counts.unchanged++;
       } else {
-        await tx.member.update({ where: { id: before.id }, data: record });
+        await tx.member.update({ where: { id: before.id }, data });
         counts.updated++;
       }
     }
@@ -337,13 +420,21 @@ const SAVINGS_KINDS: Record<string, { kind: string; label: string }> = {
   manasuka: { kind: 'sukarela', label: 'Simpanan Sukarela' },
 };
 
+/**
+ * The kind of a savings column value: "Simpanan Wajib", "wajib", "SW", "S. Wajib", "Simp. Wajib",
+ * "Simpanan Wajib (SW)" are all wajib; anything else is a cooperative-specific kind.
+ */
 export function savingsKindOf(text: string): { kind: string; label: string } | null {
-  const words = text.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').trim().replace(/\s+/g, ' ');
-  const bare = words.replace(/^simpanan\s+/, '');
-  if (bare === '') return null;
+  const withoutNotes = text.replace(/\([^)]*\)/g, ' ');
+  const words = withoutNotes.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').trim().replace(/\s+/g, ' ');
+  const bare = words.replace(/^(simpanan|simp|smp|simpn|s)\s+/, '');
+  if (bare === '') {
+    const abbreviation = text.match(/\(([^)]*)\)/)?.[1]?.trim().toLowerCase();
+    return abbreviation ? (SAVINGS_KINDS[abbreviation] ?? null) : null;
+  }
   const known = SAVINGS_KINDS[bare];
   if (known) return known;
-  const label = text.trim().replace(/\s+/g, ' ');
+  const label = withoutNotes.trim().replace(/\s+/g, ' ');
   return {
     kind: bare.replace(/ /g, '_').slice(0, 40),
     label: /^simpanan\b/i.test(label) ? label.replace(/^simpanan/i, 'Simpanan') : `Simpanan ${label.replace(/^./, (c) => c.toUpperCase())}`,
@@ -374,7 +465,7 @@ export const savingsImporter: Importer<SavingsRecord> = {
   async check(db, records, ctx) {
     const known = await memberIdsByNumber(db, ctx.koperasi!.id, records.map((r) => r.record.memberNumber));
     const problems = [
-      ...unknownMembers(records, known, ctx.koperasi!.code),
+      ...(await unknownMembers(db, ctx.koperasi!.id, records, known, ctx.koperasi!.code)),
       ...duplicates(records, (r) => `${r.memberNumber}/${r.kind}`, 'jenis_simpanan', 'simpanan anggota/jenis'),
     ];
     const ids = [...known.values()];
@@ -460,12 +551,15 @@ export interface LoanRecord {
  * counted from the first due date after disbursement.
  */
 export function buildSchedule(loan: LoanRecord): { number: number; dueOn: string; principal: bigint; interest: bigint }[] {
-  let first = addMonths(loan.disbursedOn, 1);
+  // Every due date is counted from one anchor, so a loan due on the 31st is due on the 30th or
+  // 28th in shorter months and on the 31st again after them.
+  let anchor = loan.disbursedOn;
+  let anchorNumber = 0;
   if (loan.nextDueOn) {
-    const next = loan.nextDueOn;
     let steps = 0;
-    while (addMonths(next, -(steps + 1)) > loan.disbursedOn && steps < loan.tenorMonths + 600) steps++;
-    first = addMonths(next, -steps);
+    while (addMonths(loan.nextDueOn, -(steps + 1)) > loan.disbursedOn && steps < loan.tenorMonths + 600) steps++;
+    anchor = loan.nextDueOn;
+    anchorNumber = steps + 1;
   }
   const tenor = BigInt(loan.tenorMonths);
   const base = loan.principal / tenor;
@@ -473,7 +567,7 @@ export function buildSchedule(loan: LoanRecord): { number: number; dueOn: string
   for (let k = 1; k <= loan.tenorMonths; k++) {
     const principal = k === loan.tenorMonths ? loan.principal - base * (tenor - 1n) : base;
     const interest = loan.installment > principal ? loan.installment - principal : 0n;
-    schedule.push({ number: k, dueOn: addMonths(first, k - 1), principal, interest });
+    schedule.push({ number: k, dueOn: addMonths(anchor, k - anchorNumber), principal, interest });
   }
   return schedule;
 }
@@ -513,7 +607,7 @@ export const loanImporter: Importer<LoanRecord> = {
     const koperasi = ctx.koperasi!;
     const known = await memberIdsByNumber(db, koperasi.id, records.map((r) => r.record.memberNumber));
     const problems = [
-      ...unknownMembers(records, known, koperasi.code),
+      ...(await unknownMembers(db, koperasi.id, records, known, koperasi.code)),
       ...duplicates(records, (r) => r.loanNumber, 'nomor_pinjaman', 'nomor pinjaman'),
     ];
     const numbers = records.map((r) => r.record.loanNumber);
@@ -571,12 +665,13 @@ export interface MeetingRecord {
   agenda: string[];
 }
 
-function meetingKindOf(text: string): string {
-  const words = text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
-  if (['rat', 'rapat anggota tahunan', 'rapat tahunan'].includes(words)) return 'RAT';
-  if (['pra rat', 'prarat'].includes(words)) return 'PRA_RAT';
-  if (['rak', 'rapat anggota khusus'].includes(words)) return 'RAK';
-  return words.toUpperCase().replace(/ /g, '_').slice(0, 40);
+/** "RAT", "Rapat Anggota Tahunan (RAT)", "RAT Tahun Buku 2026" → RAT; "Pra-RAT" → PRA_RAT; … */
+export function meetingKindOf(text: string): string {
+  const words = ` ${text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()} `;
+  if (/ pra ?rat /.test(words)) return 'PRA_RAT';
+  if (/ rat /.test(words) || words.includes(' rapat anggota tahunan ') || words.includes(' rapat tahunan ')) return 'RAT';
+  if (/ rak /.test(words) || words.includes(' rapat anggota khusus ')) return 'RAK';
+  return words.trim().toUpperCase().replace(/ /g, '_').slice(0, 40);
 }
 
 export const meetingImporter: Importer<MeetingRecord> = {

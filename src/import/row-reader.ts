@@ -22,6 +22,11 @@ export class RowReader {
     return (i === undefined ? undefined : this.row.cells[i]) ?? { text: '' };
   }
 
+  /** Whether the file has this column at all (as opposed to an empty cell). */
+  hasColumn(key: string): boolean {
+    return this.index.has(key);
+  }
+
   has(key: string): boolean {
     return this.cell(key).text.trim() !== '';
   }

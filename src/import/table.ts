@@ -54,11 +54,18 @@ function detectDelimiter(text: string): string {
 }
 
 async function readCsv(path: string): Promise<Table> {
-  const text = decode(await readFile(path));
+  let text = decode(await readFile(path));
+  // Excel may start a CSV with "sep=;" to name its separator.
+  const sep = /^sep=(.)\r?\n/i.exec(text);
+  let lineOffset = 0;
+  if (sep) {
+    text = text.slice(sep[0].length);
+    lineOffset = 1;
+  }
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, {
-      delimiter: detectDelimiter(text),
+      delimiter: sep ? sep[1]! : detectDelimiter(text),
       relax_column_count: true,
       skip_empty_lines: true,
       trim: false,
@@ -66,7 +73,7 @@ async function readCsv(path: string): Promise<Table> {
     }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (error) {
     const e = error as { lines?: number; message: string };
-    throw new TableError(`Berkas CSV rusak${e.lines ? ` di sekitar baris ${e.lines}` : ''}: ${e.message}`, { cause: error });
+    throw new TableError(`Berkas CSV rusak${e.lines ? ` di sekitar baris ${e.lines + lineOffset}` : ''}: ${e.message}`, { cause: error });
   }
   const [header, ...body] = records;
   if (!header) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
@@ -74,7 +81,7 @@ async function readCsv(path: string): Promise<Table> {
     headers: header.record.map((h) => h.trim()),
     rows: body
       .filter(({ record }) => record.some((v) => v.trim() !== ''))
-      .map(({ record, info }) => ({ line: info.lines, cells: record.map((text) => ({ text })) })),
+      .map(({ record, info }) => ({ line: info.lines + lineOffset, cells: record.map((text) => ({ text })) })),
   };
 }
 
@@ -105,7 +112,14 @@ async function readXlsx(path: string): Promise<Table> {
   sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
     const width = Math.max(row.cellCount, headers?.length ?? 0);
     const cells: Cell[] = [];
-    for (let c = 1; c <= width; c++) cells.push(cellOf(row.getCell(c).value));
+    for (let c = 1; c <= width; c++) {
+      const cell = row.getCell(c);
+      const value = cellOf(cell.value);
+      // A number formatted "000" shows 7 as 007: member numbers keep the zeros the officer sees.
+      const zeros = typeof cell.numFmt === 'string' ? /^0+$/.exec(cell.numFmt)?.[0] : undefined;
+      if (value.number !== undefined && zeros && Number.isInteger(value.number)) value.text = String(value.number).padStart(zeros.length, '0');
+      cells.push(value);
+    }
     if (!headers) {
       headers = cells.map((cell) => cell.text.trim());
       return;

@@ -24,6 +24,9 @@ export function parseAmount(cell: Cell): Parsed<bigint> {
   }
   let text = cell.text.trim().replace(/\s+/g, '');
   if (text === '') return fail('kosong');
+  // Accounting exports write zero as "-" and whole rupiah as "Rp 250.000,-".
+  if (/^(rp\.?)?-$/i.test(text)) return ok(0n);
+  text = text.replace(/[,.]-$/, '');
   let negative = false;
   if (/^\(.*\)$/.test(text)) {
     negative = true;

@@ -322,3 +322,68 @@ describe('audit', () => {
     expect(entries.map((e) => e.action)).toEqual(['import.koperasi', 'import.members']);
   });
 });
+
+describe('real exports', () => {
+  it('re-importing members without optional columns keeps what is stored', async () => {
+    await seedMembers();
+    await app.db.member.updateMany({ where: { memberNumber: 'A-004' }, data: { status: 'KELUAR' } });
+    const result = await run('members', file('names.csv', 'No. Anggota;Nama Lengkap\nA-001;Sulastri Wulandari\nA-004;Hartono\n'), 'KPRI-01');
+    expect(result).toMatchObject({ ok: true, updated: 1, unchanged: 1 });
+    const siti = await app.db.member.findFirstOrThrow({ where: { memberNumber: 'A-001' } });
+    expect(siti).toMatchObject({ name: 'Sulastri Wulandari', nik: '3513124509800001', phone: '6281234560001', joinedOn: '2015-03-02' });
+    expect((await app.db.member.findFirstOrThrow({ where: { memberNumber: 'A-004' } })).status).toBe('KELUAR');
+  });
+
+  it('catches member numbers that lost their leading zeros', async () => {
+    await seedKoperasi();
+    await run('members', file('m.csv', 'nomor_anggota,nama\n007,Budi\n'), 'KPRI-01');
+    const twin = await run('members', file('m2.csv', 'nomor_anggota,nama\n7,Budi\n'), 'KPRI-01');
+    expect(twin.problems[0]!.message).toContain('mirip 007');
+    const savings = await run('savings', file('s.csv', 'nomor_anggota,jenis_simpanan,saldo,per_tanggal\n7,wajib,1000,31/10/2026\n'), 'KPRI-01');
+    expect(savings.problems[0]!.message).toContain('maksudnya 007?');
+    expect(await app.db.member.count()).toBe(1);
+
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Simpanan');
+    sheet.addRow(['nomor_anggota', 'jenis_simpanan', 'saldo', 'per_tanggal']);
+    sheet.addRow([7, 'wajib', 1000, '31/10/2026']);
+    sheet.getCell('A2').numFmt = '000';
+    const path = join(app.dir, 'simpanan.xlsx');
+    await workbook.xlsx.writeFile(path);
+    expect((await run('savings', path, 'KPRI-01')).problems).toEqual([]);
+  });
+
+  it('maps the ways bookkeeping programs name savings kinds and RATs', async () => {
+    await seedMembers();
+    const savings = `No. Anggota,Jenis Simpanan,Saldo Akhir (Rp),Per Tanggal
+A-001,Simpanan Wajib (SW),"Rp 250.000,-",31/10/2026
+A-001,S. Pokok,100000,31/10/2026
+A-001,Simp. Sukarela,-,31/10/2026
+A-001,(SW),250000,31/10/2026
+`;
+    const result = await run('savings', file('s.csv', savings), 'KPRI-01');
+    expect(result.problems.map(describeProblem)).toEqual([
+      'Baris 5, kolom jenis_simpanan: simpanan anggota/jenis A-001/wajib sudah ada di baris 2 (duplikat)',
+    ]);
+    const fixed = await run('savings', file('s2.csv', savings.split('\n').slice(0, 4).join('\n')), 'KPRI-01');
+    expect(fixed.ok).toBe(true);
+    const kinds = (await app.db.savingsAccount.findMany({ orderBy: { id: 'asc' } })).map((a) => [a.kind, a.balance]);
+    expect(kinds).toEqual([['wajib', 250_000n], ['pokok', 100_000n], ['sukarela', 0n]]);
+
+    const meetings = 'sep=;\nJenis;Tahun Buku;Tanggal;Jam;Tempat\nRapat Anggota Tahunan (RAT) Tahun Buku 2026;2026;20/02/2027;09.00;Aula\nPra-RAT;2026;06/02/2027;09.00;Aula\n';
+    const imported = await run('meetings', file('r.csv', meetings), 'KPRI-01');
+    expect(imported.problems).toEqual([]);
+    expect((await app.db.meeting.findMany({ orderBy: { startsAt: 'asc' } })).map((m) => m.kind)).toEqual(['PRA_RAT', 'RAT']);
+  });
+
+  it('keeps month-end due dates on the month end', async () => {
+    await seedMembers();
+    const csv = `nomor_anggota,nomor_pinjaman,plafon (Rp),sisa_pokok,angsuran_per_bulan,tenor_bulan,tanggal_cair,jatuh_tempo_berikutnya
+A-001,PJ-31,12000000,2000000,1100000,12,31/01/2026,31/12/2026
+`;
+    expect((await run('loans', file('l.csv', csv), 'KPRI-01')).problems).toEqual([]);
+    const schedule = await app.db.loanInstallment.findMany({ orderBy: { number: 'asc' } });
+    expect(schedule.slice(0, 3).map((s) => s.dueOn)).toEqual(['2026-02-28', '2026-03-31', '2026-04-30']);
+    expect(schedule.find((s) => s.dueOn === '2026-12-31')!.number).toBe(11);
+  });
+});
