@@ -36,8 +36,10 @@ export async function issueActivationCode(
   const code = generateActivationCode();
   const expiresAt = new Date(now.getTime() + (options.validDays ?? 7) * 86_400_000);
   await db.$transaction([
-    // A new code replaces any earlier unused one.
+    // A new code replaces any earlier unused one, and ends every link made with an earlier
+    // code: a new code is what an officer issues when a member lost or changed their phone.
     db.activationCode.updateMany({ where: { memberId: member.id, usedAt: null, expiresAt: { gt: now } }, data: { expiresAt: now } }),
+    db.channelIdentity.updateMany({ where: { memberId: member.id, verifiedBy: 'code' }, data: { memberId: null, verifiedBy: null, verifiedAt: null } }),
     db.activationCode.create({ data: { memberId: member.id, codeHash: hashActivationCode(code), expiresAt, issuedBy: options.actor } }),
     db.auditLog.create({
       data: {

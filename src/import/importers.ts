@@ -8,6 +8,7 @@ import type { Db } from '../persistence/database.ts';
 import { addMonths, daysBetween, zonedTimeToUtc } from '../core/format.ts';
 import { normalizeNik } from '../core/nik.ts';
 import { normalizePhone } from '../core/phone.ts';
+import { MEMBER_NUMBER, zeroPaddedForms } from '../core/member-number.ts';
 import type { ImportKind } from './columns.ts';
 import type { ImportProblem } from './report.ts';
 import type { RowReader } from './row-reader.ts';
@@ -97,7 +98,6 @@ async function unknownMembers<R extends { memberNumber: string }>(
   });
 }
 
-const MEMBER_NUMBER = /^[A-Za-z0-9][A-Za-z0-9.\-/ ]{0,29}$/;
 
 function readMemberNumber(row: RowReader): string | null {
   const value = row.required('nomor_anggota', 30);
@@ -241,14 +241,7 @@ export interface MemberRecord {
   status?: string;
 }
 
-/** "7", "07", "007"…: the forms a digits-only member number takes with and without leading zeros. */
-export function zeroPaddedForms(memberNumber: string): string[] {
-  if (!/^\d+$/.test(memberNumber)) return [memberNumber];
-  const bare = memberNumber.replace(/^0+(?=\d)/, '');
-  const forms = [];
-  for (let width = bare.length; width <= 12; width++) forms.push(bare.padStart(width, '0'));
-  return forms;
-}
+
 
 const NIK_MESSAGES = {
   scientific: (text: string) => `NIK tertulis "${text}": Excel sudah membulatkannya dan digitnya hilang. Format kolom NIK sebagai Teks, isi ulang dari KTP, lalu ekspor lagi.`,

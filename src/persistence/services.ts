@@ -24,10 +24,17 @@ import type {
 } from '../core/ports.ts';
 import { maskPersonalData } from '../logger.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
+import { zeroPaddedForms } from '../core/member-number.ts';
 
 export const MAX_FAILED_ATTEMPTS = 5;
 export const LOCK_MINUTES = 30;
-export const MAX_CODE_ATTEMPTS = 5;
+/**
+ * Wrong guesses a code survives. Member numbers repeat across cooperatives, so a guess counts
+ * against every code for that number; the identity lock-out (5) is the main defence, this one
+ * stops guessing spread over many phones (20 guesses against 31^8 codes) without letting one
+ * person void every "001" code in the regency with five tries.
+ */
+export const MAX_CODE_ATTEMPTS = 20;
 const USABLE_STATUSES = ['AKTIF', 'NONAKTIF'];
 
 const memberWithKoperasi = { koperasi: { select: { code: true, name: true, timezone: true } } } as const;
@@ -189,8 +196,11 @@ export function createMemberService(db: Db): MemberService {
           usedAt: null,
           expiresAt: { gt: at },
           attempts: { lt: MAX_CODE_ATTEMPTS },
-          // Member numbers are typed by hand: "a-001" finds "A-001".
-          member: { memberNumber: { in: [...new Set([memberNumber, memberNumber.toUpperCase()])] }, status: { in: USABLE_STATUSES } },
+          // Member numbers are typed by hand: "a-001" finds "A-001", "4" finds "004".
+          member: {
+            memberNumber: { in: [...new Set([memberNumber, memberNumber.toUpperCase(), ...zeroPaddedForms(memberNumber)])] },
+            status: { in: USABLE_STATUSES },
+          },
         },
         select: { id: true, codeHash: true, memberId: true },
       });

@@ -69,16 +69,30 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
 
     it('cannot brute-force one member’s code from many phones', async () => {
       const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
-      for (let i = 0; i < 5; i++) {
-        const phone = `62899000000${i}`;
+      // 20 wrong guesses spread over five phones (each below its own lock-out) void the code.
+      for (let p = 0; p < 5; p++) {
+        const phone = `62899000000${p}`;
         await app.say(phone, 'saldo');
-        await app.say(phone, '004');
-        await app.say(phone, `GUESS-${i}`);
+        for (let g = 0; g < 4; g++) {
+          await app.say(phone, '004');
+          expect(await app.say(phone, `GUESS-${p}${g}`)).toContain('tidak cocok');
+        }
       }
       const phone = '6289900000099';
       await app.say(phone, 'saldo');
       await app.say(phone, '004');
       expect(await app.say(phone, code)).toContain('tidak cocok');
+    });
+
+    it('loses a code-made link when the officer issues a new code (a lost phone)', async () => {
+      const first = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      await app.say(STRANGER, 'saldo');
+      await app.say(STRANGER, 'No. anggota: 4');
+      expect(await app.say(STRANGER, first.code)).toContain('Nur Hayati');
+      await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const reply = await app.say(STRANGER, 'saldo');
+      expect(hasMoney(reply)).toBe(false);
+      expect(reply).toContain('kode aktivasi');
     });
 
     it('cannot use an expired code', async () => {

@@ -1,8 +1,8 @@
 /** Verification: by the channel's verified phone, by choosing a cooperative, or by activation code. */
 import { formatDateTime } from '../format.ts';
+import { MEMBER_NUMBER } from '../member-number.ts';
 import type { Action, ActionContext } from './types.ts';
 
-const MEMBER_NUMBER = /^[A-Za-z0-9][A-Za-z0-9.\-/]{0,29}$/;
 
 function lockedVars(ctx: ActionContext, until: Date) {
   return { until: formatDateTime(until, ctx.identity.member?.timezone ?? ctx.timeZone, ctx.language) };
@@ -78,7 +78,12 @@ export const chooseKoperasi: Action = async (ctx) => {
 export const rememberMemberNumber: Action = async (ctx) => {
   const locked = isLocked(ctx);
   if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
-  const memberNumber = ctx.input.trim().replace(/^(no\.?|nomor)\s*(anggota)?\s*:?\s*/i, '');
+  // "No. anggota: 004", "nomor 004" → "004"; a number that itself starts with NO stays whole.
+  const memberNumber = ctx.input
+    .trim()
+    .replace(/^(?:no\.|no\s|nomor\s|nomer\s)\s*(?:anggota\s*)?:?\s*/i, '')
+    .replace(/^anggota\s*:?\s*/i, '')
+    .replace(/\s+/g, ' ');
   if (!MEMBER_NUMBER.test(memberNumber)) return { outcome: 'invalid' };
   ctx.session.memberNumber = memberNumber;
   return { outcome: 'ok' };
