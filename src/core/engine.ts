@@ -9,10 +9,11 @@ import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
 import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
 import type { Identity, MemberRef, Services, SessionData, SessionState } from './ports.ts';
-import { matchIntent, normalizeText, tokenize, tokenScore } from './text-match.ts';
+import { matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
 
 const USABLE_MEMBER_STATUSES = new Set(['AKTIF', 'NONAKTIF']);
 const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not']);
+const CONJUNCTIONS = new Set(['dan', 'sama', 'serta', 'juga', 'and', 'plus', 'karo', 'ban']);
 const MAX_HOPS = 25;
 
 export interface EngineOptions {
@@ -75,16 +76,13 @@ export class ConversationEngine {
 
   /** In a group, private data is never shown: answer a service request with a pointer, ignore chatter. */
   #answerGroup(message: InboundMessage, language: Language): Reply[] {
-    const text = message.text ?? '';
-    const tokens = tokenize(text.slice(0, 500), this.#flows.lexicon);
-    const normalized = tokens.join(' ');
-    const asksForService =
-      this.#flows.globals.some((g) => g.words.has(normalized)) ||
-      matchIntent(
-        tokens,
-        this.#flows.intents.filter((i) => !i.weak),
-      ) !== null;
-    if (!asksForService) return [];
+    const text = (message.text ?? '').trim();
+    // Only a command ("/saldo", "/start") or a short, clear request: members talk to each other
+    // in groups, and a bot that answers chatter gets removed.
+    const command = /^\/[a-z]/i.test(text);
+    const tokens = tokenize(text.slice(0, 500), this.#flows.lexicon, this.#flows.emoji);
+    const request = tokens.length > 0 && tokens.length <= 3 && (matchIntent(tokens, this.#flows.intents.filter((i) => !i.weak), 0.9) !== null);
+    if (!command && !request) return [];
     return [{ text: this.message(language, 'group.private_only') }];
   }
 
@@ -173,13 +171,15 @@ class Turn {
       this.#say('input.too_long', { max: formatCount(flows.settings.max_message_length) });
       return;
     }
-    const tokens = tokenize(text.slice(0, flows.settings.max_message_length), flows.lexicon);
+    const tokens = tokenize(text.slice(0, flows.settings.max_message_length), flows.lexicon, flows.emoji);
     const normalized = tokens.join(' ');
     const plain = normalizeText(text.slice(0, 200));
 
     // The waiting menu's own words come first when they are the whole message: "english" in the
     // language menu picks English rather than reopening the language menu.
-    const exact = waiting?.menu?.find((option) => option.words.some((w) => normalizeText(w) === plain || normalizeText(w) === normalized));
+    const exact = waiting?.menu?.find((option) =>
+      [...option.words, ...option.exact].some((w) => normalizeText(w) === plain || normalizeText(w) === normalized),
+    );
     if (exact) {
       this.#state.node = null;
       await this.#runOption(exact);
@@ -214,18 +214,37 @@ class Turn {
       return;
     }
 
-    const intent = matchIntent(tokens, this.#strongIntents) ?? matchIntent(tokens, this.#weakIntents);
+    // "saldo dan utang": both answers, the one that asks a question last.
+    const strong = matchIntents(tokens, this.#strongIntents);
+    if (strong.length >= 2 && tokens.some((t) => CONJUNCTIONS.has(t))) {
+      const targets = [...new Set(strong.map((m) => flows.intents.find((i) => i.name === m.name)!.go))].sort(
+        (a, b) => Number(Boolean(flows.nodes[a]?.menu ?? flows.nodes[a]?.input)) - Number(Boolean(flows.nodes[b]?.menu ?? flows.nodes[b]?.input)),
+      );
+      this.#state.node = null;
+      for (const [i, target] of targets.entries()) {
+        await this.#enter(target, {}, i === targets.length - 1);
+        if (this.#state.node !== null) break; // a question is open (verification, say): answer it first
+      }
+      return;
+    }
+    const intent = strong[0] ?? matchIntent(tokens, this.#weakIntents);
     if (intent) {
       this.#state.node = null;
       await this.#enter(flows.intents.find((i) => i.name === intent.name)!.go);
       return;
     }
 
-    if (waiting?.menu && /^\d+$/.test(normalized)) {
-      // A number that is not on the menu: say so and show the same menu again.
-      this.#say('option.invalid', { max: String(waiting.menu.length) });
-      this.#state.node = null;
-      await this.#enter(this.#nodeNameOf(waiting));
+    if (waiting?.menu) {
+      // Anything else while a question is open: ask the same question again, briefly, and keep it open.
+      this.#say(/^\d+$/.test(normalized) ? 'option.invalid' : 'option.repeat', { max: String(waiting.menu.length) });
+      this.#flush(this.#optionsOf(waiting.menu, {}));
+      return;
+    }
+
+    const mainMenu = flows.nodes.main?.menu;
+    if (mainMenu && /^\d+$/.test(normalized)) {
+      this.#say('option.invalid', { max: String(mainMenu.length) });
+      await this.#enter('main');
       return;
     }
 
@@ -234,8 +253,8 @@ class Turn {
     await this.#enter('not_understood');
   }
 
-  #nodeNameOf(node: FlowNode): string {
-    return Object.entries(this.engine.flows.nodes).find(([, n]) => n === node)?.[0] ?? 'main';
+  #optionsOf(menu: readonly MenuOption[], vars: Readonly<Record<string, string>>): ReplyOption[] {
+    return menu.map((option, i) => ({ key: String(i + 1), label: this.engine.message(this.language, option.label, vars) }));
   }
 
   async #answerInput(node: FlowNode, text: string): Promise<void> {
@@ -284,7 +303,7 @@ class Turn {
     return this.engine.action(name)(ctx);
   }
 
-  async #enter(start: string, initialVars: Record<string, string> = {}): Promise<void> {
+  async #enter(start: string, initialVars: Record<string, string> = {}, withFooter = true): Promise<void> {
     const { flows } = this.engine;
     let name = start;
     let vars: Record<string, string> = { ...initialVars };
@@ -322,11 +341,7 @@ class Turn {
       for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars));
 
       if (node.menu) {
-        const options: ReplyOption[] = node.menu.map((option, i) => ({
-          key: String(i + 1),
-          label: this.engine.message(this.language, option.label, allVars),
-        }));
-        this.#flush(options);
+        this.#flush(this.#optionsOf(node.menu, allVars));
         this.#state.node = name === 'main' ? null : name;
         return;
       }
@@ -339,7 +354,7 @@ class Turn {
         continue;
       }
       this.#state.node = null;
-      this.#footer();
+      if (withFooter) this.#footer();
       return;
     }
     throw new Error(`flow loops past ${MAX_HOPS} hops from ${start}`);

@@ -68,9 +68,11 @@ export interface IntentMatch {
   score: number;
 }
 
-/** Tokens of a text after normalisation and slang mapping. */
-export function tokenize(text: string, lexicon: ReadonlyMap<string, string>): string[] {
-  const normalized = normalizeText(text);
+/** Tokens of a text after emoji, normalisation and slang mapping. */
+export function tokenize(text: string, lexicon: ReadonlyMap<string, string>, emoji?: ReadonlyMap<string, string>): string[] {
+  let raw = text;
+  if (emoji) for (const [symbol, word] of emoji) if (raw.includes(symbol)) raw = raw.replaceAll(symbol, ` ${word} `);
+  const normalized = normalizeText(raw);
   if (normalized === '') return [];
   const out: string[] = [];
   for (const raw of normalized.split(' ')) {
@@ -98,7 +100,12 @@ function containsPhrase(tokens: readonly string[], phrase: readonly string[]): b
  * clearly savings. Ties keep the intent listed first in the flow file.
  */
 export function matchIntent(tokens: readonly string[], intents: readonly IntentWords[], threshold = 0.75): IntentMatch | null {
-  let best: IntentMatch | null = null;
+  return matchIntents(tokens, intents, threshold)[0] ?? null;
+}
+
+/** Every intent that matches, best first (ties keep flow order). */
+export function matchIntents(tokens: readonly string[], intents: readonly IntentWords[], threshold = 0.75): IntentMatch[] {
+  const matches: IntentMatch[] = [];
   for (const intent of intents) {
     let score = 0;
     for (const phrase of intent.phrases) {
@@ -118,7 +125,8 @@ export function matchIntent(tokens: readonly string[], intents: readonly IntentW
       }
     }
     if (hits > 1) score += 0.05 * (hits - 1);
-    if (score >= threshold && (!best || score > best.score)) best = { name: intent.name, score };
+    if (score >= threshold) matches.push({ name: intent.name, score });
   }
-  return best;
+  // Array.prototype.sort is stable: equal scores keep the flow's order.
+  return matches.sort((a, b) => b.score - a.score);
 }

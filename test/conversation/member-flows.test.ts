@@ -44,6 +44,28 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(reply).toContain('1. Cek simpanan');
     });
 
+    it('keeps an open question open when the answer is not understood', async () => {
+      await app.say(SITI, 'kapan rat');
+      const again = await app.say(SITI, 'gak tau');
+      expect(again).toContain('belum menangkap jawaban');
+      expect(again).toContain('2. Tidak hadir');
+      expect(await app.db.meetingAttendance.count()).toBe(0);
+      expect(await app.say(SITI, 'insya allah')).toContain('sudah kami catat');
+    });
+
+    it('answers two questions asked at once', async () => {
+      const reply = await app.say(AHMAD, 'saldo dan utang saya');
+      expect(reply).toContain('*Simpanan Ahmad Fauzi*');
+      expect(reply).toContain('*Pinjaman Ahmad Fauzi*');
+      expect(reply.match(/Ketik \*menu\*/g)).toHaveLength(1);
+    });
+
+    it('says so for a number that is not on the main menu', async () => {
+      const reply = await app.say(SITI, '9');
+      expect(reply).toContain('Ketik angka 1 sampai 8');
+      expect(reply).toContain('1. Cek simpanan');
+    });
+
     it('says so when a number is not on the menu that is waiting', async () => {
       await app.say(SITI, 'rat');
       const reply = await app.say(SITI, '7');
@@ -252,7 +274,8 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
 
   describe('odd input', () => {
     it('survives emoji, a huge message and blank text', async () => {
-      expect(await app.say(SITI, '🙏🙏🙏')).toContain('1. Cek simpanan');
+      expect(await app.say(SITI, '🙏🙏🙏')).toContain('Sama-sama');
+      expect(await app.say(SITI, '🤷‍♀️')).toContain('1. Cek simpanan');
       expect(await app.say(SITI, 'saldo '.repeat(5000))).toContain('terlalu panjang');
       expect(await app.say(SITI, '1️⃣')).toContain('*Simpanan Siti Aminah*');
       expect(await app.send({ channel: 'terminal', externalUserId: SITI, chatId: SITI, chatType: 'private', verifiedPhone: SITI })).toContain('Maaf, saya belum mengerti');

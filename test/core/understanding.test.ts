@@ -122,6 +122,12 @@ describe('menu choices', () => {
     expect(pick('mboten saged rawuh')).toBe('rat.option_absent');
     expect(pick('berhalangan')).toBe('rat.option_absent');
   });
+
+  it('does not read yes or no into an answer that is neither', () => {
+    expect(pick('tidak tahu')).toBeNull();
+    expect(pick('gak tau')).toBeNull();
+    expect(pick('ya nanti saya lihat dulu')).toBeNull();
+  });
 });
 
 describe('ratings', () => {

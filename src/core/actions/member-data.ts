@@ -61,8 +61,10 @@ export const loanSummary: Action = async (ctx) => {
     if (loan.nextDueOn) {
       const days = daysBetween(today, loan.nextDueOn);
       const date = formatDate(loan.nextDueOn, ctx.language, true);
-      if (days < 0) dueDate = ctx.t('loans.due_overdue', { date, days: String(-days) });
+      if (days < -1) dueDate = ctx.t('loans.due_overdue', { date, days: String(-days) });
+      else if (days === -1) dueDate = ctx.t('loans.due_yesterday', { date });
       else if (days === 0) dueDate = ctx.t('loans.due_today', { date });
+      else if (days === 1) dueDate = ctx.t('loans.due_tomorrow', { date });
       else dueDate = ctx.t('loans.due_soon', { date, days: String(days) });
     }
     let arrears = ctx.t('loans.no_arrears');
@@ -79,11 +81,15 @@ export const loanSummary: Action = async (ctx) => {
       principal: formatRupiah(loan.principal),
       tenor: String(loan.tenorMonths),
       outstanding: formatRupiah(loan.outstanding),
-      next_number: loan.next ? String(loan.next.number) : '-',
-      installment: formatRupiah(loan.installment),
-      split: loan.next
-        ? ctx.t('loans.split', { principal: formatRupiah(loan.next.principal), interest: formatRupiah(loan.next.interest) })
-        : '',
+      // Past the end of the schedule (a loan still owing after its tenor) there is no "ke-x dari y".
+      installment_line: loan.next
+        ? ctx.t('loans.installment_next', {
+            next_number: String(loan.next.number),
+            tenor: String(loan.tenorMonths),
+            installment: formatRupiah(loan.installment),
+            split: ctx.t('loans.split', { principal: formatRupiah(loan.next.principal), interest: formatRupiah(loan.next.interest) }),
+          })
+        : ctx.t('loans.installment_plain', { installment: formatRupiah(loan.installment) }),
       due_date: dueDate,
       arrears,
     });

@@ -42,6 +42,8 @@ export interface FlowBundle {
   globals: GlobalWord[];
   intents: (IntentWords & { go: string; weak: boolean })[];
   lexicon: Map<string, string>;
+  /** Emoji read as words ("👍" → ok) before matching. */
+  emoji: Map<string, string>;
   messages: Record<Language, Record<string, string>>;
 }
 
@@ -196,6 +198,7 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
       phrases: intent.phrases.map(normalizeText),
     })),
     lexicon: lexiconMap,
+    emoji: new Map(Object.entries(lexicon.value.emoji)),
     messages: Object.fromEntries(LANGUAGES.map((lang) => [lang, messages[lang].value!])) as Record<Language, Record<string, string>>,
   };
 }

@@ -12,6 +12,8 @@ export const ZMenuOption = z
   .object({
     label: ZMessageKey,
     words: z.array(ZWord).default([]),
+    /** Words that pick this option only when they are the whole answer ("ya", "tidak"). */
+    exact: z.array(ZWord).default([]),
     go: ZTarget.optional(),
     action: ZActionName.optional(),
     args: ZArgs.optional(),
@@ -78,6 +80,7 @@ export const ZFlowFile = z
 export const ZLexiconFile = z
   .object({
     words: z.record(z.string(), z.string().min(1)),
+    emoji: z.record(z.string(), z.string().min(1)).default({}),
   })
   .strict();
 
