@@ -19,6 +19,7 @@ import { describeProblem, summarize } from '../import/report.ts';
 import { seedDemo } from '../domain/seed-demo.ts';
 import { ActivationError, issueActivationCode } from '../domain/activation-codes.ts';
 import { startService, StartupError } from '../service.ts';
+import { DatabaseBusyError, isBusyError } from '../persistence/busy.ts';
 
 /** An error whose message is already the sentence the user should read. */
 class UserError extends Error {
@@ -198,11 +199,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (error.message) process.stderr.write(`${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof DatabaseError || error instanceof StartupError || error instanceof ActivationError) {
+    if (error instanceof DatabaseError || error instanceof StartupError || error instanceof ActivationError || error instanceof DatabaseBusyError) {
       process.stderr.write(`${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`Kesalahan tak terduga: ${(error as Error).stack ?? String(error)}\n`);
+    if (isBusyError(error)) {
+      process.stderr.write(`${new DatabaseBusyError().message}\n`);
+      return 1;
+    }
+    // One sentence for the user; the details for whoever reads the logs (LOG_LEVEL=debug shows the stack).
+    const message = ((error as Error).message ?? String(error)).split('\n').find((line) => line.trim() !== '') ?? String(error);
+    process.stderr.write(`Kesalahan tak terduga: ${message.trim()}\n`);
+    if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') process.stderr.write(`${(error as Error).stack ?? ''}\n`);
     return 1;
   }
 }

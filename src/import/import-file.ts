@@ -10,6 +10,7 @@ import { IMPORTERS, type ImportContext, type KoperasiRef, type Located } from '.
 import type { ImportProblem, ImportResult } from './report.ts';
 import { RowReader } from './row-reader.ts';
 import { readTable, TableError } from './table.ts';
+import { retryWhileBusy } from '../persistence/busy.ts';
 
 export interface ImportOptions {
   koperasiCode?: string;
@@ -92,10 +93,10 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   result.problems.sort(byLine);
   if (result.problems.length > 0) return result;
 
-  let done = 0;
   const total = records.length;
-  const counts = await db.$transaction(
+  const counts = await retryWhileBusy(() => db.$transaction(
     async (tx) => {
+      let done = 0;
       // Written in slices so progress can be shown; it is still one transaction.
       const sum = { created: 0, updated: 0, unchanged: 0 };
       for (let i = 0; i < records.length; i += 200) {
@@ -118,7 +119,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
       return sum;
     },
     { timeout: 30 * 60_000, maxWait: 60_000 },
-  );
+  ));
   Object.assign(result, counts, { ok: true });
   return result;
 }

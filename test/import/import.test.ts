@@ -387,3 +387,23 @@ A-001,PJ-31,12000000,2000000,1100000,12,31/01/2026,31/12/2026
     expect(schedule.find((s) => s.dueOn === '2026-12-31')!.number).toBe(11);
   });
 });
+
+describe('a busy database', () => {
+  it('waits for another writer to finish instead of failing', async () => {
+    await seedKoperasi();
+    const Database = (await import('better-sqlite3')).default;
+    const other = new Database(app.url.slice('file:'.length));
+    other.exec('BEGIN IMMEDIATE');
+    other.exec(`INSERT INTO AuditLog (actor, action, detail) VALUES ('other', 'hold', '{}')`);
+    const release = setTimeout(() => other.exec('COMMIT'), 700);
+    try {
+      const result = await run('members', file('m.csv', 'nomor_anggota,nama\n1,Siti\n'), 'KPRI-01');
+      expect(result.ok).toBe(true);
+      expect(await app.db.member.count()).toBe(1);
+    } finally {
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+    }
+  });
+});
