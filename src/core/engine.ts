@@ -67,6 +67,10 @@ export class ConversationEngine {
       if (message.chatType === 'group') return { replies: this.#answerGroup(message, language), language };
       const turn = new Turn(this, message, identity, this.#clock());
       await turn.run();
+      if (this.#logger.isLevelEnabled('debug')) {
+        // Never the text itself: members write personal things in complaints.
+        this.#logger.debug({ channel: message.channel, chatId: message.chatId, replies: turn.replies.length, node: turn.node }, 'answered');
+      }
       return { replies: turn.replies, language: turn.language };
     } catch (error) {
       this.#logger.error({ err: error, channel: message.channel, chatId: message.chatId }, 'failed to answer a message');
@@ -120,6 +124,11 @@ class Turn {
   #original = '';
   #pendingText: string[] = [];
   #expiredWhileWaiting = false;
+
+  /** Where the conversation waits after this turn (for logs). */
+  get node(): string | null {
+    return this.#state.node;
+  }
 
   constructor(
     private readonly engine: ConversationEngine,

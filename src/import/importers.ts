@@ -166,8 +166,9 @@ function parseBookYearEnd(row: RowReader): string | null {
 export const koperasiImporter: Importer<KoperasiRecord> = {
   needsKoperasi: false,
   read(row, ctx) {
-    const code = row.required('kode', 40)?.toUpperCase() ?? null;
-    if (code !== null && !/^[A-Z0-9][A-Z0-9.\-_/]*$/.test(code)) row.problem('kode', `"${code}" hanya boleh berisi huruf, angka, titik, garis miring, - atau _`);
+    // Codes are often registration numbers ("518/12/426.112/2015", "BH 123/XII/2010").
+    const code = row.required('kode', 60)?.toUpperCase() ?? null;
+    if (code !== null && !/^[A-Z0-9][A-Z0-9.\-_/ ]*$/.test(code)) row.problem('kode', `"${code}" hanya boleh berisi huruf, angka, spasi, titik, garis miring, - atau _`);
     const name = row.required('nama', 150);
     const typeText = row.required('jenis', 60);
     const type = typeText === null ? null : (KOPERASI_TYPES[typeText.toLowerCase()] ?? typeText.toUpperCase());
