@@ -12,7 +12,10 @@ import type { Identity, MemberRef, Services, SessionData, SessionState } from '.
 import { matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
 
 const USABLE_MEMBER_STATUSES = new Set(['AKTIF', 'NONAKTIF']);
-const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not']);
+const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not', 'cant', 'cannot', 'wont', 'never']);
+/** Words of doubt: an answer containing one is not an answer yet. */
+const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'nanti', 'pikir', 'maybe', 'perhaps', 'sure', 'probably']);
+const NUMBER_ANSWER = /^(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)?\s*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
 const CONJUNCTIONS = new Set(['dan', 'sama', 'serta', 'juga', 'and', 'plus', 'karo', 'ban']);
 const MAX_HOPS = 25;
 
@@ -216,7 +219,7 @@ class Turn {
     }
 
     const menu = waiting?.menu ?? flows.nodes.main?.menu;
-    const picked = menu ? pickOption(menu, normalized, tokens) : null;
+    const picked = menu ? pickOption(menu, normalized, tokens, text) : null;
     if (picked) {
       this.#state.node = null;
       await this.#runOption(picked);
@@ -396,41 +399,46 @@ function formatCount(n: number): string {
 }
 
 /**
- * Which menu option a message picks: a number ("2", "2.", "no 2", "2️⃣"), or the option's
- * own words ("hadir", "tidak hadir"). The longest matching phrase wins; with a tie, a negation
- * in the message picks the option that is itself negative ("ga bisa hadir" → tidak hadir).
+ * Which menu option a message picks: a number ("2", "2.", "no 2", "pilih 2 ya", "2️⃣"), or the
+ * option's own words ("hadir", "tidak hadir"). A negation anywhere ("sy tidak akan hadir", "ta'
+ * bisa dateng", "I will not attend") picks the option that is itself negative; doubt ("belum tau",
+ * "mungkin") or a question ("yg hadir istri sy boleh?") picks nothing, so the question is asked
+ * again rather than the wrong answer recorded. Otherwise the longest matching phrase wins.
  */
-export function pickOption(menu: readonly MenuOption[], normalized: string, tokens: readonly string[]): MenuOption | null {
-  const number = /^(?:no|nomor|nomer|pilih|angka|pilihan)?\s*(\d{1,2})$/.exec(normalized);
+export function pickOption(menu: readonly MenuOption[], normalized: string, tokens: readonly string[], rawText = ''): MenuOption | null {
+  const number = NUMBER_ANSWER.exec(normalized);
   if (number) return menu[Number(number[1]) - 1] ?? null;
+  if (tokens.some((t) => DOUBT.has(t)) || rawText.includes('?')) return null;
 
-  let best: { option: MenuOption; length: number; negative: boolean } | null = null;
+  const partsOf = (word: string) => normalizeText(word).split(' ');
+  const mentions = (words: readonly string[]) =>
+    words.some((word) => {
+      const parts = partsOf(word);
+      for (let i = 0; i + parts.length <= tokens.length; i++) {
+        if (parts.every((p, k) => tokenScore(tokens[i + k]!, p) >= 0.8)) return true;
+      }
+      return false;
+    });
+
+  if (tokens.some((t) => NEGATIONS.has(t))) {
+    const negative = menu.filter((o) => [...o.words, ...o.exact].some((w) => partsOf(w).some((p) => NEGATIONS.has(p))));
+    const aboutThis = NEGATIONS.has(tokens[0]!) || menu.some((o) => mentions(o.words) || mentions(o.exact));
+    if (negative.length === 1 && aboutThis) return negative[0]!;
+  }
+
+  let best: { option: MenuOption; length: number } | null = null;
   let tie = false;
-  const hasNegation = tokens.some((t) => NEGATIONS.has(t));
   for (const option of menu) {
     let length = 0;
-    let negative = false;
     for (const word of option.words) {
-      const parts = normalizeText(word).split(' ');
-      if (parts.length > tokens.length) continue;
-      for (let i = 0; i + parts.length <= tokens.length; i++) {
-        if (parts.every((p, k) => tokenScore(tokens[i + k]!, p) >= 0.8)) {
-          if (parts.length > length) length = parts.length;
-          if (parts.some((p) => NEGATIONS.has(p))) negative = true;
-          break;
-        }
-      }
+      const parts = partsOf(word);
+      if (parts.length > length && mentions([word])) length = parts.length;
     }
     if (length === 0) continue;
     if (!best || length > best.length) {
-      best = { option, length, negative };
+      best = { option, length };
       tie = false;
-    } else if (length === best.length) {
-      if (hasNegation && negative !== best.negative) {
-        if (negative) best = { option, length, negative };
-        tie = false;
-      } else tie = true;
-    }
+    } else if (length === best.length) tie = true;
   }
   return best && !tie ? best.option : null;
 }

@@ -102,8 +102,8 @@ describe('free-text understanding', () => {
 describe('menu choices', () => {
   const rat = flows.nodes.rat!.menu!;
   const pick = (text: string) => {
-    const tokens = tokenize(text, flows.lexicon);
-    return pickOption(rat, tokens.join(' '), tokens)?.label ?? null;
+    const tokens = tokenize(text, flows.lexicon, flows.emoji);
+    return pickOption(rat, tokens.join(' '), tokens, text)?.label ?? null;
   };
 
   it('reads numbers however they are typed', () => {
@@ -123,7 +123,18 @@ describe('menu choices', () => {
     expect(pick('berhalangan')).toBe('rat.option_absent');
   });
 
+  it('reads a negation anywhere as not attending', () => {
+    for (const text of ['sy tidak akan hadir', 'tdk bs hadir krn sakit', "ta' bisa dateng", 'I will not attend', 'enggak, sy ada acara', 'gak iso', 'ora iso teko', 'maaf ga bs dtg', 'no I cannot come sorry']) {
+      expect(pick(text), text).toBe('rat.option_absent');
+    }
+    for (const text of ['pilih 2 ya', 'no 2', '2 aja']) expect(pick(text), text).toBe('rat.option_absent');
+    for (const text of ['sowan', 'insya allah datang', 'pilih 1 ya']) expect(pick(text), text).toBe('rat.option_attend');
+  });
+
   it('does not read yes or no into an answer that is neither', () => {
+    expect(pick('belum tau bisa hadir atau tidak')).toBeNull();
+    expect(pick('yg hadir istri sy boleh?')).toBeNull();
+    expect(pick('kayaknya tidak')).toBeNull();
     expect(pick('tidak tahu')).toBeNull();
     expect(pick('gak tau')).toBeNull();
     expect(pick('ya nanti saya lihat dulu')).toBeNull();
