@@ -16,7 +16,6 @@ const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not', 'ca
 /** Words of doubt: an answer containing one is not an answer yet. */
 const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'nanti', 'pikir', 'maybe', 'perhaps', 'sure', 'probably']);
 const NUMBER_ANSWER = /^(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)?\s*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
-const CONJUNCTIONS = new Set(['dan', 'sama', 'serta', 'juga', 'and', 'plus', 'karo', 'ban']);
 const MAX_HOPS = 25;
 
 export interface EngineOptions {
@@ -27,6 +26,32 @@ export interface EngineOptions {
   clock?: () => Date;
   /** Default time zone (the TZ setting). */
   timeZone?: string;
+}
+
+/**
+ * The nodes free text asks for, in the order to answer them: a priority intent alone; two or
+ * more joined by a conjunction ("saldo dan utang") all, the one that asks a question last;
+ * otherwise the best match; small talk only when nothing else matched.
+ */
+export function understand(flows: FlowBundle, tokens: readonly string[]): string[] {
+  const intentOf = (name: string) => flows.intents.find((i) => i.name === name)!;
+  const strong = matchIntents(
+    tokens,
+    flows.intents.filter((i) => !i.weak),
+  );
+  const priority = strong.find((m) => intentOf(m.name).priority);
+  if (priority) return [intentOf(priority.name).go];
+  const conjunctions = new Set(flows.settings.conjunctions);
+  if (strong.length >= 2 && tokens.some((t) => conjunctions.has(t))) {
+    const waits = (node: string) => Number(Boolean(flows.nodes[node]?.menu ?? flows.nodes[node]?.input));
+    const inOrder = [...strong].sort((a, b) => a.position - b.position).map((m) => intentOf(m.name).go);
+    return [...new Set(inOrder)].sort((a, b) => waits(a) - waits(b));
+  }
+  const best = strong[0] ?? matchIntent(
+    tokens,
+    flows.intents.filter((i) => i.weak),
+  );
+  return best ? [intentOf(best.name).go] : [];
 }
 
 /** The member a identity may see data of, or null: verification is re-checked on every message. */
@@ -166,14 +191,6 @@ class Turn {
     }
   }
 
-  get #strongIntents() {
-    return this.engine.flows.intents.filter((i) => !i.weak);
-  }
-
-  get #weakIntents() {
-    return this.engine.flows.intents.filter((i) => i.weak);
-  }
-
   async #dispatch(rawText: string): Promise<void> {
     const { flows } = this.engine;
     const text = rawText.trim();
@@ -226,23 +243,13 @@ class Turn {
       return;
     }
 
-    // "saldo dan utang": both answers, the one that asks a question last.
-    const strong = matchIntents(tokens, this.#strongIntents);
-    if (strong.length >= 2 && tokens.some((t) => CONJUNCTIONS.has(t))) {
-      const targets = [...new Set(strong.map((m) => flows.intents.find((i) => i.name === m.name)!.go))].sort(
-        (a, b) => Number(Boolean(flows.nodes[a]?.menu ?? flows.nodes[a]?.input)) - Number(Boolean(flows.nodes[b]?.menu ?? flows.nodes[b]?.input)),
-      );
+    const targets = understand(flows, tokens);
+    if (targets.length > 0) {
       this.#state.node = null;
       for (const [i, target] of targets.entries()) {
         await this.#enter(target, {}, i === targets.length - 1);
         if (this.#state.node !== null) break; // a question is open (verification, say): answer it first
       }
-      return;
-    }
-    const intent = strong[0] ?? matchIntent(tokens, this.#weakIntents);
-    if (intent) {
-      this.#state.node = null;
-      await this.#enter(flows.intents.find((i) => i.name === intent.name)!.go);
       return;
     }
 
@@ -335,7 +342,7 @@ class Turn {
       }
 
       if (node.action) {
-        const result = await this.#runAction(node.action, node.args ?? {}, '');
+        const result = await this.#runAction(node.action, node.args ?? {}, this.message.text ?? '');
         vars = { ...vars, ...result.vars };
         const target = result.outcome ? node.outcomes?.[result.outcome] : undefined;
         if (target) {
@@ -389,9 +396,13 @@ class Turn {
   }
 }
 
-function firstName(name: string): string {
-  const first = name.trim().split(/\s+/)[0] ?? '';
-  return first.length > 1 ? first : name.trim();
+const HONORIFICS = /^(moh|moch|mochammad|muh|m|h|hj|hajjah|haji|drs|dra|dr|ir|prof|kh|ust|ustadz|st|sdr|bpk|ibu|bu|pak|bapak|mbak|mas|raden|r|rr|ny|nn|tn)\.?$/i;
+
+/** "Moh. Hasan" → "Hasan", "Hj. Siti Aminah" → "Siti", "Budi" → "Budi". */
+export function firstName(name: string): string {
+  const words = name.trim().split(/\s+/);
+  const first = words.find((w) => !HONORIFICS.test(w) && !w.endsWith('.') && w.length > 1);
+  return first ?? words[words.length - 1] ?? name.trim();
 }
 
 function formatCount(n: number): string {

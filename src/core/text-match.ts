@@ -66,6 +66,8 @@ export interface IntentWords {
 export interface IntentMatch {
   name: string;
   score: number;
+  /** Index of the first token that matched, to answer in the order things were asked. */
+  position: number;
 }
 
 /** Tokens of a text after emoji, normalisation and slang mapping. */
@@ -82,16 +84,16 @@ export function tokenize(text: string, lexicon: ReadonlyMap<string, string>, emo
   return out;
 }
 
-function containsPhrase(tokens: readonly string[], phrase: readonly string[]): boolean {
+function phrasePosition(tokens: readonly string[], phrase: readonly string[]): number {
   outer: for (let i = 0; i + phrase.length <= tokens.length; i++) {
     for (let k = 0; k < phrase.length; k++) {
       // Inside a phrase only long words may carry a typo: "utang saya" must not read as "uang saya".
       const word = phrase[k]!;
       if (tokenScore(tokens[i + k]!, word) < (word.length >= 6 ? 0.7 : 0.9)) continue outer;
     }
-    return true;
+    return i;
   }
-  return false;
+  return -1;
 }
 
 /**
@@ -105,27 +107,36 @@ export function matchIntent(tokens: readonly string[], intents: readonly IntentW
 
 /** Every intent that matches, best first (ties keep flow order). */
 export function matchIntents(tokens: readonly string[], intents: readonly IntentWords[], threshold = 0.75): IntentMatch[] {
+  // A token that is itself one of the known words is not a typo of another: "utang" is not
+  // "uang", "rat" is not "rate".
+  const known = new Set(intents.flatMap((i) => i.words));
   const matches: IntentMatch[] = [];
   for (const intent of intents) {
     let score = 0;
+    let position = Number.MAX_SAFE_INTEGER;
     for (const phrase of intent.phrases) {
-      if (containsPhrase(tokens, phrase.split(' '))) score = Math.max(score, 1.2);
+      const at = phrasePosition(tokens, phrase.split(' '));
+      if (at >= 0) {
+        score = Math.max(score, 1.2);
+        position = Math.min(position, at);
+      }
     }
     let hits = 0;
-    for (const token of tokens) {
+    tokens.forEach((token, index) => {
       let tokenBest = 0;
       for (const word of intent.words) {
-        const s = tokenScore(token, word);
+        const s = known.has(token) && token !== word ? 0 : tokenScore(token, word);
         if (s > tokenBest) tokenBest = s;
         if (s === 1) break;
       }
       if (tokenBest >= threshold) {
         hits++;
         score = Math.max(score, tokenBest);
+        position = Math.min(position, index);
       }
-    }
+    });
     if (hits > 1) score += 0.05 * (hits - 1);
-    if (score >= threshold) matches.push({ name: intent.name, score });
+    if (score >= threshold) matches.push({ name: intent.name, score, position });
   }
   // Array.prototype.sort is stable: equal scores keep the flow's order.
   return matches.sort((a, b) => b.score - a.score);

@@ -129,9 +129,9 @@ export async function seedDemo(db: Db, now = new Date()): Promise<DemoSummary> {
       tenorMonths: 24, disbursedOn: addMonths(today, -7), nextDueOn: addMonths(addMonths(today, -7), 8), arrears: 0n, lateFee: 0n,
     },
     {
-      // Six installments paid; the seventh and eighth are unpaid.
+      // Six installments paid; the seventh and eighth, due two and one months ago, are unpaid.
       memberNumber: '002', loanNumber: 'PJ-2025-0087', principal: 15_000_000n, outstanding: 11_250_000n, installment: 775_000n,
-      tenorMonths: 24, disbursedOn: addMonths(today, -8), nextDueOn: addMonths(addMonths(today, -8), 7), arrears: 1_550_000n, lateFee: 46_500n,
+      tenorMonths: 24, disbursedOn: addMonths(today, -9), nextDueOn: addMonths(addMonths(today, -9), 7), arrears: 1_550_000n, lateFee: 46_500n,
     },
   ];
   for (const loan of loans) {

@@ -102,7 +102,7 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(reply).toContain('*No. PJ-2026-0012*');
       expect(reply).toContain('Sisa pokok: Rp7.083.338');
       expect(reply).toContain('Angsuran ke-8 dari 24: Rp516.666 (pokok Rp416.666 + jasa Rp100.000)');
-      expect(reply).toContain('Jatuh tempo berikutnya: Selasa, 22 Desember 2026 (30 hari lagi)');
+      expect(reply).toContain('Jatuh tempo angsuran: Selasa, 22 Desember 2026 (30 hari lagi)');
       expect(reply).toContain('Tidak ada tunggakan');
     });
 
@@ -110,7 +110,7 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       const reply = await app.say(AHMAD, 'pinjaman');
       expect(reply).toContain('⚠️ *Tunggakan: Rp1.550.000* + denda Rp46.500');
       expect(reply).toContain('kolektibilitas: dalam perhatian khusus');
-      expect(reply).toContain('Kamis, 22 Oktober 2026 (sudah lewat 31 hari)');
+      expect(reply).toContain('Jatuh tempo angsuran: Selasa, 22 September 2026 (terlambat 61 hari)');
     });
 
     it('tells a member without loans so', async () => {
@@ -129,7 +129,7 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(detail).toContain('2. Laporan pertanggungjawaban pengurus tahun buku 2026');
       expect(detail).toContain('Anda belum mengonfirmasi kehadiran.');
       const confirmed = await app.say(SITI, 'ya hadir');
-      expect(confirmed).toContain('kehadiran Anda di RAT Sabtu, 9 Januari 2027, 09.00 WIB sudah kami catat');
+      expect(confirmed).toContain('kehadiran Anda di RAT (Sabtu, 9 Januari 2027, 09.00 WIB) sudah kami catat');
       const member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
       const rows = await app.db.meetingAttendance.findMany({ where: { memberId: member.id } });
       expect(rows).toHaveLength(1);
@@ -178,6 +178,13 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(row.status).toBe('BARU');
     });
 
+    it('files a complaint told in the first message without asking for it again', async () => {
+      const text = 'sy mau komplen, kemarin sudah setor angsuran 500rb tapi belum tercatat di buku';
+      const reply = await app.say(AHMAD, text);
+      expect(reply).toContain('nomor tiket');
+      expect((await app.db.complaint.findFirstOrThrow()).text).toBe(text);
+    });
+
     it('can be cancelled, and asks again when the complaint is too short', async () => {
       await app.say(SITI, 'komplain');
       expect(await app.say(SITI, 'ok')).toContain('terlalu singkat');
@@ -196,7 +203,7 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(await app.say(SITI, 'bagus sekali')).toContain('1 sampai 5');
       expect(await app.say(SITI, '⭐⭐⭐⭐⭐')).toContain('nilai 5');
       await app.say(SITI, 'rating');
-      expect(await app.say(SITI, 'dua')).toContain('Maaf layanan kami belum memuaskan');
+      expect(await app.say(SITI, 'dua')).toContain('Mohon maaf layanan kami belum memuaskan');
       const scores = (await app.db.rating.findMany({ orderBy: { id: 'asc' } })).map((r) => r.score);
       expect(scores).toEqual([5, 2]);
     });
@@ -213,6 +220,28 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(member.optOutAnnouncements).toBe(false);
     });
 
+    it('stops announcements for every membership of the phone, and tells a stranger plainly', async () => {
+      expect(await app.say(HASAN, 'jangan kirim pengumuman lagi')).toContain('tidak akan menerima pengumuman');
+      const memberships = await app.db.member.findMany({ where: { phone: HASAN } });
+      expect(memberships.map((m) => m.optOutAnnouncements)).toEqual([true, true]);
+      expect(await app.say('6289911113333', 'stop')).toContain('tidak terdaftar sebagai penerima pengumuman');
+    });
+
+    it('offers only the useful announcement choice', async () => {
+      const on = await app.say(SITI, 'pengumuman');
+      expect(on).toContain('*aktif*');
+      expect(on).toContain('1. Hentikan pengumuman');
+      expect(on).not.toContain('2.');
+      expect(await app.say(SITI, 'ya')).toContain('tidak akan menerima pengumuman');
+    });
+
+    it('answers a salam, and greets by first name without honorifics', async () => {
+      expect(await app.say(SITI, 'Assalamualaikum')).toMatch(/^Waalaikumsalam warahmatullahi wabarakatuh\.\n\nHalo, Siti!/);
+      await app.say(HASAN, 'saldo');
+      await app.say(HASAN, 'yg KSU');
+      expect(await app.say(HASAN, 'menu')).toContain('Halo, Hasan!');
+    });
+
     it('switches to English and back, and remembers the choice', async () => {
       await app.say(SITI, 'bahasa');
       expect(await app.say(SITI, 'english')).toContain('Language changed to English.');
@@ -220,15 +249,24 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(savings).toContain('*Savings of Siti Aminah*');
       expect(savings).toContain('Balances as of 22 November 2026');
       await app.say(SITI, 'language');
-      expect(await app.say(SITI, '1')).toContain('Bahasa diganti ke Bahasa Indonesia.');
+      expect(await app.say(SITI, '1')).toContain('Bahasa sudah diganti ke Bahasa Indonesia.');
     });
   });
 
   describe('identity', () => {
+    it('lets a member of two cooperatives switch between them', async () => {
+      await app.say(HASAN, 'saldo');
+      expect(await app.say(HASAN, 'no 1')).toContain('KPRI Sejahtera Kraksaan');
+      expect(await app.say(HASAN, 'ganti koperasi')).toContain('beberapa koperasi');
+      await app.say(HASAN, 'paiton');
+      expect(await app.say(HASAN, 'saldo')).toContain('KSU Maju Bersama Paiton');
+      expect(await app.say(SITI, 'ganti koperasi')).toContain('hanya terdaftar di satu koperasi (KPRI Sejahtera Kraksaan)');
+    });
+
     it('asks a member of two cooperatives to choose, then shows the chosen one only', async () => {
       const ask = await app.say(HASAN, 'saldo');
-      expect(ask).toContain('1. KPRI Sejahtera Kraksaan (No. 003)');
-      expect(ask).toContain('2. KSU Maju Bersama Paiton (No. KSU-0117)');
+      expect(ask).toContain('1. KPRI Sejahtera Kraksaan (No. anggota 003)');
+      expect(ask).toContain('2. KSU Maju Bersama Paiton (No. anggota KSU-0117)');
       const reply = await app.say(HASAN, '2');
       expect(reply).toContain('KSU Maju Bersama Paiton');
       expect(reply).toContain('Rp780.000');

@@ -26,6 +26,18 @@ export function parseScore(text: string): number | null {
   return null;
 }
 
+/**
+ * Entering the complaint flow with a message that already tells the story ("sy mau komplen,
+ * kemarin sudah setor angsuran 500rb tapi belum tercatat") files it as it is.
+ */
+export const complaintFromMessage: Action = async (ctx) => {
+  const member = requireMember(ctx);
+  const text = ctx.input.trim();
+  if (normalizeText(text).split(' ').length < 7 || text.length > 2000) return {};
+  const { ticket } = await ctx.services.feedback.fileComplaint(member, ctx.message.channel, text);
+  return { outcome: 'filed', vars: { ticket } };
+};
+
 export const fileComplaint: Action = async (ctx) => {
   const member = requireMember(ctx);
   const text = ctx.input.trim();
@@ -39,19 +51,29 @@ export const saveRating: Action = async (ctx) => {
   const score = parseScore(ctx.input);
   if (score === null) return { outcome: 'invalid' };
   await ctx.services.feedback.rate(member, ctx.message.channel, score);
-  return { outcome: score >= 4 ? 'saved_high' : 'saved_low', vars: { score: String(score) } };
+  return { outcome: score >= 4 ? 'saved_high' : score === 3 ? 'saved_mid' : 'saved_low', vars: { score: String(score) } };
 };
 
 export const announcementStatus: Action = async (ctx) => {
   const member = requireMember(ctx);
-  return { vars: { state: ctx.t(member.optOutAnnouncements ? 'announcements.state_off' : 'announcements.state_on') } };
+  return { outcome: member.optOutAnnouncements ? 'off' : 'on' };
 };
 
+/**
+ * Stop or resume announcements for the verified member and for every membership of the phone
+ * the channel vouches for: "stop" means no more messages to this phone. Nothing is shown, so
+ * no verification is needed.
+ */
 export const setAnnouncements: Action = async (ctx) => {
-  const member = requireMember(ctx);
   const optOut = ctx.args.optOut === true;
-  await ctx.services.members.setAnnouncementOptOut(member.id, optOut);
-  member.optOutAnnouncements = optOut;
+  const phone = ctx.message.verifiedPhone;
+  const members = new Map((phone ? await ctx.services.members.findActiveByPhone(phone) : []).map((m) => [m.id, m]));
+  if (ctx.member) members.set(ctx.member.id, ctx.member);
+  if (members.size === 0) return { outcome: 'not_member' };
+  for (const member of members.values()) {
+    await ctx.services.members.setAnnouncementOptOut(member.id, optOut);
+    member.optOutAnnouncements = optOut;
+  }
   return {};
 };
 

@@ -1,6 +1,7 @@
 /** Verification: by the channel's verified phone, by choosing a cooperative, or by activation code. */
 import { formatDateTime } from '../format.ts';
 import { MEMBER_NUMBER } from '../member-number.ts';
+import { normalizeText } from '../text-match.ts';
 import type { Action, ActionContext } from './types.ts';
 
 
@@ -56,23 +57,45 @@ export const listChoices: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
   const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];
   ctx.session.choices = members.map((m) => m.id);
-  const lines = members.map((m, i) => `${i + 1}. ${m.koperasiName} (No. ${m.memberNumber})`);
+  const lines = members.map((m, i) => `${i + 1}. ${m.koperasiName} (${ctx.t('identity.member_number_label')} ${m.memberNumber})`);
   return { vars: { choices: lines.join('\n') } };
 };
 
 export const chooseKoperasi: Action = async (ctx) => {
   const choices = ctx.session.choices ?? [];
-  const index = Number(/^\s*(\d{1,2})\s*[.)]?\s*$/.exec(ctx.input)?.[1] ?? NaN) - 1;
-  const memberId = choices[index];
   const phone = ctx.message.verifiedPhone;
-  if (memberId === undefined || !phone) return { outcome: 'invalid' };
+  if (!phone) return { outcome: 'invalid' };
   // Re-check: the list was offered earlier, the member's phone may have changed since.
-  const member = await ctx.services.members.findById(memberId);
-  if (!member || member.phone !== phone) return { outcome: 'invalid' };
+  const offered = (await ctx.services.members.findActiveByPhone(phone)).filter((m) => choices.includes(m.id));
+  offered.sort((a, b) => choices.indexOf(a.id) - choices.indexOf(b.id));
+  const text = normalizeText(ctx.input);
+  const number = /^(?:no|nomor|nomer|pilih|yang|yg)?\s*(\d{1,2})(?:\s+\w+)?$/.exec(text);
+  let member = number ? offered[Number(number[1]) - 1] : undefined;
+  if (!member) {
+    // "yg KSU", "kpri", "Paiton": a word of one cooperative's name or code, and of no other.
+    const words = text.split(' ').filter((w) => w.length >= 3 && !['yang', 'koperasi', 'pilih'].includes(w));
+    const named = offered.filter((m) => {
+      const name = normalizeText(`${m.koperasiName} ${m.koperasiCode}`).split(' ');
+      return words.some((w) => name.includes(w));
+    });
+    if (named.length === 1) member = named[0];
+  }
+  if (!member) return { outcome: 'invalid' };
   delete ctx.session.choices;
   ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
   await audit(ctx, member.id, member.koperasiId, 'phone');
   return { outcome: 'verified' };
+};
+
+/** "ganti koperasi": forget which of this phone's cooperatives was chosen, and ask again. */
+export const switchKoperasi: Action = async (ctx) => {
+  const phone = ctx.message.verifiedPhone;
+  const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];
+  if (members.length <= 1) return { outcome: 'single', vars: { koperasi_name: ctx.member?.koperasiName ?? members[0]?.koperasiName ?? '-' } };
+  if (ctx.identity.member) await ctx.services.identities.unbind(ctx.identity);
+  ctx.setIdentity(ctx.identity);
+  ctx.session.resume = 'main';
+  return { outcome: 'choose' };
 };
 
 export const rememberMemberNumber: Action = async (ctx) => {
@@ -84,7 +107,8 @@ export const rememberMemberNumber: Action = async (ctx) => {
     .replace(/^(?:no\.|no\s|nomor\s|nomer\s)\s*(?:anggota\s*)?:?\s*/i, '')
     .replace(/^anggota\s*:?\s*/i, '')
     .replace(/\s+/g, ' ');
-  if (!MEMBER_NUMBER.test(memberNumber)) return { outcome: 'invalid' };
+  // A member number has digits; "kapan rat" typed here is not one.
+  if (!MEMBER_NUMBER.test(memberNumber) || !/\d/.test(memberNumber) || memberNumber.split(' ').length > 3) return { outcome: 'invalid' };
   ctx.session.memberNumber = memberNumber;
   return { outcome: 'ok' };
 };
@@ -94,7 +118,7 @@ export const checkActivationCode: Action = async (ctx) => {
   if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
   const memberNumber = ctx.session.memberNumber;
   delete ctx.session.memberNumber;
-  const code = ctx.input.trim();
+  const code = ctx.input.trim().replace(/^(?:kode\s*aktivasi|kodenya|kode|code)\s*(?:nya|saya|:)?\s*/i, '');
   const member = memberNumber ? await ctx.services.members.redeemActivationCode(memberNumber, code, ctx.now) : null;
   if (!member) {
     const { lockedUntil } = await ctx.services.identities.recordFailure(ctx.identity, ctx.now);

@@ -40,7 +40,7 @@ export interface FlowBundle {
   settings: FlowFile['settings'];
   nodes: Record<string, FlowNode>;
   globals: GlobalWord[];
-  intents: (IntentWords & { go: string; weak: boolean })[];
+  intents: (IntentWords & { go: string; weak: boolean; priority: boolean })[];
   lexicon: Map<string, string>;
   /** Emoji read as words ("👍" → ok) before matching. */
   emoji: Map<string, string>;
@@ -194,6 +194,7 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
       name,
       go: intent.go,
       weak: intent.weak,
+      priority: intent.priority,
       words: intent.words.map(normalizeText),
       phrases: intent.phrases.map(normalizeText),
     })),

@@ -59,6 +59,8 @@ export const ZIntent = z
     go: ZName,
     /** Small talk (greetings, thanks): wins only when no other intent matches. */
     weak: z.boolean().default(false),
+    /** Wins whenever it matches, whatever else the message mentions. */
+    priority: z.boolean().default(false),
   })
   .strict();
 
@@ -68,9 +70,10 @@ export const ZFlowFile = z
       .object({
         idle_minutes: z.number().int().min(1).max(24 * 60).default(15),
         max_message_length: z.number().int().min(100).max(10_000).default(2000),
+        conjunctions: z.array(z.string()).default(['dan', 'and']),
       })
       .strict()
-      .default({ idle_minutes: 15, max_message_length: 2000 }),
+      .default({ idle_minutes: 15, max_message_length: 2000, conjunctions: ['dan', 'and'] }),
     globals: z.record(ZName, ZGlobal),
     intents: z.record(ZName, ZIntent),
     nodes: z.record(ZName, ZNode),
