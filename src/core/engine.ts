@@ -17,6 +17,8 @@ const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not', 'ca
 const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'nanti', 'pikir', 'maybe', 'perhaps', 'sure', 'probably']);
 const NUMBER_ANSWER = /^(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)?\s*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
 const MAX_HOPS = 25;
+/** Nodes a short message may jump to while the bot waits for free text. */
+const ESCAPES = new Set(['main', 'cancelled', 'help']);
 
 export interface EngineOptions {
   flows: FlowBundle;
@@ -231,6 +233,14 @@ class Turn {
     }
 
     if (waiting?.input) {
+      // A short "balik menu", "ga jadi", "bingung" is a way out, not the answer being waited for.
+      const escape = tokens.length <= 3 ? understand(flows, tokens).find((t) => ESCAPES.has(t)) : undefined;
+      if (escape) {
+        this.#state.node = null;
+        delete this.#state.data.resume;
+        await this.#enter(escape);
+        return;
+      }
       await this.#answerInput(waiting, text);
       return;
     }
@@ -244,6 +254,12 @@ class Turn {
     }
 
     const targets = understand(flows, tokens);
+    if (waiting?.menu && this.#state.node !== null && targets.includes(this.#state.node)) {
+      // "belum tau bisa hadir atau tidak" at the attendance question: ask it again, briefly.
+      this.#say('option.repeat');
+      this.#flush(this.#optionsOf(waiting.menu, {}));
+      return;
+    }
     if (targets.length > 0) {
       this.#state.node = null;
       for (const [i, target] of targets.entries()) {

@@ -49,6 +49,9 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       const again = await app.say(SITI, 'gak tau');
       expect(again).toContain('belum menangkap jawaban');
       expect(again).toContain('2. Tidak hadir');
+      const brief = await app.say(SITI, 'belum tau bisa hadir atau tidak');
+      expect(brief).toMatch(/^Maaf, saya belum menangkap jawaban Anda/);
+      expect(brief).not.toContain('Acara:');
       expect(await app.db.meetingAttendance.count()).toBe(0);
       expect(await app.say(SITI, 'insya allah')).toContain('sudah kami catat');
     });
@@ -183,6 +186,12 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       const reply = await app.say(AHMAD, text);
       expect(reply).toContain('nomor tiket');
       expect((await app.db.complaint.findFirstOrThrow()).text).toBe(text);
+    });
+
+    it('lets a member leave the complaint prompt with a short "balik menu"', async () => {
+      await app.say(SITI, 'pengaduan');
+      expect(await app.say(SITI, 'balik menu')).toContain('1. Cek simpanan');
+      expect(await app.db.complaint.count()).toBe(0);
     });
 
     it('can be cancelled, and asks again when the complaint is too short', async () => {

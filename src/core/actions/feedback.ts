@@ -41,7 +41,8 @@ export const complaintFromMessage: Action = async (ctx) => {
 export const fileComplaint: Action = async (ctx) => {
   const member = requireMember(ctx);
   const text = ctx.input.trim();
-  if (normalizeText(text).replace(/\s/g, '').length < 5) return { outcome: 'too_short' };
+  const normalized = normalizeText(text);
+  if (normalized.replace(/\s/g, '').length < 10 || normalized.split(' ').length < 3) return { outcome: 'too_short' };
   const { ticket } = await ctx.services.feedback.fileComplaint(member, ctx.message.channel, text);
   return { outcome: 'filed', vars: { ticket } };
 };
