@@ -325,6 +325,7 @@ class Turn {
       args,
       input,
       t: (key, vars) => this.engine.message(this.language, key, vars),
+      has: (key) => this.engine.flows.messages[this.language][key] !== undefined,
       setLanguage: (language) => {
         this.language = language;
         ctx.language = language;

@@ -9,6 +9,12 @@ function signed(amount: bigint): string {
   return amount > 0n ? `+${formatRupiah(amount)}` : formatRupiah(amount);
 }
 
+/** Movement descriptions are data, usually Indonesian; the common ones have a translation. */
+function describe(ctx: Parameters<Action>[0], description: string): string {
+  const key = `savings.desc.${description.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
+  return ctx.has(key) ? ctx.t(key) : description;
+}
+
 export const savingsSummary: Action = async (ctx) => {
   const member = requireMember(ctx);
   const { accounts, recent } = await ctx.services.ledger.savingsSummary(member.id, 5);
@@ -34,7 +40,7 @@ export const savingsSummary: Action = async (ctx) => {
               date: formatDate(tx.date, ctx.language),
               label: tx.label,
               amount: signed(tx.amount),
-              description: tx.description,
+              description: describe(ctx, tx.description),
             }),
           )
           .join('\n')}`;

@@ -21,6 +21,8 @@ export interface ActionContext {
   input: string;
   /** Render a message from the catalogue in the conversation's language. */
   t(key: string, vars?: Record<string, string>): string;
+  /** Whether the catalogue has this message (for optional translations of data, like "setoran"). */
+  has(key: string): boolean;
   /** Switch the conversation language (persisted by the action). */
   setLanguage(language: Language): void;
   /** Re-read the identity after an action bound or unbound a member. */
