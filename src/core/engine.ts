@@ -35,12 +35,16 @@ export interface EngineOptions {
  * more joined by a conjunction ("saldo dan utang") all, the one that asks a question last;
  * otherwise the best match; small talk only when nothing else matched.
  */
+const intentGroups = new WeakMap<FlowBundle, { strong: FlowBundle['intents']; weak: FlowBundle['intents'] }>();
+
 export function understand(flows: FlowBundle, tokens: readonly string[]): string[] {
+  let groups = intentGroups.get(flows);
+  if (!groups) {
+    groups = { strong: flows.intents.filter((i) => !i.weak), weak: flows.intents.filter((i) => i.weak) };
+    intentGroups.set(flows, groups);
+  }
   const intentOf = (name: string) => flows.intents.find((i) => i.name === name)!;
-  const strong = matchIntents(
-    tokens,
-    flows.intents.filter((i) => !i.weak),
-  );
+  const strong = matchIntents(tokens, groups.strong);
   const priority = strong.find((m) => intentOf(m.name).priority);
   if (priority) return [intentOf(priority.name).go];
   const conjunctions = new Set(flows.settings.conjunctions);
@@ -49,10 +53,7 @@ export function understand(flows: FlowBundle, tokens: readonly string[]): string
     const inOrder = [...strong].sort((a, b) => a.position - b.position).map((m) => intentOf(m.name).go);
     return [...new Set(inOrder)].sort((a, b) => waits(a) - waits(b));
   }
-  const best = strong[0] ?? matchIntent(
-    tokens,
-    flows.intents.filter((i) => i.weak),
-  );
+  const best = strong[0] ?? matchIntent(tokens, groups.weak);
   return best ? [intentOf(best.name).go] : [];
 }
 

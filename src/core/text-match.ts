@@ -105,11 +105,22 @@ export function matchIntent(tokens: readonly string[], intents: readonly IntentW
   return matchIntents(tokens, intents, threshold)[0] ?? null;
 }
 
+const knownWordsCache = new WeakMap<readonly IntentWords[], Set<string>>();
+
+function knownWordsOf(intents: readonly IntentWords[]): Set<string> {
+  let known = knownWordsCache.get(intents);
+  if (!known) {
+    known = new Set(intents.flatMap((i) => i.words));
+    knownWordsCache.set(intents, known);
+  }
+  return known;
+}
+
 /** Every intent that matches, best first (ties keep flow order). */
 export function matchIntents(tokens: readonly string[], intents: readonly IntentWords[], threshold = 0.75): IntentMatch[] {
   // A token that is itself one of the known words is not a typo of another: "utang" is not
   // "uang", "rat" is not "rate".
-  const known = new Set(intents.flatMap((i) => i.words));
+  const known = knownWordsOf(intents);
   const matches: IntentMatch[] = [];
   for (const intent of intents) {
     let score = 0;
