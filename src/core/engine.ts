@@ -17,8 +17,17 @@ const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not', 'ca
 const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'nanti', 'pikir', 'maybe', 'perhaps', 'sure', 'probably']);
 const NUMBER_ANSWER = /^(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)?\s*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
 const MAX_HOPS = 25;
-/** Nodes a short message may jump to while the bot waits for free text. */
+/** Small-talk targets that may still end a free-text prompt. */
 const ESCAPES = new Set(['main', 'cancelled', 'help']);
+const smallTalkTargets = new WeakMap<FlowBundle, Set<string>>();
+function smallTalk(flows: FlowBundle): Set<string> {
+  let targets = smallTalkTargets.get(flows);
+  if (!targets) {
+    targets = new Set(flows.intents.filter((i) => i.weak).map((i) => i.go));
+    smallTalkTargets.set(flows, targets);
+  }
+  return targets;
+}
 
 export interface EngineOptions {
   flows: FlowBundle;
@@ -234,8 +243,15 @@ class Turn {
     }
 
     if (waiting?.input) {
-      // A short "balik menu", "ga jadi", "bingung" is a way out, not the answer being waited for.
-      const escape = tokens.length <= 3 ? understand(flows, tokens).find((t) => ESCAPES.has(t)) : undefined;
+      // A short "balik menu", "ga jadi", "cek saldo dulu" is a way out, not the answer being waited
+      // for, unless it leads back to this same question ("nilai 4" at the rating prompt).
+      const waitingFor = waiting.input.action;
+      const escape =
+        tokens.length <= 4 && !/\d/.test(normalized)
+          ? understand(flows, tokens).find(
+              (t) => flows.nodes[t]?.input?.action !== waitingFor && t !== this.#state.node && (ESCAPES.has(t) || !smallTalk(flows).has(t)),
+            )
+          : undefined;
       if (escape) {
         this.#state.node = null;
         delete this.#state.data.resume;
@@ -254,11 +270,30 @@ class Turn {
       return;
     }
 
+    if (waiting?.menu && tokens.some((t) => DOUBT.has(t))) {
+      // "belum tau, nanti sy kabari": no answer yet, and that is fine.
+      this.#state.node = null;
+      this.#say('option.later');
+      this.#footer();
+      return;
+    }
+    let switched: { target: string; vars: Record<string, string> } | undefined;
+    const before = flows.settings.before_request;
+    if (before) {
+      const result = await this.#runAction(before.action, {}, text);
+      const target = result.outcome ? before.outcomes[result.outcome] : undefined;
+      if (target) switched = { target, vars: result.vars ?? {} };
+    }
     const targets = understand(flows, tokens);
     if (waiting?.menu && this.#state.node !== null && targets.includes(this.#state.node)) {
-      // "belum tau bisa hadir atau tidak" at the attendance question: ask it again, briefly.
+      // An unclear answer about the same question ("tidak, saya hadir kok"): ask it again, briefly.
       this.#say('option.repeat');
       this.#flush(this.#optionsOf(waiting.menu, {}));
+      return;
+    }
+    if (targets.length === 0 && switched) {
+      this.#state.node = null;
+      await this.#enter(switched.target, switched.vars);
       return;
     }
     if (targets.length > 0) {
@@ -266,6 +301,16 @@ class Turn {
       for (const [i, target] of targets.entries()) {
         await this.#enter(target, {}, i === targets.length - 1);
         if (this.#state.node !== null) break; // a question is open (verification, say): answer it first
+      }
+      // "insyaallah hadir", "sy ga bisa dateng": the request already answers the question it opens.
+      const opened = this.#state.node ? flows.nodes[this.#state.node] : undefined;
+      if (targets.length === 1 && opened?.menu && opened.answer_in_request) {
+        const picked = pickOption(opened.menu, normalized, tokens, text);
+        if (picked) {
+          this.replies.pop();
+          this.#state.node = null;
+          await this.#runOption(picked);
+        }
       }
       return;
     }
@@ -449,10 +494,20 @@ export function pickOption(menu: readonly MenuOption[], normalized: string, toke
       return false;
     });
 
-  if (tokens.some((t) => NEGATIONS.has(t))) {
-    const negative = menu.filter((o) => [...o.words, ...o.exact].some((w) => partsOf(w).some((p) => NEGATIONS.has(p))));
-    const aboutThis = NEGATIONS.has(tokens[0]!) || menu.some((o) => mentions(o.words) || mentions(o.exact));
-    if (negative.length === 1 && aboutThis) return negative[0]!;
+  const negative = menu.filter((o) => [...o.words, ...o.exact].some((w) => partsOf(w).some((p) => NEGATIONS.has(p))));
+  if (negative.length === 1 && tokens.some((t) => NEGATIONS.has(t))) {
+    // Where the negation stands decides: "tidak akan hadir", "ga bisa dateng" (before an option
+    // word) or a leading "enggak, ada acara" mean no; "saya hadir, tidak ada halangan" means yes;
+    // "tidak, saya hadir kok" says both and is asked again.
+    const optionWords = new Set(
+      menu.flatMap((o) => [...o.words, ...o.exact].flatMap(partsOf)).filter((p) => !NEGATIONS.has(p) && p.length >= 3),
+    );
+    const isOptionWord = (t: string) => [...optionWords].some((w) => tokenScore(t, w) >= 0.8);
+    // "tidak, saya hadir": a leading no set off by punctuation answers something else.
+    const standaloneLead = /^\W*\p{L}+\s*[,.!;]/u.test(rawText);
+    const negatedWord = tokens.some((t, i) => NEGATIONS.has(t) && !(i === 0 && standaloneLead) && tokens.slice(i + 1, i + 4).some(isOptionWord));
+    if (negatedWord) return negative[0]!;
+    if (NEGATIONS.has(tokens[0]!)) return tokens.slice(1).some(isOptionWord) ? null : negative[0]!;
   }
 
   let best: { option: MenuOption; length: number } | null = null;

@@ -48,6 +48,8 @@ export interface SessionData {
   choices?: number[];
   /** The meeting whose attendance question is on screen. */
   meetingId?: number;
+  /** Words naming each of this phone's cooperatives, to switch when a message names one. */
+  memberships?: { id: number; words: string[] }[];
 }
 
 export interface SavingsAccountView {
@@ -120,6 +122,8 @@ export interface SessionStore {
 
 export interface MemberService {
   findActiveByPhone(phone: string): Promise<MemberRef[]>;
+  /** Whether this phone is on file only for members who left (or died): to say so, not to show data. */
+  onlyInactiveByPhone(phone: string): Promise<boolean>;
   findById(memberId: number): Promise<MemberRef | null>;
   /**
    * Try an activation code for a member number. Returns the member on success. Every failure
@@ -141,8 +145,16 @@ export interface MeetingService {
   upcomingEventsForMembers(member: MemberRef, now: Date): Promise<EventView[]>;
 }
 
+export interface ComplaintView {
+  ticket: string;
+  status: string;
+  createdAt: Date;
+}
+
 export interface FeedbackService {
   fileComplaint(member: MemberRef, channel: string, text: string): Promise<{ ticket: string }>;
+  /** This member's latest complaints, newest first. */
+  complaintsOf(memberId: number, limit: number): Promise<ComplaintView[]>;
   rate(member: MemberRef, channel: string, score: number): Promise<void>;
 }
 

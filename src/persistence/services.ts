@@ -186,6 +186,10 @@ export function createMemberService(db: Db): MemberService {
       });
       return rows.map(toMemberRef);
     },
+    async onlyInactiveByPhone(phone) {
+      const statuses = await db.member.findMany({ where: { phone }, select: { status: true } });
+      return statuses.length > 0 && statuses.every((m) => !USABLE_STATUSES.includes(m.status));
+    },
     async findById(memberId) {
       const row = await db.member.findUnique({ where: { id: memberId }, include: memberWithKoperasi });
       return row && USABLE_STATUSES.includes(row.status) ? toMemberRef(row) : null;
@@ -340,11 +344,19 @@ export function createFeedbackService(db: Db, clock: () => Date = () => new Date
       // The ticket number comes from the row id, so it is created first and numbered after, in one transaction.
       const complaint = await db.$transaction(async (tx) => {
         const row = await tx.complaint.create({
-          data: { ticket: `tmp-${member.id}-${now.getTime()}-${Math.random()}`, koperasiId: member.koperasiId, memberId: member.id, channel, text },
+          data: { ticket: `tmp-${member.id}-${now.getTime()}-${Math.random()}`, koperasiId: member.koperasiId, memberId: member.id, channel, text, createdAt: now },
         });
         return tx.complaint.update({ where: { id: row.id }, data: { ticket: `${prefix}-${String(row.id).padStart(5, '0')}` } });
       });
       return { ticket: complaint.ticket };
+    },
+    async complaintsOf(memberId, limit) {
+      return db.complaint.findMany({
+        where: { memberId },
+        orderBy: { id: 'desc' },
+        take: limit,
+        select: { ticket: true, status: true, createdAt: true },
+      });
     },
     async rate(member, channel, score) {
       await db.rating.create({ data: { koperasiId: member.koperasiId, memberId: member.id, channel, score } });

@@ -46,13 +46,13 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
 
     it('keeps an open question open when the answer is not understood', async () => {
       await app.say(SITI, 'kapan rat');
-      const again = await app.say(SITI, 'gak tau');
-      expect(again).toContain('belum menangkap jawaban');
+      const again = await app.say(SITI, 'hmm qwerty');
+      expect(again).toMatch(/^Maaf, saya belum menangkap jawaban Anda/);
       expect(again).toContain('2. Tidak hadir');
-      const brief = await app.say(SITI, 'belum tau bisa hadir atau tidak');
-      expect(brief).toMatch(/^Maaf, saya belum menangkap jawaban Anda/);
-      expect(brief).not.toContain('Acara:');
+      expect(again).not.toContain('Acara:');
+      expect(await app.say(SITI, 'belum tau, nanti sy kabari')).toContain('silakan jawab nanti');
       expect(await app.db.meetingAttendance.count()).toBe(0);
+      await app.say(SITI, 'rat');
       expect(await app.say(SITI, 'insya allah')).toContain('sudah kami catat');
     });
 
@@ -150,6 +150,18 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(rows[0]!.attending).toBe(true);
     });
 
+    it('reads where the negation stands, and records an answer given in the request itself', async () => {
+      await app.say(SITI, 'rat');
+      expect(await app.say(SITI, 'saya hadir, tidak ada halangan')).toContain('sudah kami catat');
+      await app.say(SITI, 'rat');
+      expect(await app.say(SITI, 'tidak, saya hadir kok')).toContain('belum menangkap jawaban');
+      const changed = await app.say(SITI, 'eh ga jadi, sy ga bisa dateng soalnya ada hajatan');
+      expect(changed).toContain('tercatat *tidak hadir*');
+      const rows = await app.db.meetingAttendance.findMany();
+      expect(rows.map((r) => r.attending)).toEqual([false]);
+      expect(await app.say(AHMAD, 'insyaallah hadir RAT nya')).toContain('sudah kami catat');
+    });
+
     it('says when no RAT is scheduled', async () => {
       await app.db.meeting.deleteMany();
       expect(await app.say(SITI, 'kapan rat')).toContain('belum ditetapkan');
@@ -188,6 +200,23 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect((await app.db.complaint.findFirstOrThrow()).text).toBe(text);
     });
 
+    it('does not file a complaint the member did not make', async () => {
+      for (const text of ['alhamdulillah ga ada masalah, pelayanan bagus, makasih ya min', 'sy mau lapor nih tapi nanti aja deh kalau sempat', 'jadi anggota koperasi enak ya min, makasih banyak']) {
+        await app.say(SITI, text);
+        await app.say(SITI, 'menu');
+      }
+      expect(await app.db.complaint.count()).toBe(0);
+    });
+
+    it('tells a member the status of their own complaints only', async () => {
+      await app.say(SITI, 'pengaduan');
+      const filed = await app.say(SITI, 'Setoran wajib bulan Oktober belum tercatat di buku saya');
+      const ticket = /(ADU\d{4}-\d{5})/.exec(filed)![1]!;
+      const status = await app.say(SITI, `nomor tiket ${ticket} sdh sampe mana`);
+      expect(status).toContain(`${ticket} (22 November 2026): diterima, menunggu tindak lanjut`);
+      expect(await app.say(AHMAD, `status pengaduan ${ticket}`)).toContain('Belum ada pengaduan dari Anda');
+    });
+
     it('lets a member leave the complaint prompt with a short "balik menu"', async () => {
       await app.say(SITI, 'pengaduan');
       expect(await app.say(SITI, 'balik menu')).toContain('1. Cek simpanan');
@@ -196,8 +225,8 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
 
     it('can be cancelled, and asks again when the complaint is too short', async () => {
       await app.say(SITI, 'komplain');
-      expect(await app.say(SITI, 'ok')).toContain('terlalu singkat');
-      expect(await app.say(SITI, 'batal')).toContain('dibatalkan');
+      expect(await app.say(SITI, 'ok sip')).toContain('terlalu singkat');
+      expect(await app.say(SITI, 'batal')).toContain('kembali ke menu utama');
       expect(await app.db.complaint.count()).toBe(0);
     });
 
@@ -207,9 +236,14 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(await app.say(SITI, 'Mohon info pencairan SHU tahun lalu kapan')).toContain('nomor tiket');
     });
 
+    it('records a rating given in the request itself', async () => {
+      expect(await app.say(SITI, 'sy kasih nilai 5 buat pelayanannya')).toContain('nilai 5');
+      expect((await app.db.rating.findFirstOrThrow()).score).toBe(5);
+    });
+
     it('records a rating from a digit, a word or stars, and asks again for nonsense', async () => {
       await app.say(SITI, 'beri nilai');
-      expect(await app.say(SITI, 'bagus sekali')).toContain('1 sampai 5');
+      expect(await app.say(SITI, 'hmm entahlah')).toContain('1 sampai 5');
       expect(await app.say(SITI, '⭐⭐⭐⭐⭐')).toContain('nilai 5');
       await app.say(SITI, 'rating');
       expect(await app.say(SITI, 'dua')).toContain('Mohon maaf layanan kami belum memuaskan');
@@ -239,9 +273,14 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
     it('offers only the useful announcement choice', async () => {
       const on = await app.say(SITI, 'pengumuman');
       expect(on).toContain('*aktif*');
-      expect(on).toContain('1. Hentikan pengumuman');
-      expect(on).not.toContain('2.');
+      expect(on).toContain('Ingin menghentikannya?');
+      expect(on).toContain('1. Ya, hentikan pengumuman');
+      expect(on).toContain('2. Tidak, biarkan aktif');
+      expect(await app.say(SITI, 'tidak usah, biarkan aktif saja')).toContain('tidak diubah');
+      expect((await app.db.member.findFirstOrThrow({ where: { phone: SITI } })).optOutAnnouncements).toBe(false);
+      await app.say(SITI, 'pengumuman');
       expect(await app.say(SITI, 'ya')).toContain('tidak akan menerima pengumuman');
+      expect(await app.say(SITI, 'stop')).toContain('sudah nonaktif');
     });
 
     it('answers a salam, and greets by first name without honorifics', async () => {
@@ -263,6 +302,15 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
   });
 
   describe('identity', () => {
+    it('answers for the cooperative a member of two names in the message', async () => {
+      await app.say(HASAN, 'saldo');
+      await app.say(HASAN, '1');
+      const reply = await app.say(HASAN, 'saldo yg di ksu brp');
+      expect(reply).toContain('KSU Maju Bersama Paiton');
+      expect(reply).toContain('Rp780.000');
+      expect(await app.say(HASAN, 'sekarang liat yg di kpri')).toContain('sekarang Anda melihat data di KPRI Sejahtera Kraksaan');
+    });
+
     it('lets a member of two cooperatives switch between them', async () => {
       await app.say(HASAN, 'saldo');
       expect(await app.say(HASAN, 'no 1')).toContain('KPRI Sejahtera Kraksaan');
@@ -310,10 +358,29 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       app.close = async () => {};
     });
 
+    it('tells a member who left that the membership is inactive', async () => {
+      expect(await app.say(DEMO_PHONES.bambang, 'saldo')).toContain('sudah tidak aktif');
+    });
+
+    it('finds the member number in a sentence', async () => {
+      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const phone = '6285700000044';
+      await app.say(phone, 'saldo');
+      expect(await app.say(phone, 'sy nur hayati no anggota 004, tolong cek saldo sy')).toContain('kode aktivasi dari pengurus');
+      expect(await app.say(phone, `kodenya ${code}`)).toContain('Nur Hayati');
+    });
+
+    it('says it shows only the member’s own data when asked for someone else’s', async () => {
+      const reply = await app.say(SITI, 'cek saldo anggota no 002 ahmad fauzi');
+      expect(reply).toMatch(/^Demi kerahasiaan, saya hanya bisa menampilkan data Anda sendiri\./);
+      expect(reply).toContain('*Simpanan Siti Aminah*');
+      expect(await app.say(SITI, 'saldo no anggota 001')).not.toContain('Demi kerahasiaan');
+    });
+
     it('forgets a half-finished flow after the idle time', async () => {
       await app.say(SITI, 'pengaduan');
       app.clock.now = new Date(app.clock.now.getTime() + 16 * 60_000);
-      const reply = await app.say(SITI, 'pinjaman saya kok belum lunas ya padahal sudah bayar');
+      const reply = await app.say(SITI, 'pinjaman saya sisa berapa ya sekarang');
       expect(reply).toContain('PJ-2026-0012'); // understood fresh as a loan question
       expect(await app.db.complaint.count()).toBe(0);
     });

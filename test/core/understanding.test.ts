@@ -61,7 +61,7 @@ const EXPECTED: [string, string][] = [
   ['matur nuwun', 'thanks'],
   ['terima kasih banyak', 'thanks'],
   ['selamat pagi bu', 'main'],
-  ['Assalamu\'alaikum min', 'main'],
+  ['Assalamu\'alaikum min', 'salam'],
   ['selamat siang, mau cek saldo', 'savings'],
   ['makasih, sisa utang brp ya', 'loans'],
   ['english please', 'language_en'],
@@ -169,7 +169,11 @@ describe('ratings', () => {
     ['lima', 5],
     ['siji', 1],
     ['10', null],
-    ['bagus', null],
+    ['bagus', 4],
+    ['ga puas blas', 1],
+    ['10/10', 5],
+    ['nilai 1-5 ya? 4 deh', 4],
+    ['hmm entahlah', null],
   ])('reads %s as %s', (text, score) => {
     expect(parseScore(text)).toBe(score);
   });

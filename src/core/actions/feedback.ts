@@ -1,5 +1,6 @@
 /** Complaints, ratings, announcement preferences and language: what a member tells the cooperative. */
 import { normalizeText } from '../text-match.ts';
+import { formatDate, localDate } from '../format.ts';
 import { requireMember, type Action } from './types.ts';
 
 const NUMBER_WORDS: Record<string, number> = {
@@ -8,21 +9,37 @@ const NUMBER_WORDS: Record<string, number> = {
   siji: 1, loro: 2, telu: 3, papat: 4, limo: 5, // Javanese
 };
 
-/** "5", "nilai 4", "⭐⭐⭐", "lima", "4/5" → the score, or null. */
+const FEELINGS: [RegExp, number][] = [
+  [/\b(sangat|puas banget|puas sekali|mantap|luar biasa|excellent)\b/, 5],
+  [/\b(tidak|gak|ga|nggak|kurang|ora) puas\b|\bkecewa\b|\bburuk\b|\bjelek\b/, 1],
+  [/\bkurang\b/, 2],
+  [/\b(biasa|lumayan|cukup|standar)\b/, 3],
+  [/\b(puas|bagus|baik|good)\b/, 4],
+];
+
+/** "5", "nilai 4", "⭐⭐⭐", "lima", "4/5", "8/10", "puas banget" → the score, or null. */
 export function parseScore(text: string): number | null {
   const stars = [...text].filter((c) => c === '⭐' || c === '★').length;
   if (stars >= 1 && stars <= 5 && !/\d/.test(text)) return stars;
-  const normalized = normalizeText(text);
+  // The scale itself is not the answer: "nilai 1-5 ya? 4 deh".
+  const cleaned = text.replace(/\b1\s*(?:-|–|sampai|s\/d|sd|to|hingga)\s*5\b/gi, ' ');
+  const outOfTen = /\b(\d{1,2})\s*\/\s*10\b/.exec(cleaned);
+  if (outOfTen) {
+    const n = Number(outOfTen[1]);
+    return n >= 1 && n <= 10 ? Math.max(1, Math.round(n / 2)) : null;
+  }
+  const normalized = normalizeText(cleaned.replace(/\/\s*5\b/g, ' '));
   const digits = normalized.match(/\d+/g) ?? [];
-  const first = digits[0];
-  if (first !== undefined && (digits.length === 1 || digits[1] === '5')) {
-    const n = Number(first);
+  if (digits.length === 1) {
+    const n = Number(digits[0]);
     return n >= 1 && n <= 5 ? n : null;
   }
+  if (digits.length > 1) return null;
   for (const word of normalized.split(' ')) {
     const n = NUMBER_WORDS[word];
     if (n !== undefined) return n;
   }
+  for (const [pattern, score] of FEELINGS) if (pattern.test(normalized)) return score;
   return null;
 }
 
@@ -33,16 +50,51 @@ export function parseScore(text: string): number | null {
 export const complaintFromMessage: Action = async (ctx) => {
   const member = requireMember(ctx);
   const text = ctx.input.trim();
-  if (normalizeText(text).split(' ').length < 7 || text.length > 2000) return {};
+  const normalized = ` ${normalizeText(text)} `;
+  const markers = String(ctx.args.markers ?? '')
+    .split(',')
+    .map((m) => normalizeText(m))
+    .filter((m) => m !== '');
+  // Long, explicitly a complaint, and not put off ("mau lapor tapi nanti aja").
+  const explicit = markers.some((m) => normalized.includes(` ${m} `) || normalized.includes(` ${m}`));
+  const deferred = / (nanti|besok|gak jadi|ga jadi|tidak jadi|nggak jadi) /.test(normalized);
+  if (normalized.trim().split(' ').length < 7 || text.length > 2000 || !explicit || deferred) return {};
   const { ticket } = await ctx.services.feedback.fileComplaint(member, ctx.message.channel, text);
   return { outcome: 'filed', vars: { ticket } };
+};
+
+export const complaintStatus: Action = async (ctx) => {
+  const member = requireMember(ctx);
+  // Only this member's own complaints: a ticket number typed by anyone else finds nothing.
+  const complaints = await ctx.services.feedback.complaintsOf(member.id, 5);
+  if (complaints.length === 0) return { outcome: 'none' };
+  const asked = /ADU\d{4}-\d{5}/i.exec(ctx.input)?.[0]?.toUpperCase();
+  const shown = asked && complaints.some((c) => c.ticket === asked) ? complaints.filter((c) => c.ticket === asked) : complaints;
+  const lines = shown.map((c) =>
+    ctx.t('complaint.status_line', {
+      ticket: c.ticket,
+      date: formatDate(localDate(c.createdAt, member.timezone), ctx.language),
+      status: ctx.has(`complaint.state.${c.status.toLowerCase()}`) ? ctx.t(`complaint.state.${c.status.toLowerCase()}`) : c.status,
+    }),
+  );
+  return { vars: { complaints: lines.join('\n') } };
+};
+
+/** "nilai 5", "sy kasih 4 bintang", "puas banget" typed at rest: recorded without asking again. */
+export const ratingFromMessage: Action = async (ctx) => {
+  const member = requireMember(ctx);
+  if (/^\s*\d+\s*[.)]?\s*$/.test(ctx.input)) return {}; // a bare number picked the menu item
+  const score = parseScore(ctx.input);
+  if (score === null) return {};
+  await ctx.services.feedback.rate(member, ctx.message.channel, score);
+  return { outcome: score >= 4 ? 'saved_high' : score === 3 ? 'saved_mid' : 'saved_low', vars: { score: String(score) } };
 };
 
 export const fileComplaint: Action = async (ctx) => {
   const member = requireMember(ctx);
   const text = ctx.input.trim();
-  const normalized = normalizeText(text);
-  if (normalized.replace(/\s/g, '').length < 10 || normalized.split(' ').length < 3) return { outcome: 'too_short' };
+  const words = normalizeText(text);
+  if (words.replace(/\s/g, '').length < 10 || words.split(' ').length < 3) return { outcome: 'too_short' };
   const { ticket } = await ctx.services.feedback.fileComplaint(member, ctx.message.channel, text);
   return { outcome: 'filed', vars: { ticket } };
 };
@@ -71,6 +123,7 @@ export const setAnnouncements: Action = async (ctx) => {
   const members = new Map((phone ? await ctx.services.members.findActiveByPhone(phone) : []).map((m) => [m.id, m]));
   if (ctx.member) members.set(ctx.member.id, ctx.member);
   if (members.size === 0) return { outcome: 'not_member' };
+  if ([...members.values()].every((m) => m.optOutAnnouncements === optOut)) return { outcome: 'already' };
   for (const member of members.values()) {
     await ctx.services.members.setAnnouncementOptOut(member.id, optOut);
     member.optOutAnnouncements = optOut;

@@ -30,7 +30,10 @@ export const resolveIdentity: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
   if (!phone) return { outcome: 'no_member_channel' };
   const members = await ctx.services.members.findActiveByPhone(phone);
-  if (members.length === 0) return { outcome: 'code' };
+  if (members.length === 0) {
+    // The sender's own phone, on file only for a membership that ended: say so plainly.
+    return { outcome: (await ctx.services.members.onlyInactiveByPhone(phone)) ? 'inactive' : 'code' };
+  }
   if (members.length > 1) return { outcome: 'choose' };
   const member = members[0]!;
   ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
@@ -57,6 +60,7 @@ export const listChoices: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
   const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];
   ctx.session.choices = members.map((m) => m.id);
+  ctx.session.memberships = members.map((m) => ({ id: m.id, words: koperasiWords(m) }));
   const lines = members.map((m, i) => `${i + 1}. ${m.koperasiName} (${ctx.t('identity.member_number_label')} ${m.memberNumber})`);
   return { vars: { choices: lines.join('\n') } };
 };
@@ -74,17 +78,39 @@ export const chooseKoperasi: Action = async (ctx) => {
   if (!member) {
     // "yg KSU", "kpri", "Paiton": a word of one cooperative's name or code, and of no other.
     const words = text.split(' ').filter((w) => w.length >= 3 && !['yang', 'koperasi', 'pilih'].includes(w));
-    const named = offered.filter((m) => {
-      const name = normalizeText(`${m.koperasiName} ${m.koperasiCode}`).split(' ');
-      return words.some((w) => name.includes(w));
-    });
+    const named = offered.filter((m) => words.some((w) => koperasiWords(m).includes(w)));
     if (named.length === 1) member = named[0];
   }
   if (!member) return { outcome: 'invalid' };
   delete ctx.session.choices;
   ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
   await audit(ctx, member.id, member.koperasiId, 'phone');
-  return { outcome: 'verified' };
+  return { outcome: 'verified', vars: { koperasi_name: member.koperasiName } };
+};
+
+/** Words that name a cooperative in a member's message: "kpri", "ksu", "sejahtera", "paiton". */
+export function koperasiWords(member: { koperasiName: string; koperasiCode: string }): string[] {
+  const generic = new Set(['koperasi', 'kop', 'dan', 'yang', 'bersama']);
+  return [...new Set(normalizeText(`${member.koperasiName} ${member.koperasiCode}`).split(' '))].filter(
+    (w) => w.length >= 3 && !generic.has(w) && !/^\d+$/.test(w),
+  );
+}
+
+/**
+ * A member of several cooperatives who names one ("rat ksu kapan", "saldo yg di KPRI") is
+ * answered for that one: the same phone vouches for both memberships.
+ */
+export const followNamedKoperasi: Action = async (ctx) => {
+  const memberships = ctx.session.memberships;
+  const phone = ctx.message.verifiedPhone;
+  if (!memberships || memberships.length < 2 || !phone || !ctx.member) return {};
+  const words = normalizeText(ctx.input).split(' ');
+  const named = memberships.filter((m) => m.words.some((w) => words.includes(w)));
+  if (named.length !== 1 || named[0]!.id === ctx.member.id) return {};
+  const member = await ctx.services.members.findById(named[0]!.id);
+  if (!member || member.phone !== phone) return {};
+  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
+  return { outcome: 'switched', vars: { koperasi_name: member.koperasiName } };
 };
 
 /** "ganti koperasi": forget which of this phone's cooperatives was chosen, and ask again. */
@@ -95,6 +121,7 @@ export const switchKoperasi: Action = async (ctx) => {
   if (ctx.identity.member) await ctx.services.identities.unbind(ctx.identity);
   ctx.setIdentity(ctx.identity);
   ctx.session.resume = 'main';
+  ctx.session.memberships = members.map((m) => ({ id: m.id, words: koperasiWords(m) }));
   return { outcome: 'choose' };
 };
 
@@ -102,11 +129,16 @@ export const rememberMemberNumber: Action = async (ctx) => {
   const locked = isLocked(ctx);
   if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
   // "No. anggota: 004", "nomor 004" → "004"; a number that itself starts with NO stays whole.
-  const memberNumber = ctx.input
+  let memberNumber = ctx.input
     .trim()
     .replace(/^(?:no\.|no\s|nomor\s|nomer\s)\s*(?:anggota\s*)?:?\s*/i, '')
     .replace(/^anggota\s*:?\s*/i, '')
     .replace(/\s+/g, ' ');
+  // In a sentence ("sy siti aminah no anggota 001, tolong cek saldo"), the number after "no"/"anggota".
+  if (memberNumber.split(' ').length > 3) {
+    const found = /(?:no\.?|nomor|nomer|anggota)\s*(?:anggota)?\s*:?\s*([A-Za-z0-9][A-Za-z0-9.\-/]*\d[A-Za-z0-9.\-/]*)/i.exec(memberNumber);
+    memberNumber = found?.[1]?.replace(/[.,]$/, '') ?? memberNumber;
+  }
   // A member number has digits; "kapan rat" typed here is not one.
   if (!MEMBER_NUMBER.test(memberNumber) || !/\d/.test(memberNumber) || memberNumber.split(' ').length > 3) return { outcome: 'invalid' };
   ctx.session.memberNumber = memberNumber;

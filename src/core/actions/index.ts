@@ -1,8 +1,8 @@
 /** The named actions flows can call. A flow referring to a name not listed here fails `flows check`. */
 import type { Action } from './types.ts';
-import { checkActivationCode, chooseKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
+import { checkActivationCode, chooseKoperasi, followNamedKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
 import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
-import { announcementStatus, complaintFromMessage, fileComplaint, saveRating, setAnnouncements, setLanguage } from './feedback.ts';
+import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setLanguage } from './feedback.ts';
 
 export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['identity.resolve', resolveIdentity],
@@ -12,7 +12,10 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['identity.remember_member_number', rememberMemberNumber],
   ['identity.check_code', checkActivationCode],
   ['identity.switch', switchKoperasi],
+  ['identity.follow_named_koperasi', followNamedKoperasi],
   ['complaint.from_message', complaintFromMessage],
+  ['complaint.status', complaintStatus],
+  ['rating.from_message', ratingFromMessage],
   ['savings.summary', savingsSummary],
   ['loans.summary', loanSummary],
   ['rat.upcoming', ratUpcoming],

@@ -2,6 +2,8 @@
 import { formatDate, formatDateTime, formatRupiah, daysBetween, localDate } from '../format.ts';
 import { collectibility, daysPastDue } from '../loan-status.ts';
 import { requireMember, type Action, type ActionResult } from './types.ts';
+import type { MemberRef } from '../ports.ts';
+import { zeroPaddedForms } from '../member-number.ts';
 
 const KIND_ORDER = ['pokok', 'wajib', 'sukarela'];
 
@@ -13,6 +15,18 @@ function signed(amount: bigint): string {
 function describe(ctx: Parameters<Action>[0], description: string): string {
   const key = `savings.desc.${description.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
   return ctx.has(key) ? ctx.t(key) : description;
+}
+
+/**
+ * "cek saldo anggota no 002": the member asked about another member number. Only their own
+ * data is shown, and they are told why.
+ */
+function privacyNote(ctx: Parameters<Action>[0], member: MemberRef): string {
+  const asked = /(?:no\.?|nomor|nomer|anggota)\s*(?:anggota)?\s*:?\s*([A-Za-z0-9][A-Za-z0-9.\-/]*\d[A-Za-z0-9.\-/]*)/i.exec(ctx.input)?.[1];
+  if (!asked) return '';
+  const own = new Set(zeroPaddedForms(member.memberNumber.toUpperCase()));
+  if (zeroPaddedForms(asked.toUpperCase()).some((form) => own.has(form))) return '';
+  return `${ctx.t('privacy.own_data_only')}\n\n`;
 }
 
 export const savingsSummary: Action = async (ctx) => {
@@ -50,6 +64,7 @@ export const savingsSummary: Action = async (ctx) => {
       total: formatRupiah(total),
       as_of: formatDate(asOf, ctx.language),
       transactions,
+      privacy_note: privacyNote(ctx, member),
     },
   };
 };
@@ -100,7 +115,7 @@ export const loanSummary: Action = async (ctx) => {
       arrears,
     });
   });
-  return { vars: { loans: blocks.join('\n\n') } };
+  return { vars: { loans: blocks.join('\n\n'), privacy_note: privacyNote(ctx, member) } };
 };
 
 export const ratUpcoming: Action = async (ctx): Promise<ActionResult> => {

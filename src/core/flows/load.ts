@@ -147,6 +147,11 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
       }
     }
     for (const [name, g] of Object.entries(globals)) checkTarget(g.go, ['globals', name, 'go']);
+    const before = flow.value.settings.before_request;
+    if (before) {
+      checkAction(before.action, ['settings', 'before_request', 'action']);
+      for (const [outcome, target] of Object.entries(before.outcomes)) checkTarget(target, ['settings', 'before_request', 'outcomes', outcome]);
+    }
     for (const [name, intent] of Object.entries(intents)) {
       checkTarget(intent.go, ['intents', name, 'go']);
       if (intent.words.length === 0 && intent.phrases.length === 0) {

@@ -40,6 +40,8 @@ export const ZNode = z
     menu: z.array(ZMenuOption).min(1).max(20).optional(),
     input: ZInput.optional(),
     next: ZTarget.optional(),
+    /** Pick the menu answer from the request that opened it ("insyaallah hadir" at rest). */
+    answer_in_request: z.boolean().optional(),
   })
   .strict()
   .refine((n) => !(n.menu && n.input), { message: 'satu node tidak bisa sekaligus punya menu dan input' })
@@ -71,6 +73,11 @@ export const ZFlowFile = z
         idle_minutes: z.number().int().min(1).max(24 * 60).default(15),
         max_message_length: z.number().int().min(100).max(10_000).default(2000),
         conjunctions: z.array(z.string()).default(['dan', 'and']),
+        /**
+         * Runs before free text is answered. Its outcome's node is entered only when the message
+         * asks for nothing else ("sekarang yg di kpri" after switching cooperative).
+         */
+        before_request: z.object({ action: ZActionName, outcomes: z.record(z.string(), ZTarget).default({}) }).strict().optional(),
       })
       .strict()
       .default({ idle_minutes: 15, max_message_length: 2000, conjunctions: ['dan', 'and'] }),
