@@ -71,6 +71,11 @@ function buildProgram(): Command {
       process.stderr.write(
         `Layanan koperasi berjalan di port ${service.port} (basis data ${cfg.DATABASE_URL}). Tekan Ctrl+C untuk berhenti.\n`,
       );
+      if ((await service.app.db.koperasi.count()) === 0) {
+        process.stderr.write(
+          'Basis data masih kosong. Coba: npx kopbot seed --demo, lalu npx kopbot chat --as 0812-3456-7801 (atau impor data: npx kopbot import --help).\n',
+        );
+      }
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
