@@ -285,8 +285,13 @@ class Turn {
       if (target) switched = { target, vars: result.vars ?? {} };
     }
     const targets = understand(flows, tokens);
-    if (waiting?.menu && this.#state.node !== null && targets.includes(this.#state.node)) {
-      // An unclear answer about the same question ("tidak, saya hadir kok"): ask it again, briefly.
+    const attemptsAnswer =
+      waiting?.menu !== undefined &&
+      (tokens.some((t) => NEGATIONS.has(t)) ||
+        waiting.menu.some((o) => [...o.words, ...o.exact].some((w) => tokens.includes(normalizeText(w)))));
+    if (waiting?.menu && attemptsAnswer && this.#state.node !== null && targets.includes(this.#state.node)) {
+      // An unclear answer to the same question ("tidak, saya hadir kok"): ask it again, briefly.
+      // "kapan rat" asked again gets the whole answer.
       this.#say('option.repeat');
       this.#flush(this.#optionsOf(waiting.menu, {}));
       return;

@@ -46,7 +46,7 @@ export const COLUMNS: Record<ImportKind, readonly ColumnSpec[]> = {
     col('nomor_pinjaman', true, 'no_pinjaman', 'no_pinjam', 'nomor_kredit', 'no_kredit', 'no_rekening_pinjaman', 'no_akad'),
     col('plafon', true, 'plafond', 'jumlah_pinjaman', 'pokok_pinjaman', 'besar_pinjaman'),
     col('sisa_pokok', true, 'sisa_pinjaman', 'saldo_pinjaman', 'outstanding', 'baki_debet'),
-    col('angsuran_per_bulan', true, 'angsuran', 'angsuran_bulanan', 'cicilan', 'cicilan_per_bulan'),
+    col('angsuran_per_bulan', true, 'angsuran', 'angsuran_bulan', 'angsuran_bulanan', 'angsuran_perbulan', 'cicilan', 'cicilan_per_bulan', 'cicilan_bulan'),
     col('tenor_bulan', true, 'tenor', 'jangka_waktu', 'lama_pinjaman', 'jangka_waktu_bulan'),
     col('tanggal_cair', true, 'tgl_cair', 'tanggal_pencairan', 'tgl_pencairan', 'tanggal_akad', 'tgl_akad'),
     col('jatuh_tempo_berikutnya', false, 'jatuh_tempo', 'tgl_jatuh_tempo', 'tanggal_jatuh_tempo', 'jatuh_tempo_berikut'),
@@ -54,12 +54,12 @@ export const COLUMNS: Record<ImportKind, readonly ColumnSpec[]> = {
     col('denda', false, 'denda_rp', 'late_fee'),
   ],
   meetings: [
-    col('jenis', true, 'jenis_rapat', 'rapat', 'acara'),
+    col('jenis', true, 'jenis_rapat', 'rapat', 'nama_rapat'),
     col('tahun_buku', true, 'tahun', 'tb', 'tahun_buku_'),
     col('tanggal', true, 'tgl', 'tanggal_rapat', 'hari_tanggal'),
     col('jam', true, 'waktu', 'pukul', 'jam_mulai'),
     col('tempat', true, 'lokasi', 'tempat_rapat'),
-    col('agenda', false, 'acara_rapat', 'susunan_acara', 'mata_acara'),
+    col('agenda', false, 'acara', 'acara_rapat', 'susunan_acara', 'mata_acara', 'agenda_rapat'),
   ],
 };
 

@@ -9,7 +9,7 @@ import { mapHeaders, type ImportKind } from './columns.ts';
 import { IMPORTERS, type ImportContext, type KoperasiRef, type Located } from './importers.ts';
 import type { ImportProblem, ImportResult } from './report.ts';
 import { RowReader } from './row-reader.ts';
-import { readTable, TableError } from './table.ts';
+import { readTable, TableError, type Row } from './table.ts';
 import { retryWhileBusy } from '../persistence/busy.ts';
 
 export interface ImportOptions {
@@ -67,26 +67,61 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     if (error instanceof TableError) return fail(error.message);
     throw error;
   }
-  const headers = mapHeaders(kind, table.headers);
+  // The header is the first of the top rows that names every required column: exports often
+  // start with a title ("DAFTAR ANGGOTA KSP …") and a blank line.
+  let headerAt = 0;
+  let headers = mapHeaders(kind, cellTexts(table.rows[0]!));
+  for (let i = 1; i < Math.min(6, table.rows.length) && headers.problems.length > 0; i++) {
+    const candidate = mapHeaders(kind, cellTexts(table.rows[i]!));
+    if (candidate.problems.length === 0) {
+      headers = candidate;
+      headerAt = i;
+    }
+  }
+  const headerRow = table.rows[headerAt]!;
   result.ignoredColumns = headers.ignored;
   if (headers.problems.length > 0) {
-    for (const problem of headers.problems) fail(problem, 1);
+    for (const problem of headers.problems) fail(problem, headerRow.line);
     return result;
   }
-  if (table.rows.length === 0) return fail('Berkas tidak berisi baris data di bawah judul kolom.');
+  const dataRows = table.rows.slice(headerAt + 1);
+  if (dataRows.length === 0) return fail('Berkas tidak berisi baris data di bawah judul kolom.');
 
   const now = options.now ?? new Date();
   const defaultTimeZone = options.timeZone ?? 'Asia/Jakarta';
   const ctx: ImportContext = { koperasi, today: localDate(now, koperasi?.timezone ?? defaultTimeZone), defaultTimeZone };
   const records: Located<unknown>[] = [];
-  for (const row of table.rows) {
+  const width = cellTexts(headerRow).length;
+  const keyed = importer.duplicateKey;
+  const seen = new Map<string, number>();
+  for (const row of dataRows) {
+    // A value holding the separator ("Laporan; SHU" in a ;-separated file) spills into cells
+    // past the last column: refuse rather than lose it.
+    const extra = row.cells.slice(width).filter((c) => c.text.trim() !== '');
+    if (extra.length > 0) {
+      result.problems.push({
+        line: row.line,
+        column: null,
+        message: `berisi ${width + extra.length} nilai, padahal judul kolom hanya ${width}; bila sebuah nilai memuat tanda pemisah (; atau ,), apit nilai itu dengan tanda kutip "…"`,
+      });
+      continue;
+    }
     const reader = new RowReader(headers.index, row);
+    if (keyed) {
+      // Duplicates are found on every row, valid or not, so one run reports them all.
+      const key = keyed.of(reader);
+      if (key) {
+        const first = seen.get(key);
+        if (first !== undefined) reader.problem(keyed.column, `${keyed.what} ${key} sudah ada di baris ${first} (duplikat)`);
+        else seen.set(key, row.line);
+      }
+    }
     const record = importer.read(reader, ctx);
     result.problems.push(...reader.problems);
     result.warnings.push(...reader.warnings);
     if (record !== null) records.push({ line: row.line, record });
   }
-  result.rows = table.rows.length;
+  result.rows = dataRows.length;
   const checked = await importer.check(db, records, ctx);
   result.problems.push(...checked.problems);
   result.warnings.push(...checked.warnings);
@@ -122,6 +157,12 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   ));
   Object.assign(result, counts, { ok: true });
   return result;
+}
+
+function cellTexts(row: Row): string[] {
+  const texts = row.cells.map((c) => c.text.trim());
+  while (texts.length > 0 && texts[texts.length - 1] === '') texts.pop();
+  return texts;
 }
 
 function byLine(a: ImportProblem, b: ImportProblem): number {

@@ -5,7 +5,7 @@
  * file twice changes nothing the second time.
  */
 import type { Db } from '../persistence/database.ts';
-import { addMonths, daysBetween, zonedTimeToUtc } from '../core/format.ts';
+import { addMonths, daysBetween, formatDate, zonedTimeToUtc } from '../core/format.ts';
 import { normalizeNik } from '../core/nik.ts';
 import { normalizePhone } from '../core/phone.ts';
 import { MEMBER_NUMBER, zeroPaddedForms } from '../core/member-number.ts';
@@ -43,6 +43,8 @@ export interface WriteCounts {
 
 export interface Importer<R> {
   needsKoperasi: boolean;
+  /** The natural key of a row, to report duplicates on every row, valid or not. */
+  duplicateKey?: { column: string; what: string; of(row: RowReader): string | null };
   read(row: RowReader, ctx: ImportContext): R | null;
   /** Checks across rows and against the database; returns problems and non-blocking warnings. */
   check(db: Db, records: Located<R>[], ctx: ImportContext): Promise<{ problems: ImportProblem[]; warnings: ImportProblem[] }>;
@@ -165,6 +167,7 @@ function parseBookYearEnd(row: RowReader): string | null {
 
 export const koperasiImporter: Importer<KoperasiRecord> = {
   needsKoperasi: false,
+  duplicateKey: { column: 'kode', what: 'kode koperasi', of: (row) => row.text('kode').toUpperCase() || null },
   read(row, ctx) {
     // Codes are often registration numbers ("518/12/426.112/2015", "BH 123/XII/2010").
     const code = row.required('kode', 60)?.toUpperCase() ?? null;
@@ -192,8 +195,8 @@ export const koperasiImporter: Importer<KoperasiRecord> = {
       quorumPercent,
     };
   },
-  async check(_db, records) {
-    return { problems: duplicates(records, (r) => r.code, 'kode', 'kode koperasi'), warnings: [] };
+  async check() {
+    return { problems: [], warnings: [] };
   },
   async write(tx, records) {
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
@@ -263,6 +266,7 @@ const PHONE_MESSAGES = {
 
 export const memberImporter: Importer<MemberRecord> = {
   needsKoperasi: true,
+  duplicateKey: { column: 'nomor_anggota', what: 'nomor anggota', of: (row) => row.text('nomor_anggota') || null },
   read(row, ctx) {
     const memberNumber = readMemberNumber(row);
     const name = row.required('nama', 100);
@@ -282,7 +286,7 @@ export const memberImporter: Importer<MemberRecord> = {
       else row.problem('no_hp', PHONE_MESSAGES[result.reason](text));
     }
     const joinedOn = row.hasColumn('tanggal_masuk') ? row.parse('tanggal_masuk', parseDate, { optional: true, fallback: null }) : undefined;
-    if (joinedOn && joinedOn > ctx.today) row.warn('tanggal_masuk', `tanggal masuk ${joinedOn} ada di masa depan; periksa kembali`);
+    if (joinedOn && joinedOn > ctx.today) row.warn('tanggal_masuk', `tanggal masuk ${formatDate(joinedOn)} ada di masa depan; periksa kembali`);
     let status: string | undefined;
     if (row.has('status')) {
       const mapped = STATUSES[row.text('status').toLowerCase()];
@@ -293,10 +297,7 @@ export const memberImporter: Importer<MemberRecord> = {
     return { memberNumber, name, nik, phone, joinedOn, status };
   },
   async check(db, records, ctx) {
-    const problems = [
-      ...duplicates(records, (r) => r.memberNumber, 'nomor_anggota', 'nomor anggota'),
-      ...duplicates(records, (r) => r.nik ?? null, 'nik', 'NIK'),
-    ];
+    const problems = duplicates(records, (r) => r.nik ?? null, 'nik', 'NIK');
     const koperasiId = ctx.koperasi!.id;
     const niks = records.map((r) => r.record.nik).filter((n): n is string => typeof n === 'string');
     const owners = new Map<string, string>();
@@ -445,6 +446,14 @@ export interface SavingsRecord {
 
 export const savingsImporter: Importer<SavingsRecord> = {
   needsKoperasi: true,
+  duplicateKey: {
+    column: 'jenis_simpanan',
+    what: 'simpanan anggota/jenis',
+    of: (row) => {
+      const kind = savingsKindOf(row.text('jenis_simpanan'));
+      return row.text('nomor_anggota') && kind ? `${row.text('nomor_anggota')}/${kind.kind}` : null;
+    },
+  },
   read(row, ctx) {
     const memberNumber = readMemberNumber(row);
     const kindText = row.required('jenis_simpanan', 60);
@@ -452,16 +461,13 @@ export const savingsImporter: Importer<SavingsRecord> = {
     if (kindText !== null && kind === null) row.problem('jenis_simpanan', `"${kindText}" bukan jenis simpanan`);
     const balance = row.parse('saldo', parseAmount);
     const asOf = row.parse('per_tanggal', parseDate);
-    if (asOf !== null && asOf > ctx.today) row.warn('per_tanggal', `tanggal saldo ${asOf} ada di masa depan; periksa kembali`);
+    if (asOf !== null && asOf > ctx.today) row.warn('per_tanggal', `tanggal saldo ${formatDate(asOf)} ada di masa depan; periksa kembali`);
     if (row.problems.length > 0 || memberNumber === null || kind === null || balance === null || asOf === null) return null;
     return { memberNumber, ...kind, balance, asOf };
   },
   async check(db, records, ctx) {
     const known = await memberIdsByNumber(db, ctx.koperasi!.id, records.map((r) => r.record.memberNumber));
-    const problems = [
-      ...(await unknownMembers(db, ctx.koperasi!.id, records, known, ctx.koperasi!.code)),
-      ...duplicates(records, (r) => `${r.memberNumber}/${r.kind}`, 'jenis_simpanan', 'simpanan anggota/jenis'),
-    ];
+    const problems = await unknownMembers(db, ctx.koperasi!.id, records, known, ctx.koperasi!.code);
     const ids = [...known.values()];
     const current = new Map<string, string>();
     for (let i = 0; i < ids.length; i += 500) {
@@ -473,7 +479,7 @@ export const savingsImporter: Importer<SavingsRecord> = {
       const stored = memberId === undefined ? undefined : current.get(`${memberId}/${record.kind}`);
       // An older file must not roll balances back.
       if (stored !== undefined && record.asOf < stored) {
-        problems.push({ line, column: 'per_tanggal', message: `saldo per ${record.asOf} lebih lama dari data yang sudah ada (per ${stored})` });
+        problems.push({ line, column: 'per_tanggal', message: `saldo per ${formatDate(record.asOf)} lebih lama dari data yang sudah ada (per ${formatDate(stored)})` });
       }
     }
     return { problems, warnings: [] };
@@ -568,6 +574,7 @@ export function buildSchedule(loan: LoanRecord): { number: number; dueOn: string
 
 export const loanImporter: Importer<LoanRecord> = {
   needsKoperasi: true,
+  duplicateKey: { column: 'nomor_pinjaman', what: 'nomor pinjaman', of: (row) => row.text('nomor_pinjaman') || null },
   read(row) {
     const memberNumber = readMemberNumber(row);
     const loanNumber = row.required('nomor_pinjaman', 40);
@@ -600,24 +607,29 @@ export const loanImporter: Importer<LoanRecord> = {
   async check(db, records, ctx) {
     const koperasi = ctx.koperasi!;
     const known = await memberIdsByNumber(db, koperasi.id, records.map((r) => r.record.memberNumber));
-    const problems = [
-      ...(await unknownMembers(db, koperasi.id, records, known, koperasi.code)),
-      ...duplicates(records, (r) => r.loanNumber, 'nomor_pinjaman', 'nomor pinjaman'),
-    ];
+    const problems = await unknownMembers(db, koperasi.id, records, known, koperasi.code);
     const numbers = records.map((r) => r.record.loanNumber);
     const owners = new Map<string, number>();
     for (let i = 0; i < numbers.length; i += 500) {
       const rows = await db.loan.findMany({ where: { koperasiId: koperasi.id, loanNumber: { in: numbers.slice(i, i + 500) } }, select: { loanNumber: true, memberId: true } });
       for (const row of rows) owners.set(row.loanNumber, row.memberId);
     }
+    const warnings: ImportProblem[] = [];
     for (const { line, record } of records) {
+      if (record.nextDueOn && record.nextDueOn < ctx.today && record.arrears === 0n && record.outstanding > 0n) {
+        warnings.push({
+          line,
+          column: 'tunggakan',
+          message: `jatuh tempo ${formatDate(record.nextDueOn)} sudah lewat tetapi tunggakan 0; anggota akan diberi tahu angsuran itu belum tercatat dibayar`,
+        });
+      }
       const owner = owners.get(record.loanNumber);
       const memberId = known.get(record.memberNumber);
       if (owner !== undefined && memberId !== undefined && owner !== memberId) {
         problems.push({ line, column: 'nomor_pinjaman', message: `pinjaman ${record.loanNumber} sudah tercatat atas nama anggota lain` });
       }
     }
-    return { problems, warnings: [] };
+    return { problems, warnings };
   },
   async write(tx, records, ctx) {
     const koperasiId = ctx.koperasi!.id;
@@ -695,9 +707,9 @@ export const meetingImporter: Importer<MeetingRecord> = {
       const yearEnd = `${record.bookYear}-${endMonth}-${endDay}`;
       const limit = addMonths(yearEnd, 6);
       if (record.date > limit) {
-        warnings.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} pada ${record.date} melewati batas 6 bulan setelah tutup buku (${limit}), UU 25/1992 pasal 26` });
+        warnings.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} pada ${formatDate(record.date)} melewati batas 6 bulan setelah tutup buku (${formatDate(limit)}), UU 25/1992 pasal 26` });
       } else if (daysBetween(yearEnd, record.date) < 0) {
-        warnings.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} pada ${record.date} diadakan sebelum tutup buku ${yearEnd}; periksa tahun bukunya` });
+        warnings.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} pada ${formatDate(record.date)} diadakan sebelum tutup buku ${formatDate(yearEnd)}; periksa tahun bukunya` });
       }
     }
     return { problems, warnings };

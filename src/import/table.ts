@@ -24,8 +24,8 @@ export interface Row {
   cells: Cell[];
 }
 
+/** Every non-empty row, header included: the header is not always the first row (title lines). */
 export interface Table {
-  headers: string[];
   rows: Row[];
 }
 
@@ -75,14 +75,11 @@ async function readCsv(path: string): Promise<Table> {
     const e = error as { lines?: number; message: string };
     throw new TableError(`Berkas CSV rusak${e.lines ? ` di sekitar baris ${e.lines + lineOffset}` : ''}: ${e.message}`, { cause: error });
   }
-  const [header, ...body] = records;
-  if (!header) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
-  return {
-    headers: header.record.map((h) => h.trim()),
-    rows: body
-      .filter(({ record }) => record.some((v) => v.trim() !== ''))
-      .map(({ record, info }) => ({ line: info.lines + lineOffset, cells: record.map((text) => ({ text })) })),
-  };
+  const rows = records
+    .filter(({ record }) => record.some((v) => v.trim() !== ''))
+    .map(({ record, info }) => ({ line: info.lines + lineOffset, cells: record.map((text) => ({ text })) }));
+  if (rows.length === 0) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
+  return { rows };
 }
 
 function cellOf(value: ExcelJS.CellValue): Cell {
@@ -107,10 +104,9 @@ async function readXlsx(path: string): Promise<Table> {
   }
   const sheet = workbook.worksheets[0];
   if (!sheet) throw new TableError('Berkas Excel tidak punya lembar kerja.');
-  let headers: string[] | null = null;
   const rows: Row[] = [];
   sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-    const width = Math.max(row.cellCount, headers?.length ?? 0);
+    const width = row.cellCount;
     const cells: Cell[] = [];
     for (let c = 1; c <= width; c++) {
       const cell = row.getCell(c);
@@ -120,14 +116,10 @@ async function readXlsx(path: string): Promise<Table> {
       if (value.number !== undefined && zeros && Number.isInteger(value.number)) value.text = String(value.number).padStart(zeros.length, '0');
       cells.push(value);
     }
-    if (!headers) {
-      headers = cells.map((cell) => cell.text.trim());
-      return;
-    }
     if (cells.some((cell) => cell.text.trim() !== '')) rows.push({ line: rowNumber, cells });
   });
-  if (!headers) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
-  return { headers, rows };
+  if (rows.length === 0) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
+  return { rows };
 }
 
 export async function readTable(path: string): Promise<Table> {

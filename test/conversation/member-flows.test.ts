@@ -53,6 +53,7 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(await app.say(SITI, 'belum tau, nanti sy kabari')).toContain('silakan jawab nanti');
       expect(await app.db.meetingAttendance.count()).toBe(0);
       await app.say(SITI, 'rat');
+      expect(await app.say(SITI, 'kapan rat')).toContain('Acara:'); // asked again: the whole answer
       expect(await app.say(SITI, 'insya allah')).toContain('sudah kami catat');
     });
 
@@ -117,7 +118,7 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
     });
 
     it('tells a member without loans so', async () => {
-      expect(await app.say(HASAN, '1')).toContain('beberapa koperasi'); // verify first
+      expect(await app.say(HASAN, '1')).toContain('beberapa keanggotaan'); // verify first
       await app.say(HASAN, '1');
       expect(await app.say(HASAN, 'pinjaman')).toContain('tidak memiliki pinjaman aktif');
     });
@@ -314,7 +315,7 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
     it('lets a member of two cooperatives switch between them', async () => {
       await app.say(HASAN, 'saldo');
       expect(await app.say(HASAN, 'no 1')).toContain('KPRI Sejahtera Kraksaan');
-      expect(await app.say(HASAN, 'ganti koperasi')).toContain('beberapa koperasi');
+      expect(await app.say(HASAN, 'ganti koperasi')).toContain('beberapa keanggotaan');
       await app.say(HASAN, 'paiton');
       expect(await app.say(HASAN, 'saldo')).toContain('KSU Maju Bersama Paiton');
       expect(await app.say(SITI, 'ganti koperasi')).toContain('hanya terdaftar di satu koperasi (KPRI Sejahtera Kraksaan)');

@@ -206,7 +206,7 @@ A-002,sukarela,"2,500,000.00",2026-10-31
     await seedMembers();
     const result = await run('savings', file('future.csv', 'nomor_anggota,jenis_simpanan,saldo,per_tanggal\nA-001,wajib,100000,31/12/2026\n'), 'KPRI-01');
     expect(result.ok).toBe(true);
-    expect(result.warnings.map(describeProblem)).toEqual(['Baris 2, kolom per_tanggal: tanggal saldo 2026-12-31 ada di masa depan; periksa kembali']);
+    expect(result.warnings.map(describeProblem)).toEqual(['Baris 2, kolom per_tanggal: tanggal saldo 31 Desember 2026 ada di masa depan; periksa kembali']);
   });
 
   it('refuses an older file that would roll balances back', async () => {
@@ -309,7 +309,7 @@ RAT,2026,20/02/2027,09.00,Aula Kantor Kecamatan Kraksaan,"Laporan pengurus; Lapo
     expect(late.warnings[0]!.message).toContain('melewati batas 6 bulan');
     const early = await run('meetings', file('early.csv', 'jenis,tahun_buku,tanggal,jam,tempat\nRAT,2027,15/02/2027,09.00,Balai Desa\n'), 'KPRI-01');
     expect(early.ok).toBe(true);
-    expect(early.warnings[0]!.message).toContain('sebelum tutup buku 2027-12-31');
+    expect(early.warnings[0]!.message).toContain('sebelum tutup buku 31 Desember 2027');
     const bad = await run('meetings', file('bad.csv', 'jenis,tahun_buku,tanggal,jam,tempat\nRAT,2026,15/02/2027,25.00,Balai Desa\n'), 'KPRI-01');
     expect(bad.problems.map(describeProblem)).toEqual(['Baris 2, kolom jam: jam 25.00 tidak ada']);
   });
@@ -405,5 +405,40 @@ describe('a busy database', () => {
       if (other.inTransaction) other.exec('COMMIT');
       other.close();
     }
+  });
+});
+
+describe('exports as they come', () => {
+  it('refuses a row whose value spilled past the last column, instead of cutting it', async () => {
+    await seedKoperasi();
+    const csv = 'Jenis Rapat;Tahun Buku;Tanggal Rapat;Waktu;Lokasi;Acara\nRAT;2026;20 Februari 2027;9:00 WIB;Balai Desa Sidomukti;Laporan; SHU\n';
+    const result = await run('meetings', file('m.csv', csv), 'KPRI-01');
+    expect(result.problems.map(describeProblem)).toEqual([
+      'Baris 2: berisi 7 nilai, padahal judul kolom hanya 6; bila sebuah nilai memuat tanda pemisah (; atau ,), apit nilai itu dengan tanda kutip "…"',
+    ]);
+    const quoted = csv.replace('Laporan; SHU', '"Laporan; SHU"');
+    expect((await run('meetings', file('m2.csv', quoted), 'KPRI-01')).ok).toBe(true);
+    expect((await app.db.meeting.findFirstOrThrow()).agenda).toBe('Laporan\nSHU');
+  });
+
+  it('skips title lines above the header and reports every duplicate in one run', async () => {
+    await seedKoperasi();
+    const csv = 'DAFTAR ANGGOTA KPRI BHAKTI GURU\nPer 31 Oktober 2026\n\nnomor_anggota,nama,nik\n020,A,35131\n020,B,3513124501800021\n';
+    const result = await run('members', file('m.csv', csv), 'KPRI-01');
+    expect(result.problems.map(describeProblem)).toEqual([
+      'Baris 5, kolom nik: NIK harus 16 digit, tertulis 5 digit ("35131")',
+      'Baris 6, kolom nomor_anggota: nomor anggota 020 sudah ada di baris 5 (duplikat)',
+    ]);
+  });
+
+  it('warns when a due date has passed with no arrears, and the member is not thanked for paying on time', async () => {
+    await seedMembers();
+    const csv = 'nomor_anggota,nomor_pinjaman,plafon,sisa_pokok,Angsuran/Bulan,tenor_bulan,tanggal_cair,jatuh_tempo_berikutnya,tunggakan\nA-001,PJ-7,"Rp 2.000.000",2.000.000,"Rp 190.000",12,01/10/2026,01/11/2026,0\n';
+    const result = await run('loans', file('l.csv', csv), 'KPRI-01');
+    expect(result.ok).toBe(true);
+    expect(result.warnings[0]!.message).toContain('jatuh tempo 1 November 2026 sudah lewat tetapi tunggakan 0');
+    const reply = await app.say('6281234560001', 'pinjaman');
+    expect(reply).toContain('belum tercatat dibayar');
+    expect(reply).not.toContain('tertib membayar');
   });
 });

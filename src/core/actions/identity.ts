@@ -61,7 +61,11 @@ export const listChoices: Action = async (ctx) => {
   const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];
   ctx.session.choices = members.map((m) => m.id);
   ctx.session.memberships = members.map((m) => ({ id: m.id, words: koperasiWords(m) }));
-  const lines = members.map((m, i) => `${i + 1}. ${m.koperasiName} (${ctx.t('identity.member_number_label')} ${m.memberNumber})`);
+  // Two memberships in one cooperative (a shared family phone) are told apart by name.
+  const sameKoperasi = new Set(members.map((m) => m.koperasiId)).size < members.length;
+  const lines = members.map(
+    (m, i) => `${i + 1}. ${m.koperasiName}${sameKoperasi ? ` — ${m.name}` : ''} (${ctx.t('identity.member_number_label')} ${m.memberNumber})`,
+  );
   return { vars: { choices: lines.join('\n') } };
 };
 

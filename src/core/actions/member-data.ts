@@ -89,7 +89,10 @@ export const loanSummary: Action = async (ctx) => {
       else dueDate = ctx.t('loans.due_soon', { date, days: String(days) });
     }
     let arrears = ctx.t('loans.no_arrears');
-    if (loan.arrears > 0n) {
+    if (loan.arrears === 0n && loan.nextDueOn && loan.nextDueOn < today) {
+      // The books say nothing is owed, but the due date has passed: never thank for paying on time.
+      arrears = ctx.t('loans.unrecorded_payment', { date: formatDate(loan.nextDueOn, ctx.language) });
+    } else if (loan.arrears > 0n) {
       const days = daysPastDue({ arrears: loan.arrears, installment: loan.installment, nextDueOn: loan.nextDueOn, today });
       arrears = ctx.t('loans.arrears', {
         arrears: formatRupiah(loan.arrears),
