@@ -14,7 +14,7 @@ import { matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from '
 const USABLE_MEMBER_STATUSES = new Set(['AKTIF', 'NONAKTIF']);
 const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not', 'cant', 'cannot', 'wont', 'never']);
 /** Words of doubt: an answer containing one is not an answer yet. */
-const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'nanti', 'pikir', 'maybe', 'perhaps', 'sure', 'probably']);
+const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'pikir', 'lihat', 'liat', 'kabari', 'janji', 'pasti', 'maybe', 'perhaps', 'sure', 'probably']);
 const NUMBER_ANSWER = /^(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)?\s*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
 const MAX_HOPS = 25;
 /** Small-talk targets that may still end a free-text prompt. */
@@ -258,6 +258,8 @@ class Turn {
         await this.#enter(escape);
         return;
       }
+      const before = flows.settings.before_request;
+      if (before) await this.#runAction(before.action, {}, text);
       await this.#answerInput(waiting, text);
       return;
     }
@@ -301,6 +303,24 @@ class Turn {
       await this.#enter(switched.target, switched.vars);
       return;
     }
+    if (waiting?.menu && this.#state.node !== null && (targets.every((t) => smallTalk(flows).has(t) && !ESCAPES.has(t)) && targets.length > 0)) {
+      // "ok", "👍" at "Apakah Anda akan hadir?" is not an answer: keep the question open.
+      this.#say('option.repeat');
+      this.#flush(this.#optionsOf(waiting.menu, {}));
+      return;
+    }
+    if (waiting?.menu && this.#state.node !== null && targets.length === 0 && text.includes('?')) {
+      // "jam berapa mulainya?", "dimana tempatnya?": the details are in the question's own screen.
+      const again = this.#state.node;
+      this.#state.node = null;
+      await this.#enter(again);
+      return;
+    }
+    if (switched && targets.length > 0) {
+      // Say which cooperative is now shown before answering for it.
+      const says = flows.nodes[switched.target]?.say;
+      for (const key of typeof says === 'string' ? [says] : (says ?? [])) this.#say(key, switched.vars);
+    }
     if (targets.length > 0) {
       this.#state.node = null;
       for (const [i, target] of targets.entries()) {
@@ -328,6 +348,11 @@ class Turn {
     }
 
     const mainMenu = flows.nodes.main?.menu;
+    if (/^\d{3,}$/.test(normalized) && flows.nodes.member_number_given && !verifiedMemberOf(this.#identity, this.message)) {
+      // "004" from a phone not on file: a member number, the start of the activation route.
+      await this.#enter('member_number_given');
+      return;
+    }
     if (mainMenu && /^\d+$/.test(normalized)) {
       this.#say('option.invalid', { max: String(mainMenu.length) });
       await this.#enter('main');
@@ -487,6 +512,8 @@ function formatCount(n: number): string {
 export function pickOption(menu: readonly MenuOption[], normalized: string, tokens: readonly string[], rawText = ''): MenuOption | null {
   const number = NUMBER_ANSWER.exec(normalized);
   if (number) return menu[Number(number[1]) - 1] ?? null;
+  const whole = menu.find((o) => o.exact.some((w) => normalizeText(w) === normalized));
+  if (whole) return whole;
   if (tokens.some((t) => DOUBT.has(t)) || rawText.includes('?')) return null;
 
   const partsOf = (word: string) => normalizeText(word).split(' ');
@@ -499,13 +526,22 @@ export function pickOption(menu: readonly MenuOption[], normalized: string, toke
       return false;
     });
 
-  const negative = menu.filter((o) => [...o.words, ...o.exact].some((w) => partsOf(w).some((p) => NEGATIONS.has(p))));
+  // "tidak ada halangan" is a yes: a positive option's own phrase with a negation in it wins first.
+  const positiveNegated = menu.find(
+    (o) => !o.negative && o.words.some((w) => partsOf(w).length > 1 && partsOf(w).some((p) => NEGATIONS.has(p)) && mentions([w])),
+  );
+  if (positiveNegated) return positiveNegated;
+  const flagged = menu.filter((o) => o.negative);
+  const negative =
+    flagged.length > 0 ? flagged : menu.filter((o) => [...o.words, ...o.exact].some((w) => partsOf(w).some((p) => NEGATIONS.has(p))));
   if (negative.length === 1 && tokens.some((t) => NEGATIONS.has(t))) {
     // Where the negation stands decides: "tidak akan hadir", "ga bisa dateng" (before an option
     // word) or a leading "enggak, ada acara" mean no; "saya hadir, tidak ada halangan" means yes;
     // "tidak, saya hadir kok" says both and is asked again.
     const optionWords = new Set(
-      menu.flatMap((o) => [...o.words, ...o.exact].flatMap(partsOf)).filter((p) => !NEGATIONS.has(p) && p.length >= 3),
+      menu
+        .flatMap((o) => [...o.words, ...o.exact].filter((w) => !partsOf(w).some((p) => NEGATIONS.has(p)) || o === negative[0]).flatMap(partsOf))
+        .filter((p) => !NEGATIONS.has(p) && p.length >= 3),
     );
     const isOptionWord = (t: string) => [...optionWords].some((w) => tokenScore(t, w) >= 0.8);
     // "tidak, saya hadir": a leading no set off by punctuation answers something else.

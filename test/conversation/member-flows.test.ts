@@ -163,6 +163,15 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(await app.say(AHMAD, 'insyaallah hadir RAT nya')).toContain('sudah kami catat');
     });
 
+    it('keeps the attendance question open after a bare "ok", and records a "no" typed later', async () => {
+      await app.say(SITI, 'rat');
+      expect(await app.say(SITI, 'ok')).toContain('2. Tidak hadir');
+      expect(await app.say(SITI, '2')).toContain('tercatat *tidak hadir*');
+      expect(await app.say(AHMAD, 'rat tak bisa datang')).toContain('tercatat *tidak hadir*');
+      expect((await app.db.meetingAttendance.findMany()).map((r) => r.attending)).toEqual([false, false]);
+      expect(await app.say(SITI, 'rat')).toContain('Ingin mengubah jawaban?');
+    });
+
     it('says when no RAT is scheduled', async () => {
       await app.db.meeting.deleteMany();
       expect(await app.say(SITI, 'kapan rat')).toContain('belum ditetapkan');
@@ -199,6 +208,16 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       const reply = await app.say(AHMAD, text);
       expect(reply).toContain('nomor tiket');
       expect((await app.db.complaint.findFirstOrThrow()).text).toBe(text);
+    });
+
+    it('files a short complaint told in one message, for the cooperative it names', async () => {
+      expect(await app.say(SITI, 'pengaduan, bunga pinjaman terlalu tinggi')).toContain('nomor tiket');
+      await app.say(HASAN, 'saldo');
+      await app.say(HASAN, '1');
+      await app.say(HASAN, 'pengaduan');
+      expect(await app.say(HASAN, 'di KSU Paiton pelayanan kasirnya lambat sekali')).toContain('nomor tiket');
+      const complaints = await app.db.complaint.findMany({ orderBy: { id: 'asc' }, include: { koperasi: true } });
+      expect(complaints.map((c) => c.koperasi.code)).toEqual(['KPRI-SEJAHTERA', 'KSU-MAJU-BERSAMA']);
     });
 
     it('does not file a complaint the member did not make', async () => {
@@ -361,6 +380,13 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
 
     it('tells a member who left that the membership is inactive', async () => {
       expect(await app.say(DEMO_PHONES.bambang, 'saldo')).toContain('sudah tidak aktif');
+    });
+
+    it('starts the activation route when a phone not on file types its member number', async () => {
+      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const phone = '6285700000055';
+      expect(await app.say(phone, '004')).toContain('kode aktivasi dari pengurus');
+      expect(await app.say(phone, code)).toContain('Nur Hayati');
     });
 
     it('finds the member number in a sentence', async () => {

@@ -146,7 +146,9 @@ describe('menu choices', () => {
     for (const text of ['sy tidak akan hadir', 'tdk bs hadir krn sakit', "ta' bisa dateng", 'I will not attend', 'enggak, sy ada acara', 'gak iso', 'ora iso teko', 'maaf ga bs dtg', 'no I cannot come sorry']) {
       expect(pick(text), text).toBe('rat.option_absent');
     }
+    for (const text of ['ngga hadir', 'engga hadir', 'tak bisa datang', 'ngga datang']) expect(pick(text), text).toBe('rat.option_absent');
     for (const text of ['pilih 2 ya', 'no 2', '2 aja']) expect(pick(text), text).toBe('rat.option_absent');
+    for (const text of ['tidak ada halangan, saya hadir', 'enggi', 'iye']) expect(pick(text), text).toBe('rat.option_attend');
     for (const text of ['sowan', 'insya allah datang', 'pilih 1 ya']) expect(pick(text), text).toBe('rat.option_attend');
   });
 
@@ -154,6 +156,7 @@ describe('menu choices', () => {
     expect(pick('belum tau bisa hadir atau tidak')).toBeNull();
     expect(pick('yg hadir istri sy boleh?')).toBeNull();
     expect(pick('kayaknya tidak')).toBeNull();
+    expect(pick('nggak janji ya')).toBeNull();
     expect(pick('tidak tahu')).toBeNull();
     expect(pick('gak tau')).toBeNull();
     expect(pick('ya nanti saya lihat dulu')).toBeNull();
@@ -174,6 +177,12 @@ describe('ratings', () => {
     ['10/10', 5],
     ['nilai 1-5 ya? 4 deh', 4],
     ['hmm entahlah', null],
+    ['gak jelek', 4],
+    ['saya kasih 4 dari 5', 4],
+    ['apik', 4],
+    ['sae sanget', 5],
+    ['sangat tidak puas', 1],
+    ['kurang puas', 2],
   ])('reads %s as %s', (text, score) => {
     expect(parseScore(text)).toBe(score);
   });

@@ -9,12 +9,15 @@ const NUMBER_WORDS: Record<string, number> = {
   siji: 1, loro: 2, telu: 3, papat: 4, limo: 5, // Javanese
 };
 
+const NOT = '(?:tidak|gak|ga|nggak|ngga|enggak|ndak|ora|tak|kurang)';
+/** Feelings, most specific first ("sangat tidak puas" before "tidak puas" before "puas"). */
 const FEELINGS: [RegExp, number][] = [
-  [/\b(sangat|puas banget|puas sekali|mantap|luar biasa|excellent)\b/, 5],
-  [/\b(tidak|gak|ga|nggak|kurang|ora) puas\b|\bkecewa\b|\bburuk\b|\bjelek\b/, 1],
-  [/\bkurang\b/, 2],
-  [/\b(biasa|lumayan|cukup|standar)\b/, 3],
-  [/\b(puas|bagus|baik|good)\b/, 4],
+  [new RegExp(`\\bsangat ${NOT} puas\\b|\\b${NOT} puas (?:blas|babar blas|sama sekali)\\b|\\bkecewa\\b|\\bburuk sekali\\b|\\bparah\\b`), 1],
+  [new RegExp(`\\b${NOT} (?:jelek|buruk)\\b`), 4],
+  [new RegExp(`\\b${NOT} puas\\b|\\bjelek\\b|\\bburuk\\b`), 2],
+  [/\b(sangat puas|puas banget|puas sekali|mantap|luar biasa|excellent|sae sanget|apik banget|apik tenan|top)\b/, 5],
+  [/\b(biasa|lumayan|cukup|standar|sedang)\b/, 3],
+  [/\b(puas|bagus|baik|good|apik|sae)\b/, 4],
 ];
 
 /** "5", "nilai 4", "⭐⭐⭐", "lima", "4/5", "8/10", "puas banget" → the score, or null. */
@@ -22,7 +25,7 @@ export function parseScore(text: string): number | null {
   const stars = [...text].filter((c) => c === '⭐' || c === '★').length;
   if (stars >= 1 && stars <= 5 && !/\d/.test(text)) return stars;
   // The scale itself is not the answer: "nilai 1-5 ya? 4 deh".
-  const cleaned = text.replace(/\b1\s*(?:-|–|sampai|s\/d|sd|to|hingga)\s*5\b/gi, ' ');
+  const cleaned = text.replace(/\b1\s*(?:-|–|sampai|s\/d|sd|to|hingga)\s*5\b/gi, ' ').replace(/\b(?:dari|out of|of)\s*5\b/gi, ' ');
   const outOfTen = /\b(\d{1,2})\s*\/\s*10\b/.exec(cleaned);
   if (outOfTen) {
     const n = Number(outOfTen[1]);
@@ -58,7 +61,7 @@ export const complaintFromMessage: Action = async (ctx) => {
   // Long, explicitly a complaint, and not put off ("mau lapor tapi nanti aja").
   const explicit = markers.some((m) => normalized.includes(` ${m} `) || normalized.includes(` ${m}`));
   const deferred = / (nanti|besok|gak jadi|ga jadi|tidak jadi|nggak jadi) /.test(normalized);
-  if (normalized.trim().split(' ').length < 7 || text.length > 2000 || !explicit || deferred) return {};
+  if (normalized.trim().split(' ').length < 5 || text.length > 2000 || !explicit || deferred) return {};
   const { ticket } = await ctx.services.feedback.fileComplaint(member, ctx.message.channel, text);
   return { outcome: 'filed', vars: { ticket } };
 };

@@ -139,6 +139,7 @@ export const ratUpcoming: Action = async (ctx): Promise<ActionResult> => {
       place: meeting.place,
       agenda: meeting.agenda.map((item, i) => ctx.t('rat.agenda_line', { number: String(i + 1), item })).join('\n'),
       attendance: ctx.t(attendance),
+      question: ctx.t(meeting.attending === null ? 'rat.question_new' : 'rat.question_change'),
     },
   };
 };

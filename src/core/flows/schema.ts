@@ -14,6 +14,8 @@ export const ZMenuOption = z
     words: z.array(ZWord).default([]),
     /** Words that pick this option only when they are the whole answer ("ya", "tidak"). */
     exact: z.array(ZWord).default([]),
+    /** The "no" option: a negation anywhere in the answer ("sy tidak akan hadir") picks it. */
+    negative: z.boolean().optional(),
     go: ZTarget.optional(),
     action: ZActionName.optional(),
     args: ZArgs.optional(),
