@@ -30,7 +30,7 @@ export interface AppOptions {
 export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL'> & Partial<Pick<Config, 'TZ'>>, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config.DATABASE_URL);
-  const hotPath = options.hotPath !== false && config.DATABASE_URL.startsWith('file:') ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL)) : undefined;
+  const hotPath = options.hotPath !== false && config.DATABASE_URL.startsWith('file:') ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL), (error) => logger.warn({ err: error }, 'conversation state not saved: database busy')) : undefined;
   const close = async () => {
     hotPath?.close();
     await db.$disconnect();

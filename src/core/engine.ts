@@ -9,13 +9,13 @@ import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
 import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
 import type { Identity, MemberRef, Services, SessionData, SessionState } from './ports.ts';
-import { matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
+import { knownWordsOf, matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
 
 const USABLE_MEMBER_STATUSES = new Set(['AKTIF', 'NONAKTIF']);
 const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not', 'cant', 'cannot', 'wont', 'never']);
 /** Words of doubt: an answer containing one is not an answer yet. */
-const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'pikir', 'lihat', 'liat', 'kabari', 'janji', 'pasti', 'maybe', 'perhaps', 'sure', 'probably']);
-const NUMBER_ANSWER = /^(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)?\s*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
+const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'pikir', 'lihat', 'liat', 'kabari', 'janji', 'pasti', 'tapi', 'tergantung', 'kalau', 'wakil', 'diwakilkan', 'wakilkan', 'maybe', 'perhaps', 'sure', 'probably']);
+const NUMBER_ANSWER = /^(?:(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)\s*)*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
 const MAX_HOPS = 25;
 /** Small-talk targets that may still end a free-text prompt. */
 const ESCAPES = new Set(['main', 'cancelled', 'help']);
@@ -53,7 +53,8 @@ export function understand(flows: FlowBundle, tokens: readonly string[]): string
     intentGroups.set(flows, groups);
   }
   const intentOf = (name: string) => flows.intents.find((i) => i.name === name)!;
-  const strong = matchIntents(tokens, groups.strong);
+  const known = knownWordsOf(flows.intents);
+  const strong = matchIntents(tokens, groups.strong, 0.75, known);
   const priority = strong.find((m) => intentOf(m.name).priority);
   if (priority) return [intentOf(priority.name).go];
   const conjunctions = new Set(flows.settings.conjunctions);
@@ -62,7 +63,7 @@ export function understand(flows: FlowBundle, tokens: readonly string[]): string
     const inOrder = [...strong].sort((a, b) => a.position - b.position).map((m) => intentOf(m.name).go);
     return [...new Set(inOrder)].sort((a, b) => waits(a) - waits(b));
   }
-  const best = strong[0] ?? matchIntent(tokens, groups.weak);
+  const best = strong[0] ?? matchIntent(tokens, groups.weak, 0.75, known);
   return best ? [intentOf(best.name).go] : [];
 }
 
@@ -87,6 +88,7 @@ export class ConversationEngine {
   readonly #services: Services;
   readonly #logger: Logger;
   readonly #clock: () => Date;
+  readonly #chatQueues = new Map<string, Promise<void>>();
   readonly timeZone: string;
 
   constructor(options: EngineOptions) {
@@ -98,13 +100,32 @@ export class ConversationEngine {
     this.#clock = options.clock ?? (() => new Date());
   }
 
-  /** Answer one message. Never throws: a failure becomes a polite apology and a log line. */
-  async handle(message: InboundMessage): Promise<ReplyBatch> {
+  /**
+   * Answer one message. Messages of one chat are answered in the order they arrived, one at a
+   * time: two quick messages must not both read the same conversation state and overwrite it.
+   */
+  handle(message: InboundMessage): Promise<ReplyBatch> {
+    const key = `${message.channel}\u0000${message.chatId}`;
+    const previous = this.#chatQueues.get(key) ?? Promise.resolve();
+    const current = previous.then(() => this.#handleNow(message));
+    const settled = current.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#chatQueues.set(key, settled);
+    void settled.then(() => {
+      if (this.#chatQueues.get(key) === settled) this.#chatQueues.delete(key);
+    });
+    return current;
+  }
+
+  async #handleNow(message: InboundMessage): Promise<ReplyBatch> {
     let language: Language = 'id';
     try {
+      // Groups never show private data, so they need no identity (and create no rows).
+      if (message.chatType === 'group') return { replies: this.#answerGroup(message, language), language };
       const identity = await this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone);
       language = identity.language;
-      if (message.chatType === 'group') return { replies: this.#answerGroup(message, language), language };
       const turn = new Turn(this, message, identity, this.#clock());
       await turn.run();
       if (this.#logger.isLevelEnabled('debug')) {
@@ -206,7 +227,13 @@ class Turn {
   async #dispatch(rawText: string): Promise<void> {
     const { flows } = this.engine;
     const text = rawText.trim();
-    const waiting = this.#state.node ? flows.nodes[this.#state.node] : undefined;
+    let waiting = this.#state.node ? flows.nodes[this.#state.node] : undefined;
+    if (waiting?.requires === 'member' && !verifiedMemberOf(this.#identity, this.message)) {
+      // Verification lapsed (phone changed, member left) while a member-only question was open:
+      // the question is gone, the message is read afresh.
+      this.#state.node = null;
+      waiting = undefined;
+    }
 
     if (text.length > flows.settings.max_message_length && !waiting?.input) {
       this.#say('input.too_long', { max: formatCount(flows.settings.max_message_length) });
@@ -218,9 +245,9 @@ class Turn {
 
     // The waiting menu's own words come first when they are the whole message: "english" in the
     // language menu picks English rather than reopening the language menu.
-    const exact = waiting?.menu?.find((option) =>
-      [...option.words, ...option.exact].some((w) => normalizeText(w) === plain || normalizeText(w) === normalized),
-    );
+    const exact = text.includes('?')
+      ? undefined
+      : waiting?.menu?.find((option) => [...option.words, ...option.exact].some((w) => normalizeText(w) === plain || normalizeText(w) === normalized));
     if (exact) {
       this.#state.node = null;
       await this.#runOption(exact);
@@ -247,7 +274,7 @@ class Turn {
       // for, unless it leads back to this same question ("nilai 4" at the rating prompt).
       const waitingFor = waiting.input.action;
       const escape =
-        tokens.length <= 4 && !/\d/.test(normalized)
+        tokens.length <= 4 && !/^\d/.test(normalized)
           ? understand(flows, tokens).find(
               (t) => flows.nodes[t]?.input?.action !== waitingFor && t !== this.#state.node && (ESCAPES.has(t) || !smallTalk(flows).has(t)),
             )
@@ -515,6 +542,8 @@ export function pickOption(menu: readonly MenuOption[], normalized: string, toke
   const whole = menu.find((o) => o.exact.some((w) => normalizeText(w) === normalized));
   if (whole) return whole;
   if (tokens.some((t) => DOUBT.has(t)) || rawText.includes('?')) return null;
+  // "hadir tidak", "datang gak": asked, not answered.
+  if (tokens.length > 1 && NEGATIONS.has(tokens[tokens.length - 1]!)) return null;
 
   const partsOf = (word: string) => normalizeText(word).split(' ');
   const mentions = (words: readonly string[]) =>

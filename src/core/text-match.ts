@@ -101,13 +101,18 @@ function phrasePosition(tokens: readonly string[], phrase: readonly string[]): n
  * closest match wins and further matching words add a little, so "saldo simpanan wajib" is
  * clearly savings. Ties keep the intent listed first in the flow file.
  */
-export function matchIntent(tokens: readonly string[], intents: readonly IntentWords[], threshold = 0.75): IntentMatch | null {
-  return matchIntents(tokens, intents, threshold)[0] ?? null;
+export function matchIntent(
+  tokens: readonly string[],
+  intents: readonly IntentWords[],
+  threshold = 0.75,
+  known?: ReadonlySet<string>,
+): IntentMatch | null {
+  return matchIntents(tokens, intents, threshold, known)[0] ?? null;
 }
 
 const knownWordsCache = new WeakMap<readonly IntentWords[], Set<string>>();
 
-function knownWordsOf(intents: readonly IntentWords[]): Set<string> {
+export function knownWordsOf(intents: readonly IntentWords[]): Set<string> {
   let known = knownWordsCache.get(intents);
   if (!known) {
     known = new Set(intents.flatMap((i) => i.words));
@@ -117,10 +122,15 @@ function knownWordsOf(intents: readonly IntentWords[]): Set<string> {
 }
 
 /** Every intent that matches, best first (ties keep flow order). */
-export function matchIntents(tokens: readonly string[], intents: readonly IntentWords[], threshold = 0.75): IntentMatch[] {
+export function matchIntents(
+  tokens: readonly string[],
+  intents: readonly IntentWords[],
+  threshold = 0.75,
+  knownWords?: ReadonlySet<string>,
+): IntentMatch[] {
   // A token that is itself one of the known words is not a typo of another: "utang" is not
-  // "uang", "rat" is not "rate".
-  const known = knownWordsOf(intents);
+  // "uang", "rat" is not "rate", "siap" is not "siapa".
+  const known = knownWords ?? knownWordsOf(intents);
   const matches: IntentMatch[] = [];
   for (const intent of intents) {
     let score = 0;

@@ -2,9 +2,9 @@
  * Prisma-backed implementations of the core's ports. Each method is one small query or a
  * short transaction; the core decides what to ask, these decide how.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
-import type { Language } from '../core/format.ts';
+import { localParts, type Language } from '../core/format.ts';
 import type {
   AuditService,
   EventView,
@@ -137,15 +137,20 @@ export function createIdentityStore(db: Db): IdentityStore {
       identity.language = language;
     },
     async recordFailure(identity, at) {
-      // An expired lock starts a fresh count.
+      // Counted in the database (an atomic increment), not from what this message read: wrong
+      // codes sent in parallel must still add up to a lock-out.
       const expired = identity.lockedUntil !== null && identity.lockedUntil <= at;
-      const attempts = (expired ? 0 : identity.failedAttempts) + 1;
-      const lockedUntil = attempts >= MAX_FAILED_ATTEMPTS ? new Date(at.getTime() + LOCK_MINUTES * 60_000) : null;
-      await db.channelIdentity.update({
+      const row = await db.channelIdentity.update({
         where: { id: identity.id },
-        data: { failedAttempts: lockedUntil ? 0 : attempts, lockedUntil },
+        data: expired ? { failedAttempts: 1, lockedUntil: null } : { failedAttempts: { increment: 1 } },
+        select: { failedAttempts: true },
       });
-      identity.failedAttempts = attempts;
+      let lockedUntil: Date | null = null;
+      if (row.failedAttempts >= MAX_FAILED_ATTEMPTS) {
+        lockedUntil = new Date(at.getTime() + LOCK_MINUTES * 60_000);
+        await db.channelIdentity.update({ where: { id: identity.id }, data: { failedAttempts: 0, lockedUntil } });
+      }
+      identity.failedAttempts = row.failedAttempts;
       identity.lockedUntil = lockedUntil;
       return { lockedUntil };
     },
@@ -340,14 +345,14 @@ export function createFeedbackService(db: Db, clock: () => Date = () => new Date
   return {
     async fileComplaint(member, channel, text) {
       const now = clock();
-      const prefix = `ADU${String(now.getUTCFullYear()).slice(2)}${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
-      // The ticket number comes from the row id, so it is created first and numbered after, in one transaction.
-      const complaint = await db.$transaction(async (tx) => {
-        const row = await tx.complaint.create({
-          data: { ticket: `tmp-${member.id}-${now.getTime()}-${Math.random()}`, koperasiId: member.koperasiId, memberId: member.id, channel, text, createdAt: now },
-        });
-        return tx.complaint.update({ where: { id: row.id }, data: { ticket: `${prefix}-${String(row.id).padStart(5, '0')}` } });
+      const local = localParts(now, member.timezone);
+      const prefix = `ADU${String(local.year).slice(2)}${String(local.month).padStart(2, '0')}`;
+      // The ticket number comes from the row id: create, then number. Not an interactive
+      // transaction: on this adapter other writes of the process would run inside it.
+      const row = await db.complaint.create({
+        data: { ticket: `tmp-${randomUUID()}`, koperasiId: member.koperasiId, memberId: member.id, channel, text, createdAt: now },
       });
+      const complaint = await db.complaint.update({ where: { id: row.id }, data: { ticket: `${prefix}-${String(row.id).padStart(5, '0')}` } });
       return { ticket: complaint.ticket };
     },
     async complaintsOf(memberId, limit) {

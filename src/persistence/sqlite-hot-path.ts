@@ -49,8 +49,10 @@ export interface HotPath {
   close(): void;
 }
 
-export function openSqliteHotPath(path: string): HotPath {
-  const db = new Database(path, { timeout: 15_000 });
+export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => void): HotPath {
+  // A short busy wait: these calls are synchronous, and a long import holding the write lock
+  // must not freeze the service. A session that cannot be saved is logged, not fatal.
+  const db = new Database(path, { timeout: 2_000 });
   db.defaultSafeIntegers(true);
   db.pragma('synchronous = NORMAL');
 
@@ -145,7 +147,13 @@ export function openSqliteHotPath(path: string): HotPath {
         return { node: row.node === '' ? null : str(row.node), data, expiresAt: parseDateTime(row.expiresAt)! };
       },
       async save(channel, chatId, state) {
-        sessionSave.run(channel, chatId, state.node ?? '', JSON.stringify(state.data), sqliteDateTime(state.expiresAt), sqliteDateTime(new Date()));
+        try {
+          sessionSave.run(channel, chatId, state.node ?? '', JSON.stringify(state.data), sqliteDateTime(state.expiresAt), sqliteDateTime(new Date()));
+        } catch (error) {
+          // The reply is still worth sending; only where the conversation stands is lost.
+          if ((error as { code?: string }).code === 'SQLITE_BUSY') onBusy?.(error);
+          else throw error;
+        }
       },
     },
     ledger: {

@@ -166,6 +166,7 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
     it('keeps the attendance question open after a bare "ok", and records a "no" typed later', async () => {
       await app.say(SITI, 'rat');
       expect(await app.say(SITI, 'ok')).toContain('2. Tidak hadir');
+      expect(await app.say(SITI, 'hadir?')).not.toContain('sudah kami catat');
       expect(await app.say(SITI, '2')).toContain('tercatat *tidak hadir*');
       expect(await app.say(AHMAD, 'rat tak bisa datang')).toContain('tercatat *tidak hadir*');
       expect((await app.db.meetingAttendance.findMany()).map((r) => r.attending)).toEqual([false, false]);
@@ -254,6 +255,23 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       await app.say(SITI, 'pengaduan');
       expect(await app.say(SITI, 'x'.repeat(2500))).toContain('terlalu panjang');
       expect(await app.say(SITI, 'Mohon info pencairan SHU tahun lalu kapan')).toContain('nomor tiket');
+    });
+
+    it('does not take a number in an unrelated sentence as a rating', async () => {
+      await app.say(SITI, 'beri nilai');
+      expect(await app.say(SITI, '3 hari lalu sy ke kantor')).toContain('1 sampai 5');
+      expect(await app.say(SITI, 'sy kasih 4 deh')).toContain('nilai 4');
+      expect((await app.db.rating.findMany()).map((r) => r.score)).toEqual([4]);
+    });
+
+    it('answers two quick messages of one chat in order', async () => {
+      const message = (text: string) => ({ channel: 'terminal', externalUserId: SITI, chatId: SITI, chatType: 'private' as const, text, verifiedPhone: SITI });
+      const [first, second] = await Promise.all([
+        app.engine.handle(message('pengaduan')),
+        app.engine.handle(message('Kartu anggota saya hilang, mohon dibuatkan yang baru')),
+      ]);
+      expect(first.replies[0]!.text).toContain('tulis pengaduan');
+      expect(second.replies[0]!.text).toContain('nomor tiket');
     });
 
     it('records a rating given in the request itself', async () => {

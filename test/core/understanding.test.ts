@@ -89,6 +89,10 @@ const EXPECTED: [string, string][] = [
   ['saldo & utang', 'savings+loans'],
   ['saldo sm tunggakan', 'savings+loans'],
   ['angsuran sama simpanan wajib', 'loans+savings'],
+  ['ini siapa', 'about'],
+  ['ini bot ya', 'about'],
+  ['CEKSALDO', 'savings'],
+  ['complaint status', 'complaint_status'],
   ['kapan rat dan saldo sy', 'savings+rat'],
 ];
 
@@ -147,7 +151,7 @@ describe('menu choices', () => {
       expect(pick(text), text).toBe('rat.option_absent');
     }
     for (const text of ['ngga hadir', 'engga hadir', 'tak bisa datang', 'ngga datang']) expect(pick(text), text).toBe('rat.option_absent');
-    for (const text of ['pilih 2 ya', 'no 2', '2 aja']) expect(pick(text), text).toBe('rat.option_absent');
+    for (const text of ['pilih 2 ya', 'no 2', '2 aja', 'yg no 2', 'loro']) expect(pick(text), text).toBe('rat.option_absent');
     for (const text of ['tidak ada halangan, saya hadir', 'enggi', 'iye']) expect(pick(text), text).toBe('rat.option_attend');
     for (const text of ['sowan', 'insya allah datang', 'pilih 1 ya']) expect(pick(text), text).toBe('rat.option_attend');
   });
@@ -157,6 +161,7 @@ describe('menu choices', () => {
     expect(pick('yg hadir istri sy boleh?')).toBeNull();
     expect(pick('kayaknya tidak')).toBeNull();
     expect(pick('nggak janji ya')).toBeNull();
+    for (const text of ['blm tw', 'dereng ngertos', 'ya tapi tidak bisa lama', 'bisa gak diwakilkan', 'hadir?', 'hadir tidak']) expect(pick(text), text).toBeNull();
     expect(pick('tidak tahu')).toBeNull();
     expect(pick('gak tau')).toBeNull();
     expect(pick('ya nanti saya lihat dulu')).toBeNull();
@@ -177,6 +182,7 @@ describe('ratings', () => {
     ['10/10', 5],
     ['nilai 1-5 ya? 4 deh', 4],
     ['hmm entahlah', null],
+    ['saya siti no anggota 001', null],
     ['gak jelek', 4],
     ['saya kasih 4 dari 5', 4],
     ['apik', 4],

@@ -34,8 +34,8 @@ export function parseScore(text: string): number | null {
   const normalized = normalizeText(cleaned.replace(/\/\s*5\b/g, ' '));
   const digits = normalized.match(/\d+/g) ?? [];
   if (digits.length === 1) {
-    const n = Number(digits[0]);
-    return n >= 1 && n <= 5 ? n : null;
+    // "4", not the "1" of "001".
+    return /^[1-5]$/.test(digits[0]!) ? Number(digits[0]) : null;
   }
   if (digits.length > 1) return null;
   for (const word of normalized.split(' ')) {
@@ -71,7 +71,7 @@ export const complaintStatus: Action = async (ctx) => {
   // Only this member's own complaints: a ticket number typed by anyone else finds nothing.
   const complaints = await ctx.services.feedback.complaintsOf(member.id, 5);
   if (complaints.length === 0) return { outcome: 'none' };
-  const asked = /ADU\d{4}-\d{5}/i.exec(ctx.input)?.[0]?.toUpperCase();
+  const asked = /ADU\d{4}-\d{5,}/i.exec(ctx.input)?.[0]?.toUpperCase();
   const shown = asked && complaints.some((c) => c.ticket === asked) ? complaints.filter((c) => c.ticket === asked) : complaints;
   const lines = shown.map((c) =>
     ctx.t('complaint.status_line', {
@@ -87,7 +87,7 @@ export const complaintStatus: Action = async (ctx) => {
 export const ratingFromMessage: Action = async (ctx) => {
   const member = requireMember(ctx);
   if (/^\s*\d+\s*[.)]?\s*$/.test(ctx.input)) return {}; // a bare number picked the menu item
-  const score = parseScore(ctx.input);
+  const score = scoreOf(ctx.input);
   if (score === null) return {};
   await ctx.services.feedback.rate(member, ctx.message.channel, score);
   return { outcome: score >= 4 ? 'saved_high' : score === 3 ? 'saved_mid' : 'saved_low', vars: { score: String(score) } };
@@ -102,9 +102,20 @@ export const fileComplaint: Action = async (ctx) => {
   return { outcome: 'filed', vars: { ticket } };
 };
 
+/**
+ * A number in a longer sentence is a score only when the sentence is about scoring:
+ * "saya siti no anggota 001" and "3 hari lalu sy ke kantor" are not ratings.
+ */
+function scoreOf(text: string): number | null {
+  const words = normalizeText(text).split(' ');
+  const aboutScore = /\b(nilai|nilainya|bintang|skor|score|rating|rate|kasih|beri|puas|out of|dari)\b|\/\s*(5|10)\b|⭐|★/i.test(text);
+  if (words.length > 3 && !aboutScore) return null;
+  return parseScore(text);
+}
+
 export const saveRating: Action = async (ctx) => {
   const member = requireMember(ctx);
-  const score = parseScore(ctx.input);
+  const score = scoreOf(ctx.input);
   if (score === null) return { outcome: 'invalid' };
   await ctx.services.feedback.rate(member, ctx.message.channel, score);
   return { outcome: score >= 4 ? 'saved_high' : score === 3 ? 'saved_mid' : 'saved_low', vars: { score: String(score) } };

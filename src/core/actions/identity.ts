@@ -114,6 +114,7 @@ export const followNamedKoperasi: Action = async (ctx) => {
   const member = await ctx.services.members.findById(named[0]!.id);
   if (!member || member.phone !== phone) return {};
   ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
+  await audit(ctx, member.id, member.koperasiId, 'phone (named cooperative)');
   return { outcome: 'switched', vars: { koperasi_name: member.koperasiName } };
 };
 
@@ -140,11 +141,14 @@ export const rememberMemberNumber: Action = async (ctx) => {
     .replace(/\s+/g, ' ');
   // In a sentence ("sy siti aminah no anggota 001, tolong cek saldo"), the number after "no"/"anggota".
   if (memberNumber.split(' ').length > 3) {
-    const found = /(?:no\.?|nomor|nomer|anggota)\s*(?:anggota)?\s*:?\s*([A-Za-z0-9][A-Za-z0-9.\-/]*\d[A-Za-z0-9.\-/]*)/i.exec(memberNumber);
+    const found = /(?:no\.?|nomor|nomer|anggota|member(?:\s+number|\s+no\.?)?)\s*(?:anggota)?\s*:?\s*([A-Za-z0-9][A-Za-z0-9.\-/]*\d[A-Za-z0-9.\-/]*)/i.exec(memberNumber);
     memberNumber = found?.[1]?.replace(/[.,]$/, '') ?? memberNumber;
   }
   // A member number has digits; "kapan rat" typed here is not one.
-  if (!MEMBER_NUMBER.test(memberNumber) || !/\d/.test(memberNumber) || memberNumber.split(' ').length > 3) return { outcome: 'invalid' };
+  // A 16-digit number is a NIK, not a member number: asking for the code would only spend a try.
+  if (!MEMBER_NUMBER.test(memberNumber) || !/\d/.test(memberNumber) || memberNumber.split(' ').length > 3 || /^\d{16}$/.test(memberNumber)) {
+    return { outcome: 'invalid' };
+  }
   ctx.session.memberNumber = memberNumber;
   return { outcome: 'ok' };
 };
