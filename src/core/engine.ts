@@ -9,12 +9,9 @@ import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
 import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
 import type { Identity, MemberRef, Services, SessionData, SessionState } from './ports.ts';
+import { USABLE_MEMBER_STATUSES } from './member-number.ts';
 import { knownWordsOf, matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
 
-const USABLE_MEMBER_STATUSES = new Set(['AKTIF', 'NONAKTIF']);
-const NEGATIONS = new Set(['tidak', 'belum', 'bukan', 'jangan', 'no', 'not', 'cant', 'cannot', 'wont', 'never']);
-/** Words of doubt: an answer containing one is not an answer yet. */
-const DOUBT = new Set(['tau', 'tahu', 'mungkin', 'ragu', 'entah', 'kayaknya', 'sepertinya', 'atau', 'pikir', 'lihat', 'liat', 'kabari', 'janji', 'pasti', 'tapi', 'tergantung', 'kalau', 'wakil', 'diwakilkan', 'wakilkan', 'maybe', 'perhaps', 'sure', 'probably']);
 const NUMBER_ANSWER = /^(?:(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)\s*)*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
 const MAX_HOPS = 25;
 /** Small-talk targets that may still end a free-text prompt. */
@@ -71,7 +68,7 @@ export function understand(flows: FlowBundle, tokens: readonly string[]): string
 export function verifiedMemberOf(identity: Identity, message: InboundMessage): MemberRef | null {
   const member = identity.member;
   if (!member || !identity.verifiedBy) return null;
-  if (!USABLE_MEMBER_STATUSES.has(member.status)) return null;
+  if (!USABLE_MEMBER_STATUSES.includes(member.status)) return null;
   // A phone verification holds only while the channel still vouches for that phone and the
   // cooperative still has it on file for this member.
   if (identity.verifiedBy === 'phone' && (message.verifiedPhone !== identity.phone || member.phone !== identity.phone)) return null;
@@ -292,14 +289,14 @@ class Turn {
     }
 
     const menu = waiting?.menu ?? flows.nodes.main?.menu;
-    const picked = menu ? pickOption(menu, normalized, tokens, text) : null;
+    const picked = menu ? pickOption(menu, normalized, tokens, text, flows) : null;
     if (picked) {
       this.#state.node = null;
       await this.#runOption(picked);
       return;
     }
 
-    if (waiting?.menu && tokens.some((t) => DOUBT.has(t))) {
+    if (waiting?.menu && tokens.some((t) => flows.doubt.has(t))) {
       // "belum tau, nanti sy kabari": no answer yet, and that is fine.
       this.#state.node = null;
       this.#say('option.later');
@@ -316,7 +313,7 @@ class Turn {
     const targets = understand(flows, tokens);
     const attemptsAnswer =
       waiting?.menu !== undefined &&
-      (tokens.some((t) => NEGATIONS.has(t)) ||
+      (tokens.some((t) => flows.negations.has(t)) ||
         waiting.menu.some((o) => [...o.words, ...o.exact].some((w) => tokens.includes(normalizeText(w)))));
     if (waiting?.menu && attemptsAnswer && this.#state.node !== null && targets.includes(this.#state.node)) {
       // An unclear answer to the same question ("tidak, saya hadir kok"): ask it again, briefly.
@@ -357,7 +354,7 @@ class Turn {
       // "insyaallah hadir", "sy ga bisa dateng": the request already answers the question it opens.
       const opened = this.#state.node ? flows.nodes[this.#state.node] : undefined;
       if (targets.length === 1 && opened?.menu && opened.answer_in_request) {
-        const picked = pickOption(opened.menu, normalized, tokens, text);
+        const picked = pickOption(opened.menu, normalized, tokens, text, flows);
         if (picked) {
           this.replies.pop();
           this.#state.node = null;
@@ -536,12 +533,19 @@ function formatCount(n: number): string {
  * "mungkin") or a question ("yg hadir istri sy boleh?") picks nothing, so the question is asked
  * again rather than the wrong answer recorded. Otherwise the longest matching phrase wins.
  */
-export function pickOption(menu: readonly MenuOption[], normalized: string, tokens: readonly string[], rawText = ''): MenuOption | null {
+export function pickOption(
+  menu: readonly MenuOption[],
+  normalized: string,
+  tokens: readonly string[],
+  rawText: string,
+  words: Pick<FlowBundle, 'negations' | 'doubt'>,
+): MenuOption | null {
+  const NEGATIONS = words.negations;
   const number = NUMBER_ANSWER.exec(normalized);
   if (number) return menu[Number(number[1]) - 1] ?? null;
   const whole = menu.find((o) => o.exact.some((w) => normalizeText(w) === normalized));
   if (whole) return whole;
-  if (tokens.some((t) => DOUBT.has(t)) || rawText.includes('?')) return null;
+  if (tokens.some((t) => words.doubt.has(t)) || rawText.includes('?')) return null;
   // "hadir tidak", "datang gak": asked, not answered.
   if (tokens.length > 1 && NEGATIONS.has(tokens[tokens.length - 1]!)) return null;
 

@@ -1,3 +1,6 @@
+/** Member statuses whose data a verified member may see (not KELUAR, not MENINGGAL). */
+export const USABLE_MEMBER_STATUSES: readonly string[] = ['AKTIF', 'NONAKTIF'];
+
 /** Member numbers as cooperatives write them: "001", "A-001", "KSU/2019/117", "12 045". */
 
 export const MEMBER_NUMBER = /^[A-Za-z0-9][A-Za-z0-9.\-/ ]{0,29}$/;

@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import type { Db } from '../persistence/database.ts';
 import { hashActivationCode } from '../persistence/services.ts';
+import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
 
 // No 0/O, 1/I/L: codes are read aloud and typed on phones.
 const ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -30,7 +31,7 @@ export async function issueActivationCode(
     select: { id: true, name: true, status: true, koperasiId: true },
   });
   if (!member) throw new ActivationError(`Anggota nomor ${options.memberNumber} tidak ada di koperasi ${options.koperasiCode}.`);
-  if (!['AKTIF', 'NONAKTIF'].includes(member.status)) {
+  if (!USABLE_MEMBER_STATUSES.includes(member.status)) {
     throw new ActivationError(`Anggota nomor ${options.memberNumber} berstatus ${member.status.toLowerCase()}; kode aktivasi tidak diterbitkan.`);
   }
   const code = generateActivationCode();

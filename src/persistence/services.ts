@@ -24,7 +24,7 @@ import type {
 } from '../core/ports.ts';
 import { maskPersonalData } from '../logger.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
-import { zeroPaddedForms } from '../core/member-number.ts';
+import { USABLE_MEMBER_STATUSES, zeroPaddedForms } from '../core/member-number.ts';
 
 export const MAX_FAILED_ATTEMPTS = 5;
 export const LOCK_MINUTES = 30;
@@ -35,7 +35,7 @@ export const LOCK_MINUTES = 30;
  * person void every "001" code in the regency with five tries.
  */
 export const MAX_CODE_ATTEMPTS = 20;
-const USABLE_STATUSES = ['AKTIF', 'NONAKTIF'];
+const USABLE_STATUSES = [...USABLE_MEMBER_STATUSES];
 
 const memberWithKoperasi = { koperasi: { select: { code: true, name: true, timezone: true } } } as const;
 

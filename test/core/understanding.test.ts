@@ -126,7 +126,7 @@ describe('menu choices', () => {
   const rat = flows.nodes.rat!.menu!;
   const pick = (text: string) => {
     const tokens = tokenize(text, flows.lexicon, flows.emoji);
-    return pickOption(rat, tokens.join(' '), tokens, text)?.label ?? null;
+    return pickOption(rat, tokens.join(' '), tokens, text, flows)?.label ?? null;
   };
 
   it('reads numbers however they are typed', () => {

@@ -3,6 +3,7 @@ import { formatDateTime } from '../format.ts';
 import { MEMBER_NUMBER } from '../member-number.ts';
 import { normalizeText } from '../text-match.ts';
 import type { Action, ActionContext } from './types.ts';
+import type { MemberRef, VerificationMethod } from '../ports.ts';
 
 
 function lockedVars(ctx: ActionContext, until: Date) {
@@ -14,12 +15,14 @@ function isLocked(ctx: ActionContext): Date | null {
   return until && until > ctx.now ? until : null;
 }
 
-async function audit(ctx: ActionContext, memberId: number, koperasiId: number, method: string) {
+/** Link this channel identity to a member, and say so in the audit log. */
+async function bindVerified(ctx: ActionContext, member: MemberRef, method: VerificationMethod, how: string = method): Promise<void> {
+  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, method, ctx.now));
   await ctx.services.audit.record({
-    actor: `member:${memberId}`,
+    actor: `member:${member.id}`,
     action: 'member.verify',
-    koperasiId,
-    detail: { channel: ctx.message.channel, method },
+    koperasiId: member.koperasiId,
+    detail: { channel: ctx.message.channel, method: how },
   });
 }
 
@@ -36,8 +39,7 @@ export const resolveIdentity: Action = async (ctx) => {
   }
   if (members.length > 1) return { outcome: 'choose' };
   const member = members[0]!;
-  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
-  await audit(ctx, member.id, member.koperasiId, 'phone');
+  await bindVerified(ctx, member, 'phone');
   return { outcome: 'verified' };
 };
 
@@ -51,8 +53,7 @@ export const greet: Action = async (ctx) => {
   const members = await ctx.services.members.findActiveByPhone(phone);
   if (members.length !== 1) return {};
   const member = members[0]!;
-  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
-  await audit(ctx, member.id, member.koperasiId, 'phone');
+  await bindVerified(ctx, member, 'phone');
   return {};
 };
 
@@ -87,8 +88,7 @@ export const chooseKoperasi: Action = async (ctx) => {
   }
   if (!member) return { outcome: 'invalid' };
   delete ctx.session.choices;
-  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
-  await audit(ctx, member.id, member.koperasiId, 'phone');
+  await bindVerified(ctx, member, 'phone');
   return { outcome: 'verified', vars: { koperasi_name: member.koperasiName } };
 };
 
@@ -113,8 +113,7 @@ export const followNamedKoperasi: Action = async (ctx) => {
   if (named.length !== 1 || named[0]!.id === ctx.member.id) return {};
   const member = await ctx.services.members.findById(named[0]!.id);
   if (!member || member.phone !== phone) return {};
-  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'phone', ctx.now));
-  await audit(ctx, member.id, member.koperasiId, 'phone (named cooperative)');
+  await bindVerified(ctx, member, 'phone', 'phone (named cooperative)');
   return { outcome: 'switched', vars: { koperasi_name: member.koperasiName } };
 };
 
@@ -165,7 +164,6 @@ export const checkActivationCode: Action = async (ctx) => {
     if (lockedUntil) return { outcome: 'locked', vars: lockedVars(ctx, lockedUntil) };
     return { outcome: 'wrong' };
   }
-  ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, 'code', ctx.now));
-  await audit(ctx, member.id, member.koperasiId, 'code');
+  await bindVerified(ctx, member, 'code');
   return { outcome: 'verified', vars: { member_name: member.name, koperasi_name: member.koperasiName } };
 };

@@ -44,6 +44,10 @@ export interface FlowBundle {
   lexicon: Map<string, string>;
   /** Emoji read as words ("👍" → ok) before matching. */
   emoji: Map<string, string>;
+  /** Words that make an answer a "no". */
+  negations: ReadonlySet<string>;
+  /** Words that make an answer not an answer yet. */
+  doubt: ReadonlySet<string>;
   messages: Record<Language, Record<string, string>>;
 }
 
@@ -205,6 +209,8 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
     })),
     lexicon: lexiconMap,
     emoji: new Map(Object.entries(lexicon.value.emoji)),
+    negations: new Set(lexicon.value.negations.map(normalizeText)),
+    doubt: new Set(lexicon.value.doubt.map(normalizeText)),
     messages: Object.fromEntries(LANGUAGES.map((lang) => [lang, messages[lang].value!])) as Record<Language, Record<string, string>>,
   };
 }

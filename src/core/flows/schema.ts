@@ -91,6 +91,8 @@ export const ZFlowFile = z
 
 export const ZLexiconFile = z
   .object({
+    negations: z.array(ZWord).min(1),
+    doubt: z.array(ZWord).default([]),
     words: z.record(z.string(), z.string().min(1)),
     emoji: z.record(z.string(), z.string().min(1)).default({}),
   })
