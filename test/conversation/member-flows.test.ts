@@ -180,7 +180,9 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
 
     it('says when the last RAT has been held', async () => {
       app.clock.now = new Date('2027-02-01T03:00:00Z');
-      expect(await app.say(SITI, 'rat')).toContain('RAT tahun buku 2026 sudah dilaksanakan pada Sabtu, 9 Januari 2027');
+      const past = await app.say(SITI, 'rat');
+      expect(past).toContain('RAT tahun buku 2026 sudah dilaksanakan pada Sabtu, 9 Januari 2027, 09.00 WIB di Aula KPRI Sejahtera');
+      expect(past).toContain('4. Pembagian SHU tahun buku 2026');
     });
   });
 

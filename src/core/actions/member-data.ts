@@ -127,7 +127,8 @@ export const ratUpcoming: Action = async (ctx): Promise<ActionResult> => {
   if (!meeting) return { outcome: 'none' };
   const when = formatDateTime(meeting.startsAt, member.timezone, ctx.language);
   const bookYear = meeting.bookYear === null ? '-' : String(meeting.bookYear);
-  if (meeting.startsAt <= ctx.now) return { outcome: 'past', vars: { when, book_year: bookYear } };
+  const agenda = meeting.agenda.map((item, i) => ctx.t('rat.agenda_line', { number: String(i + 1), item })).join('\n');
+  if (meeting.startsAt <= ctx.now) return { outcome: 'past', vars: { when, book_year: bookYear, place: meeting.place, agenda } };
   ctx.session.meetingId = meeting.id;
   const attendance =
     meeting.attending === null ? 'rat.attendance_none' : meeting.attending ? 'rat.attendance_yes' : 'rat.attendance_no';
@@ -137,7 +138,7 @@ export const ratUpcoming: Action = async (ctx): Promise<ActionResult> => {
       book_year: bookYear,
       when,
       place: meeting.place,
-      agenda: meeting.agenda.map((item, i) => ctx.t('rat.agenda_line', { number: String(i + 1), item })).join('\n'),
+      agenda,
       attendance: ctx.t(attendance),
       question: ctx.t(meeting.attending === null ? 'rat.question_new' : 'rat.question_change'),
     },
