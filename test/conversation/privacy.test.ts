@@ -120,6 +120,15 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(reply).toContain('belum terhubung');
     });
 
+    it('drops an open question when verification lapses, instead of failing on every answer', async () => {
+      await app.say(DEMO_PHONES.siti, 'kapan rat');
+      await app.db.member.updateMany({ where: { phone: DEMO_PHONES.siti }, data: { phone: '6281299997777' } });
+      const reply = await app.say(DEMO_PHONES.siti, '1');
+      expect(reply).not.toContain('gangguan');
+      expect(hasMoney(reply)).toBe(false);
+      expect(await app.db.meetingAttendance.count()).toBe(0);
+    });
+
     it('loses access when the channel no longer vouches for the phone', async () => {
       const base = { channel: 'whatsapp', externalUserId: 'abc@lid', chatId: 'abc@lid', chatType: 'private' as const };
       expect(await app.send({ ...base, text: 'saldo', verifiedPhone: DEMO_PHONES.siti })).toContain('Rp6.150.000');
