@@ -37,6 +37,11 @@ export const ZConfig = z.object({
     .optional(),
   TELEGRAM_API_ROOT: z.url({ message: 'harus berupa URL, misalnya https://api.telegram.org' }).default('https://api.telegram.org'),
   TELEGRAM_WEBHOOK_URL: z.url({ message: 'harus berupa URL https://…' }).optional(),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, 'hanya boleh huruf, angka, _ dan - (paling banyak 256)')
+    .optional(),
   WHATSAPP_ENABLED: ZBooleanFlag.default(false),
   WHATSAPP_PAIRING_NUMBER: z
     .string()

@@ -7,21 +7,37 @@ import { createServer, type Server } from 'node:http';
 import type { Config } from './config.ts';
 import { createApp, type App } from './app.ts';
 import type { Logger } from './logger.ts';
+import { defaultWebhookSecret, TelegramChannel, TelegramStartError } from './channels/telegram/telegram-channel.ts';
 
 export interface RunningService {
   app: App;
   server: Server;
   port: number;
+  telegram?: TelegramChannel;
   stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Options passed to the Telegram channel (tests shorten its waits). */
+  telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs'>;
 }
 
 export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
   const app = await createApp(config, { logger });
+  let telegram: TelegramChannel | undefined;
   const server = createServer((req, res) => {
+    if (telegram?.ownsRequest(req)) {
+      telegram.handleWebhook(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, 'Telegram webhook request failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
       // A health check that touches the database, so a locked or missing file shows up here.
       app.db.koperasi
@@ -57,11 +73,29 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
 
-  const pending: string[] = [];
-  if (config.TELEGRAM_BOT_TOKEN) pending.push('Telegram (TELEGRAM_BOT_TOKEN)');
-  if (config.WHATSAPP_ENABLED) pending.push('WhatsApp (WHATSAPP_ENABLED)');
-  if (pending.length > 0) {
-    logger.warn({ channels: pending }, 'these channels are configured but not part of this version yet; members can be served through `kopbot chat` meanwhile');
+  if (config.TELEGRAM_BOT_TOKEN) {
+    telegram = new TelegramChannel({
+      engine: app.engine,
+      logger,
+      token: config.TELEGRAM_BOT_TOKEN,
+      apiRoot: config.TELEGRAM_API_ROOT,
+      ...(config.TELEGRAM_WEBHOOK_URL
+        ? { webhook: { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? defaultWebhookSecret(config.TELEGRAM_BOT_TOKEN) } }
+        : {}),
+      ...options.telegram,
+    });
+    try {
+      await telegram.start();
+    } catch (error) {
+      await telegram.stop().catch(() => undefined);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
+      if (error instanceof TelegramStartError) throw new StartupError(error.message);
+      throw error;
+    }
+  }
+  if (config.WHATSAPP_ENABLED) {
+    logger.warn('WhatsApp (WHATSAPP_ENABLED) is not part of this version yet; members can be served through Telegram or `kopbot chat` meanwhile');
   }
   logger.info({ port, database: config.DATABASE_URL }, 'service started');
 
@@ -69,7 +103,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     app,
     server,
     port,
+    ...(telegram ? { telegram } : {}),
     async stop() {
+      // Channels first: they stop taking messages and finish the replies under way.
+      await telegram?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.close();
       logger.info('service stopped');

@@ -69,10 +69,22 @@ export function verifiedMemberOf(identity: Identity, message: InboundMessage): M
   const member = identity.member;
   if (!member || !identity.verifiedBy) return null;
   if (!USABLE_MEMBER_STATUSES.includes(member.status)) return null;
-  // A phone verification holds only while the channel still vouches for that phone and the
-  // cooperative still has it on file for this member.
-  if (identity.verifiedBy === 'phone' && (message.verifiedPhone !== identity.phone || member.phone !== identity.phone)) return null;
+  // A phone verification (the sender number, or a contact the sender shared of themselves) holds
+  // only while the channel still vouches for that phone and the cooperative still has it on file
+  // for this member.
+  if ((identity.verifiedBy === 'phone' || identity.verifiedBy === 'contact') && (message.verifiedPhone !== identity.phone || member.phone !== identity.phone)) {
+    return null;
+  }
   return member;
+}
+
+/**
+ * On a channel that vouches for a phone once (a contact shared on Telegram), the phone stored
+ * with the identity counts as this message's verified phone.
+ */
+function withRememberedPhone(message: InboundMessage, identity: Identity): InboundMessage {
+  if (message.verifiedPhone || !message.keepsVerifiedPhone || !identity.phone) return message;
+  return { ...message, verifiedPhone: identity.phone, phoneVerifiedBy: 'contact' };
 }
 
 function render(template: string, vars: Readonly<Record<string, string>>): string {
@@ -123,7 +135,7 @@ export class ConversationEngine {
       if (message.chatType === 'group') return { replies: this.#answerGroup(message, language), language };
       const identity = await this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone);
       language = identity.language;
-      const turn = new Turn(this, message, identity, this.#clock());
+      const turn = new Turn(this, withRememberedPhone(message, identity), identity, this.#clock());
       await turn.run();
       if (this.#logger.isLevelEnabled('debug')) {
         // Never the text itself: members write personal things in complaints.
@@ -148,8 +160,15 @@ export class ConversationEngine {
     return [{ text: this.message(language, 'group.private_only') }];
   }
 
-  message(language: Language, key: string, vars: Readonly<Record<string, string>> = {}): string {
-    const template = this.#flows.messages[language][key] ?? this.#flows.messages.id[key];
+  /**
+   * A catalogue text. With a channel, a variant written for it wins ("menu.title.telegram" says
+   * "pilih tombol" where "menu.title" says "ketik angkanya").
+   */
+  message(language: Language, key: string, vars: Readonly<Record<string, string>> = {}, channel?: string): string {
+    const variant = channel ? `${key}.${channel}` : undefined;
+    const catalogue = this.#flows.messages[language];
+    const fallback = this.#flows.messages.id;
+    const template = (variant ? (catalogue[variant] ?? fallback[variant]) : undefined) ?? catalogue[key] ?? fallback[key];
     if (template === undefined) {
       this.#logger.warn({ key }, 'message key missing from the catalogue');
       return '';
@@ -182,6 +201,8 @@ class Turn {
   #original = '';
   #pendingText: string[] = [];
   #expiredWhileWaiting = false;
+  /** A node asked for the "share my phone number" button. */
+  #requestContact = false;
 
   /** Where the conversation waits after this turn (for logs). */
   get node(): string | null {
@@ -230,6 +251,43 @@ class Turn {
       // the question is gone, the message is read afresh.
       this.#state.node = null;
       waiting = undefined;
+    }
+
+    const { contact, button } = this.message;
+    if (contact) {
+      if (!contact.own) {
+        // Someone else's contact, or a forwarded one, proves nothing about the sender.
+        this.#say('contact.not_own');
+        this.#requestContact = true;
+        return;
+      }
+      // The sender's own number: carry on with what verification was started for.
+      this.#state.node = null;
+      this.#state.data.resume ??= 'main';
+      await this.#enter('verify');
+      return;
+    }
+    if (this.message.unsupported && text === '') {
+      this.#say('input.unsupported');
+      if (waiting?.menu) this.#flush(this.#optionsOf(waiting.menu, {}), this.#state.node ?? 'main');
+      return;
+    }
+    if (button) {
+      const open = this.#state.node ?? 'main';
+      if (button.menu !== open) {
+        if (button.menu === 'main' && flows.nodes.main?.menu) {
+          // A main-menu button of an earlier message: the member has moved on.
+          this.#state.node = null;
+          waiting = undefined;
+        } else {
+          // The button of a question that is no longer open: ask it afresh rather than record an
+          // answer to something that has changed since.
+          this.#say('button.stale');
+          this.#state.node = null;
+          await this.#enter(flows.nodes[button.menu]?.menu ? button.menu : 'main');
+          return;
+        }
+      }
     }
 
     if (text.length > flows.settings.max_message_length && !waiting?.input) {
@@ -319,7 +377,7 @@ class Turn {
       // An unclear answer to the same question ("tidak, saya hadir kok"): ask it again, briefly.
       // "kapan rat" asked again gets the whole answer.
       this.#say('option.repeat');
-      this.#flush(this.#optionsOf(waiting.menu, {}));
+      this.#flush(this.#optionsOf(waiting.menu, {}), this.#state.node ?? 'main');
       return;
     }
     if (targets.length === 0 && switched) {
@@ -330,7 +388,7 @@ class Turn {
     if (waiting?.menu && this.#state.node !== null && (targets.every((t) => smallTalk(flows).has(t) && !ESCAPES.has(t)) && targets.length > 0)) {
       // "ok", "👍" at "Apakah Anda akan hadir?" is not an answer: keep the question open.
       this.#say('option.repeat');
-      this.#flush(this.#optionsOf(waiting.menu, {}));
+      this.#flush(this.#optionsOf(waiting.menu, {}), this.#state.node ?? 'main');
       return;
     }
     if (waiting?.menu && this.#state.node !== null && targets.length === 0 && text.includes('?')) {
@@ -367,7 +425,7 @@ class Turn {
     if (waiting?.menu) {
       // Anything else while a question is open: ask the same question again, briefly, and keep it open.
       this.#say(/^\d+$/.test(normalized) ? 'option.invalid' : 'option.repeat', { max: String(waiting.menu.length) });
-      this.#flush(this.#optionsOf(waiting.menu, {}));
+      this.#flush(this.#optionsOf(waiting.menu, {}), this.#state.node ?? 'main');
       return;
     }
 
@@ -424,7 +482,7 @@ class Turn {
       timeZone: this.engine.timeZone,
       args,
       input,
-      t: (key, vars) => this.engine.message(this.language, key, vars),
+      t: (key, vars) => this.engine.message(this.language, key, vars, this.message.channel),
       has: (key) => this.engine.flows.messages[this.language][key] !== undefined,
       setLanguage: (language) => {
         this.language = language;
@@ -474,10 +532,11 @@ class Turn {
         : { greeting_name: '' };
       const allVars = { ...baseVars, ...vars };
       const says = typeof node.say === 'string' ? [node.say] : (node.say ?? []);
-      for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars));
+      for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars, this.message.channel));
+      if (node.request_contact) this.#requestContact = true;
 
       if (node.menu) {
-        this.#flush(this.#optionsOf(node.menu, allVars));
+        this.#flush(this.#optionsOf(node.menu, allVars), name);
         this.#state.node = name === 'main' ? null : name;
         return;
       }
@@ -497,7 +556,7 @@ class Turn {
   }
 
   #say(key: string, vars: Record<string, string> = {}): void {
-    this.#pendingText.push(this.engine.message(this.language, key, vars));
+    this.#pendingText.push(this.engine.message(this.language, key, vars, this.message.channel));
   }
 
   #footer(): void {
@@ -505,11 +564,17 @@ class Turn {
   }
 
   /** Texts said in one go become one message; a menu closes it. */
-  #flush(options?: ReplyOption[]): void {
-    if (this.#pendingText.length === 0 && !options) return;
-    const text = this.#pendingText.filter((t) => t !== '').join('\n\n');
-    this.#pendingText = [];
-    this.replies.push(options ? { text, options } : { text });
+  #flush(options?: ReplyOption[], menu?: string): void {
+    if (this.#pendingText.length > 0 || options) {
+      const text = this.#pendingText.filter((t) => t !== '').join('\n\n');
+      this.#pendingText = [];
+      this.replies.push(options ? { text, options, ...(menu ? { menu } : {}) } : { text });
+    }
+    const last = this.replies[this.replies.length - 1];
+    if (this.#requestContact && last && !last.options && this.message.canRequestContact) {
+      last.requestContact = { label: this.engine.message(this.language, 'contact.button') };
+      this.#requestContact = false;
+    }
   }
 }
 

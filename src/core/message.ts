@@ -18,6 +18,28 @@ export interface InboundMessage {
    * from anything the user typed.
    */
   verifiedPhone?: string;
+  /**
+   * How the channel verified that phone: 'phone' for a sender number the platform vouches for
+   * on every message (WhatsApp, the terminal), 'contact' for a contact the sender shared of
+   * themselves (Telegram's request-contact button).
+   */
+  phoneVerifiedBy?: 'phone' | 'contact';
+  /**
+   * The channel vouches for a phone once, by a shared contact, not on every message: the phone
+   * stored for this identity stays verified until a new contact replaces it (Telegram).
+   */
+  keepsVerifiedPhone?: boolean;
+  /** The channel can show a "share my phone number" button (Telegram private chats). */
+  canRequestContact?: boolean;
+  /**
+   * A contact card the sender shared. `own` only when the platform says it is the sender's own
+   * (Telegram: the contact's user_id is the sender's); anyone else's contact verifies nothing.
+   */
+  contact?: { phone: string; own: boolean };
+  /** A button press: the menu it belongs to and the option's key. */
+  button?: { menu: string; key: string };
+  /** Something the bot cannot read (a voice note, a photo without caption, a location…). */
+  unsupported?: boolean;
   /** The sender's display name on the platform, used only for a greeting. */
   displayName?: string;
 }
@@ -32,8 +54,10 @@ export interface Reply {
   text: string;
   /** A numbered choice; channels render it as text lines or buttons. */
   options?: ReplyOption[];
-  /** Ask the channel to offer a "share my phone number" button where it can. */
-  requestContact?: boolean;
+  /** The flow node whose question the options answer, so a button press can say which. */
+  menu?: string;
+  /** Offer a "share my phone number" button with this label, where the channel can. */
+  requestContact?: { label: string };
 }
 
 export interface ReplyBatch {

@@ -110,7 +110,7 @@ export function createIdentityStore(db: Db): IdentityStore {
         });
       } else if (verifiedPhone !== undefined && row.phone !== verifiedPhone) {
         // The channel now vouches for another phone: a phone-based verification no longer holds.
-        const dropMember = row.verifiedBy === 'phone';
+        const dropMember = row.verifiedBy === 'phone' || row.verifiedBy === 'contact';
         row = await db.channelIdentity.update({
           where: { id: row.id },
           data: dropMember ? { phone: verifiedPhone, memberId: null, verifiedBy: null, verifiedAt: null } : { phone: verifiedPhone },

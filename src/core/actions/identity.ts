@@ -15,6 +15,11 @@ function isLocked(ctx: ActionContext): Date | null {
   return until && until > ctx.now ? until : null;
 }
 
+/** How this message's phone was verified: the channel's sender number, or a shared contact. */
+function phoneMethod(ctx: ActionContext): VerificationMethod {
+  return ctx.message.phoneVerifiedBy ?? 'phone';
+}
+
 /** Link this channel identity to a member, and say so in the audit log. */
 async function bindVerified(ctx: ActionContext, member: MemberRef, method: VerificationMethod, how: string = method): Promise<void> {
   ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, method, ctx.now));
@@ -31,7 +36,9 @@ export const resolveIdentity: Action = async (ctx) => {
   const locked = isLocked(ctx);
   if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
   const phone = ctx.message.verifiedPhone;
-  if (!phone) return { outcome: 'no_member_channel' };
+  // No phone from the channel: Telegram can ask for the member's own contact; otherwise (a
+  // WhatsApp sender known only by LID, say) the activation code is the way.
+  if (!phone) return { outcome: ctx.message.canRequestContact ? 'share_contact' : 'no_member_channel' };
   const members = await ctx.services.members.findActiveByPhone(phone);
   if (members.length === 0) {
     // The sender's own phone, on file only for a membership that ended: say so plainly.
@@ -39,7 +46,7 @@ export const resolveIdentity: Action = async (ctx) => {
   }
   if (members.length > 1) return { outcome: 'choose' };
   const member = members[0]!;
-  await bindVerified(ctx, member, 'phone');
+  await bindVerified(ctx, member, phoneMethod(ctx));
   return { outcome: 'verified' };
 };
 
@@ -53,7 +60,7 @@ export const greet: Action = async (ctx) => {
   const members = await ctx.services.members.findActiveByPhone(phone);
   if (members.length !== 1) return {};
   const member = members[0]!;
-  await bindVerified(ctx, member, 'phone');
+  await bindVerified(ctx, member, phoneMethod(ctx));
   return {};
 };
 
@@ -88,7 +95,7 @@ export const chooseKoperasi: Action = async (ctx) => {
   }
   if (!member) return { outcome: 'invalid' };
   delete ctx.session.choices;
-  await bindVerified(ctx, member, 'phone');
+  await bindVerified(ctx, member, phoneMethod(ctx));
   return { outcome: 'verified', vars: { koperasi_name: member.koperasiName } };
 };
 
@@ -113,7 +120,7 @@ export const followNamedKoperasi: Action = async (ctx) => {
   if (named.length !== 1 || named[0]!.id === ctx.member.id) return {};
   const member = await ctx.services.members.findById(named[0]!.id);
   if (!member || member.phone !== phone) return {};
-  await bindVerified(ctx, member, 'phone', 'phone (named cooperative)');
+  await bindVerified(ctx, member, phoneMethod(ctx), `${phoneMethod(ctx)} (named cooperative)`);
   return { outcome: 'switched', vars: { koperasi_name: member.koperasiName } };
 };
 

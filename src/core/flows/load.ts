@@ -14,7 +14,18 @@ import type { Language } from '../format.ts';
 export const LANGUAGES: readonly Language[] = ['id', 'en'];
 export const REQUIRED_NODES = ['main', 'help', 'verify', 'not_understood', 'group_private_only', 'cancelled'] as const;
 /** Messages the engine itself uses, outside any node. */
-export const ENGINE_MESSAGES = ['footer', 'option.invalid', 'input.too_long', 'error.internal', 'session.expired'] as const;
+export const ENGINE_MESSAGES = [
+  'footer',
+  'option.invalid',
+  'input.too_long',
+  'error.internal',
+  'session.expired',
+  'contact.button',
+  'contact.not_own',
+  'input.unsupported',
+  'button.stale',
+  'group.open_private',
+] as const;
 
 export interface FlowProblem {
   file: string;

@@ -44,6 +44,8 @@ export const ZNode = z
     next: ZTarget.optional(),
     /** Pick the menu answer from the request that opened it ("insyaallah hadir" at rest). */
     answer_in_request: z.boolean().optional(),
+    /** Offer the channel's "share my phone number" button with this node's text, where it can. */
+    request_contact: z.boolean().optional(),
   })
   .strict()
   .refine((n) => !(n.menu && n.input), { message: 'satu node tidak bisa sekaligus punya menu dan input' })

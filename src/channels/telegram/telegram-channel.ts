@@ -1,0 +1,269 @@
+/**
+ * The Telegram channel: telegraf receives updates (long polling, or a webhook on the service's
+ * own HTTP server), the conversation core answers, and every reply goes out through the
+ * rate-limited sender. The adapter stays thin: parsing lives in telegram-updates.ts, rendering
+ * in telegram-format.ts, flood control in telegram-sender.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Telegraf, TelegramError } from 'telegraf';
+import type { ConversationEngine } from '../../core/engine.ts';
+import type { Reply } from '../../core/message.ts';
+import type { Logger } from '../../logger.ts';
+import { renderReply, type OutgoingMessage } from './telegram-format.ts';
+import { TelegramSendError, TelegramSender, type TelegramSenderOptions } from './telegram-sender.ts';
+import { parseUpdate, type ParsedUpdate } from './telegram-updates.ts';
+
+export class TelegramStartError extends Error {
+  override name = 'TelegramStartError';
+}
+
+export interface TelegramChannelOptions {
+  engine: ConversationEngine;
+  logger: Logger;
+  token: string;
+  apiRoot: string;
+  /** Webhook mode: Telegram posts updates to this URL, checked with this secret. */
+  webhook?: { url: string; secret: string };
+  sender?: TelegramSenderOptions;
+  /** Waits between attempts to reach Telegram when it is unreachable at start (ms). */
+  reconnectMs?: { first: number; cap: number };
+}
+
+const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+const COMMANDS = [
+  { command: 'menu', description: 'Menu layanan' },
+  { command: 'saldo', description: 'Cek simpanan' },
+  { command: 'pinjaman', description: 'Cek pinjaman dan angsuran' },
+  { command: 'rat', description: 'Jadwal Rapat Anggota Tahunan' },
+  { command: 'bantuan', description: 'Bantuan' },
+  { command: 'bahasa', description: 'Ganti bahasa / change language' },
+];
+
+/** A secret for Telegram's X-Telegram-Bot-Api-Secret-Token when none is configured. */
+export function defaultWebhookSecret(token: string): string {
+  return createHash('sha256').update(`kopbot-telegram-webhook:${token}`).digest('hex').slice(0, 48);
+}
+
+export class TelegramChannel {
+  readonly bot: Telegraf;
+  readonly sender: TelegramSender;
+  readonly #engine: ConversationEngine;
+  readonly #logger: Logger;
+  readonly #options: TelegramChannelOptions;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Update ids seen lately: Telegram re-sends an update whose webhook answer was slow. */
+  readonly #recentUpdates = new Set<number>();
+  #webhook?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  #webhookPath?: string;
+  #polling?: Promise<void>;
+  #stopped = false;
+  #wake?: () => void;
+
+  constructor(options: TelegramChannelOptions) {
+    this.#options = options;
+    this.#engine = options.engine;
+    this.#logger = options.logger.child({ channel: 'telegram' });
+    // Replies never ride on the webhook's HTTP answer: every call goes through the sender.
+    this.bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot, webhookReply: false } });
+    this.sender = new TelegramSender((method, payload) => this.bot.telegram.callApi(method as never, payload as never), this.#logger, options.sender);
+    this.bot.use(async (ctx) => {
+      await this.#track(this.#onUpdate(ctx.update));
+    });
+    this.bot.catch((error) => this.#logger.error({ err: error }, 'Telegram update failed'));
+  }
+
+  /**
+   * Check the token, then start receiving. A token Telegram refuses stops start-up with one
+   * sentence; a Telegram that cannot be reached is retried in the background, so the rest of
+   * the service (and WhatsApp) keeps running meanwhile.
+   */
+  async start(): Promise<void> {
+    try {
+      await this.#connect();
+    } catch (error) {
+      if (error instanceof TelegramStartError) throw error;
+      this.#logger.warn({ err: error, apiRoot: this.#options.apiRoot }, 'Telegram cannot be reached; retrying in the background');
+      this.#polling = this.#retryConnect();
+    }
+  }
+
+  async #connect(): Promise<void> {
+    try {
+      this.bot.botInfo = await this.bot.telegram.getMe();
+    } catch (error) {
+      if (error instanceof TelegramError && (error.code === 401 || error.code === 404)) {
+        throw new TelegramStartError('TELEGRAM_BOT_TOKEN ditolak oleh server Telegram (token salah atau sudah dicabut); salin ulang token dari @BotFather.');
+      }
+      throw error;
+    }
+    await this.sender.call('setMyCommands', { commands: COMMANDS }).catch((error: unknown) => this.#logger.warn({ err: error }, 'bot commands not set'));
+    const webhook = this.#options.webhook;
+    if (webhook) {
+      this.#webhookPath = new URL(webhook.url).pathname;
+      this.#webhook = this.bot.webhookCallback(this.#webhookPath, { secretToken: webhook.secret });
+      try {
+        await this.sender.call('setWebhook', { url: webhook.url, secret_token: webhook.secret, allowed_updates: ALLOWED_UPDATES });
+      } catch (error) {
+        if (error instanceof TelegramSendError && error.permanent) {
+          throw new TelegramStartError(`Telegram menolak TELEGRAM_WEBHOOK_URL (${error.message}); webhook harus alamat https:// yang bisa dijangkau dari internet.`);
+        }
+        throw error;
+      }
+      this.#logger.info({ bot: this.bot.botInfo.username, webhook: webhook.url }, 'Telegram bot receiving by webhook');
+      return;
+    }
+    this.#polling = this.#poll();
+    this.#logger.info({ bot: this.bot.botInfo.username }, 'Telegram bot receiving by long polling');
+  }
+
+  async #retryConnect(): Promise<void> {
+    const { first, cap } = this.#options.reconnectMs ?? { first: 2_000, cap: 300_000 };
+    for (let attempt = 0; !this.#stopped; attempt++) {
+      await this.#pause(Math.min(cap, first * 2 ** attempt) * (0.5 + Math.random() / 2));
+      if (this.#stopped) return;
+      try {
+        await this.#connect(); // sets #polling to the polling loop, which stop() then waits for
+        return;
+      } catch (error) {
+        if (error instanceof TelegramStartError) {
+          this.#logger.fatal({ err: error }, 'the Telegram channel has stopped');
+          return;
+        }
+        this.#logger.warn({ err: error, attempt: attempt + 1 }, 'Telegram still cannot be reached');
+      }
+    }
+  }
+
+  /** Long polling, restarted if Telegram ends it (another instance polling the same bot: 409). */
+  async #poll(): Promise<void> {
+    for (let attempt = 0; !this.#stopped; attempt++) {
+      try {
+        // launch() drops a webhook left from an earlier run, then polls until stopped.
+        await this.bot.launch({ allowedUpdates: [...ALLOWED_UPDATES], dropPendingUpdates: false });
+        return; // stopped on purpose
+      } catch (error) {
+        if (this.#stopped) return;
+        if (error instanceof TelegramError && error.code === 401) {
+          this.#logger.fatal({ err: error }, 'Telegram no longer accepts the bot token (revoked in @BotFather?); the Telegram channel has stopped');
+          return;
+        }
+        const conflict = error instanceof TelegramError && error.code === 409;
+        this.#logger.error(
+          { err: error },
+          conflict ? 'another program is receiving this bot\'s updates (a second instance, or a webhook); retrying' : 'Telegram polling stopped; restarting',
+        );
+        await this.#pause(Math.min(60_000, 5_000 * 2 ** Math.min(attempt, 4)));
+      }
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** True when this request is Telegram's webhook post (or a forgery of it): the channel answers it. */
+  ownsRequest(req: IncomingMessage): boolean {
+    return this.#webhookPath !== undefined && (req.url ?? '').split('?')[0] === this.#webhookPath;
+  }
+
+  /** Answer a webhook request: 403 without the right secret token, 200 once the update is handled. */
+  async handleWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.#webhook || this.#stopped) {
+      res.writeHead(503).end();
+      return;
+    }
+    await this.#webhook(req, res);
+  }
+
+  /** Stop receiving, then let the replies already being prepared or sent finish. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    if (this.bot.botInfo && !this.#options.webhook) {
+      try {
+        this.bot.stop('shutdown');
+      } catch {
+        // not polling (yet)
+      }
+    }
+    await this.#polling?.catch(() => undefined);
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    this.#logger.info('Telegram channel stopped');
+  }
+
+  async #track(work: Promise<void>): Promise<void> {
+    this.#inFlight.add(work);
+    try {
+      await work;
+    } finally {
+      this.#inFlight.delete(work);
+    }
+  }
+
+  async #onUpdate(raw: unknown): Promise<void> {
+    const parsed = parseUpdate(raw, this.bot.botInfo?.username);
+    if (!parsed) return;
+    if (this.#recentUpdates.has(parsed.updateId)) return;
+    this.#recentUpdates.add(parsed.updateId);
+    if (this.#recentUpdates.size > 5_000) this.#recentUpdates.delete(this.#recentUpdates.values().next().value!);
+    try {
+      await this.#answer(parsed);
+    } catch (error) {
+      if (error instanceof TelegramSendError && error.permanent) {
+        // Blocked by the member, or the chat is gone: nothing to retry.
+        this.#logger.warn({ reason: error.reason, chatId: parsed.message.chatId }, 'reply not delivered');
+        return;
+      }
+      this.#logger.error({ err: error, chatId: parsed.message.chatId }, 'reply not delivered');
+    }
+  }
+
+  async #answer(parsed: ParsedUpdate): Promise<void> {
+    const { message, callback } = parsed;
+    const chatId = message.chatId;
+    if (callback) {
+      // Stop the button's spinner at once; the answer follows as a message.
+      void this.sender.call('answerCallbackQuery', { callback_query_id: callback.id }).catch((error: unknown) => {
+        this.#logger.debug({ err: error }, 'callback query not answered');
+      });
+      if (callback.messageId !== undefined && message.button && message.button.menu !== 'main') {
+        // A question's buttons are used once: take them off, so an old one cannot be pressed later.
+        await this.sender.send(chatId, 'editMessageReplyMarkup', { message_id: callback.messageId, reply_markup: { inline_keyboard: [] } }).catch((error: unknown) => {
+          this.#logger.debug({ err: error }, 'old keyboard not removed');
+        });
+      }
+    }
+    const batch = await this.#engine.handle(message);
+    const outgoing = this.#render(batch.replies, parsed, batch.language);
+    for (const piece of outgoing) await this.sender.send(chatId, 'sendMessage', piece);
+  }
+
+  #render(replies: Reply[], parsed: ParsedUpdate, language: 'id' | 'en'): OutgoingMessage[] {
+    const out: OutgoingMessage[] = [];
+    // After the member's own contact, the "share my phone number" keyboard has done its work.
+    let removeKeyboard = parsed.message.contact?.own === true;
+    for (const reply of replies) {
+      const pieces = renderReply(reply, { removeKeyboard: removeKeyboard && !reply.options?.length });
+      if (removeKeyboard && !reply.options?.length) removeKeyboard = false;
+      out.push(...pieces);
+    }
+    if (parsed.message.chatType === 'group' && out.length > 0) {
+      // In a group only the pointer goes out, as a reply to the request, with a button that opens
+      // the private chat.
+      const first = out[0]!;
+      first.reply_parameters = { message_id: parsed.replyTo, allow_sending_without_reply: true };
+      const label = this.#engine.message(language, 'group.open_private');
+      const username = this.bot.botInfo?.username;
+      if (username && label) first.reply_markup = { inline_keyboard: [[{ text: label, url: `https://t.me/${username}?start=menu` }]] };
+    }
+    return out;
+  }
+}
+

@@ -1,0 +1,80 @@
+/** The real service, with the Telegram channel pointed at a local Bot API server. */
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Config } from '../../src/config.ts';
+import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startService, type RunningService } from '../../src/service.ts';
+import { tempDir } from '../helpers/app.ts';
+import { FakeBotApi, type FakeBotApiOptions } from '../helpers/fake-bot-api.ts';
+
+export interface TelegramTestService {
+  api: FakeBotApi;
+  service: RunningService;
+  logs: string[];
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startTelegramService(
+  options: { webhook?: boolean; api?: FakeBotApiOptions; token?: string; seed?: boolean; dir?: string; apiUrl?: string } = {},
+): Promise<TelegramTestService> {
+  const api = await new FakeBotApi(options.api).start();
+  const dir = options.dir ?? tempDir('kopbot-telegram-');
+  const port = await freePort();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(String(chunk));
+      callback();
+    },
+  });
+  const config: Config = {
+    DATABASE_URL: `file:${join(dir, 'kopbot.db')}`,
+    TELEGRAM_BOT_TOKEN: options.token ?? api.token,
+    TELEGRAM_API_ROOT: options.apiUrl ?? api.url,
+    ...(options.webhook ? { TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`, TELEGRAM_WEBHOOK_SECRET: 'rahasia-webhook-uji_123' } : {}),
+    WHATSAPP_ENABLED: false,
+    PORT: port,
+    LOG_LEVEL: 'info',
+    TZ: 'Asia/Jakarta',
+  };
+  let service: RunningService;
+  try {
+    service = await startService(config, createLogger('info', sink), { telegram: { reconnectMs: { first: 50, cap: 200 } } });
+  } catch (error) {
+    await api.close();
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  if (options.seed !== false) await seedDemo(service.app.db);
+  return {
+    api,
+    service,
+    logs,
+    dir,
+    async dispose() {
+      await service.stop();
+      await api.close();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every text a chat received, in order, joined for "contains" checks. */
+export function allText(api: FakeBotApi, chatId: number): string {
+  return api
+    .messagesTo(chatId)
+    .map((m) => m.text)
+    .join('\n---\n');
+}
