@@ -87,8 +87,16 @@ function withRememberedPhone(message: InboundMessage, identity: Identity): Inbou
   return { ...message, verifiedPhone: identity.phone, phoneVerifiedBy: 'contact' };
 }
 
-function render(template: string, vars: Readonly<Record<string, string>>): string {
-  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => vars[name] ?? '');
+/** Markup characters the channels give meaning to (WhatsApp's and our templates' *bold*). */
+const MARKUP = /[*_~`]/;
+
+function render(template: string, vars: Readonly<Record<string, string>>, literals?: Set<string>): string {
+  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
+    const value = vars[name] ?? '';
+    // A value with markup characters ("Siti *Bu*") is text, not formatting: tell the channel.
+    if (literals && MARKUP.test(value)) literals.add(value);
+    return value;
+  });
 }
 
 export class ConversationEngine {
@@ -164,7 +172,7 @@ export class ConversationEngine {
    * A catalogue text. With a channel, a variant written for it wins ("menu.title.telegram" says
    * "pilih tombol" where "menu.title" says "ketik angkanya").
    */
-  message(language: Language, key: string, vars: Readonly<Record<string, string>> = {}, channel?: string): string {
+  message(language: Language, key: string, vars: Readonly<Record<string, string>> = {}, channel?: string, literals?: Set<string>): string {
     const variant = channel ? `${key}.${channel}` : undefined;
     const catalogue = this.#flows.messages[language];
     const fallback = this.#flows.messages.id;
@@ -173,7 +181,7 @@ export class ConversationEngine {
       this.#logger.warn({ key }, 'message key missing from the catalogue');
       return '';
     }
-    return render(template, vars);
+    return render(template, vars, literals);
   }
 
   get flows(): FlowBundle {
@@ -203,6 +211,8 @@ class Turn {
   #expiredWhileWaiting = false;
   /** A node asked for the "share my phone number" button. */
   #requestContact = false;
+  /** Substituted values that contain markup characters (see Reply.literals). */
+  readonly #literals = new Set<string>();
 
   /** Where the conversation waits after this turn (for logs). */
   get node(): string | null {
@@ -532,7 +542,7 @@ class Turn {
         : { greeting_name: '' };
       const allVars = { ...baseVars, ...vars };
       const says = typeof node.say === 'string' ? [node.say] : (node.say ?? []);
-      for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars, this.message.channel));
+      for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars, this.message.channel, this.#literals));
       if (node.request_contact) this.#requestContact = true;
 
       if (node.menu) {
@@ -556,7 +566,7 @@ class Turn {
   }
 
   #say(key: string, vars: Record<string, string> = {}): void {
-    this.#pendingText.push(this.engine.message(this.language, key, vars, this.message.channel));
+    this.#pendingText.push(this.engine.message(this.language, key, vars, this.message.channel, this.#literals));
   }
 
   #footer(): void {
@@ -568,7 +578,8 @@ class Turn {
     if (this.#pendingText.length > 0 || options) {
       const text = this.#pendingText.filter((t) => t !== '').join('\n\n');
       this.#pendingText = [];
-      this.replies.push(options ? { text, options, ...(menu ? { menu } : {}) } : { text });
+      const literals = [...this.#literals].filter((value) => text.includes(value));
+      this.replies.push({ text, ...(options ? { options } : {}), ...(options && menu ? { menu } : {}), ...(literals.length > 0 ? { literals } : {}) });
     }
     const last = this.replies[this.replies.length - 1];
     if (this.#requestContact && last && !last.options && this.message.canRequestContact) {

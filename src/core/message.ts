@@ -56,6 +56,11 @@ export interface Reply {
   options?: ReplyOption[];
   /** The flow node whose question the options answer, so a button press can say which. */
   menu?: string;
+  /**
+   * Parts of the text that came from data (a name, a complaint) and contain markup characters:
+   * a channel that turns *x* into bold must show these exactly as they are.
+   */
+  literals?: string[];
   /** Offer a "share my phone number" button with this label, where the channel can. */
   requestContact?: { label: string };
 }

@@ -30,12 +30,19 @@ function escapeHtml(text: string): string {
  * name stays a "*". Text is escaped first and the tags come only in pairs: the HTML is always
  * valid, whatever the text holds.
  */
-export function toTelegramHtml(text: string): string {
-  return escapeHtml(text).replace(
-    /(^|[\s([{"'“‘.,;:!?-])\*(?=\S)([^*\n]*?\S)\*(?=$|[\s)\]}"'”’.,;:!?-])/gmu,
-    (_, before: string, inner: string) => `${before}<b>${inner}</b>`,
-  );
+export function toTelegramHtml(text: string, literals: readonly string[] = []): string {
+  // Asterisks inside data (a member called "Siti *Bu*") are hidden from the bold rule, then restored.
+  let masked = text;
+  for (const literal of [...literals].sort((a, b) => b.length - a.length)) {
+    if (literal.includes('*')) masked = masked.split(literal).join(literal.replaceAll('*', LITERAL_STAR));
+  }
+  return escapeHtml(masked)
+    .replace(/(^|[\s([{"'“‘.,;:!?-])\*(?=\S)([^*\n]*?\S)\*(?=$|[\s)\]}"'”’.,;:!?-])/gmu, (_, before: string, inner: string) => `${before}<b>${inner}</b>`)
+    .replaceAll(LITERAL_STAR, '*');
 }
+
+/** A private-use character standing in for a data asterisk while bold is converted. */
+const LITERAL_STAR = '\uE02A';
 
 /**
  * Cut a text into pieces of at most `limit` UTF-16 units: at a blank line if one is near the
@@ -87,7 +94,7 @@ export function renderReply(reply: Reply, options: { removeKeyboard?: boolean } 
   const useButtons = buttons !== null && buttons.every((row) => row !== null) && reply.text.trim() !== '';
   // Without buttons (or without a question to hang them on) the options are numbered lines.
   const text = useButtons ? reply.text : renderPlainText(reply);
-  const pieces = splitText(text).map((piece): OutgoingMessage => ({ text: toTelegramHtml(piece), parse_mode: 'HTML' }));
+  const pieces = splitText(text).map((piece): OutgoingMessage => ({ text: toTelegramHtml(piece, reply.literals), parse_mode: 'HTML' }));
   const last = pieces[pieces.length - 1]!;
   if (useButtons) {
     last.reply_markup = { inline_keyboard: buttons as { text: string; callback_data: string }[][] };
