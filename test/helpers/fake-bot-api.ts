@@ -196,6 +196,11 @@ export class FakeBotApi {
     });
   }
 
+  /** A chat the bot may write to (a member who pressed Start long ago). */
+  addChat(chatId: number, type: 'private' | 'group' | 'supergroup' = chatId < 0 ? 'supergroup' : 'private'): void {
+    this.#chats.set(chatId, { type });
+  }
+
   blockBot(chatId: number): void {
     this.#blocked.add(chatId);
   }

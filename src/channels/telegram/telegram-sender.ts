@@ -1,7 +1,7 @@
 /**
  * Every call the bot makes to Telegram goes through here: Telegram's flood limits kept before
- * sending (about 30 messages a second overall; in one chat a short burst, then about one a
- * second; 20 a minute in a group), a 429's retry_after waited out, network trouble and
+ * sending (about 30 messages a second overall; in one private chat a burst of ten, then two a
+ * second, so a conversation never waits; 20 a minute in a group), a 429's retry_after waited out, network trouble and
  * Telegram's own 5xx retried with capped backoff, and permanent refusals (blocked, no such
  * chat, a bad request) reported once, never retried. telegraf has no such layer of its own.
  */
