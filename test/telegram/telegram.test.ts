@@ -3,6 +3,7 @@
  * 127.0.0.1 that answers like Telegram's (including 429s, parse errors and blocked users).
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 import { StartupError } from '../../src/service.ts';
 import type { FakeUser, SentMessage } from '../helpers/fake-bot-api.ts';
 import { allText, startTelegramService, type TelegramTestService } from './helpers.ts';
@@ -164,6 +165,21 @@ describe('Telegram, long polling', () => {
     expect(text).toContain('kode aktivasi');
     expect(text).not.toMatch(RUPIAH);
     expect(reply[0]!.reply_markup).toEqual({ remove_keyboard: true });
+  });
+
+  test('a member with no phone on file verifies with the officer\'s activation code instead', async () => {
+    const { code } = await issueActivationCode(t.service.app.db, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test', now: new Date() });
+    const [request] = await ask(t, STRANGER, 'cek simpanan');
+    expect(request!.text).toContain('nomor anggota');
+    const [askCode] = await ask(t, STRANGER, '004');
+    expect(askCode!.text).toContain('kode aktivasi');
+    const reply = await ask(t, STRANGER, code);
+    const text = reply.map((m) => m.text).join('\n');
+    expect(text).toContain('Nur Hayati');
+    expect(text).toMatch(RUPIAH);
+    // The code's link holds on later messages, without any phone.
+    const loans = await ask(t, STRANGER, 'pinjaman');
+    expect(loans.map((m) => m.text).join('\n')).not.toContain('Bagikan nomor');
   });
 
   test('a group chat gets only a pointer to a private chat, and chatter gets nothing', async () => {
