@@ -97,7 +97,8 @@ export class TelegramChannel {
       }
       throw error;
     }
-    await this.sender.call('setMyCommands', { commands: COMMANDS }).catch((error: unknown) => this.#logger.warn({ err: error }, 'bot commands not set'));
+    // The command list is a convenience: not waited for, not retried (some Bot API servers lack it).
+    this.bot.telegram.setMyCommands(COMMANDS).catch((error: unknown) => this.#logger.warn({ err: error }, 'bot commands not set'));
     const webhook = this.#options.webhook;
     if (webhook) {
       this.#webhookPath = new URL(webhook.url).pathname;

@@ -39,7 +39,7 @@ const ZUpdate = z.object({
     .object({
       id: z.string(),
       from: ZUser,
-      message: z.object({ message_id: z.number().int(), chat: ZChat }).optional(),
+      message: z.object({ message_id: z.number().int().optional(), chat: ZChat }).optional(),
       data: z.string().optional(),
     })
     .optional(),
