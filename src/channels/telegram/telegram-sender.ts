@@ -46,21 +46,28 @@ export interface TelegramSenderOptions {
 
 type CallApi = (method: string, payload: Record<string, unknown>) => Promise<unknown>;
 
-/** A sliding window: the times calls were (or will be) let through, oldest first. */
+/**
+ * A sliding window of sends. Each send is stamped first with the moment it may start, then,
+ * once Telegram has answered, with the moment the answer came: Telegram counts a message when
+ * it arrives, which is somewhere in between, so counting from the answer never undercounts,
+ * however long a request spent on the way.
+ */
 class Window {
-  readonly #times: number[] = [];
+  readonly #slots: { at: number }[] = [];
   #heldUntil = 0;
   constructor(private readonly rate: RateWindow) {}
 
-  /** Reserve the earliest moment at or after `at` that keeps the window within its rate. */
-  reserve(at: number): number {
+  /** The earliest moment at or after `at` that keeps the window within its rate. */
+  earliest(at: number): number {
     const { count, ms } = this.rate;
     let when = Math.max(at, this.#heldUntil);
-    // A margin of 4 % covers the time a request spends on the way, which varies.
-    if (this.#times.length >= count) when = Math.max(when, this.#times[this.#times.length - count]! + ms + Math.max(1, Math.round(ms * 0.04)));
-    this.#times.push(when);
-    if (this.#times.length > count) this.#times.splice(0, this.#times.length - count);
+    if (this.#slots.length >= count) when = Math.max(when, this.#slots[this.#slots.length - count]!.at + ms + 1);
     return when;
+  }
+
+  add(slot: { at: number }): void {
+    this.#slots.push(slot);
+    if (this.#slots.length > this.rate.count) this.#slots.splice(0, this.#slots.length - this.rate.count);
   }
 
   /** Telegram said to wait: nothing goes through before `until`. */
@@ -69,9 +76,12 @@ class Window {
   }
 
   get idleSince(): number {
-    return Math.max(this.#heldUntil, this.#times[this.#times.length - 1] ?? 0);
+    return Math.max(this.#heldUntil, this.#slots[this.#slots.length - 1]?.at ?? 0);
   }
 }
+
+/** How often a send waiting on another that is still on its way looks again. */
+const IN_FLIGHT_POLL_MS = 10;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -146,18 +156,33 @@ export class TelegramSender {
   }
 
   async #sendNow(chat: Window, method: string, payload: Record<string, unknown>): Promise<unknown> {
-    const result = await this.#withRetries(
-      method,
-      payload,
-      async () => {
-        const now = this.#options.now();
-        const when = this.#global.reserve(chat.reserve(now));
-        if (when > now) await this.#options.sleep(when - now);
-      },
-      (until) => chat.hold(until),
-    );
-    this.stats.sent++;
-    return result;
+    let slot: { at: number } | undefined;
+    try {
+      const result = await this.#withRetries(
+        method,
+        payload,
+        async () => {
+          if (slot) slot.at = this.#options.now(); // a failed try still counted for Telegram
+          // Wait until both windows have room. A send still on its way counts as "now" until
+          // it is answered, so the window never runs ahead of what Telegram has seen.
+          for (;;) {
+            const now = this.#options.now();
+            const when = Math.max(chat.earliest(now), this.#global.earliest(now));
+            if (when <= now) break;
+            await this.#options.sleep(Number.isFinite(when) ? when - now : IN_FLIGHT_POLL_MS);
+          }
+          slot = { at: Number.POSITIVE_INFINITY };
+          chat.add(slot);
+          this.#global.add(slot);
+        },
+        (until) => chat.hold(until),
+      );
+      this.stats.sent++;
+      return result;
+    } finally {
+      // Answered or refused, the send counts from now (an unanswered slot would block for ever).
+      if (slot) slot.at = this.#options.now();
+    }
   }
 
   async #withRetries(method: string, payload: Record<string, unknown>, beforeEach: () => Promise<void>, hold: (until: number) => void): Promise<unknown> {
