@@ -90,13 +90,29 @@ function withRememberedPhone(message: InboundMessage, identity: Identity): Inbou
 /** Markup characters the channels give meaning to (WhatsApp's and our templates' *bold*). */
 const MARKUP = /[*_~`]/;
 
-function render(template: string, vars: Readonly<Record<string, string>>, literals?: Set<string>): string {
-  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
+/** What a turn has rendered so far: catalogue texts, and data values that contain markup. */
+interface RenderTrace {
+  literals: Set<string>;
+  rendered: Set<string>;
+}
+
+/** True when `value` is made only of catalogue texts (their *bold* is meant) apart from plain text. */
+function fromCatalogue(value: string, rendered: ReadonlySet<string>): boolean {
+  let rest = value;
+  for (const text of [...rendered].sort((a, b) => b.length - a.length)) if (text !== '' && rest.includes(text)) rest = rest.split(text).join('\n');
+  return !MARKUP.test(rest);
+}
+
+function render(template: string, vars: Readonly<Record<string, string>>, trace?: RenderTrace): string {
+  const out = template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
     const value = vars[name] ?? '';
-    // A value with markup characters ("Siti *Bu*") is text, not formatting: tell the channel.
-    if (literals && MARKUP.test(value)) literals.add(value);
+    // A data value with markup characters ("Siti *Bu*") is text, not formatting: tell the
+    // channel. A value an action built from catalogue texts keeps its formatting.
+    if (trace && MARKUP.test(value) && !fromCatalogue(value, trace.rendered)) trace.literals.add(value);
     return value;
   });
+  trace?.rendered.add(out);
+  return out;
 }
 
 export class ConversationEngine {
@@ -172,7 +188,7 @@ export class ConversationEngine {
    * A catalogue text. With a channel, a variant written for it wins ("menu.title.telegram" says
    * "pilih tombol" where "menu.title" says "ketik angkanya").
    */
-  message(language: Language, key: string, vars: Readonly<Record<string, string>> = {}, channel?: string, literals?: Set<string>): string {
+  message(language: Language, key: string, vars: Readonly<Record<string, string>> = {}, channel?: string, trace?: RenderTrace): string {
     const variant = channel ? `${key}.${channel}` : undefined;
     const catalogue = this.#flows.messages[language];
     const fallback = this.#flows.messages.id;
@@ -181,7 +197,7 @@ export class ConversationEngine {
       this.#logger.warn({ key }, 'message key missing from the catalogue');
       return '';
     }
-    return render(template, vars, literals);
+    return render(template, vars, trace);
   }
 
   get flows(): FlowBundle {
@@ -211,8 +227,8 @@ class Turn {
   #expiredWhileWaiting = false;
   /** A node asked for the "share my phone number" button. */
   #requestContact = false;
-  /** Substituted values that contain markup characters (see Reply.literals). */
-  readonly #literals = new Set<string>();
+  /** Substituted data values that contain markup characters (see Reply.literals). */
+  readonly #trace: RenderTrace = { literals: new Set(), rendered: new Set() };
 
   /** Where the conversation waits after this turn (for logs). */
   get node(): string | null {
@@ -492,7 +508,7 @@ class Turn {
       timeZone: this.engine.timeZone,
       args,
       input,
-      t: (key, vars) => this.engine.message(this.language, key, vars, this.message.channel),
+      t: (key, vars) => this.engine.message(this.language, key, vars, this.message.channel, this.#trace),
       has: (key) => this.engine.flows.messages[this.language][key] !== undefined,
       setLanguage: (language) => {
         this.language = language;
@@ -542,7 +558,7 @@ class Turn {
         : { greeting_name: '' };
       const allVars = { ...baseVars, ...vars };
       const says = typeof node.say === 'string' ? [node.say] : (node.say ?? []);
-      for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars, this.message.channel, this.#literals));
+      for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars, this.message.channel, this.#trace));
       if (node.request_contact) this.#requestContact = true;
 
       if (node.menu) {
@@ -566,7 +582,7 @@ class Turn {
   }
 
   #say(key: string, vars: Record<string, string> = {}): void {
-    this.#pendingText.push(this.engine.message(this.language, key, vars, this.message.channel, this.#literals));
+    this.#pendingText.push(this.engine.message(this.language, key, vars, this.message.channel, this.#trace));
   }
 
   #footer(): void {
@@ -578,7 +594,7 @@ class Turn {
     if (this.#pendingText.length > 0 || options) {
       const text = this.#pendingText.filter((t) => t !== '').join('\n\n');
       this.#pendingText = [];
-      const literals = [...this.#literals].filter((value) => text.includes(value));
+      const literals = [...this.#trace.literals].filter((value) => text.includes(value));
       this.replies.push({ text, ...(options ? { options } : {}), ...(options && menu ? { menu } : {}), ...(literals.length > 0 ? { literals } : {}) });
     }
     const last = this.replies[this.replies.length - 1];

@@ -85,6 +85,9 @@ describe('Telegram, long polling', () => {
     const loansText = loans.map((m) => m.text).join('\n');
     expect(loansText).toMatch(/Angsuran ke-\d+ dari \d+/);
     expect(loansText).not.toContain('Bagikan nomor');
+    // Texts that actions compose from the catalogue keep their bold too.
+    expect(loansText).not.toContain('*');
+    expect(loans.map((m) => m.raw).join('\n')).toMatch(/<b>No\. PJ-/);
 
     // Free text works as on any channel; the attendance question comes with buttons.
     const rat = await ask(t, SITI, 'kapan rat nya?');
@@ -95,6 +98,7 @@ describe('Telegram, long polling', () => {
     const [confirmed] = await press(t, SITI, question, 'Hadir');
     expect(confirmed!.text).toContain('kehadiran Anda di RAT');
     expect(confirmed!.text).toContain('sudah kami catat');
+    expect(confirmed!.text).not.toContain('*');
     // The answered question's buttons are taken off.
     expect(t.api.messagesTo(SITI.id).find((m) => m.message_id === question.message_id)!.reply_markup).toEqual({ inline_keyboard: [] });
 
@@ -212,6 +216,31 @@ describe('Telegram, long polling', () => {
     expect(sends).toEqual([429, 200]);
     expect(t.api.messagesTo(SITI.id)).toHaveLength(1);
     expect(t.logs.join('')).toContain('Telegram asked to slow down (429)');
+  });
+
+  test('a chat held up by a 429 does not hold up anyone else', async () => {
+    t.api.failNext('sendMessage', { code: 429, description: 'Too Many Requests: retry after 3', retryAfter: 3 });
+    t.api.sendText(STRANGER, 'menu'); // its reply waits three seconds
+    await waitFor(() => t.api.calls.some((c) => c.method === 'sendMessage' && c.status === 429));
+    const started = Date.now();
+    const [menu] = await ask(t, SITI, 'menu');
+    expect(menu!.text).toContain('Silakan pilih layanan');
+    expect(Date.now() - started).toBeLessThan(2000);
+    await t.api.waitForMessages(STRANGER.id, 1, { timeoutMs: 10_000 });
+  });
+
+  test('a button press and a message typed right after it are answered in that order', async () => {
+    await share(t, SITI, { phone: '6281234567801' });
+    const rat = await ask(t, SITI, 'rat');
+    const question = rat[rat.length - 1]!;
+    const before = t.api.messagesTo(SITI.id).length;
+    t.api.press(SITI, question, 'Tidak hadir');
+    t.api.sendText(SITI, 'saldo');
+    const replies = await settle(t, SITI.id, before);
+    expect(replies[0]!.text).toContain('Anda tercatat tidak hadir');
+    expect(replies.map((m) => m.text).join('\n')).toContain('Total: Rp6.150.000');
+    const attendance = await t.service.app.db.meetingAttendance.findMany();
+    expect(attendance.map((a) => a.attending)).toEqual([false]);
   });
 
   test('a server error and a dropped connection are retried; a member who blocked the bot is not', async () => {

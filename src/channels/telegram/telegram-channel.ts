@@ -58,6 +58,7 @@ export class TelegramChannel {
   #webhookPath?: string;
   #polling?: Promise<void>;
   #stopped = false;
+  #stopping?: Promise<void>;
   #wake?: () => void;
 
   constructor(options: TelegramChannelOptions) {
@@ -67,8 +68,12 @@ export class TelegramChannel {
     // Replies never ride on the webhook's HTTP answer: every call goes through the sender.
     this.bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot, webhookReply: false } });
     this.sender = new TelegramSender((method, payload) => this.bot.telegram.callApi(method as never, payload as never), this.#logger, options.sender);
-    this.bot.use(async (ctx) => {
-      await this.#track(this.#onUpdate(ctx.update));
+    // An update is handed to the core at once and not waited for: a chat held up by a 429 or a
+    // group's pace must not hold up the next updates of everyone else. The core answers the
+    // messages of one chat in order, and the sender sends each chat's replies in order.
+    this.bot.use((ctx) => {
+      this.#track(this.#onUpdate(ctx.update));
+      return Promise.resolve();
     });
     this.bot.catch((error) => this.#logger.error({ err: error }, 'Telegram update failed'));
   }
@@ -101,8 +106,10 @@ export class TelegramChannel {
     this.bot.telegram.setMyCommands(COMMANDS).catch((error: unknown) => this.#logger.warn({ err: error }, 'bot commands not set'));
     const webhook = this.#options.webhook;
     if (webhook) {
-      this.#webhookPath = new URL(webhook.url).pathname;
-      this.#webhook = this.bot.webhookCallback(this.#webhookPath, { secretToken: webhook.secret });
+      const url = new URL(webhook.url);
+      this.#webhookPath = url.pathname;
+      // telegraf compares the whole request path, query included.
+      this.#webhook = this.bot.webhookCallback(`${url.pathname}${url.search}`, { secretToken: webhook.secret });
       try {
         await this.sender.call('setWebhook', { url: webhook.url, secret_token: webhook.secret, allowed_updates: ALLOWED_UPDATES });
       } catch (error) {
@@ -138,10 +145,13 @@ export class TelegramChannel {
 
   /** Long polling, restarted if Telegram ends it (another instance polling the same bot: 409). */
   async #poll(): Promise<void> {
+    // A webhook left from an earlier run would make getUpdates fail. Removed once only: on a
+    // later 409 it may be another instance's, and that one is left alone.
+    await this.bot.telegram.deleteWebhook({ drop_pending_updates: false });
     for (let attempt = 0; !this.#stopped; attempt++) {
       try {
-        // launch() drops a webhook left from an earlier run, then polls until stopped.
-        await this.bot.launch({ allowedUpdates: [...ALLOWED_UPDATES], dropPendingUpdates: false });
+        // startPolling sets up the loop before its first await, so stop() can always end it.
+        await (this.bot as unknown as { startPolling(allowed: readonly string[]): Promise<void> }).startPolling(ALLOWED_UPDATES);
         return; // stopped on purpose
       } catch (error) {
         if (this.#stopped) return;
@@ -177,35 +187,44 @@ export class TelegramChannel {
   /** Answer a webhook request: 403 without the right secret token, 200 once the update is handled. */
   async handleWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.#webhook || this.#stopped) {
+      // Telegram keeps the update and posts it again later.
       res.writeHead(503).end();
       return;
     }
-    await this.#webhook(req, res);
+    // Tracked from the first byte, so a shutdown waits for an update still being read.
+    const work = this.#webhook(req, res);
+    this.#track(work);
+    await work;
   }
 
   /** Stop receiving, then let the replies already being prepared or sent finish. */
-  async stop(): Promise<void> {
+  async stop(deadlineMs = 25_000): Promise<void> {
+    if (this.#stopping) return this.#stopping;
     this.#stopped = true;
     this.#wake?.();
-    if (this.bot.botInfo && !this.#options.webhook) {
-      try {
-        this.bot.stop('shutdown');
-      } catch {
-        // not polling (yet)
-      }
-    }
-    await this.#polling?.catch(() => undefined);
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-    this.#logger.info('Telegram channel stopped');
+    const polling = (this.bot as unknown as { polling?: unknown }).polling;
+    if (polling) this.bot.stop('shutdown');
+    this.#stopping = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), deadlineMs);
+      });
+      const drained = (async () => {
+        await this.#polling?.catch(() => undefined);
+        while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+        return 'done' as const;
+      })();
+      const outcome = await Promise.race([drained, deadline]);
+      clearTimeout(timer);
+      if (outcome === 'late') this.#logger.warn({ unfinished: this.#inFlight.size }, 'Telegram replies still waiting at shutdown were given up');
+      else this.#logger.info('Telegram channel stopped');
+    })();
+    return this.#stopping;
   }
 
-  async #track(work: Promise<void>): Promise<void> {
+  #track(work: Promise<void>): void {
     this.#inFlight.add(work);
-    try {
-      await work;
-    } finally {
-      this.#inFlight.delete(work);
-    }
+    void work.finally(() => this.#inFlight.delete(work));
   }
 
   async #onUpdate(raw: unknown): Promise<void> {
@@ -229,21 +248,24 @@ export class TelegramChannel {
   async #answer(parsed: ParsedUpdate): Promise<void> {
     const { message, callback } = parsed;
     const chatId = message.chatId;
+    // Handed to the core before anything is awaited, so messages keep the order they came in.
+    const answered = this.#engine.handle(message);
+    const chores: Promise<unknown>[] = [];
     if (callback) {
       // Stop the button's spinner at once; the answer follows as a message.
-      void this.sender.call('answerCallbackQuery', { callback_query_id: callback.id }).catch((error: unknown) => {
-        this.#logger.debug({ err: error }, 'callback query not answered');
-      });
+      chores.push(this.sender.call('answerCallbackQuery', { callback_query_id: callback.id }));
       if (callback.messageId !== undefined && message.button && message.button.menu !== 'main') {
         // A question's buttons are used once: take them off, so an old one cannot be pressed later.
-        await this.sender.send(chatId, 'editMessageReplyMarkup', { message_id: callback.messageId, reply_markup: { inline_keyboard: [] } }).catch((error: unknown) => {
-          this.#logger.debug({ err: error }, 'old keyboard not removed');
-        });
+        chores.push(this.sender.send(chatId, 'editMessageReplyMarkup', { message_id: callback.messageId, reply_markup: { inline_keyboard: [] } }));
       }
     }
-    const batch = await this.#engine.handle(message);
-    const outgoing = this.#render(batch.replies, parsed, batch.language);
-    for (const piece of outgoing) await this.sender.send(chatId, 'sendMessage', piece);
+    const batch = await answered;
+    // All pieces are queued at once: another reply to this chat cannot slip in between them.
+    const sends = this.#render(batch.replies, parsed, batch.language).map((piece) => this.sender.send(chatId, 'sendMessage', piece));
+    for (const chore of chores) await chore.catch((error: unknown) => this.#logger.debug({ err: error }, 'button housekeeping failed'));
+    let failure: unknown;
+    for (const send of sends) await send.catch((error: unknown) => (failure ??= error));
+    if (failure) throw failure;
   }
 
   #render(replies: Reply[], parsed: ParsedUpdate, language: 'id' | 'en'): OutgoingMessage[] {
