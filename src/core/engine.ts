@@ -84,7 +84,7 @@ export function verifiedMemberOf(identity: Identity, message: InboundMessage): M
  */
 function withRememberedPhone(message: InboundMessage, identity: Identity): InboundMessage {
   if (message.verifiedPhone || !message.keepsVerifiedPhone || !identity.phone) return message;
-  return { ...message, verifiedPhone: identity.phone, phoneVerifiedBy: 'contact' };
+  return { ...message, verifiedPhone: identity.phone, phoneVerifiedBy: 'contact', phoneRemembered: true };
 }
 
 /** Markup characters the channels give meaning to (WhatsApp's and our templates' *bold*). */
@@ -252,9 +252,16 @@ class Turn {
     else if (stored?.node) this.#expiredWhileWaiting = true;
     this.#original = JSON.stringify([this.#state.node, this.#state.data]);
     const storedExpiry = stored?.expiresAt.getTime() ?? 0;
+    if (this.message.phoneRemembered) {
+      // A binding that still holds proves the phone; one that stopped holding (the number moved
+      // to someone else on file) withdraws the proof.
+      if (verifiedMemberOf(this.#identity, this.message)) this.#state.data.phoneTrusted = true;
+      else if (this.#identity.member) delete this.#state.data.phoneTrusted;
+    }
 
     await this.#dispatch(this.message.text ?? '');
     this.#flush();
+    this.#tidyContactKeyboard();
 
     const idleMs = this.engine.flows.settings.idle_minutes * 60_000;
     const changed = JSON.stringify([this.#state.node, this.#state.data]) !== this.#original;
@@ -287,7 +294,11 @@ class Turn {
         this.#requestContact = true;
         return;
       }
-      // The sender's own number: carry on with what verification was started for.
+      // The sender's own number: thank them (a message of its own, which takes the contact
+      // keyboard away), then carry on with what verification was started for.
+      this.#say('contact.received');
+      this.#flush();
+      this.#state.data.phoneTrusted = true;
       this.#state.node = null;
       this.#state.data.resume ??= 'main';
       await this.#enter('verify');
@@ -587,6 +598,21 @@ class Turn {
 
   #footer(): void {
     this.#say('footer');
+  }
+
+  /** The contact keyboard goes away with the first plain reply after it is no longer asked for. */
+  #tidyContactKeyboard(): void {
+    const data = this.#state.data;
+    if (this.replies.some((r) => r.requestContact)) {
+      data.contactAsked = true;
+      return;
+    }
+    if (!data.contactAsked) return;
+    const plain = this.replies.find((r) => !r.options?.length);
+    if (plain) {
+      plain.removeKeyboard = true;
+      delete data.contactAsked;
+    }
   }
 
   /** Texts said in one go become one message; a menu closes it. */

@@ -29,6 +29,11 @@ export interface InboundMessage {
    * stored for this identity stays verified until a new contact replaces it (Telegram).
    */
   keepsVerifiedPhone?: boolean;
+  /**
+   * Set by the core when verifiedPhone is the identity's remembered phone rather than one the
+   * channel vouched for in this very message.
+   */
+  phoneRemembered?: boolean;
   /** The channel can show a "share my phone number" button (Telegram private chats). */
   canRequestContact?: boolean;
   /**
@@ -61,6 +66,8 @@ export interface Reply {
    * a channel that turns *x* into bold must show these exactly as they are.
    */
   literals?: string[];
+  /** The "share my phone number" keyboard offered earlier has done its work: take it away. */
+  removeKeyboard?: boolean;
   /** Offer a "share my phone number" button with this label, where the channel can. */
   requestContact?: { label: string };
 }

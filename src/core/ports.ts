@@ -40,6 +40,13 @@ export interface SessionState {
 }
 
 export interface SessionData {
+  /**
+   * This session saw the remembered phone proven (a fresh own contact, or a binding that still
+   * holds): only then may the remembered phone link the identity to a member.
+   */
+  phoneTrusted?: boolean;
+  /** The "share my phone number" keyboard is on the member's screen. */
+  contactAsked?: boolean;
   /** Where to go once verification succeeds. */
   resume?: string;
   /** Member number typed during activation-code verification. */

@@ -75,9 +75,11 @@ describe('Telegram, long polling', () => {
     const savingsText = savings.map((m) => m.text).join('\n');
     expect(savingsText).toContain('Simpanan Siti Aminah');
     expect(savingsText).toContain('Total: Rp6.150.000');
+    // A short thanks of its own takes the contact keyboard away; the savings follow.
+    expect(savings[0]!.text).toContain('nomor Anda sudah kami terima');
     expect(savings[0]!.reply_markup).toEqual({ remove_keyboard: true });
     // Bold comes through as HTML, never as stray asterisks.
-    expect(savings[0]!.raw).toContain('<b>Total: Rp6.150.000</b>');
+    expect(savings[1]!.raw).toContain('<b>Total: Rp6.150.000</b>');
     expect(savingsText).not.toContain('*');
 
     // The main-menu buttons stay usable; loans need no second verification.
@@ -160,6 +162,26 @@ describe('Telegram, long polling', () => {
     expect(afterText).not.toMatch(RUPIAH);
     // Telegram still vouches for the number, but the cooperative no longer has it: the code route.
     expect(afterText).toContain('kode aktivasi');
+  });
+
+  test('a Telegram account whose number is later recycled to another member does not inherit that member', async () => {
+    await share(t, SITI, { phone: '6281234567801' });
+    const db = t.service.app.db;
+    // Months later: Siti has a new number, and her old one now belongs to Ahmad on file.
+    await db.member.updateMany({ where: { memberNumber: '001' }, data: { phone: '6281299990001' } });
+    await db.member.updateMany({ where: { memberNumber: '002' }, data: { phone: '6281234567801' } });
+    await db.conversationSession.updateMany({ data: { expiresAt: new Date(Date.now() - 60_000) } });
+    for (const text of ['menu', 'saldo', 'pinjaman']) {
+      const reply = (await ask(t, SITI, text)).map((m) => m.text).join('\n');
+      expect(reply).not.toContain('Ahmad');
+      expect(reply).not.toMatch(RUPIAH);
+    }
+    // The bot asks for the contact again: only Telegram's current number can verify.
+    expect(t.api.messagesTo(SITI.id).at(-1)!.reply_markup?.keyboard?.[0]?.[0]?.request_contact).toBe(true);
+    const identity = await db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: String(SITI.id) } });
+    const ahmad = await db.member.findFirstOrThrow({ where: { memberNumber: '002', phone: '6281234567801' } });
+    expect(identity.memberId).not.toBe(ahmad.id);
+    expect(await db.auditLog.count({ where: { action: 'member.verify' } })).toBe(1);
   });
 
   test('a contact whose number is not on file leads to the activation code, not to data', async () => {

@@ -270,13 +270,7 @@ export class TelegramChannel {
 
   #render(replies: Reply[], parsed: ParsedUpdate, language: 'id' | 'en'): OutgoingMessage[] {
     const out: OutgoingMessage[] = [];
-    // After the member's own contact, the "share my phone number" keyboard has done its work.
-    let removeKeyboard = parsed.message.contact?.own === true;
-    for (const reply of replies) {
-      const pieces = renderReply(reply, { removeKeyboard: removeKeyboard && !reply.options?.length });
-      if (removeKeyboard && !reply.options?.length) removeKeyboard = false;
-      out.push(...pieces);
-    }
+    for (const reply of replies) out.push(...renderReply(reply, { removeKeyboard: reply.removeKeyboard === true }));
     if (parsed.message.chatType === 'group' && out.length > 0) {
       // In a group only the pointer goes out, as a reply to the request, with a button that opens
       // the private chat.

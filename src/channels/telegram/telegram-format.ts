@@ -94,6 +94,7 @@ export function renderReply(reply: Reply, options: { removeKeyboard?: boolean } 
   const useButtons = buttons !== null && buttons.every((row) => row !== null) && reply.text.trim() !== '';
   // Without buttons (or without a question to hang them on) the options are numbered lines.
   const text = useButtons ? reply.text : renderPlainText(reply);
+  if (text.trim() === '') return []; // Telegram refuses an empty message
   const pieces = splitText(text).map((piece): OutgoingMessage => ({ text: toTelegramHtml(piece, reply.literals), parse_mode: 'HTML' }));
   const last = pieces[pieces.length - 1]!;
   if (useButtons) {

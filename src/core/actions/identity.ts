@@ -20,6 +20,15 @@ function phoneMethod(ctx: ActionContext): VerificationMethod {
   return ctx.message.phoneVerifiedBy ?? 'phone';
 }
 
+/**
+ * Whether this message's phone may link the identity to a member. A phone the channel vouched
+ * for in this message may; a remembered one (Telegram) only in a session where it was proven:
+ * numbers get recycled, and an old account must not inherit the next owner's membership.
+ */
+function phoneMayBind(ctx: ActionContext): boolean {
+  return !ctx.message.phoneRemembered || ctx.session.phoneTrusted === true;
+}
+
 /** Link this channel identity to a member, and say so in the audit log. */
 async function bindVerified(ctx: ActionContext, member: MemberRef, method: VerificationMethod, how: string = method): Promise<void> {
   ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, method, ctx.now));
@@ -38,7 +47,7 @@ export const resolveIdentity: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
   // No phone from the channel: Telegram can ask for the member's own contact; otherwise (a
   // WhatsApp sender known only by LID, say) the activation code is the way.
-  if (!phone) return { outcome: ctx.message.canRequestContact ? 'share_contact' : 'no_member_channel' };
+  if (!phone || !phoneMayBind(ctx)) return { outcome: ctx.message.canRequestContact ? 'share_contact' : 'no_member_channel' };
   const members = await ctx.services.members.findActiveByPhone(phone);
   if (members.length === 0) {
     // The sender's own phone, on file only for a membership that ended: say so plainly.
@@ -56,7 +65,7 @@ export const resolveIdentity: Action = async (ctx) => {
  */
 export const greet: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
-  if (ctx.member || !phone || isLocked(ctx)) return {};
+  if (ctx.member || !phone || !phoneMayBind(ctx) || isLocked(ctx)) return {};
   const members = await ctx.services.members.findActiveByPhone(phone);
   if (members.length !== 1) return {};
   const member = members[0]!;
@@ -80,7 +89,7 @@ export const listChoices: Action = async (ctx) => {
 export const chooseKoperasi: Action = async (ctx) => {
   const choices = ctx.session.choices ?? [];
   const phone = ctx.message.verifiedPhone;
-  if (!phone) return { outcome: 'invalid' };
+  if (!phone || !phoneMayBind(ctx)) return { outcome: 'invalid' };
   // Re-check: the list was offered earlier, the member's phone may have changed since.
   const offered = (await ctx.services.members.findActiveByPhone(phone)).filter((m) => choices.includes(m.id));
   offered.sort((a, b) => choices.indexOf(a.id) - choices.indexOf(b.id));

@@ -22,6 +22,7 @@ export const ENGINE_MESSAGES = [
   'session.expired',
   'contact.button',
   'contact.not_own',
+  'contact.received',
   'input.unsupported',
   'button.stale',
   'group.open_private',
