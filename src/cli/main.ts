@@ -63,7 +63,7 @@ function buildProgram(): Command {
 
   program
     .command('start')
-    .description('Menjalankan layanan (yang dijalankan npm start): basis data, kanal yang dikonfigurasi, server HTTP.')
+    .description('Menjalankan layanan (yang dijalankan npm start): basis data, server HTTP, dan bot Telegram bila TELEGRAM_BOT_TOKEN diisi.')
     .action(async () => {
       const cfg = config();
       const logger = createLogger(cfg.LOG_LEVEL);
