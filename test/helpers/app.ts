@@ -20,6 +20,18 @@ export interface TestApp extends App {
   dispose(): Promise<void>;
 }
 
+/** A pino logger whose lines are kept in `logs`, so tests can assert what was logged. */
+export function captureLogs(level: 'info' | 'warn' = 'info'): { logs: string[]; logger: ReturnType<typeof createLogger> } {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(String(chunk));
+      callback();
+    },
+  });
+  return { logs, logger: createLogger(level, sink) };
+}
+
 export function tempDir(prefix = 'kopbot-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -34,14 +46,8 @@ export async function createTestApp(now = new Date('2026-11-22T03:00:00Z'), opti
   const dir = tempDir();
   const url = `file:${join(dir, 'test.db')}`;
   const clock = { now };
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, callback) {
-      logs.push(String(chunk));
-      callback();
-    },
-  });
-  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'info' }, { clock: () => clock.now, logger: createLogger('info', sink), hotPath: options.hotPath });
+  const { logs, logger } = captureLogs();
+  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'info' }, { clock: () => clock.now, logger, hotPath: options.hotPath });
   return Object.assign(app, {
     dir,
     url,

@@ -2,12 +2,10 @@
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { Config } from '../../src/config.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { createLogger } from '../../src/logger.ts';
 import { startService, type RunningService } from '../../src/service.ts';
-import { tempDir } from '../helpers/app.ts';
+import { captureLogs, tempDir } from '../helpers/app.ts';
 import { FakeBotApi, type FakeBotApiOptions } from '../helpers/fake-bot-api.ts';
 
 export interface TelegramTestService {
@@ -32,13 +30,7 @@ export async function startTelegramService(
   const api = await new FakeBotApi(options.api).start();
   const dir = options.dir ?? tempDir('kopbot-telegram-');
   const port = await freePort();
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, callback) {
-      logs.push(String(chunk));
-      callback();
-    },
-  });
+  const { logs, logger } = captureLogs();
   const config: Config = {
     DATABASE_URL: `file:${join(dir, 'kopbot.db')}`,
     TELEGRAM_BOT_TOKEN: options.token ?? api.token,
@@ -51,7 +43,7 @@ export async function startTelegramService(
   };
   let service: RunningService;
   try {
-    service = await startService(config, createLogger('info', sink), { telegram: { reconnectMs: { first: 50, cap: 200 } } });
+    service = await startService(config, logger, { telegram: { reconnectMs: { first: 50, cap: 200 } } });
   } catch (error) {
     await api.close();
     if (!options.dir) rmSync(dir, { recursive: true, force: true });

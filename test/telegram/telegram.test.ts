@@ -5,8 +5,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 import { StartupError } from '../../src/service.ts';
-import type { FakeUser, SentMessage } from '../helpers/fake-bot-api.ts';
-import { allText, startTelegramService, type TelegramTestService } from './helpers.ts';
+import { FakeBotApi, type FakeUser, type SentMessage } from '../helpers/fake-bot-api.ts';
+import { allText, freePort, startTelegramService, type TelegramTestService } from './helpers.ts';
 
 const SITI: FakeUser = { id: 501, first_name: 'Siti' }; // 6281234567801 on file
 const STRANGER: FakeUser = { id: 777, first_name: 'Orang Lain' }; // phone not on file
@@ -290,8 +290,11 @@ describe('Telegram, long polling', () => {
     // Accepted by the server's HTML parser, and shown exactly as written.
     expect(text).toContain('Siti_Aminah *Bu* <Sekar> & Co');
 
-    const [sticker] = await settleAfter(t, SITI.id, () => t.api.sendSticker(SITI, '👍'));
-    expect(sticker!.text).not.toContain('hanya bisa membaca pesan teks');
+    // A sticker is read as its emoji: the same answer as typing 👍.
+    const typed = await ask(t, SITI, '👍');
+    const sticker = await settleAfter(t, SITI.id, () => t.api.sendSticker(SITI, '👍'));
+    expect(sticker.map((m) => m.text)).toEqual(typed.map((m) => m.text));
+    expect(sticker[0]!.text).not.toContain('hanya bisa membaca pesan teks');
     const [voice] = await settleAfter(t, SITI.id, () => t.api.sendVoice(SITI));
     expect(voice!.text).toContain('hanya bisa membaca pesan teks');
   });
@@ -367,15 +370,14 @@ describe('Telegram start-up', () => {
 
   test('a Telegram that cannot be reached at start is retried in the background', async () => {
     // Nothing listens on this port yet; the service starts anyway and connects once it can.
-    const { FakeBotApi } = await import('../helpers/fake-bot-api.ts');
     const later = new FakeBotApi();
-    const port = await (await import('./helpers.ts')).freePort();
+    const port = await freePort();
     const t = await startTelegramService({ apiUrl: `http://127.0.0.1:${port}`, token: later.token });
     try {
       expect(t.logs.join('')).toContain('Telegram cannot be reached');
       const health = await fetch(`http://127.0.0.1:${t.service.port}/health`);
       expect(health.status).toBe(200);
-      await listenOn(later, port);
+      await later.start(port);
       const before = later.messagesTo(SITI.id).length;
       later.sendText(SITI, 'menu');
       const [menu] = await later.waitForMessages(SITI.id, 1, { after: before, timeoutMs: 15_000 });
@@ -386,10 +388,6 @@ describe('Telegram start-up', () => {
     }
   });
 });
-
-async function listenOn(api: import('../helpers/fake-bot-api.ts').FakeBotApi, port: number): Promise<void> {
-  await api.start(port);
-}
 
 async function settleAfter(t: TelegramTestService, chatId: number, act: () => void): Promise<SentMessage[]> {
   const before = t.api.messagesTo(chatId).length;

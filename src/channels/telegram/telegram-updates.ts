@@ -45,8 +45,6 @@ const ZUpdate = z.object({
     .optional(),
 });
 
-export type TelegramUpdate = z.infer<typeof ZUpdate>;
-
 export interface ParsedUpdate {
   updateId: number;
   message: InboundMessage;
