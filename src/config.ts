@@ -48,6 +48,11 @@ export const ZConfig = z.object({
     .trim()
     .regex(/^\+?\d{10,15}$/, 'harus nomor telepon berupa angka, misalnya 6281234567890')
     .optional(),
+  WHATSAPP_SEND_INTERVAL_SECONDS: z.coerce
+    .number({ message: 'harus berupa angka (detik)' })
+    .min(1, 'paling sedikit 1 detik; kiriman massal yang cepat membuat nomor diblokir WhatsApp')
+    .max(600, 'paling banyak 600 detik')
+    .default(5),
   PORT: z.coerce
     .number({ message: 'harus berupa angka' })
     .int('harus bilangan bulat')

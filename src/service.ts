@@ -8,18 +8,23 @@ import type { Config } from './config.ts';
 import { createApp, type App } from './app.ts';
 import type { Logger } from './logger.ts';
 import { defaultWebhookSecret, TelegramChannel, TelegramStartError } from './channels/telegram/telegram-channel.ts';
+import { openWhatsAppAuthStore } from './channels/whatsapp/auth-store.ts';
+import { WhatsAppChannel, type WhatsAppChannelOptions } from './channels/whatsapp/whatsapp-channel.ts';
 
 export interface RunningService {
   app: App;
   server: Server;
   port: number;
   telegram?: TelegramChannel;
+  whatsapp?: WhatsAppChannel;
   stop(): Promise<void>;
 }
 
 export interface ServiceOptions {
   /** Options passed to the Telegram channel (tests shorten its waits). */
   telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs'>;
+  /** Options passed to the WhatsApp channel (tests hand in a socket stand-in, shorter waits). */
+  whatsapp?: Partial<Omit<WhatsAppChannelOptions, 'engine' | 'logger'>>;
 }
 
 export class StartupError extends Error {
@@ -29,6 +34,7 @@ export class StartupError extends Error {
 export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
   const app = await createApp(config, { logger });
   let telegram: TelegramChannel | undefined;
+  let whatsapp: WhatsAppChannel | undefined;
   const server = createServer((req, res) => {
     if (telegram?.ownsRequest(req)) {
       telegram.handleWebhook(req, res).catch((error: unknown) => {
@@ -44,7 +50,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
         .count()
         .then((koperasi) => {
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: 'ok', koperasi }));
+          res.end(JSON.stringify({ status: 'ok', koperasi, ...(whatsapp ? { whatsapp: whatsapp.status } : {}) }));
         })
         .catch((error: unknown) => {
           logger.error({ err: error }, 'health check failed');
@@ -95,7 +101,24 @@ export async function startService(config: Config, logger: Logger, options: Serv
     }
   }
   if (config.WHATSAPP_ENABLED) {
-    logger.warn('WhatsApp (WHATSAPP_ENABLED) is not part of this version yet; members can be served through Telegram or `kopbot chat` meanwhile');
+    whatsapp = new WhatsAppChannel({
+      engine: app.engine,
+      logger,
+      openAuthStore: () => openWhatsAppAuthStore(app.db),
+      ...(config.WHATSAPP_PAIRING_NUMBER ? { pairingNumber: config.WHATSAPP_PAIRING_NUMBER } : {}),
+      unsolicited: { intervalMs: config.WHATSAPP_SEND_INTERVAL_SECONDS * 1000, jitter: 0.5 },
+      ...options.whatsapp,
+    });
+    try {
+      // Returns once the session is loaded; linking (QR or code) and connecting go on in the background.
+      await whatsapp.start();
+    } catch (error) {
+      await whatsapp.stop(0).catch(() => undefined);
+      await telegram?.stop().catch(() => undefined);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
+      throw error;
+    }
   }
   logger.info({ port, database: config.DATABASE_URL }, 'service started');
 
@@ -104,9 +127,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
     server,
     port,
     ...(telegram ? { telegram } : {}),
+    ...(whatsapp ? { whatsapp } : {}),
     async stop() {
       // Channels first: they stop taking messages and finish the replies under way.
-      await telegram?.stop();
+      await Promise.all([telegram?.stop(), whatsapp?.stop()]);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.close();
       logger.info('service stopped');

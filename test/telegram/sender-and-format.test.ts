@@ -109,7 +109,7 @@ describe('rendering replies for Telegram', () => {
   test('long texts are split under 4,096 characters, at paragraph breaks, without cutting an emoji', () => {
     const paragraph = `${'Transaksi simpanan wajib Rp50.000 '.repeat(20)}💰`;
     const text = Array.from({ length: 12 }, () => paragraph).join('\n\n');
-    const pieces = splitText(text);
+    const pieces = splitText(text, 4000);
     expect(pieces.length).toBeGreaterThan(1);
     for (const piece of pieces) {
       expect(piece.length).toBeLessThanOrEqual(4000);
@@ -118,7 +118,7 @@ describe('rendering replies for Telegram', () => {
     expect(pieces.join('\n\n')).toBe(text);
     // No spaces or breaks at all: a hard cut that keeps surrogate pairs whole.
     const emoji = '😀'.repeat(3000);
-    const hard = splitText(emoji);
+    const hard = splitText(emoji, 4000);
     expect(hard.join('')).toBe(emoji);
     for (const piece of hard) expect(piece).toMatch(/^(?:😀)+$/u);
   });

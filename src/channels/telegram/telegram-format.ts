@@ -5,7 +5,9 @@
  */
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'telegraf/types';
 import type { Reply } from '../../core/message.ts';
-import { renderPlainText } from '../plain-text.ts';
+import { renderPlainText, splitText } from '../plain-text.ts';
+
+export { splitText };
 
 /** Telegram's limit is 4,096 UTF-16 units of visible text; a margin keeps clear of it. */
 export const TELEGRAM_TEXT_LIMIT = 4000;
@@ -44,38 +46,6 @@ export function toTelegramHtml(text: string, literals: readonly string[] = []): 
 /** A private-use character standing in for a data asterisk while bold is converted. */
 const LITERAL_STAR = '\uE02A';
 
-/**
- * Cut a text into pieces of at most `limit` UTF-16 units: at a blank line if one is near the
- * end, else at a line break, else at a space, else anywhere but inside a surrogate pair (emoji).
- */
-export function splitText(text: string, limit = TELEGRAM_TEXT_LIMIT): string[] {
-  const pieces: string[] = [];
-  let rest = text;
-  while (rest.length > limit) {
-    const window = rest.slice(0, limit);
-    let cut = -1;
-    for (const separator of ['\n\n', '\n', ' ']) {
-      const at = window.lastIndexOf(separator);
-      if (at >= limit / 2) {
-        cut = at;
-        break;
-      }
-    }
-    let next: number;
-    if (cut >= 0) {
-      next = cut;
-    } else {
-      next = limit;
-      const code = rest.charCodeAt(next - 1);
-      if (code >= 0xd800 && code <= 0xdbff) next -= 1; // keep an emoji's two halves together
-    }
-    pieces.push(rest.slice(0, next).trimEnd());
-    rest = rest.slice(next).replace(/^\s+/, '');
-  }
-  if (rest.trim() !== '' || pieces.length === 0) pieces.push(rest);
-  return pieces;
-}
-
 function callbackData(menu: string, key: string): string | null {
   const data = `${menu}|${key}`;
   return Buffer.byteLength(data) <= CALLBACK_DATA_LIMIT ? data : null;
@@ -95,7 +65,7 @@ export function renderReply(reply: Reply, options: { removeKeyboard?: boolean } 
   // Without buttons (or without a question to hang them on) the options are numbered lines.
   const text = useButtons ? reply.text : renderPlainText(reply);
   if (text.trim() === '') return []; // Telegram refuses an empty message
-  const pieces = splitText(text).map((piece): OutgoingMessage => ({ text: toTelegramHtml(piece, reply.literals), parse_mode: 'HTML' }));
+  const pieces = splitText(text, TELEGRAM_TEXT_LIMIT).map((piece): OutgoingMessage => ({ text: toTelegramHtml(piece, reply.literals), parse_mode: 'HTML' }));
   const last = pieces[pieces.length - 1]!;
   if (useButtons) {
     last.reply_markup = { inline_keyboard: buttons as { text: string; callback_data: string }[][] };

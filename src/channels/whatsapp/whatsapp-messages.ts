@@ -1,0 +1,204 @@
+/**
+ * Baileys message objects → what the conversation core reads. Pure functions, so the rules
+ * (what a service bot ignores, where the text is, who the sender is) are tested on real
+ * `proto.WebMessageInfo` objects without a socket.
+ */
+import {
+  isJidBroadcast,
+  isJidGroup,
+  isJidNewsletter,
+  isJidStatusBroadcast,
+  isLidUser,
+  isPnUser,
+  jidDecode,
+  jidNormalizedUser,
+  normalizeMessageContent,
+  type proto,
+  type WAMessage,
+  type WAMessageKey,
+} from '@whiskeysockets/baileys';
+import { z } from 'zod';
+import type { ChatType } from '../../core/message.ts';
+import { normalizePhone } from '../../core/phone.ts';
+
+export const WHATSAPP_CHANNEL = 'whatsapp';
+
+/** A message worth answering, before the sender's identity is worked out. */
+export interface WhatsAppIncoming {
+  id: string;
+  key: WAMessageKey;
+  /** Where the answer goes: the JID exactly as received (a phone JID, a LID or a group). */
+  chatJid: string;
+  chatType: ChatType;
+  /** Who wrote it (in a group: the participant), device suffix removed. */
+  senderJid: string;
+  /** The sender's other address (phone for a LID, LID for a phone), as WhatsApp's server sent it. */
+  senderAltJid?: string;
+  text?: string;
+  contact?: { phone: string };
+  unsupported?: boolean;
+  displayName?: string;
+  /** Seconds since the epoch, as WhatsApp stamped it. */
+  timestamp?: number;
+}
+
+export type IgnoreReason =
+  | 'empty'
+  | 'own'
+  | 'status'
+  | 'broadcast'
+  | 'newsletter'
+  | 'protocol'
+  | 'reaction'
+  | 'poll_vote'
+  | 'edit'
+  | 'system'
+  | 'unknown_chat';
+
+export type ReadResult = { ok: true; message: WhatsAppIncoming } | { ok: false; reason: IgnoreReason };
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (value && typeof value === 'object' && 'toNumber' in value && typeof (value as { toNumber: unknown }).toNumber === 'function') {
+    return (value as { toNumber(): number }).toNumber();
+  }
+  return undefined;
+}
+
+const ZNativeFlowParams = z.object({ id: z.string().min(1) }).loose();
+
+/** The phone number in a shared contact card (WhatsApp writes `TEL;waid=628…:+62 …`). */
+export function phoneFromVcard(vcard: string): string | undefined {
+  const waid = /waid=(\d{6,15})/i.exec(vcard);
+  if (waid) return waid[1];
+  const tel = /^TEL[^:\n]*:([+\d][\d\s().-]{5,24})$/im.exec(vcard);
+  return tel ? tel[1]!.replace(/\D/g, '') : undefined;
+}
+
+function contentOf(content: proto.IMessage): Pick<WhatsAppIncoming, 'text' | 'contact' | 'unsupported'> | IgnoreReason {
+  if (content.protocolMessage) return 'protocol'; // deletes, edits, key shares, history-sync notices
+  if (content.reactionMessage || content.encReactionMessage) return 'reaction';
+  if (content.pollUpdateMessage) return 'poll_vote';
+  if (content.editedMessage) return 'edit';
+  if (typeof content.conversation === 'string') return { text: content.conversation };
+  if (content.extendedTextMessage) return { text: content.extendedTextMessage.text ?? '' }; // links, quoted replies
+  // Answers to buttons and lists: sent by older clients and business tools; the label is what the member chose.
+  const buttons = content.buttonsResponseMessage;
+  if (buttons) return { text: buttons.selectedDisplayText ?? buttons.selectedButtonId ?? '' };
+  const list = content.listResponseMessage;
+  if (list) return { text: list.title ?? list.singleSelectReply?.selectedRowId ?? '' };
+  const template = content.templateButtonReplyMessage;
+  if (template) return { text: template.selectedDisplayText ?? template.selectedId ?? '' };
+  const interactive = content.interactiveResponseMessage;
+  if (interactive) {
+    const params = interactive.nativeFlowResponseMessage?.paramsJson;
+    if (params) {
+      try {
+        const parsed = ZNativeFlowParams.safeParse(JSON.parse(params));
+        if (parsed.success) return { text: parsed.data.id };
+      } catch {
+        // not JSON: fall through to the body text
+      }
+    }
+    return { text: interactive.body?.text ?? '' };
+  }
+  const media = content.imageMessage ?? content.videoMessage ?? content.documentMessage;
+  if (media?.caption) return { text: media.caption };
+  const card = content.contactMessage ?? content.contactsArrayMessage?.contacts?.[0];
+  if (card) {
+    const phone = card.vcard ? phoneFromVcard(card.vcard) : undefined;
+    return phone ? { contact: { phone } } : { unsupported: true };
+  }
+  if (content.senderKeyDistributionMessage && Object.keys(content).every((k) => k === 'senderKeyDistributionMessage' || k === 'messageContextInfo')) {
+    return 'protocol'; // group key material that arrives on its own
+  }
+  // Voice notes, stickers, photos without a caption, locations, polls, calls…
+  return { unsupported: true };
+}
+
+/**
+ * Read one message of a `messages.upsert` batch. Returns why it is ignored when a service bot
+ * must not answer it: its own messages, status updates, broadcast lists, channels, reactions,
+ * protocol and system messages, edits and poll votes.
+ */
+export function readWhatsAppMessage(message: WAMessage): ReadResult {
+  const key = message.key;
+  const remoteJid = key?.remoteJid;
+  if (!key || !remoteJid) return { ok: false, reason: 'empty' };
+  if (key.fromMe) return { ok: false, reason: 'own' };
+  if (isJidStatusBroadcast(remoteJid)) return { ok: false, reason: 'status' };
+  if (isJidNewsletter(remoteJid)) return { ok: false, reason: 'newsletter' };
+  if (isJidBroadcast(remoteJid)) return { ok: false, reason: 'broadcast' };
+  if (!message.message) return { ok: false, reason: message.messageStubType ? 'system' : 'empty' };
+  const content = normalizeMessageContent(message.message);
+  if (!content) return { ok: false, reason: 'empty' };
+  const read = contentOf(content);
+  if (typeof read === 'string') return { ok: false, reason: read };
+
+  const group = isJidGroup(remoteJid) === true;
+  const sender = group ? key.participant : remoteJid;
+  if (!sender || !(isPnUser(sender) || isLidUser(sender))) return { ok: false, reason: 'unknown_chat' };
+  const alt = group ? key.participantAlt : key.remoteJidAlt;
+  const incoming: WhatsAppIncoming = {
+    id: key.id ?? '',
+    key,
+    chatJid: remoteJid,
+    chatType: group ? 'group' : 'private',
+    senderJid: jidNormalizedUser(sender),
+    ...(alt && (isPnUser(alt) || isLidUser(alt)) ? { senderAltJid: jidNormalizedUser(alt) } : {}),
+    ...read,
+  };
+  if (message.pushName) incoming.displayName = message.pushName.slice(0, 100);
+  const timestamp = toNumber(message.messageTimestamp);
+  if (timestamp !== undefined) incoming.timestamp = timestamp;
+  return { ok: true, message: incoming };
+}
+
+/** The digits of a phone JID ("6281…@s.whatsapp.net" → "6281…"); undefined for anything else. */
+export function phoneOfJid(jid: string | null | undefined): string | undefined {
+  if (!jid || !isPnUser(jid)) return undefined;
+  const user = jidDecode(jid)?.user;
+  if (!user || !/^\d{6,15}$/.test(user)) return undefined;
+  const normalised = normalizePhone(user);
+  // Numbers outside Indonesia stay as digits: they never match a member's phone (62…).
+  return normalised.ok ? normalised.phone : user;
+}
+
+export interface SenderIdentity {
+  /** The identity key: the LID when known (it stays with the WhatsApp account when a number is recycled), else the phone JID. */
+  externalUserId: string;
+  /** The sender's phone as WhatsApp vouches for it; undefined when only a LID is known. */
+  phone?: string;
+  lid?: string;
+}
+
+/** Finds the phone behind a LID with what Baileys has learnt (its LID mapping store). */
+export type LidToPhone = (lid: string) => Promise<string | null | undefined>;
+
+/**
+ * Who sent a message. A phone comes only from a phone JID: the sender's own, the alternate one
+ * WhatsApp's server attached, or Baileys' LID→phone mapping. A LID is never read as a number.
+ */
+export async function identifySender(incoming: Pick<WhatsAppIncoming, 'senderJid' | 'senderAltJid'>, lidToPhone?: LidToPhone): Promise<SenderIdentity> {
+  const { senderJid, senderAltJid } = incoming;
+  let phoneJid: string | undefined;
+  let lid: string | undefined;
+  if (isLidUser(senderJid)) {
+    lid = senderJid;
+    if (senderAltJid && isPnUser(senderAltJid)) phoneJid = senderAltJid;
+    else if (lidToPhone) {
+      const mapped = await lidToPhone(senderJid).catch(() => null);
+      if (mapped && isPnUser(mapped)) phoneJid = jidNormalizedUser(mapped);
+    }
+  } else {
+    phoneJid = senderJid;
+    if (senderAltJid && isLidUser(senderAltJid)) lid = senderAltJid;
+  }
+  const phone = phoneOfJid(phoneJid);
+  return {
+    externalUserId: lid ?? phoneJid ?? senderJid,
+    ...(phone ? { phone } : {}),
+    ...(lid ? { lid } : {}),
+  };
+}
