@@ -131,6 +131,8 @@ export function readWhatsAppMessage(message: WAMessage): ReadResult {
   if (isJidNewsletter(remoteJid)) return { ok: false, reason: 'newsletter' };
   if (isJidBroadcast(remoteJid)) return { ok: false, reason: 'broadcast' };
   if (!message.message) return { ok: false, reason: message.messageStubType ? 'system' : 'empty' };
+  // Checked before unwrapping, which would make an edit look like a new message.
+  if (message.message.editedMessage) return { ok: false, reason: 'edit' };
   const content = normalizeMessageContent(message.message);
   if (!content) return { ok: false, reason: 'empty' };
   const read = contentOf(content);
