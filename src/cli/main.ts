@@ -63,7 +63,7 @@ function buildProgram(): Command {
 
   program
     .command('start')
-    .description('Menjalankan layanan (yang dijalankan npm start): basis data, server HTTP, dan bot Telegram bila TELEGRAM_BOT_TOKEN diisi.')
+    .description('Menjalankan layanan (yang dijalankan npm start): basis data, server HTTP, bot Telegram bila TELEGRAM_BOT_TOKEN diisi, dan WhatsApp bila WHATSAPP_ENABLED=true (kode QR tampil di terminal saat pertama kali).')
     .action(async () => {
       const cfg = config();
       const logger = createLogger(cfg.LOG_LEVEL);
