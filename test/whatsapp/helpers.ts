@@ -25,6 +25,7 @@ export const BOT_JID = '6281200000000@s.whatsapp.net';
 const quiet = pino({ level: 'silent' });
 
 export interface SentMessage {
+  id: string;
   jid: string;
   text: string;
   quoted: boolean;
@@ -47,6 +48,11 @@ export class FakeSocket implements WhatsAppSocket {
   registered?: Set<string>;
   /** Errors the next sendMessage calls throw, in order. */
   failures: Error[] = [];
+  /** Errors thrown by the next sendMessage calls after the message did reach WhatsApp (a lost answer). */
+  failuresAfterDelivery: Error[] = [];
+  /** onWhatsApp gets no answer (Baileys then returns undefined after its query timeout). */
+  lookupTimesOut = false;
+  readonly rejectedCalls: string[] = [];
 
   constructor(readonly config: UserFacingSocketConfig) {
     const keys = addTransactionCapability(config.auth.keys, quiet, { maxCommitRetries: 2, delayBetweenTriesMs: 10 });
@@ -58,9 +64,15 @@ export class FakeSocket implements WhatsAppSocket {
     const failure = this.failures.shift();
     if (failure) throw failure;
     const text = 'text' in content && typeof content.text === 'string' ? content.text : JSON.stringify(content);
-    this.sent.push({ jid, text, quoted: options?.quoted !== undefined, at: Date.now() });
-    this.timeline.push(`send ${jid}`);
-    return proto.WebMessageInfo.create({ key: { remoteJid: jid, fromMe: true, id: `BOT${++counter}` }, message: { conversation: text } }) as WAMessage;
+    const id = options?.messageId ?? `BOT${++counter}`;
+    // WhatsApp keeps one message per id: a second send with the same id is the same message.
+    if (!this.sent.some((m) => m.id === id)) {
+      this.sent.push({ id, jid, text, quoted: options?.quoted !== undefined, at: Date.now() });
+      this.timeline.push(`send ${jid}`);
+    }
+    const lost = this.failuresAfterDelivery.shift();
+    if (lost) throw lost;
+    return proto.WebMessageInfo.create({ key: { remoteJid: jid, fromMe: true, id }, message: { conversation: text } }) as WAMessage;
   }
 
   async sendPresenceUpdate(type: WAPresence, jid?: string): Promise<void> {
@@ -72,9 +84,15 @@ export class FakeSocket implements WhatsAppSocket {
     for (const key of keys) this.timeline.push(`read ${key.id}`);
   }
 
-  async onWhatsApp(...numbers: string[]): Promise<{ jid: string; exists: boolean }[]> {
+  async onWhatsApp(...numbers: string[]): Promise<{ jid: string; exists: boolean }[] | undefined> {
     if (!this.open) throw new Boom('Connection Closed', { statusCode: DisconnectReason.connectionClosed });
-    return numbers.map((n) => ({ jid: `${n}@s.whatsapp.net`, exists: this.registered ? this.registered.has(n) : true }));
+    if (this.lookupTimesOut) return undefined;
+    // Like Baileys: only the numbers that have WhatsApp are listed.
+    return numbers.filter((n) => !this.registered || this.registered.has(n)).map((n) => ({ jid: `${n}@s.whatsapp.net`, exists: true }));
+  }
+
+  async rejectCall(callId: string, from: string): Promise<void> {
+    this.rejectedCalls.push(`${callId} ${from}`);
   }
 
   async requestPairingCode(phone: string): Promise<string> {
@@ -110,7 +128,12 @@ export class FakeSocket implements WhatsAppSocket {
     this.ev.emit('messages.upsert', { messages, type: 'notify' });
   }
 
-  history(...messages: WAMessage[]): void {
+  ring(from: string, id = `CALL${++counter}`): void {
+    this.ev.emit('call', [{ chatId: from, from, id, date: new Date(), status: 'offer', offline: false, isVideo: false }]);
+  }
+
+  /** How Baileys hands over what arrived while the device was offline, and the number's own sends. */
+  append(...messages: WAMessage[]): void {
     this.ev.emit('messages.upsert', { messages, type: 'append' });
   }
 }

@@ -175,7 +175,7 @@ describe('WhatsApp channel: members', () => {
     expect(await t.db.channelIdentity.count()).toBe(0);
   });
 
-  test('status updates, its own messages, reactions, protocol messages, broadcasts, history and old messages are ignored', async () => {
+  test('status updates, its own messages, reactions, protocol messages, broadcasts and old messages are ignored', async () => {
     const ignored = await h.say(
       waMessage({ from: 'status@broadcast', text: 'saldo' }),
       waMessage({ from: SITI, fromMe: true, text: 'saldo' }),
@@ -186,9 +186,27 @@ describe('WhatsApp channel: members', () => {
       waMessage({ from: SITI, text: 'saldo', at: new Date(Date.now() - 3 * 86_400_000) }),
     );
     expect(ignored).toEqual([]);
-    h.sock.history(waMessage({ from: SITI, text: 'saldo' }));
+    // The cooperative's staff typing on the phone itself: arrives as 'append', fromMe.
+    h.sock.append(waMessage({ from: SITI, fromMe: true, text: 'saldo' }), waMessage({ from: SITI, message: { pinInChatMessage: {} } }));
     await h.channel.settled();
     expect(h.sock.sent).toEqual([]);
+  });
+
+  test('what members wrote while the service was offline is answered after it reconnects; days-old messages are not', async () => {
+    h.sock.append(
+      waMessage({ from: SITI, text: 'saldo', at: new Date(Date.now() - 20 * 60_000) }),
+      waMessage({ from: AHMAD, text: 'pinjaman', at: new Date(Date.now() - 5 * 86_400_000) }),
+    );
+    await h.channel.settled();
+    expect(h.textsTo(SITI).join('\n')).toContain('Simpanan Siti Aminah');
+    expect(h.textsTo(AHMAD)).toEqual([]);
+  });
+
+  test('a member who calls the number has the call rejected and is told to type', async () => {
+    h.sock.ring(SITI, 'CALL1');
+    await h.channel.settled();
+    expect(h.sock.rejectedCalls).toEqual([`CALL1 ${SITI}`]);
+    expect(h.textsTo(SITI)).toEqual([expect.stringContaining('tidak bisa menerima telepon')]);
   });
 
   test('the same message delivered twice is answered once', async () => {
@@ -271,6 +289,17 @@ describe('WhatsApp channel: unsolicited messages are paced', () => {
     h.sock.failures.push(new Error('timed out'), new Error('timed out'), new Error('timed out'));
     const failed = await h.channel.sendUnsolicited('6281234567801', reply);
     expect(failed).toMatchObject({ status: 'failed', permanent: false, reason: 'gave_up' });
+
+    // A lookup that gets no answer is not a "no": it can be tried again later.
+    h.sock.lookupTimesOut = true;
+    expect(await h.channel.sendUnsolicited('6281234567802', reply)).toMatchObject({ status: 'failed', permanent: false });
+    h.sock.lookupTimesOut = false;
+
+    // A send whose answer was lost after it reached WhatsApp is retried with the same id: one copy.
+    const before = h.sock.sent.length;
+    h.sock.failuresAfterDelivery.push(new Error('Timed Out'));
+    expect(await h.channel.sendUnsolicited('6281234567803', reply)).toMatchObject({ status: 'sent' });
+    expect(h.sock.sent.slice(before).map((m) => m.jid)).toEqual(['6281234567803@s.whatsapp.net']);
     await h.channel.stop(1_000);
   });
 });

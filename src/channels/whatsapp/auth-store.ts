@@ -5,9 +5,10 @@
  * - Credentials: one row per session, rewritten whole on every `creds.update`; writes are
  *   chained so an older save can never land after a newer one.
  * - Signal keys: one row per (type, id). Baileys commits a key transaction as a single `set()`
- *   call, and each `set()` is written as ONE SQL statement (an upsert of all its rows; a deleted
- *   key becomes a null value), so it is atomic without an interactive transaction — which on
- *   the SQLite driver adapter would swallow the process's other writes (see services.ts).
+ *   call (outside a transaction it may split a change per key type), and each `set()` is
+ *   written as ONE SQL statement (an upsert of all its rows; a deleted key becomes a null
+ *   value), so it is atomic without an interactive transaction — which on the SQLite driver
+ *   adapter would swallow the process's other writes (see services.ts).
  *   Deleted rows are purged by `purgeDeleted()`, a single statement that is safe at any time.
  */
 import {
@@ -36,6 +37,8 @@ export interface WhatsAppAuthStore {
   clear(): Promise<void>;
   /** Remove the rows of deleted keys. */
   purgeDeleted(): Promise<number>;
+  /** Wait for every credential and key write under way (before the database is closed). */
+  flush(): Promise<void>;
 }
 
 function encode(value: unknown): string {
@@ -51,6 +54,12 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
   const row = await db.whatsAppCreds.findUnique({ where: { session } });
   const creds: AuthenticationCreds = row ? decode<AuthenticationCreds>(row.data) : initAuthCreds();
   let saving: Promise<void> = Promise.resolve();
+  const writing = new Set<Promise<unknown>>();
+  const tracked = <T>(work: Promise<T>): Promise<T> => {
+    writing.add(work);
+    void work.finally(() => writing.delete(work)).catch(() => undefined);
+    return work;
+  };
 
   const keys: SignalKeyStore = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
@@ -68,24 +77,28 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
       }
       return found;
     },
-    async set(data: SignalDataSet) {
-      const now = new Date();
-      const rows: Prisma.Sql[] = [];
-      for (const [type, entries] of Object.entries(data)) {
-        for (const [id, value] of Object.entries(entries ?? {})) {
-          rows.push(Prisma.sql`(${session}, ${type}, ${id}, ${value === null || value === undefined ? null : encode(value)}, ${now})`);
-        }
-      }
-      if (rows.length === 0) return;
-      // One statement is one atomic write. Only a set larger than any Baileys makes would be split.
-      for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-        await db.$executeRaw`
-          INSERT INTO "WhatsAppKey" ("session", "type", "id", "value", "updatedAt")
-          VALUES ${Prisma.join(rows.slice(start, start + ROWS_PER_STATEMENT))}
-          ON CONFLICT ("session", "type", "id") DO UPDATE SET "value" = excluded."value", "updatedAt" = excluded."updatedAt"`;
-      }
+    set(data: SignalDataSet) {
+      return tracked(writeKeys(data));
     },
   };
+
+  async function writeKeys(data: SignalDataSet): Promise<void> {
+    const now = new Date();
+    const rows: Prisma.Sql[] = [];
+    for (const [type, entries] of Object.entries(data)) {
+      for (const [id, value] of Object.entries(entries ?? {})) {
+        rows.push(Prisma.sql`(${session}, ${type}, ${id}, ${value === null || value === undefined ? null : encode(value)}, ${now})`);
+      }
+    }
+    if (rows.length === 0) return;
+    // One statement is one atomic write. Only a set larger than any Baileys makes would be split.
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      await db.$executeRaw`
+        INSERT INTO "WhatsAppKey" ("session", "type", "id", "value", "updatedAt")
+        VALUES ${Prisma.join(rows.slice(start, start + ROWS_PER_STATEMENT))}
+        ON CONFLICT ("session", "type", "id") DO UPDATE SET "value" = excluded."value", "updatedAt" = excluded."updatedAt"`;
+    }
+  }
 
   const store: WhatsAppAuthStore = {
     state: { creds, keys },
@@ -96,11 +109,13 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
     saveCreds() {
       // Serialised now, written in order: each save carries the state of its own moment.
       const data = encode(creds);
-      saving = saving
-        .catch(() => undefined)
-        .then(async () => {
-          await db.whatsAppCreds.upsert({ where: { session }, create: { session, data }, update: { data } });
-        });
+      saving = tracked(
+        saving
+          .catch(() => undefined)
+          .then(async () => {
+            await db.whatsAppCreds.upsert({ where: { session }, create: { session, data }, update: { data } });
+          }),
+      );
       return saving;
     },
     async clear() {
@@ -112,6 +127,10 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
       // The object Baileys holds goes back to a fresh, unpaired state.
       for (const key of Object.keys(creds)) delete (creds as unknown as Record<string, unknown>)[key];
       Object.assign(creds, initAuthCreds());
+    },
+    async flush() {
+      while (writing.size > 0) await Promise.allSettled([...writing]);
+      await saving.catch(() => undefined);
     },
     async purgeDeleted() {
       return db.whatsAppKey.deleteMany({ where: { session, value: null } }).then((r) => r.count);

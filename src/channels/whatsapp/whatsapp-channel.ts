@@ -14,10 +14,15 @@ import type { Boom } from '@hapi/boom';
 import makeWASocket, {
   Browsers,
   DisconnectReason,
+  generateMessageIDV2,
   makeCacheableSignalKeyStore,
   type ConnectionState,
+  type proto,
+  type SignalKeyStore,
   type UserFacingSocketConfig,
+  type WACallEvent,
   type WAMessage,
+  type WAMessageKey,
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { ConversationEngine } from '../../core/engine.ts';
@@ -31,7 +36,7 @@ import { identifySender, readWhatsAppMessage, WHATSAPP_CHANNEL, type WhatsAppInc
 /** What the channel uses of a Baileys socket; tests hand in a stand-in with the real event emitter. */
 export type WhatsAppSocket = Pick<
   WASocket,
-  'ev' | 'sendMessage' | 'sendPresenceUpdate' | 'readMessages' | 'end' | 'requestPairingCode' | 'onWhatsApp' | 'user'
+  'ev' | 'sendMessage' | 'sendPresenceUpdate' | 'readMessages' | 'end' | 'requestPairingCode' | 'onWhatsApp' | 'rejectCall' | 'user'
 > & { signalRepository: Pick<WASocket['signalRepository'], 'lidMapping'> };
 
 export type WhatsAppSocketFactory = (config: UserFacingSocketConfig) => WhatsAppSocket;
@@ -112,6 +117,8 @@ function maskJid(jid: string | undefined): string | undefined {
 export class WhatsAppChannel {
   #status: WhatsAppStatus = 'stopped';
   #store?: WhatsAppAuthStore;
+  /** One read cache over the stored keys for the channel's life (not one per socket: each holds a timer). */
+  #keys?: SignalKeyStore;
   #sock?: WhatsAppSocket;
   #attempt = 0;
   #openedAt?: number;
@@ -133,6 +140,11 @@ export class WhatsAppChannel {
   /** The earliest moment the next unsolicited message may go. */
   #nextUnsolicitedAt = 0;
   #unsolicitedQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * The messages sent lately, by id: a recipient whose phone could not decrypt one asks for it
+   * again (a retry receipt), possibly after a reconnect, and Baileys asks getMessage for it.
+   */
+  readonly #sentMessages = new Map<string, proto.IMessage>();
 
   constructor(options: WhatsAppChannelOptions) {
     this.#options = options;
@@ -153,6 +165,7 @@ export class WhatsAppChannel {
   /** Load the session and start connecting; does not wait for WhatsApp (a QR may be needed first). */
   async start(): Promise<void> {
     this.#store = await this.#options.openAuthStore();
+    this.#keys = makeCacheableSignalKeyStore(this.#store.state.keys, this.#libraryLogger());
     if (!this.#store.paired) this.#logger.info('no WhatsApp session yet: link this service as a device of the cooperative\'s WhatsApp number');
     this.#connect();
   }
@@ -168,20 +181,20 @@ export class WhatsAppChannel {
     }
     this.#status = this.#attempt === 0 && !this.#openedAt ? 'connecting' : 'reconnecting';
     this.#pairingRequested = false;
-    const level = this.#logger.isLevelEnabled('debug') ? 'debug' : 'warn';
-    const libraryLogger = this.#logger.child({ lib: 'baileys' }, { level });
+    const libraryLogger = this.#libraryLogger();
     const make = this.#options.makeSocket ?? (makeWASocket as unknown as WhatsAppSocketFactory);
     let sock: WhatsAppSocket;
     try {
       sock = make({
-        auth: { creds, keys: makeCacheableSignalKeyStore(store.state.keys, libraryLogger) },
+        auth: { creds, keys: this.#keys! },
         logger: libraryLogger,
-        browser: Browsers.ubuntu('Kopbot'),
+        // A real browser name: WhatsApp refuses pairing codes for made-up ones.
+        browser: Browsers.ubuntu('Chrome'),
         // A service bot: not "online" on the cooperative's phone, no history of old chats.
         markOnlineOnConnect: false,
         syncFullHistory: false,
         shouldSyncHistoryMessage: () => false,
-        getMessage: async () => undefined,
+        getMessage: async (key: WAMessageKey) => (key.id ? this.#sentMessages.get(key.id) : undefined),
         ...this.#options.socketConfig,
       });
     } catch (error) {
@@ -192,16 +205,37 @@ export class WhatsAppChannel {
     this.#sock = sock;
     sock.ev.process(async (events) => {
       if (sock !== this.#sock) return; // a socket already replaced: its last events mean nothing
-      if (events['creds.update']) {
-        await store.saveCreds().catch((error: unknown) => this.#logger.error({ err: error }, 'WhatsApp session not saved'));
-      }
-      if (events['connection.update']) await this.#onConnection(sock, events['connection.update']);
-      const upsert = events['messages.upsert'];
-      // 'append' is history and the number's own other devices: only 'notify' is someone writing now.
-      if (upsert && upsert.type === 'notify') {
-        for (const message of upsert.messages) this.#onMessage(sock, message);
+      try {
+        if (events['creds.update']) {
+          await store.saveCreds().catch((error: unknown) => this.#logger.error({ err: error }, 'WhatsApp session not saved'));
+        }
+        if (events['connection.update']) await this.#onConnection(sock, events['connection.update']);
+        const upsert = events['messages.upsert'];
+        // 'notify' is someone writing now; 'append' also carries what members wrote while the
+        // service was offline (and the number's own sends, which the reader drops).
+        if (upsert) for (const message of upsert.messages) this.#onMessage(sock, message);
+        if (events.call) for (const call of events.call) this.#onCall(sock, call);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'WhatsApp event not handled');
       }
     });
+  }
+
+  #libraryLogger(): Logger {
+    // Baileys is chatty: its warnings and errors go to our log, the rest only when debugging.
+    const level = this.#logger.isLevelEnabled('debug') ? 'debug' : 'warn';
+    return this.#logger.child({ lib: 'baileys' }, { level });
+  }
+
+  /** A member who calls the number hears it rejected and reads why; the bot only reads text. */
+  #onCall(sock: WhatsAppSocket, call: WACallEvent): void {
+    if (call.status !== 'offer' || call.isGroup || call.offline) return;
+    const work = (async () => {
+      await sock.rejectCall(call.id, call.from);
+      const text = this.#options.engine.message('id', 'call.rejected');
+      if (text) await this.#sendTexts(call.from, [text], { typing: false });
+    })().catch((error: unknown) => this.#logger.debug({ err: error }, 'call not rejected'));
+    this.#track(work);
   }
 
   async #onConnection(sock: WhatsAppSocket, update: Partial<ConnectionState>): Promise<void> {
@@ -258,7 +292,10 @@ export class WhatsAppChannel {
   #scheduleReconnect(): void {
     if (this.#stopped || this.#reconnectTimer) return;
     const { firstMs, capMs } = this.#options.reconnect ?? DEFAULTS.reconnect;
-    const wait = Math.round(Math.min(capMs, firstMs * 2 ** this.#attempt) * (0.5 + this.#random() / 2));
+    // Not linked yet: the close is usually the QR codes running out, and the operator is
+    // waiting for a new one; the pause does not grow.
+    const growth = this.#store?.paired === false && this.#pairing !== undefined ? 0 : this.#attempt;
+    const wait = Math.round(Math.min(capMs, firstMs * 2 ** growth) * (0.5 + this.#random() / 2));
     this.#attempt++;
     this.#status = 'reconnecting';
     this.#logger.info({ attempt: this.#attempt, waitMs: wait }, 'WhatsApp reconnecting after a pause');
@@ -366,6 +403,8 @@ export class WhatsAppChannel {
     const ids: string[] = [];
     const typingMs = this.#options.typingMs ?? DEFAULTS.typingMs;
     for (const [index, text] of texts.entries()) {
+      // One id for every attempt: a retry after a timeout that did reach WhatsApp is not a second copy.
+      const messageId = generateMessageIDV2(this.#sock?.user?.id);
       for (let attempt = 1; ; attempt++) {
         const sock = await this.#whenOpen();
         try {
@@ -374,8 +413,11 @@ export class WhatsAppChannel {
             const wait = typingMs(text.length);
             if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           }
-          const sent = await sock.sendMessage(jid, { text }, index === 0 && options.quoted ? { quoted: options.quoted } : {});
-          if (sent?.key.id) ids.push(sent.key.id);
+          const sent = await sock.sendMessage(jid, { text }, { messageId, ...(index === 0 && options.quoted ? { quoted: options.quoted } : {}) });
+          if (sent?.key.id) {
+            ids.push(sent.key.id);
+            if (sent.message) this.#remember(sent.key.id, sent.message);
+          }
           break;
         } catch (error) {
           if (attempt >= 3 || this.#stopped) throw error;
@@ -386,6 +428,11 @@ export class WhatsAppChannel {
     }
     if (options.typing) this.#sock?.sendPresenceUpdate('paused', jid).catch(() => undefined);
     return ids;
+  }
+
+  #remember(id: string, message: proto.IMessage): void {
+    this.#sentMessages.set(id, message);
+    if (this.#sentMessages.size > 2_000) this.#sentMessages.delete(this.#sentMessages.keys().next().value!);
   }
 
   /** The socket once the connection is open; rejects after replyWaitMs or when stopped. */
@@ -434,8 +481,11 @@ export class WhatsAppChannel {
     let jid: string;
     try {
       // Writing to numbers that are not on WhatsApp is what spam filters look for: ask first.
-      const [found] = (await sock.onWhatsApp(digits)) ?? [];
-      if (!found?.exists) return { status: 'failed', permanent: true, reason: 'not_on_whatsapp' };
+      const answer = await sock.onWhatsApp(digits);
+      // No answer at all is a timeout, not a "no".
+      if (answer === undefined) return { status: 'failed', permanent: false, reason: 'gave_up', error: 'no answer from WhatsApp' };
+      const found = answer.find((entry) => entry.exists);
+      if (!found) return { status: 'failed', permanent: true, reason: 'not_on_whatsapp' };
       jid = found.jid;
     } catch (error) {
       return { status: 'failed', permanent: false, reason: 'gave_up', error: (error as Error).message };
@@ -484,6 +534,8 @@ export class WhatsAppChannel {
       if (!['logged_out', 'replaced', 'banned'].includes(this.#status)) this.#status = 'stopped';
       // end(), not logout(): the session stays linked for the next start.
       await sock?.end(undefined);
+      // Key and credential writes still under way land before the database closes.
+      await this.#store?.flush().catch((error: unknown) => this.#logger.error({ err: error }, 'WhatsApp session writes lost at shutdown'));
       this.#logger.info('WhatsApp channel stopped');
     })();
     return this.#stopping;

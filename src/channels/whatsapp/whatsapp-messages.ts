@@ -110,12 +110,29 @@ function contentOf(content: proto.IMessage): Pick<WhatsAppIncoming, 'text' | 'co
     const phone = card.vcard ? phoneFromVcard(card.vcard) : undefined;
     return phone ? { contact: { phone } } : { unsupported: true };
   }
-  if (content.senderKeyDistributionMessage && Object.keys(content).every((k) => k === 'senderKeyDistributionMessage' || k === 'messageContextInfo')) {
-    return 'protocol'; // group key material that arrives on its own
-  }
-  // Voice notes, stickers, photos without a caption, locations, polls, calls…
-  return { unsupported: true };
+  // Something a person sent that the bot cannot read: it says so. Anything else (key material,
+  // pins, "keep in chat", context-only envelopes, future types) is not a message to answer.
+  if (UNREADABLE.some((kind) => content[kind])) return { unsupported: true };
+  return 'protocol';
 }
+
+const UNREADABLE = [
+  'audioMessage',
+  'stickerMessage',
+  'imageMessage',
+  'videoMessage',
+  'ptvMessage',
+  'documentMessage',
+  'locationMessage',
+  'liveLocationMessage',
+  'pollCreationMessage',
+  'pollCreationMessageV2',
+  'pollCreationMessageV3',
+  'eventMessage',
+  'groupInviteMessage',
+  'productMessage',
+  'orderMessage',
+] as const satisfies readonly (keyof proto.IMessage)[];
 
 /**
  * Read one message of a `messages.upsert` batch. Returns why it is ignored when a service bot

@@ -26,6 +26,7 @@ export const ENGINE_MESSAGES = [
   'input.unsupported',
   'button.stale',
   'group.open_private',
+  'call.rejected',
 ] as const;
 
 export interface FlowProblem {
