@@ -28,3 +28,14 @@ export function displayPhone(phone: string): string {
   const local = `0${phone.slice(2)}`;
   return local.replace(/^(\d{4})(\d{4})(\d+)$/, '$1-$2-$3');
 }
+
+/**
+ * A number a messaging platform gives in international form (WhatsApp's JID user, Telegram's
+ * contact phone_number: country code first, "+" optional). Only the separators are dropped: no
+ * guessing as for typed numbers, where "812…" means 62812…. Read that way, a Japanese
+ * "81234567801" would become the Indonesian 6281234567801 and pass as someone else.
+ */
+export function phoneFromInternational(raw: string): string | undefined {
+  const digits = raw.replace(/[\s().+-]/g, '');
+  return /^\d{6,15}$/.test(digits) ? digits : undefined;
+}

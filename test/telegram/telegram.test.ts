@@ -184,6 +184,20 @@ describe('Telegram, long polling', () => {
     expect(await db.auditLog.count({ where: { action: 'member.verify' } })).toBe(1);
   });
 
+  test('a number from abroad whose digits follow a member\'s local number is not that member', async () => {
+    // +81 (Japan) 234567801: typed, "81…" would read as Indonesian 0812…; from Telegram it is international.
+    for (const phone of ['81234567801', '+81 234567801']) {
+      await ask(t, STRANGER, 'saldo');
+      const reply = (await share(t, STRANGER, { phone })).map((m) => m.text).join('\n');
+      expect(reply).not.toContain('Siti');
+      expect(reply).not.toMatch(RUPIAH);
+      expect(reply).toContain('kode aktivasi');
+    }
+    const identity = await t.service.app.db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: String(STRANGER.id) } });
+    expect(identity.memberId).toBeNull();
+    expect(identity.phone).toBe('81234567801');
+  });
+
   test('a contact whose number is not on file leads to the activation code, not to data', async () => {
     await ask(t, STRANGER, 'pinjaman');
     const reply = await share(t, STRANGER, { phone: '6281311112222' });

@@ -125,6 +125,27 @@ describe('WhatsApp channel: members', () => {
     expect(ahmad).toContain('Ahmad');
   });
 
+  test('numbers from abroad, contact cards and display names never pass as a member', async () => {
+    // Japan +81 234567801, Korea +82 1234567801, Vietnam +84…: read as typed Indonesian numbers
+    // ("81…" = 0812…) they would become members' phones.
+    for (const jid of ['81234567801@s.whatsapp.net', '821234567801@s.whatsapp.net', '8412345678@s.whatsapp.net']) {
+      const text = (await h.say(waMessage({ from: jid, text: 'saldo' }))).join('\n');
+      expect(text).not.toMatch(RUPIAH);
+      expect(text).not.toContain('Siti');
+      expect(text).toContain('kode aktivasi');
+    }
+    const stranger = '6285700000001@s.whatsapp.net';
+    const card = { contactMessage: { displayName: 'Siti Aminah', vcard: 'BEGIN:VCARD\nFN:Siti Aminah\nTEL;waid=6281234567801:+62 812-3456-7801\nEND:VCARD' } };
+    const replies = [
+      ...(await h.say(waMessage({ from: stranger, message: card, pushName: 'Siti Aminah' }))),
+      ...(await h.say(waMessage({ from: stranger, text: '6281234567801', pushName: 'Siti Aminah' }))),
+      ...(await h.say(waMessage({ from: stranger, text: 'saldo', pushName: 'Siti Aminah' }))),
+      ...(await h.say(waMessage({ from: stranger, message: { extendedTextMessage: { text: 'saldo', contextInfo: { participant: SITI, quotedMessage: { conversation: 'saldo' } } } } }))),
+    ].join('\n');
+    expect(replies).not.toMatch(RUPIAH);
+    expect(await t.db.channelIdentity.count({ where: { memberId: { not: null } } })).toBe(0);
+  });
+
   test('a LID-addressed sender is known by the phone WhatsApp attaches, and keyed by the LID', async () => {
     const text = (await h.say(waMessage({ from: SITI_LID, alt: SITI, text: 'saldo' }))).join('\n');
     expect(text).toContain('Simpanan Siti Aminah');
@@ -330,22 +351,23 @@ describe('WhatsApp channel: pairing and the connection lifecycle', () => {
   });
 
   test('transient closes reconnect after growing, capped, jittered pauses; a connection that held resets them', async () => {
-    const h = await harness(t, { reconnect: { firstMs: 20, capMs: 80, stableMs: 150 } });
+    const h = await harness(t, { reconnect: { firstMs: 20, capMs: 400, stableMs: 150 } });
     const started = Date.now();
     for (let i = 1; i <= 5; i++) {
       h.sock.close(i % 2 ? DisconnectReason.connectionLost : DisconnectReason.unavailableService);
-      await until(() => h.factory.sockets.length === i + 1, 2_000, `reconnect ${i}`);
+      await until(() => h.factory.sockets.length === i + 1, 3_000, `reconnect ${i}`);
     }
-    // Pauses 20, 40, 80, 80, 80 ms (random() = 1): at least 300 ms in all, no storm.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    // Pauses 20, 40, 80, 160, 320 ms (random() = 1): at least 620 ms in all, no storm.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(610);
     expect(h.channel.status).toBe('reconnecting');
     h.sock.connect();
     expect(h.channel.status).toBe('open');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const before = Date.now();
     h.sock.close(DisconnectReason.connectionClosed);
-    await until(() => h.factory.sockets.length === 7, 2_000, 'reconnect after a stable connection');
-    expect(Date.now() - before).toBeLessThan(70); // back to the first pause
+    await until(() => h.factory.sockets.length === 7, 3_000, 'reconnect after a stable connection');
+    // Back to the first pause (20 ms), not the capped 400 ms it had grown to.
+    expect(Date.now() - before).toBeLessThan(300);
     await h.channel.stop(1_000);
     const count = h.factory.sockets.length;
     await new Promise((resolve) => setTimeout(resolve, 150));

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { InboundMessage } from '../../core/message.ts';
-import { normalizePhone } from '../../core/phone.ts';
+import { phoneFromInternational } from '../../core/phone.ts';
 
 export const TELEGRAM_CHANNEL = 'telegram';
 
@@ -66,9 +66,9 @@ export function commandText(text: string, botUsername: string | undefined): stri
   return rest ? `${word} ${rest}` : word;
 }
 
+/** Telegram gives the contact's number in international form ("6281…", sometimes "+62 81…"). */
 function phoneOf(raw: string): string {
-  const normalized = normalizePhone(raw);
-  return normalized.ok ? normalized.phone : raw.replace(/\D/g, '');
+  return phoneFromInternational(raw) ?? raw.replace(/\D/g, '');
 }
 
 /** Parse one update; null when it is not something the bot answers. */

@@ -19,7 +19,7 @@ import {
 } from '@whiskeysockets/baileys';
 import { z } from 'zod';
 import type { ChatType } from '../../core/message.ts';
-import { normalizePhone } from '../../core/phone.ts';
+import { phoneFromInternational } from '../../core/phone.ts';
 
 export const WHATSAPP_CHANNEL = 'whatsapp';
 
@@ -178,10 +178,9 @@ export function readWhatsAppMessage(message: WAMessage): ReadResult {
 export function phoneOfJid(jid: string | null | undefined): string | undefined {
   if (!jid || !isPnUser(jid)) return undefined;
   const user = jidDecode(jid)?.user;
-  if (!user || !/^\d{6,15}$/.test(user)) return undefined;
-  const normalised = normalizePhone(user);
-  // Numbers outside Indonesia stay as digits: they never match a member's phone (62…).
-  return normalised.ok ? normalised.phone : user;
+  // Already international ("6281…"): taken as it is. A number from abroad ("81…", Japan) stays
+  // what it is and matches no member's phone, which are stored as 62….
+  return user ? phoneFromInternational(user) : undefined;
 }
 
 export interface SenderIdentity {
