@@ -9,7 +9,8 @@ import { createApp, type App } from './app.ts';
 import type { Logger } from './logger.ts';
 import { defaultWebhookSecret, TelegramChannel, TelegramStartError } from './channels/telegram/telegram-channel.ts';
 import { openWhatsAppAuthStore } from './channels/whatsapp/auth-store.ts';
-import { WhatsAppChannel, type WhatsAppChannelOptions } from './channels/whatsapp/whatsapp-channel.ts';
+import { WhatsAppChannel, type WhatsAppChannelOptions, type WhatsAppStatus } from './channels/whatsapp/whatsapp-channel.ts';
+import { normalizePhone } from './core/phone.ts';
 
 export interface RunningService {
   app: App;
@@ -25,6 +26,14 @@ export interface ServiceOptions {
   telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs'>;
   /** Options passed to the WhatsApp channel (tests hand in a socket stand-in, shorter waits). */
   whatsapp?: Partial<Omit<WhatsAppChannelOptions, 'engine' | 'logger'>>;
+}
+
+const STOPPED_FOR_GOOD: readonly WhatsAppStatus[] = ['logged_out', 'replaced', 'banned'];
+
+/** The cooperative's own number as typed by its operator ("0812…", "+62 812…") in WhatsApp's form, 62812…. */
+function pairingNumberOf(raw: string): string {
+  const phone = normalizePhone(raw);
+  return phone.ok ? phone.phone : raw.replace(/\D/g, '');
 }
 
 export class StartupError extends Error {
@@ -49,8 +58,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
       app.db.koperasi
         .count()
         .then((koperasi) => {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: 'ok', koperasi, ...(whatsapp ? { whatsapp: whatsapp.status } : {}) }));
+          // A WhatsApp channel that stopped for good (logged out, replaced, banned) needs a person: 503.
+          const stuck = whatsapp !== undefined && STOPPED_FOR_GOOD.includes(whatsapp.status);
+          res.writeHead(stuck ? 503 : 200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: stuck ? 'degraded' : 'ok', koperasi, ...(whatsapp ? { whatsapp: whatsapp.status } : {}) }));
         })
         .catch((error: unknown) => {
           logger.error({ err: error }, 'health check failed');
@@ -105,7 +116,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       engine: app.engine,
       logger,
       openAuthStore: () => openWhatsAppAuthStore(app.db),
-      ...(config.WHATSAPP_PAIRING_NUMBER ? { pairingNumber: config.WHATSAPP_PAIRING_NUMBER } : {}),
+      ...(config.WHATSAPP_PAIRING_NUMBER ? { pairingNumber: pairingNumberOf(config.WHATSAPP_PAIRING_NUMBER) } : {}),
       unsolicited: { intervalMs: config.WHATSAPP_SEND_INTERVAL_SECONDS * 1000, jitter: 0.5 },
       ...options.whatsapp,
     });

@@ -52,6 +52,8 @@ export class FakeSocket implements WhatsAppSocket {
   failuresAfterDelivery: Error[] = [];
   /** onWhatsApp gets no answer (Baileys then returns undefined after its query timeout). */
   lookupTimesOut = false;
+  /** How long onWhatsApp takes to answer (a slow network). */
+  lookupDelayMs = 0;
   readonly rejectedCalls: string[] = [];
 
   constructor(readonly config: UserFacingSocketConfig) {
@@ -86,6 +88,7 @@ export class FakeSocket implements WhatsAppSocket {
 
   async onWhatsApp(...numbers: string[]): Promise<{ jid: string; exists: boolean }[] | undefined> {
     if (!this.open) throw new Boom('Connection Closed', { statusCode: DisconnectReason.connectionClosed });
+    if (this.lookupDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lookupDelayMs));
     if (this.lookupTimesOut) return undefined;
     // Like Baileys: only the numbers that have WhatsApp are listed.
     return numbers.filter((n) => !this.registered || this.registered.has(n)).map((n) => ({ jid: `${n}@s.whatsapp.net`, exists: true }));

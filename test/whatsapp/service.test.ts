@@ -4,6 +4,7 @@
  * stops WhatsApp without logging the device out.
  */
 import { rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { DisconnectReason } from '@whiskeysockets/baileys';
 import { expect, test } from 'vitest';
@@ -12,13 +13,24 @@ import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { startService } from '../../src/service.ts';
 import { captureLogs, tempDir } from '../helpers/app.ts';
 import { freePort } from '../telegram/helpers.ts';
-import { socketFactory, waMessage } from './helpers.ts';
+import { socketFactory, until, waMessage } from './helpers.ts';
 
 test('WHATSAPP_ENABLED runs the WhatsApp channel in the service; its session carries over to the next start', async () => {
   const dir = tempDir('kopbot-wa-service-');
   const config = loadConfig({ DATABASE_URL: `file:${join(dir, 'kopbot.db')}`, WHATSAPP_ENABLED: 'true', PORT: String(await freePort()), LOG_LEVEL: 'info' });
   expect(config.WHATSAPP_SEND_INTERVAL_SECONDS).toBe(5);
-  const health = async (port: number) => (await fetch(`http://127.0.0.1:${port}/health`)).json();
+  // A fresh connection each time (two services in turn listen on the same port).
+  const get = (port: number) =>
+    new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      })
+        .on('error', reject)
+        .end();
+    });
+  const health = async (port: number) => (await get(port)).body;
   try {
     const firstRun = socketFactory();
     const { logger, logs } = captureLogs();
@@ -27,15 +39,14 @@ test('WHATSAPP_ENABLED runs the WhatsApp channel in the service; its session car
     expect(await health(service.port)).toMatchObject({ status: 'ok', whatsapp: 'connecting' });
     // Linking: the QR is scanned, WhatsApp pairs the device and asks for a restart.
     firstRun.last.showQr();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => service.whatsapp!.status === 'waiting_for_pairing', 2_000, 'the QR');
     expect(await health(service.port)).toMatchObject({ whatsapp: 'waiting_for_pairing' });
     const creds = firstRun.last.config.auth.creds;
     creds.me = { id: '6281200000000:5@s.whatsapp.net' };
     creds.account = { details: Buffer.from([7]) };
     firstRun.last.ev.emit('creds.update', { me: creds.me, account: creds.account });
     firstRun.last.close(DisconnectReason.restartRequired);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(firstRun.sockets).toHaveLength(2);
+    await until(() => firstRun.sockets.length === 2, 2_000, 'the restart');
     firstRun.last.connect();
     expect(await health(service.port)).toMatchObject({ whatsapp: 'open' });
 
@@ -53,6 +64,13 @@ test('WHATSAPP_ENABLED runs the WhatsApp channel in the service; its session car
       const resumed = secondRun.last.config.auth.creds;
       expect(resumed.me).toEqual({ id: '6281200000000:5@s.whatsapp.net' });
       expect(Buffer.from(resumed.noiseKey.private).equals(Buffer.from(creds.noiseKey.private))).toBe(true);
+      // Unlinked on the phone: the health check says a person is needed.
+      secondRun.last.connect();
+      secondRun.last.close(DisconnectReason.loggedOut);
+      await until(() => again.whatsapp!.status === 'logged_out', 2_000, 'logged out');
+      const response = await get(again.port);
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({ status: 'degraded', whatsapp: 'logged_out' });
     } finally {
       await again.stop();
     }

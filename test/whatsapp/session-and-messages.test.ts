@@ -195,11 +195,18 @@ describe('reading Baileys messages', () => {
       phone: '6281234567801',
       lid: '190000000000001@lid',
     });
-    expect(await identifySender({ senderJid: '190000000000001@lid' }, async () => null)).toEqual({ externalUserId: '190000000000001@lid', lid: '190000000000001@lid' });
+    expect(await identifySender({ senderJid: '190000000000001@lid' }, { lidToPhone: async () => null })).toEqual({ externalUserId: '190000000000001@lid', lid: '190000000000001@lid' });
     // A lookup that answers with something other than a phone JID (or fails) gives no phone.
-    expect(await identifySender({ senderJid: '190000000000001@lid' }, async () => '190000000000002@lid')).not.toHaveProperty('phone');
-    expect(await identifySender({ senderJid: '190000000000001@lid' }, async () => Promise.reject(new Error('db')))).not.toHaveProperty('phone');
-    expect(await identifySender({ senderJid: '190000000000001@lid' }, async () => '6281234567801:3@s.whatsapp.net')).toMatchObject({ phone: '6281234567801' });
+    expect(await identifySender({ senderJid: '190000000000001@lid' }, { lidToPhone: async () => '190000000000002@lid' })).not.toHaveProperty('phone');
+    expect(await identifySender({ senderJid: '190000000000001@lid' }, { lidToPhone: async () => Promise.reject(new Error('db')) })).not.toHaveProperty('phone');
+    expect(await identifySender({ senderJid: '190000000000001@lid' }, { lidToPhone: async () => '6281234567801:3@s.whatsapp.net' })).toMatchObject({ phone: '6281234567801' });
+    // A phone-addressed message without its LID is still keyed by the LID Baileys has stored.
+    expect(await identifySender({ senderJid: SITI }, { phoneToLid: async () => '190000000000001@lid' })).toEqual({
+      externalUserId: '190000000000001@lid',
+      phone: '6281234567801',
+      lid: '190000000000001@lid',
+    });
+    expect(await identifySender({ senderJid: SITI }, { phoneToLid: async () => SITI })).toEqual({ externalUserId: SITI, phone: '6281234567801' });
     expect(phoneFromVcard('BEGIN:VCARD\nTEL:+62 812-3456-7801\nEND:VCARD')).toBe('6281234567801');
   });
 

@@ -6,7 +6,8 @@
 import { DisconnectReason, proto } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openWhatsAppAuthStore } from '../../src/channels/whatsapp/auth-store.ts';
-import { WhatsAppChannel, type PairingEvent, type WhatsAppChannelOptions } from '../../src/channels/whatsapp/whatsapp-channel.ts';
+import { reconnectDelay, WhatsAppChannel, type PairingEvent, type WhatsAppChannelOptions } from '../../src/channels/whatsapp/whatsapp-channel.ts';
+import type { InboundMessage } from '../../src/core/message.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { captureLogs, createTestApp, type TestApp } from '../helpers/app.ts';
@@ -182,7 +183,26 @@ describe('WhatsApp channel: members', () => {
     expect(text).toContain('Simpanan Siti Aminah');
   });
 
+  test('a message addressed by phone, without its LID, is keyed by the LID Baileys has stored for that phone', async () => {
+    await h.sock.signalRepository.lidMapping.storeLIDPNMappings([{ lid: SITI_LID, pn: SITI }]);
+    const text = (await h.say(waMessage({ from: SITI, text: 'saldo' }))).join('\n');
+    expect(text).toContain('Simpanan Siti Aminah');
+    const identity = await t.db.channelIdentity.findFirstOrThrow({ where: { channel: 'whatsapp' } });
+    expect(identity.externalId).toBe(SITI_LID);
+  });
+
   test('group messages leak nothing: a request gets a pointer to the private chat, chatter gets silence', async () => {
+    // Siti is verified in her private chat already; in the group her number must not reach the core.
+    await h.say(waMessage({ from: SITI, text: 'saldo' }));
+    const seen: InboundMessage[] = [];
+    const handle = t.engine.handle.bind(t.engine);
+    t.engine.handle = (message) => {
+      seen.push(message);
+      return handle(message);
+    };
+    const before = await t.db.channelIdentity.count();
+    const viaLid = await h.say(waMessage({ from: SITI_LID, alt: SITI, group: GROUP, text: '/saldo' }));
+    expect(viaLid.join('\n')).not.toMatch(RUPIAH);
     const pointer = await h.say(waMessage({ from: SITI, group: GROUP, text: 'saldo' }));
     expect(pointer).toHaveLength(1);
     expect(pointer[0]).toContain('chat pribadi');
@@ -193,7 +213,12 @@ describe('WhatsApp channel: members', () => {
       waMessage({ from: SITI, group: GROUP, text: 'jam 4 sore pak' }),
     );
     expect(chatter).toEqual([]);
-    expect(await t.db.channelIdentity.count()).toBe(0);
+    expect(await t.db.channelIdentity.count()).toBe(before);
+    expect(seen.length).toBe(4);
+    for (const message of seen) {
+      expect(message.chatType).toBe('group');
+      expect(message).not.toHaveProperty('verifiedPhone');
+    }
   });
 
   test('status updates, its own messages, reactions, protocol messages, broadcasts and old messages are ignored', async () => {
@@ -316,11 +341,24 @@ describe('WhatsApp channel: unsolicited messages are paced', () => {
     expect(await h.channel.sendUnsolicited('6281234567802', reply)).toMatchObject({ status: 'failed', permanent: false });
     h.sock.lookupTimesOut = false;
 
+    // A slow network does not squeeze the pause: it runs from the end of the previous send.
+    h.sock.lookupDelayMs = 150;
+    const slowStart = h.sock.sent.length;
+    await Promise.all(['6281234567801', '6281234567802'].map((phone) => h.channel.sendUnsolicited(phone, reply)));
+    const [a, b] = h.sock.sent.slice(slowStart).map((m) => m.at);
+    expect(b! - a!).toBeGreaterThanOrEqual(150 + 55);
+    h.sock.lookupDelayMs = 0;
+
+    // Not connected: given back at once for the outbox to try later, not queued behind a reconnect.
+    h.sock.close(DisconnectReason.connectionLost);
+    expect(await h.channel.sendUnsolicited('6281234567801', reply)).toMatchObject({ status: 'failed', permanent: false, reason: 'not_connected' });
+    await until(() => h.factory.sockets.length === 2, 2_000, 'the reconnect');
+    h.factory.last.connect();
+
     // A send whose answer was lost after it reached WhatsApp is retried with the same id: one copy.
-    const before = h.sock.sent.length;
     h.sock.failuresAfterDelivery.push(new Error('Timed Out'));
     expect(await h.channel.sendUnsolicited('6281234567803', reply)).toMatchObject({ status: 'sent' });
-    expect(h.sock.sent.slice(before).map((m) => m.jid)).toEqual(['6281234567803@s.whatsapp.net']);
+    expect(h.sock.sent.map((m) => m.jid)).toEqual(['6281234567803@s.whatsapp.net']);
     await h.channel.stop(1_000);
   });
 });
@@ -372,6 +410,13 @@ describe('WhatsApp channel: pairing and the connection lifecycle', () => {
     const count = h.factory.sockets.length;
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(h.factory.sockets.length).toBe(count); // no reconnect after stop
+  });
+
+  test('the reconnect pause doubles from the first to the cap, with jitter between half and all of it', () => {
+    const limits = { firstMs: 2_000, capMs: 300_000 };
+    expect([0, 1, 2, 3, 7, 8, 20, 1_000].map((n) => reconnectDelay(n, limits, 1))).toEqual([2_000, 4_000, 8_000, 16_000, 256_000, 300_000, 300_000, 300_000]);
+    expect(reconnectDelay(3, limits, 0)).toBe(8_000);
+    expect(reconnectDelay(3, limits, 0.5)).toBe(12_000);
   });
 
   test('"restart required" after pairing reconnects at once', async () => {

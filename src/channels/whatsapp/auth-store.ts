@@ -119,7 +119,7 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
       return saving;
     },
     async clear() {
-      await saving.catch(() => undefined);
+      await store.flush();
       // Keys first: credentials without keys fail at the next login and are cleared again,
       // while keys without credentials would be mistaken for a fresh device's.
       await db.whatsAppKey.deleteMany({ where: { session } });

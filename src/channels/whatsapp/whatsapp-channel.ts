@@ -15,6 +15,7 @@ import makeWASocket, {
   Browsers,
   DisconnectReason,
   generateMessageIDV2,
+  jidDecode,
   makeCacheableSignalKeyStore,
   type ConnectionState,
   type proto,
@@ -109,6 +110,11 @@ export function closeAction(statusCode: number | undefined): 'logged_out' | 'rep
   }
 }
 
+/** The pause before reconnect attempt n (0-based): doubling from firstMs up to capMs, times 0.5–1 at random. */
+export function reconnectDelay(attempt: number, { firstMs, capMs }: { firstMs: number; capMs: number }, random: number): number {
+  return Math.round(Math.min(capMs, firstMs * 2 ** Math.min(attempt, 30)) * (0.5 + random / 2));
+}
+
 /** A phone for people to read in a log: the last digits hidden. */
 function maskJid(jid: string | undefined): string | undefined {
   return jid?.replace(/^(\d{4})\d+(\d{2})/, '$1…$2');
@@ -137,6 +143,9 @@ export class WhatsAppChannel {
   /** Message ids seen lately: WhatsApp delivers some twice (retries, offline catch-up). */
   readonly #recent = new Set<string>();
   readonly #openWaiters = new Set<() => void>();
+  readonly #sleepers = new Set<() => void>();
+  /** When each caller was last told that calls are not answered (one sentence per caller per 10 minutes). */
+  readonly #callersTold = new Map<string, number>();
   /** The earliest moment the next unsolicited message may go. */
   #nextUnsolicitedAt = 0;
   #unsolicitedQueue: Promise<unknown> = Promise.resolve();
@@ -230,9 +239,14 @@ export class WhatsAppChannel {
   /** A member who calls the number hears it rejected and reads why; the bot only reads text. */
   #onCall(sock: WhatsAppSocket, call: WACallEvent): void {
     if (call.status !== 'offer' || call.isGroup || call.offline) return;
+    const now = this.#clock();
+    const toldAt = this.#callersTold.get(call.from);
+    const tell = toldAt === undefined || now - toldAt > 10 * 60_000;
+    if (tell) this.#callersTold.set(call.from, now);
+    if (this.#callersTold.size > 5_000) this.#callersTold.delete(this.#callersTold.keys().next().value!);
     const work = (async () => {
       await sock.rejectCall(call.id, call.from);
-      const text = this.#options.engine.message('id', 'call.rejected');
+      const text = tell ? this.#options.engine.message('id', 'call.rejected') : '';
       if (text) await this.#sendTexts(call.from, [text], { typing: false });
     })().catch((error: unknown) => this.#logger.debug({ err: error }, 'call not rejected'));
     this.#track(work);
@@ -253,6 +267,11 @@ export class WhatsAppChannel {
     const error = update.lastDisconnect?.error as Partial<Boom> | undefined;
     const statusCode = error?.output?.statusCode;
     const action = closeAction(statusCode);
+    if (action === 'logged_out' || action === 'replaced' || action === 'banned') {
+      this.#status = action;
+      // Replies waiting for a reconnect that will not come give up now.
+      for (const wake of [...this.#openWaiters]) wake();
+    }
     const wasStable = this.#openedAt !== undefined && this.#clock() - this.#openedAt >= (this.#options.reconnect ?? DEFAULTS.reconnect).stableMs;
     this.#openedAt = undefined;
     if (wasStable) this.#attempt = 0;
@@ -294,9 +313,9 @@ export class WhatsAppChannel {
     const { firstMs, capMs } = this.#options.reconnect ?? DEFAULTS.reconnect;
     // Not linked yet: the close is usually the QR codes running out, and the operator is
     // waiting for a new one; the pause does not grow.
-    const growth = this.#store?.paired === false && this.#pairing !== undefined ? 0 : this.#attempt;
-    const wait = Math.round(Math.min(capMs, firstMs * 2 ** growth) * (0.5 + this.#random() / 2));
-    this.#attempt++;
+    const waitingForPairing = this.#store?.paired === false && this.#pairing !== undefined;
+    const wait = reconnectDelay(waitingForPairing ? 0 : this.#attempt, { firstMs, capMs }, this.#random());
+    if (!waitingForPairing) this.#attempt++;
     this.#status = 'reconnecting';
     this.#logger.info({ attempt: this.#attempt, waitMs: wait }, 'WhatsApp reconnecting after a pause');
     this.#reconnectTimer = setTimeout(() => {
@@ -319,6 +338,7 @@ export class WhatsAppChannel {
         show(this.#pairing);
         this.#logger.info({ phone: maskJid(number) }, 'WhatsApp pairing code ready: enter it on the phone under Linked devices > Link with phone number');
       } catch (error) {
+        this.#pairingRequested = false; // the next QR refresh asks again
         this.#logger.error({ err: error }, 'WhatsApp pairing code could not be requested');
       }
       return;
@@ -384,7 +404,10 @@ export class WhatsAppChannel {
       // Groups never show private data: no phone, no lookups.
       return { ...base, externalUserId: incoming.senderJid };
     }
-    const sender = await identifySender(incoming, (lid) => sock.signalRepository.lidMapping.getPNForLID(lid));
+    const sender = await identifySender(incoming, {
+      lidToPhone: (lid) => sock.signalRepository.lidMapping.getPNForLID(lid),
+      phoneToLid: (phoneJid) => this.#storedLidOf(phoneJid),
+    });
     return {
       ...base,
       externalUserId: sender.externalUserId,
@@ -392,6 +415,15 @@ export class WhatsAppChannel {
       // gets none, and the core offers the activation-code route.
       ...(sender.phone ? { verifiedPhone: sender.phone, phoneVerifiedBy: 'phone' as const } : {}),
     };
+  }
+
+  /** The LID Baileys' mapping store has saved for a phone JID; read from the key rows, never asked of the server. */
+  async #storedLidOf(phoneJid: string): Promise<string | undefined> {
+    const user = jidDecode(phoneJid)?.user;
+    if (!user || !this.#keys) return undefined;
+    const found = await this.#keys.get('lid-mapping', [user]);
+    const lidUser = found[user];
+    return typeof lidUser === 'string' && /^\d+$/.test(lidUser) ? `${lidUser}@lid` : undefined;
   }
 
   /**
@@ -467,15 +499,22 @@ export class WhatsAppChannel {
   }
 
   async #sendUnsolicitedNow(phone: string, replies: Reply[]): Promise<UnsolicitedResult> {
-    const { intervalMs, jitter } = this.#options.unsolicited ?? DEFAULTS.unsolicited;
     const wait = this.#nextUnsolicitedAt - this.#clock();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    this.#nextUnsolicitedAt = this.#clock() + Math.round(intervalMs * (1 - jitter + 2 * jitter * this.#random()));
-    let sock: WhatsAppSocket;
+    if (wait > 0 && !this.#stopped) await this.#sleep(wait);
     try {
-      sock = await this.#whenOpen();
-    } catch (error) {
-      return { status: 'failed', permanent: false, reason: 'not_connected', error: (error as Error).message };
+      return await this.#deliverUnsolicited(phone, replies);
+    } finally {
+      // The pause runs from the end of this recipient's send, however long it took.
+      const { intervalMs, jitter } = this.#options.unsolicited ?? DEFAULTS.unsolicited;
+      this.#nextUnsolicitedAt = this.#clock() + Math.round(intervalMs * (1 - jitter + 2 * jitter * this.#random()));
+    }
+  }
+
+  async #deliverUnsolicited(phone: string, replies: Reply[]): Promise<UnsolicitedResult> {
+    // Not connected now: the outbox tries again later, rather than everyone queueing behind a reconnect.
+    const sock = this.#sock;
+    if (this.#stopped || this.#status !== 'open' || !sock) {
+      return { status: 'failed', permanent: false, reason: 'not_connected', error: `WhatsApp is ${this.#stopped ? 'stopped' : this.#status}` };
     }
     const digits = phone.replace(/\D/g, '');
     let jid: string;
@@ -499,6 +538,19 @@ export class WhatsAppChannel {
     }
   }
 
+  /** A pause that stop() cuts short. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
+    });
+  }
+
   /** Resolves once every message received so far has been answered (or given up). */
   async settled(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -515,8 +567,8 @@ export class WhatsAppChannel {
     this.#stopped = true;
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
-    // Replies waiting for a reconnect that will not come now give up at once.
-    for (const wake of [...this.#openWaiters]) wake();
+    // Replies waiting for a reconnect that will not come, and paced sends, give up at once.
+    for (const wake of [...this.#openWaiters, ...this.#sleepers]) wake();
     this.#stopping = (async () => {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'late'>((resolve) => {

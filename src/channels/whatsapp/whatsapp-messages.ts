@@ -193,12 +193,18 @@ export interface SenderIdentity {
 
 /** Finds the phone behind a LID with what Baileys has learnt (its LID mapping store). */
 export type LidToPhone = (lid: string) => Promise<string | null | undefined>;
+/** Finds the LID Baileys has stored for a phone JID (no network lookup). */
+export type PhoneToLid = (phoneJid: string) => Promise<string | null | undefined>;
 
 /**
  * Who sent a message. A phone comes only from a phone JID: the sender's own, the alternate one
  * WhatsApp's server attached, or Baileys' LID→phone mapping. A LID is never read as a number.
  */
-export async function identifySender(incoming: Pick<WhatsAppIncoming, 'senderJid' | 'senderAltJid'>, lidToPhone?: LidToPhone): Promise<SenderIdentity> {
+export async function identifySender(
+  incoming: Pick<WhatsAppIncoming, 'senderJid' | 'senderAltJid'>,
+  lookups: { lidToPhone?: LidToPhone; phoneToLid?: PhoneToLid } = {},
+): Promise<SenderIdentity> {
+  const { lidToPhone, phoneToLid } = lookups;
   const { senderJid, senderAltJid } = incoming;
   let phoneJid: string | undefined;
   let lid: string | undefined;
@@ -212,6 +218,11 @@ export async function identifySender(incoming: Pick<WhatsAppIncoming, 'senderJid
   } else {
     phoneJid = senderJid;
     if (senderAltJid && isLidUser(senderAltJid)) lid = senderAltJid;
+    else if (phoneToLid) {
+      // Keyed by the LID whenever one is known, so a recycled number meets a new identity.
+      const mapped = await phoneToLid(senderJid).catch(() => null);
+      if (mapped && isLidUser(mapped)) lid = jidNormalizedUser(mapped);
+    }
   }
   const phone = phoneOfJid(phoneJid);
   return {
