@@ -213,6 +213,7 @@ describe('WhatsApp channel: members', () => {
       waMessage({ from: SITI, group: GROUP, text: 'jam 4 sore pak' }),
     );
     expect(chatter).toEqual([]);
+    expect(h.sock.timeline.filter((e) => e.startsWith('read')).length).toBe(1); // Siti's private message only
     expect(await t.db.channelIdentity.count()).toBe(before);
     expect(seen.length).toBe(4);
     for (const message of seen) {

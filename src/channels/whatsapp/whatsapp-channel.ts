@@ -380,8 +380,11 @@ export class WhatsAppChannel {
 
   async #answer(sock: WhatsAppSocket, raw: WAMessage, incoming: WhatsAppIncoming): Promise<void> {
     const message = await this.#toInbound(sock, incoming);
-    // Blue ticks: the member sees the message was read while the answer is prepared.
-    sock.readMessages([incoming.key]).catch((error: unknown) => this.#logger.debug({ err: error }, 'read receipt not sent'));
+    // Blue ticks: the member sees the message was read while the answer is prepared (not in
+    // groups, where the bot reads along without taking part).
+    if (incoming.chatType === 'private') {
+      sock.readMessages([incoming.key]).catch((error: unknown) => this.#logger.debug({ err: error }, 'read receipt not sent'));
+    }
     const batch = await this.#options.engine.handle(message);
     const texts = batch.replies.flatMap((reply) => renderWhatsAppReply(reply));
     if (texts.length === 0) return;
