@@ -11,6 +11,10 @@ import { defaultWebhookSecret, TelegramChannel, TelegramStartError } from './cha
 import { openWhatsAppAuthStore } from './channels/whatsapp/auth-store.ts';
 import { WhatsAppChannel, type WhatsAppChannelOptions, type WhatsAppStatus } from './channels/whatsapp/whatsapp-channel.ts';
 import { normalizePhone } from './core/phone.ts';
+import { telegramOutbound, whatsappOutbound } from './outbox/channels.ts';
+import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from './outbox/dispatcher.ts';
+import { openOutboxStore, startScheduler } from './outbox/setup.ts';
+import type { OutboxStore } from './outbox/outbox-store.ts';
 
 export interface RunningService {
   app: App;
@@ -18,6 +22,7 @@ export interface RunningService {
   port: number;
   telegram?: TelegramChannel;
   whatsapp?: WhatsAppChannel;
+  outbox: { store: OutboxStore; dispatcher: OutboxDispatcher };
   stop(): Promise<void>;
 }
 
@@ -26,6 +31,10 @@ export interface ServiceOptions {
   telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs'>;
   /** Options passed to the WhatsApp channel (tests hand in a socket stand-in, shorter waits). */
   whatsapp?: Partial<Omit<WhatsAppChannelOptions, 'engine' | 'logger'>>;
+  /** Outbox dispatcher settings (tests use a fake clock, no quiet hours). */
+  outbox?: Partial<Pick<DispatcherOptions, 'clock' | 'quietHours' | 'owner' | 'leaseMs'>> & { intervalMs?: number };
+  /** Run the scheduler (node-cron). Default true. */
+  scheduler?: boolean;
 }
 
 const STOPPED_FOR_GOOD: readonly WhatsAppStatus[] = ['logged_out', 'replaced', 'banned'];
@@ -131,6 +140,14 @@ export async function startService(config: Config, logger: Logger, options: Serv
       throw error;
     }
   }
+  // The outbox: what the bot sends on its own initiative goes out through the channels running here.
+  const store = openOutboxStore(config);
+  const channels: OutboundChannel[] = [];
+  if (telegram) channels.push(telegramOutbound(telegram.sender));
+  if (whatsapp) channels.push(whatsappOutbound(whatsapp));
+  const dispatcher = new OutboxDispatcher({ store, channels, logger: logger.child({ part: 'outbox' }), ...options.outbox });
+  dispatcher.start(options.outbox?.intervalMs);
+  const scheduler = options.scheduler === false ? undefined : startScheduler(app, store, dispatcher, logger.child({ part: 'scheduler' }), config.TZ);
   logger.info({ port, database: config.DATABASE_URL }, 'service started');
 
   return {
@@ -139,10 +156,17 @@ export async function startService(config: Config, logger: Logger, options: Serv
     port,
     ...(telegram ? { telegram } : {}),
     ...(whatsapp ? { whatsapp } : {}),
+    outbox: { store, dispatcher },
     async stop() {
-      // Channels first: they stop taking messages and finish the replies under way.
+      // No new work: the scheduler stops, the dispatcher starts no more sends; then the channels
+      // stop taking messages and finish the replies under way (a paced send still waiting gives
+      // up, and its row is tried again after the restart).
+      await scheduler?.stop();
+      const dispatching = dispatcher.stop();
       await Promise.all([telegram?.stop(), whatsapp?.stop()]);
+      await dispatching;
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
       await app.close();
       logger.info('service stopped');
     },

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createApp } from '../app.ts';
 import { createLogger } from '../logger.ts';
 import { normalizePhone, displayPhone } from '../core/phone.ts';
-import { formatDateTime } from '../core/format.ts';
+import { formatDateTime, parseIsoInstant } from '../core/format.ts';
 import { runTerminalChat } from '../channels/terminal/terminal-channel.ts';
 import { FLOWS_DIR } from '../core/create-engine.ts';
 import { loadFlows, FlowCheckError } from '../core/flows/load.ts';
@@ -20,6 +20,10 @@ import { seedDemo } from '../domain/seed-demo.ts';
 import { ActivationError, issueActivationCode } from '../domain/activation-codes.ts';
 import { startService, StartupError } from '../service.ts';
 import { DatabaseBusyError, isBusyError } from '../persistence/busy.ts';
+import { commandLineChannels, openOutboxStore } from '../outbox/setup.ts';
+import { OutboxDispatcher } from '../outbox/dispatcher.ts';
+import { runDueJobs } from '../jobs/run-due.ts';
+import { queueAnnouncement, BroadcastError } from '../outbox/broadcast.ts';
 
 /** An error whose message is already the sentence the user should read. */
 class UserError extends Error {
@@ -162,6 +166,73 @@ function buildProgram(): Command {
       });
     });
 
+  program
+    .command('broadcast')
+    .description('Mengantrekan pengumuman untuk semua anggota aktif sebuah koperasi (jalur yang sama dengan perintah pengurus lewat chat).')
+    .requiredOption('--koperasi <CODE>', 'kode koperasi')
+    .requiredOption('--text <TEXT>', 'isi pengumuman')
+    .option('--at <ISO-8601>', 'waktu kirim, misalnya 2026-12-01T08:00+07:00 (bawaan: sekarang)')
+    .action(async (options: { koperasi: string; text: string; at?: string }) => {
+      await withApp(async (app) => {
+        const store = openOutboxStore(config());
+        try {
+          const queued = await queueAnnouncement(app.db, store, { koperasiCode: options.koperasi, text: options.text, at: options.at, actor: 'cli', now: new Date() });
+          process.stdout.write(
+            `Pengumuman #${queued.broadcastId} diantrekan untuk ${queued.recipients} anggota ${queued.koperasiName}, dikirim mulai ${formatDateTime(queued.sendAt, config().TZ)}.\n`,
+          );
+        } finally {
+          store.close();
+        }
+      });
+    });
+
+  const outbox = program.command('outbox').description('Pesan yang dikirim bot atas inisiatifnya sendiri (pengumuman, pengingat, undangan).');
+  outbox
+    .command('drain')
+    .description('Mengirim pesan antrean yang sudah waktunya, dengan batas kecepatan tiap saluran, lalu selesai.')
+    .action(async () => {
+      await withApp(async (app) => {
+        const cfg = config();
+        const store = openOutboxStore(cfg);
+        try {
+          const { channels, elsewhere } = commandLineChannels(cfg, app.logger, process.stdout);
+          const dispatcher = new OutboxDispatcher({ store, channels, elsewhere, logger: app.logger });
+          const tty = process.stderr.isTTY;
+          const summary = await dispatcher.drain(
+            tty ? (s) => process.stderr.write(`\rMengirim: ${s.sent} terkirim, ${s.failed} gagal, ${s.skipped} dilewati`) : undefined,
+          );
+          if (tty) process.stderr.write('\n');
+          const left = store.counts();
+          process.stdout.write(
+            `Outbox: ${summary.sent} terkirim, ${summary.failed} gagal, ${summary.skipped} dilewati, ${summary.retrying} dicoba lagi nanti, ${summary.deferred} ditunda (jam tenang atau menunggu WhatsApp di layanan); ${left.queued} masih antre.\n`,
+          );
+        } finally {
+          store.close();
+        }
+      });
+    });
+
+  const jobs = program.command('jobs').description('Tugas terjadwal (pengingat dan undangan).');
+  jobs
+    .command('run-due')
+    .description('Menjalankan sekali setiap tugas terjadwal yang sudah waktunya pada saat itu (kode yang sama dengan penjadwal layanan), lalu selesai.')
+    .option('--now <ISO-8601>', 'saat yang dianggap sekarang, misalnya 2026-12-01T08:00+07:00')
+    .action(async (options: { now?: string }) => {
+      const now = options.now === undefined ? new Date() : parseInstant(options.now, '--now');
+      await withApp(async (app) => {
+        const store = openOutboxStore(config());
+        try {
+          const results = await runDueJobs({ db: app.db, store, engine: app.engine, now });
+          const labels: Record<string, string> = { rat_reminders: 'Pengingat RAT' };
+          for (const r of results) process.stdout.write(`${labels[r.job] ?? r.job}: ${r.queued} pesan diantrekan (${r.occurrences} jadwal jatuh tempo).\n`);
+          const total = results.reduce((sum, r) => sum + r.queued, 0);
+          process.stdout.write(`Tugas terjadwal pada ${formatDateTime(now, config().TZ)}: ${total} pesan baru di outbox; kirim dengan kopbot outbox drain (atau biarkan layanan mengirimnya).\n`);
+        } finally {
+          store.close();
+        }
+      });
+    });
+
   const flows = program.command('flows').description('Alur percakapan di flows/.');
   flows
     .command('check')
@@ -175,6 +246,13 @@ function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** An ISO-8601 instant from the command line; without an offset it is read in TZ (Asia/Jakarta). */
+function parseInstant(text: string, option: string): Date {
+  const value = parseIsoInstant(text, config().TZ);
+  if (!value) throw new UserError(`${option} "${text}" bukan waktu ISO-8601 yang sah; contoh: 2026-12-01T08:00+07:00 atau 2026-12-01T08:00.`, 2);
+  return value;
 }
 
 /** Run the CLI; returns the exit status. */
@@ -204,7 +282,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (error.message) process.stderr.write(`${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof DatabaseError || error instanceof StartupError || error instanceof ActivationError || error instanceof DatabaseBusyError) {
+    if (
+      error instanceof DatabaseError ||
+      error instanceof StartupError ||
+      error instanceof ActivationError ||
+      error instanceof BroadcastError ||
+      error instanceof DatabaseBusyError
+    ) {
       process.stderr.write(`${error.message}\n`);
       return 1;
     }

@@ -138,3 +138,23 @@ export function addMonths(isoDate: string, months: number): string {
   const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return `${year}-${String(month).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
 }
+
+/**
+ * An ISO-8601 instant typed by a person: "2026-12-01T08:00+07:00", "…Z", or without an offset
+ * ("2026-12-01T08:00", "2026-12-01 08:00", "2026-12-01"), which is read in `timeZone`. Null when
+ * it is not a real date and time (31 February, hour 25, free text).
+ */
+export function parseIsoInstant(text: string, timeZone: string): Date | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(text.trim());
+  if (!match) return null;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', offset] = match;
+  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  if (offset) {
+    const value = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${offset.toUpperCase() === 'Z' ? 'Z' : offset.length === 5 ? `${offset.slice(0, 3)}:${offset.slice(3)}` : offset}`);
+    return Number.isNaN(value.getTime()) ? null : value;
+  }
+  return new Date(zonedTimeToUtc(`${y}-${mo}-${d}`, hour, minute, timeZone).getTime() + second * 1000);
+}

@@ -228,7 +228,7 @@ export function createMemberService(db: Db): MemberService {
       return member ? toMemberRef(member) : null;
     },
     async setAnnouncementOptOut(memberId, optOut) {
-      await db.member.update({ where: { id: memberId }, data: { optOutAnnouncements: optOut } });
+      await db.member.update({ where: { id: memberId }, data: { optOutAnnouncements: optOut, optOutReminders: optOut, optOutInvitations: optOut } });
     },
   };
 }

@@ -1,0 +1,61 @@
+/**
+ * The channels' outbound side for the outbox: where each can reach a member, and a send that
+ * goes through the channel's own pacing (Telegram's flood limits, WhatsApp's slow jittered
+ * pace), answering ok, a permanent refusal or a transient failure.
+ */
+import type { Writable } from 'node:stream';
+import { displayPhone } from '../core/phone.ts';
+import { renderReply } from '../channels/telegram/telegram-format.ts';
+import { TelegramSendError, type TelegramSender } from '../channels/telegram/telegram-sender.ts';
+import type { WhatsAppChannel } from '../channels/whatsapp/whatsapp-channel.ts';
+import type { OutboundChannel, SendOutcome } from './dispatcher.ts';
+import type { Recipient } from './outbox-store.ts';
+
+function identityOf(recipient: Recipient, channel: string): string | null {
+  return recipient.identities.find((identity) => identity.channel === channel)?.externalId ?? null;
+}
+
+/** Telegram: only members who verified on Telegram (a bot cannot write to someone who never started it). */
+export function telegramOutbound(sender: TelegramSender): OutboundChannel {
+  return {
+    channel: 'telegram',
+    target: (recipient) => identityOf(recipient, 'telegram'),
+    async send(chatId, text) {
+      try {
+        for (const piece of renderReply({ text })) await sender.send(chatId, 'sendMessage', piece);
+        return { ok: true };
+      } catch (error) {
+        if (error instanceof TelegramSendError) return { ok: false, permanent: error.permanent, reason: error.reason };
+        return { ok: false, permanent: false, reason: (error as Error).message };
+      }
+    },
+  };
+}
+
+/** WhatsApp: the member's phone on file (WhatsApp vouches for numbers, and most members never wrote first). */
+export function whatsappOutbound(channel: WhatsAppChannel): OutboundChannel {
+  return {
+    channel: 'whatsapp',
+    target: (recipient) => recipient.phone,
+    async send(phone, text): Promise<SendOutcome> {
+      const result = await channel.sendUnsolicited(phone, [{ text }]);
+      if (result.status === 'sent') return { ok: true };
+      return { ok: false, permanent: result.permanent, reason: result.reason };
+    },
+  };
+}
+
+/**
+ * The terminal channel (`kopbot chat`) has no one listening between sessions: `outbox drain`
+ * prints what it would deliver to members who used it, so a trial run shows the messages.
+ */
+export function terminalOutbound(output: Writable): OutboundChannel {
+  return {
+    channel: 'terminal',
+    target: (recipient) => identityOf(recipient, 'terminal'),
+    async send(phone, text) {
+      output.write(`Kepada ${/^62\d+$/.test(phone) ? displayPhone(phone) : phone}:\n${text}\n---\n`);
+      return { ok: true };
+    },
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The outbox dispatcher: claims due rows with a lease, works out where each can go, sends it
+ * through the channel's own paced sender, and marks it. Used by the service (a loop) and by
+ * `kopbot outbox drain` (until nothing due is left).
+ *
+ * Per row: a member who opted out of the topic or left the cooperative is skipped; in quiet
+ * hours (21.00–06.00 in the cooperative's time zone by default) the row waits for the
+ * morning; otherwise the member's verified channels are tried, most recently used first, then
+ * WhatsApp by the phone on file. A permanent refusal (blocked the bot, not on WhatsApp) moves
+ * on to the next channel; a transient one is tried again later with growing pauses, up to
+ * maxAttempts; with no channel at all the row is skipped as unreachable.
+ */
+import { randomUUID } from 'node:crypto';
+import { localParts, zonedTimeToUtc, localDate } from '../core/format.ts';
+import type { Logger } from '../logger.ts';
+import type { OutboxRow, OutboxStore, Recipient } from './outbox-store.ts';
+
+export type SendOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string };
+
+/** A channel able to deliver unsolicited messages in this process. */
+export interface OutboundChannel {
+  readonly channel: string;
+  /** Where this channel would send to this member (null: it cannot reach them). */
+  target(recipient: Recipient): string | null;
+  send(target: string, text: string): Promise<SendOutcome>;
+}
+
+export interface DispatcherOptions {
+  store: OutboxStore;
+  channels: OutboundChannel[];
+  /** Channels that exist but are served by another process (WhatsApp in `outbox drain`): rows for them wait. */
+  elsewhere?: string[];
+  logger: Logger;
+  clock?: () => Date;
+  owner?: string;
+  leaseMs?: number;
+  batch?: number;
+  /** Deliveries in flight at once; each channel's sender keeps its own pace. */
+  concurrency?: number;
+  maxAttempts?: number;
+  quietHours?: { from: number; to: number } | null;
+}
+
+export interface DrainSummary {
+  sent: number;
+  failed: number;
+  skipped: number;
+  retrying: number;
+  deferred: number;
+}
+
+const RETRY_PAUSES_MS = [30_000, 120_000, 600_000, 3_600_000, 6 * 3_600_000];
+
+/** Whether the local hour falls in quiet hours that may wrap midnight (21 → 6). */
+export function inQuietHours(at: Date, timeZone: string, quiet: { from: number; to: number }): boolean {
+  const { hour } = localParts(at, timeZone);
+  return quiet.from > quiet.to ? hour >= quiet.from || hour < quiet.to : hour >= quiet.from && hour < quiet.to;
+}
+
+/** The end of the quiet hours that contain `at`: the next `to` o'clock, local time. */
+export function endOfQuietHours(at: Date, timeZone: string, quiet: { from: number; to: number }): Date {
+  const today = localDate(at, timeZone);
+  const morning = zonedTimeToUtc(today, quiet.to, 0, timeZone);
+  if (morning > at) return morning;
+  const tomorrow = localDate(new Date(at.getTime() + 24 * 3_600_000), timeZone);
+  return zonedTimeToUtc(tomorrow, quiet.to, 0, timeZone);
+}
+
+export class OutboxDispatcher {
+  readonly #o: Required<Omit<DispatcherOptions, 'quietHours' | 'elsewhere'>> & { quietHours: { from: number; to: number } | null; elsewhere: string[] };
+  #stopped = false;
+  #running?: Promise<void>;
+  #wake?: () => void;
+
+  constructor(options: DispatcherOptions) {
+    this.#o = {
+      clock: () => new Date(),
+      owner: `dispatcher-${randomUUID().slice(0, 8)}`,
+      leaseMs: 5 * 60_000,
+      batch: 200,
+      concurrency: 40,
+      maxAttempts: 6,
+      elsewhere: [],
+      ...options,
+      quietHours: options.quietHours === undefined ? { from: 21, to: 6 } : options.quietHours,
+    };
+  }
+
+  /** Send everything due now, batch after batch, until nothing due is left. */
+  async drain(onProgress?: (summary: DrainSummary) => void): Promise<DrainSummary> {
+    const summary: DrainSummary = { sent: 0, failed: 0, skipped: 0, retrying: 0, deferred: 0 };
+    for (;;) {
+      if (this.#stopped) break;
+      const now = this.#o.clock();
+      const rows = this.#o.store.claim(this.#o.owner, now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batch);
+      if (rows.length === 0) break;
+      await this.#deliverAll(rows, summary);
+      onProgress?.(summary);
+    }
+    return summary;
+  }
+
+  /** The service's loop: drain, then wait a little (or until woken by new work). */
+  start(intervalMs = 2_000): void {
+    if (this.#running) return;
+    this.#running = (async () => {
+      while (!this.#stopped) {
+        try {
+          const done = await this.drain();
+          if (done.sent + done.failed > 0) this.#o.logger.info({ ...done }, 'outbox: messages delivered');
+        } catch (error) {
+          this.#o.logger.error({ err: error }, 'outbox dispatch failed');
+        }
+        if (this.#stopped) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, intervalMs);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    })();
+  }
+
+  /** New rows were queued: look now rather than at the next tick. */
+  poke(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * Stop claiming and starting sends; resolves when the sends under way have finished and been
+   * marked. Stop the channels after calling this (not after awaiting it): a paced channel then
+   * answers its waiting sends at once, and those rows are tried again later.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#running;
+  }
+
+  async #deliverAll(rows: OutboxRow[], summary: DrainSummary): Promise<void> {
+    let next = 0;
+    const claimedAt = this.#o.clock().getTime();
+    const worker = async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        // Stopping, or half the lease gone (a slow channel's pace): give the row back unsent
+        // rather than risk another dispatcher claiming it while it is still being sent here.
+        if (this.#stopped || this.#o.clock().getTime() - claimedAt > this.#o.leaseMs / 2) {
+          this.#o.store.retryLater(row.id, this.#o.owner, this.#o.clock(), { countAttempt: false });
+          continue;
+        }
+        try {
+          const outcome = await this.#deliver(row);
+          summary[outcome]++;
+        } catch (error) {
+          this.#o.logger.error({ err: error, outbox: row.id }, 'outbox row not delivered');
+          this.#o.store.retryLater(row.id, this.#o.owner, this.#retryAt(row), { error: String((error as Error).message), countAttempt: true });
+          summary.retrying++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, rows.length) }, worker));
+  }
+
+  #retryAt(row: OutboxRow): Date {
+    const pause = RETRY_PAUSES_MS[Math.min(row.attempts - 1, RETRY_PAUSES_MS.length - 1)]!;
+    return new Date(this.#o.clock().getTime() + pause * (0.8 + Math.random() * 0.4));
+  }
+
+  async #deliver(row: OutboxRow): Promise<keyof DrainSummary> {
+    const { store, owner } = this.#o;
+    const now = this.#o.clock();
+    const recipient = row.memberId === null ? null : store.recipient(row.memberId);
+    if (!recipient) {
+      store.finish(row.id, owner, 'skipped', { error: 'no_recipient', at: now });
+      return 'skipped';
+    }
+    if (recipient.status !== 'AKTIF') {
+      store.finish(row.id, owner, 'skipped', { error: 'inactive', at: now });
+      return 'skipped';
+    }
+    if (recipient.optOut[row.topic]) {
+      store.finish(row.id, owner, 'skipped', { error: 'opted_out', at: now });
+      return 'skipped';
+    }
+    const quiet = this.#o.quietHours;
+    if (quiet && inQuietHours(now, recipient.timezone, quiet)) {
+      store.retryLater(row.id, owner, endOfQuietHours(now, recipient.timezone, quiet), { error: 'quiet_hours', countAttempt: false });
+      return 'deferred';
+    }
+    const routes = this.#routes(recipient);
+    if (routes.length === 0) {
+      const waiting = this.#o.elsewhere.length > 0 && recipient.phone !== null;
+      if (waiting) {
+        // Another process (the service, for WhatsApp) can reach this member: leave the row to it
+        // (a minute on, so this drain does not claim it again).
+        store.retryLater(row.id, owner, new Date(now.getTime() + 60_000), { error: `waiting_for:${this.#o.elsewhere.join(',')}`, countAttempt: false });
+        return 'deferred';
+      }
+      store.finish(row.id, owner, 'skipped', { error: 'unreachable', at: now });
+      return 'skipped';
+    }
+    const refusals: string[] = [];
+    let transient: { channel: string; reason: string } | undefined;
+    for (const { channel, target } of routes) {
+      const outcome = await channel.send(target, row.text);
+      if (outcome.ok) {
+        store.finish(row.id, owner, 'sent', { channel: channel.channel, at: this.#o.clock() });
+        return 'sent';
+      }
+      if (outcome.permanent) {
+        refusals.push(`${channel.channel}:${outcome.reason}`);
+        continue; // blocked here: try the member's other channel
+      }
+      transient = { channel: channel.channel, reason: outcome.reason };
+      break;
+    }
+    if (transient && row.attempts < this.#o.maxAttempts) {
+      store.retryLater(row.id, owner, this.#retryAt(row), { channel: transient.channel, error: [...refusals, `${transient.channel}:${transient.reason}`].join('; '), countAttempt: true });
+      return 'retrying';
+    }
+    store.finish(row.id, owner, 'failed', {
+      channel: transient?.channel ?? routes[routes.length - 1]!.channel.channel,
+      error: [...refusals, ...(transient ? [`${transient.channel}:${transient.reason} (gave up after ${row.attempts} attempts)`] : [])].join('; '),
+      at: this.#o.clock(),
+    });
+    return 'failed';
+  }
+
+  /** The channels that can reach this member here, in the order to try them. */
+  #routes(recipient: Recipient): { channel: OutboundChannel; target: string }[] {
+    const byName = new Map(this.#o.channels.map((c) => [c.channel, c]));
+    const routes: { channel: OutboundChannel; target: string }[] = [];
+    const seen = new Set<string>();
+    const add = (channel: OutboundChannel | undefined) => {
+      if (!channel || seen.has(channel.channel)) return;
+      const target = channel.target(recipient);
+      if (target === null) return;
+      seen.add(channel.channel);
+      routes.push({ channel, target });
+    };
+    // The channels the member verified, most recently used first, then the rest (WhatsApp by phone).
+    for (const identity of recipient.identities) add(byName.get(identity.channel));
+    for (const channel of this.#o.channels) add(channel);
+    return routes;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Wiring the outbox for each entry point: the service (its live channels, a dispatcher loop,
+ * the node-cron scheduler) and the command line (`outbox drain`: Telegram through the Bot API,
+ * the terminal printed; WhatsApp left to the service, which holds the only WhatsApp session).
+ */
+import type { Writable } from 'node:stream';
+import cron from 'node-cron';
+import { Telegram } from 'telegraf';
+import type { Config } from '../config.ts';
+import type { App } from '../app.ts';
+import { TelegramSender, type TelegramSenderOptions } from '../channels/telegram/telegram-sender.ts';
+import { runDueJobs } from '../jobs/run-due.ts';
+import type { Logger } from '../logger.ts';
+import { sqlitePathOf } from '../persistence/database.ts';
+import { terminalOutbound, telegramOutbound } from './channels.ts';
+import { OutboxDispatcher, type OutboundChannel } from './dispatcher.ts';
+import { OutboxStore } from './outbox-store.ts';
+
+export function openOutboxStore(config: Pick<Config, 'DATABASE_URL'>): OutboxStore {
+  return new OutboxStore(sqlitePathOf(config.DATABASE_URL));
+}
+
+/** The channels `kopbot outbox drain` can use itself, and those it leaves to the service. */
+export function commandLineChannels(
+  config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'WHATSAPP_ENABLED'>,
+  logger: Logger,
+  output: Writable,
+  telegramOptions?: TelegramSenderOptions,
+): { channels: OutboundChannel[]; elsewhere: string[] } {
+  const channels: OutboundChannel[] = [];
+  if (config.TELEGRAM_BOT_TOKEN) {
+    const telegram = new Telegram(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT });
+    const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), logger, telegramOptions);
+    channels.push(telegramOutbound(sender));
+  }
+  channels.push(terminalOutbound(output));
+  return { channels, elsewhere: config.WHATSAPP_ENABLED ? ['whatsapp'] : [] };
+}
+
+/**
+ * The scheduler: every five minutes (and once at start, for what fell due while the service
+ * was down) the due jobs are queued and the dispatcher is woken.
+ */
+export function startScheduler(app: App, store: OutboxStore, dispatcher: OutboxDispatcher, logger: Logger, timeZone: string): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = running.then(async () => {
+      try {
+        const results = await runDueJobs({ db: app.db, store, engine: app.engine, now: new Date() });
+        const queued = results.reduce((sum, r) => sum + r.queued, 0);
+        if (queued > 0) {
+          logger.info({ results }, 'scheduled messages queued');
+          dispatcher.poke();
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'scheduled jobs failed');
+      }
+    });
+    return running;
+  };
+  void tick();
+  const task = cron.schedule('*/5 * * * *', () => tick(), { timezone: timeZone, noOverlap: true, name: 'kopbot-jobs' });
+  return {
+    async stop() {
+      await task.stop();
+      await running;
+    },
+  };
+}
