@@ -11,6 +11,7 @@
  * maxAttempts; with no channel at all the row is skipped as unreachable.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { localParts, zonedTimeToUtc, localDate } from '../core/format.ts';
 import type { Logger } from '../logger.ts';
 import type { OutboxRow, OutboxStore, Recipient } from './outbox-store.ts';
@@ -66,6 +67,23 @@ export function endOfQuietHours(at: Date, timeZone: string, quiet: { from: numbe
   return zonedTimeToUtc(tomorrow, quiet.to, 0, timeZone);
 }
 
+/** "host:pid:random": enough to tell, on the same machine, that the process has died. */
+export function dispatcherId(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/** An owner id of a process on this machine that no longer exists. */
+export function isDeadLocalOwner(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !pid || !/^\d+$/.test(pid) || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 export class OutboxDispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'quietHours' | 'elsewhere'>> & { quietHours: { from: number; to: number } | null; elsewhere: string[] };
   #stopped = false;
@@ -75,7 +93,7 @@ export class OutboxDispatcher {
   constructor(options: DispatcherOptions) {
     this.#o = {
       clock: () => new Date(),
-      owner: `dispatcher-${randomUUID().slice(0, 8)}`,
+      owner: dispatcherId(),
       leaseMs: 5 * 60_000,
       batch: 200,
       concurrency: 40,
@@ -89,6 +107,9 @@ export class OutboxDispatcher {
   /** Send everything due now, batch after batch, until nothing due is left. */
   async drain(onProgress?: (summary: DrainSummary) => void): Promise<DrainSummary> {
     const summary: DrainSummary = { sent: 0, failed: 0, skipped: 0, retrying: 0, deferred: 0 };
+    // Rows a killed process on this machine was sending: theirs no more, without waiting out the lease.
+    const released = this.#o.store.releaseDeadOwners(isDeadLocalOwner);
+    if (released > 0) this.#o.logger.warn({ released }, 'outbox: rows of a dispatcher that died are sent again');
     for (;;) {
       if (this.#stopped) break;
       const now = this.#o.clock();

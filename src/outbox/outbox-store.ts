@@ -105,6 +105,8 @@ export class OutboxStore {
         SELECT channel, externalId FROM ChannelIdentity
         WHERE memberId = ? AND verifiedBy IS NOT NULL ORDER BY updatedAt DESC, id DESC`),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM OutboxMessage GROUP BY state'),
+      owners: db.prepare("SELECT DISTINCT leaseOwner FROM OutboxMessage WHERE state = 'sending' AND leaseOwner IS NOT NULL"),
+      release: db.prepare("UPDATE OutboxMessage SET state = 'queued', leaseOwner = NULL, leaseUntil = NULL WHERE state = 'sending' AND leaseOwner = ?"),
       pendingDue: db.prepare(`SELECT COUNT(*) AS n FROM OutboxMessage WHERE notBefore <= ? AND (state = 'queued' OR (state = 'sending' AND leaseUntil < ?))`),
     };
   }
@@ -196,6 +198,18 @@ export class OutboxStore {
       optOut: { announcements: Boolean(m.optOutAnnouncements), reminders: Boolean(m.optOutReminders), invitations: Boolean(m.optOutInvitations) },
       identities,
     };
+  }
+
+  /**
+   * Give back the rows of dispatchers that are known to be dead (a process of this machine that
+   * no longer exists, killed mid-broadcast), without waiting for their leases to run out.
+   */
+  releaseDeadOwners(isDead: (owner: string) => boolean): number {
+    let released = 0;
+    for (const { leaseOwner } of this.#statements.owners.all() as { leaseOwner: string }[]) {
+      if (isDead(leaseOwner)) released += this.#statements.release.run(leaseOwner).changes;
+    }
+    return released;
   }
 
   counts(): StateCounts {

@@ -1,0 +1,251 @@
+/**
+ * The outbox and the scheduled jobs on real SQLite, with a fake clock; Telegram delivery
+ * through the real sender against the local Bot API server (flood limits and 429s included).
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import pino from 'pino';
+import { TelegramSender } from '../../src/channels/telegram/telegram-sender.ts';
+import { telegramOutbound } from '../../src/outbox/channels.ts';
+import { endOfQuietHours, inQuietHours, OutboxDispatcher, type OutboundChannel, type SendOutcome } from '../../src/outbox/dispatcher.ts';
+import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
+import { OutboxStore } from '../../src/outbox/outbox-store.ts';
+import { queueRatReminders } from '../../src/jobs/run-due.ts';
+import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { sqlitePathOf } from '../../src/persistence/database.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { FakeBotApi } from '../helpers/fake-bot-api.ts';
+
+const quiet = pino({ level: 'silent' });
+
+/** A channel that records what it was asked to send, like a phone would receive it. */
+function recordingChannel(name: string, options: { target?: 'phone' | 'identity'; outcome?: (target: string) => SendOutcome; delayMs?: number } = {}) {
+  const sent: { target: string; text: string }[] = [];
+  const channel: OutboundChannel = {
+    channel: name,
+    target: (r) => (options.target === 'phone' ? r.phone : (r.identities.find((i) => i.channel === name)?.externalId ?? null)),
+    async send(target, text) {
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      const outcome = options.outcome?.(target) ?? { ok: true };
+      if (outcome.ok) sent.push({ target, text });
+      return outcome;
+    },
+  };
+  return { channel, sent };
+}
+
+describe('outbox', () => {
+  let t: TestApp;
+  let store: OutboxStore;
+  const clock = { now: new Date('2026-11-23T03:00:00Z') };
+  beforeEach(async () => {
+    clock.now = new Date('2026-11-23T03:00:00Z'); // Monday 10.00 WIB
+    t = await createTestApp(clock.now);
+    await seedDemo(t.db, clock.now);
+    store = new OutboxStore(sqlitePathOf(t.url));
+  });
+  afterEach(async () => {
+    store.close();
+    await t.dispose();
+  });
+
+  const siti = () => t.db.member.findFirstOrThrow({ where: { memberNumber: '001', koperasi: { code: 'KPRI-SEJAHTERA' } } });
+  const dispatcher = (channels: OutboundChannel[], extra: Partial<ConstructorParameters<typeof OutboxDispatcher>[0]> = {}) =>
+    new OutboxDispatcher({ store, channels, logger: quiet, clock: () => clock.now, ...extra });
+
+  test('a broadcast queues one row per active member in one go, is audited, and is delivered once', async () => {
+    const queued = await queueAnnouncement(t.db, store, { koperasiCode: 'kpri-sejahtera', text: 'Kantor tutup 25 Desember.', actor: 'cli', now: clock.now });
+    const active = await t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
+    expect(queued.recipients).toBe(active);
+    const audit = await t.db.auditLog.findFirstOrThrow({ where: { action: 'broadcast.queue' } });
+    expect(JSON.parse(audit.detail)).toMatchObject({ broadcastId: queued.broadcastId, recipients: active });
+
+    const wa = recordingChannel('whatsapp', { target: 'phone' });
+    const first = await dispatcher([wa.channel]).drain();
+    // Nur Hayati has no phone: nobody can reach her, and the row says so.
+    expect(first).toMatchObject({ sent: active - 1, skipped: 1 });
+    expect(wa.sent.every((m) => m.text === 'Kantor tutup 25 Desember.')).toBe(true);
+    expect(new Set(wa.sent.map((m) => m.target)).size).toBe(active - 1);
+    const second = await dispatcher([wa.channel]).drain();
+    expect(second.sent).toBe(0);
+    const rows = await t.db.outboxMessage.findMany({ where: { broadcastId: queued.broadcastId } });
+    expect(rows.filter((r) => r.state === 'sent').every((r) => r.sentAt !== null && r.channel === 'whatsapp')).toBe(true);
+    expect(rows.find((r) => r.state === 'skipped')!.lastError).toBe('unreachable');
+  });
+
+  test('opted-out and former members are skipped; quiet hours hold messages until 06.00 local', async () => {
+    const member = await siti();
+    await t.db.member.update({ where: { id: member.id }, data: { optOutAnnouncements: true } });
+    // 22.30 WIB: quiet.
+    clock.now = new Date('2026-11-23T15:30:00Z');
+    await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Info', actor: 'cli', now: clock.now });
+    const wa = recordingChannel('whatsapp', { target: 'phone' });
+    const night = await dispatcher([wa.channel]).drain();
+    expect(wa.sent).toEqual([]);
+    expect(night).toMatchObject({ skipped: 1, deferred: await t.db.outboxMessage.count({ where: { state: 'queued' } }) }); // Siti opted out
+    const siti_ = await t.db.outboxMessage.findFirstOrThrow({ where: { memberId: member.id } });
+    expect(siti_).toMatchObject({ state: 'skipped', lastError: 'opted_out' });
+    const waiting = await t.db.outboxMessage.findMany({ where: { state: 'queued' } });
+    expect(waiting.length).toBeGreaterThan(0);
+    // They wait until 06.00 WIB (23.00 UTC), not counted as attempts.
+    expect(waiting.every((r) => r.notBefore.toISOString() === '2026-11-23T23:00:00.000Z' && r.attempts === 0)).toBe(true);
+    clock.now = new Date('2026-11-23T22:59:00Z');
+    expect((await dispatcher([wa.channel]).drain()).sent).toBe(0);
+    clock.now = new Date('2026-11-23T23:00:00Z');
+    // In the morning: everyone but Nur Hayati, who has no phone (unreachable).
+    expect(await dispatcher([wa.channel]).drain()).toMatchObject({ sent: waiting.length - 1, skipped: 1 });
+    expect(wa.sent.map((m) => m.target)).not.toContain(member.phone);
+  });
+
+  test('quiet hours wrap midnight in the cooperative\'s own zone', () => {
+    const quietHours = { from: 21, to: 6 };
+    expect(inQuietHours(new Date('2026-11-23T13:59:00Z'), 'Asia/Jakarta', quietHours)).toBe(false); // 20.59 WIB
+    expect(inQuietHours(new Date('2026-11-23T14:00:00Z'), 'Asia/Jakarta', quietHours)).toBe(true); // 21.00 WIB
+    expect(inQuietHours(new Date('2026-11-23T22:59:00Z'), 'Asia/Jakarta', quietHours)).toBe(true); // 05.59 WIB
+    expect(inQuietHours(new Date('2026-11-23T13:30:00Z'), 'Asia/Makassar', quietHours)).toBe(true); // 21.30 WITA
+    expect(endOfQuietHours(new Date('2026-11-23T14:00:00Z'), 'Asia/Jakarta', quietHours).toISOString()).toBe('2026-11-23T23:00:00.000Z');
+    expect(endOfQuietHours(new Date('2026-11-23T20:00:00Z'), 'Asia/Jakarta', quietHours).toISOString()).toBe('2026-11-23T23:00:00.000Z');
+  });
+
+  test('blocked on one channel, the member is tried on the other; transient errors are retried later, then given up', async () => {
+    const member = await siti();
+    await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'contact', phone: member.phone } });
+    store.queue([{ idempotencyKey: 'test:1', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'Halo', notBefore: clock.now }], clock.now);
+    const tg = recordingChannel('telegram', { outcome: () => ({ ok: false, permanent: true, reason: 'blocked' }) });
+    const wa = recordingChannel('whatsapp', { target: 'phone' });
+    expect((await dispatcher([wa.channel, tg.channel]).drain()).sent).toBe(1);
+    expect(wa.sent).toEqual([{ target: member.phone, text: 'Halo' }]);
+    expect(await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'test:1' } })).toMatchObject({ state: 'sent', channel: 'whatsapp' });
+
+    store.queue([{ idempotencyKey: 'test:2', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'Lagi', notBefore: clock.now }], clock.now);
+    const flaky = recordingChannel('whatsapp', { target: 'phone', outcome: () => ({ ok: false, permanent: false, reason: 'timeout' }) });
+    const d = dispatcher([flaky.channel], { maxAttempts: 3 });
+    expect((await d.drain()).retrying).toBe(1);
+    let row = await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'test:2' } });
+    expect(row).toMatchObject({ state: 'queued', attempts: 1, lastError: 'whatsapp:timeout' });
+    expect(row.notBefore.getTime()).toBeGreaterThan(clock.now.getTime());
+    for (let i = 0; i < 3; i++) {
+      clock.now = new Date(clock.now.getTime() + 7 * 3_600_000);
+      if (inQuietHours(clock.now, 'Asia/Jakarta', { from: 21, to: 6 })) clock.now = endOfQuietHours(clock.now, 'Asia/Jakarta', { from: 21, to: 6 });
+      await d.drain();
+    }
+    row = await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'test:2' } });
+    expect(row.state).toBe('failed');
+    expect(row.attempts).toBe(3);
+    expect(row.lastError).toContain('gave up after 3 attempts');
+  });
+
+  test('queueing the same key twice queues it once', () => {
+    const message = { idempotencyKey: 'same', purpose: 'test', topic: 'reminders' as const, koperasiId: null, memberId: null, text: 'x', notBefore: clock.now };
+    expect(store.queue([message, message], clock.now)).toBe(1);
+    expect(store.queue([message], clock.now)).toBe(0);
+  });
+
+  test('two dispatchers on one database send each row once', async () => {
+    for (let i = 0; i < 30; i++) await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: `Pengumuman ${i}`, actor: 'cli', now: clock.now });
+    const other = new OutboxStore(sqlitePathOf(t.url));
+    try {
+      const a = recordingChannel('whatsapp', { target: 'phone', delayMs: 1 });
+      const b = recordingChannel('whatsapp', { target: 'phone', delayMs: 1 });
+      const one = new OutboxDispatcher({ store, channels: [a.channel], logger: quiet, clock: () => clock.now, batch: 7 });
+      const two = new OutboxDispatcher({ store: other, channels: [b.channel], logger: quiet, clock: () => clock.now, batch: 7 });
+      await Promise.all([one.drain(), two.drain()]);
+      const all = [...a.sent, ...b.sent].map((m) => `${m.target}|${m.text}`);
+      expect(a.sent.length).toBeGreaterThan(0);
+      expect(b.sent.length).toBeGreaterThan(0);
+      expect(new Set(all).size).toBe(all.length);
+      expect(await t.db.outboxMessage.count({ where: { state: 'sent' } })).toBe(all.length);
+    } finally {
+      other.close();
+    }
+  });
+
+  test('a lease that ran out makes the row claimable again; a live one does not', () => {
+    store.queue([{ idempotencyKey: 'lease', purpose: 'test', topic: 'reminders', koperasiId: null, memberId: null, text: 'x', notBefore: clock.now }], clock.now);
+    const until = new Date(clock.now.getTime() + 60_000);
+    expect(store.claim('a', clock.now, until, 10)).toHaveLength(1);
+    expect(store.claim('b', new Date(clock.now.getTime() + 30_000), until, 10)).toHaveLength(0);
+    expect(store.claim('b', new Date(clock.now.getTime() + 61_000), new Date(clock.now.getTime() + 120_000), 10)).toHaveLength(1);
+    // The first owner's late answer no longer counts.
+    const [row] = store.claim('c', new Date(clock.now.getTime() + 121_000), new Date(clock.now.getTime() + 200_000), 10);
+    expect(store.finish(row!.id, 'a', 'sent', { at: clock.now })).toBe(false);
+    expect(store.finish(row!.id, 'c', 'sent', { at: clock.now })).toBe(true);
+  });
+
+  test('Telegram deliveries keep to its limits and wait out a 429\'s retry_after', async () => {
+    const api = await new FakeBotApi().start();
+    try {
+      const members = await t.db.member.findMany({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
+      for (const [i, m] of members.entries()) {
+        const chatId = 9000 + i;
+        api.addChat(chatId);
+        await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: String(chatId), memberId: m.id, verifiedBy: 'contact' } });
+      }
+      api.failNext('sendMessage', { code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
+      const { Telegram } = await import('telegraf');
+      const telegram = new Telegram(api.token, { apiRoot: api.url });
+      const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), quiet);
+      await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat *pengurus* & anggota <penting>', actor: 'cli', now: clock.now });
+      const started = Date.now();
+      const summary = await dispatcher([telegramOutbound(sender)]).drain();
+      expect(summary.sent).toBe(members.length);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000); // the retry_after was waited out
+      expect(api.sent).toHaveLength(members.length); // and the refused send was not counted twice
+      expect(api.sent[0]!.text).toBe('Rapat pengurus & anggota <penting>');
+      expect(api.floodRefusals).toBe(0);
+    } finally {
+      await api.close();
+    }
+  });
+
+  describe('RAT reminders', () => {
+    /** The demo RAT moved to Saturday 9 January 2027, 09.00 WIB. */
+    const RAT = new Date('2027-01-09T02:00:00Z');
+    beforeEach(async () => {
+      await t.db.meeting.updateMany({ where: { kind: 'RAT', koperasi: { code: 'KPRI-SEJAHTERA' } }, data: { startsAt: RAT, heldAt: null } });
+      await t.db.meeting.deleteMany({ where: { kind: 'RAT', NOT: { koperasi: { code: 'KPRI-SEJAHTERA' } } } });
+    });
+    const run = (iso: string) => queueRatReminders({ db: t.db, store, engine: t.engine, now: new Date(iso) });
+    const active = () => t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
+
+    test('each fires once at 08.00 local on its day: 14, 3 and 1 days before', async () => {
+      expect((await run('2026-12-26T00:59:00Z')).queued).toBe(0); // 26 Dec 07.59 WIB
+      expect((await run('2026-12-26T01:00:00Z')).queued).toBe(await active()); // 08.00 WIB, 14 days before
+      expect((await run('2026-12-26T05:00:00Z')).queued).toBe(0); // again the same day: nothing new
+      expect((await run('2027-01-05T23:00:00Z')).queued).toBe(0); // 6 Jan 06.00 WIB: not yet
+      expect((await run('2027-01-06T01:00:00Z')).queued).toBe(await active()); // 3 days before
+      expect((await run('2027-01-08T01:00:00Z')).queued).toBe(await active()); // 1 day before
+      expect((await run('2027-01-09T03:00:00Z')).queued).toBe(0); // after it began
+      const texts = await t.db.outboxMessage.findMany({ where: { purpose: 'rat_reminder' }, select: { text: true }, distinct: ['text'] });
+      expect(texts.map((r) => r.text)).toEqual([
+        expect.stringContaining('14 hari lagi, Sabtu, 9 Januari 2027, 09.00 WIB'),
+        expect.stringContaining('3 hari lagi'),
+        expect.stringContaining('besok'),
+      ]);
+    });
+
+    test('a reminder missed while the service was down is sent once when it comes back; one it superseded is not', async () => {
+      // Down from 20 December to 7 January: the 14- and 3-day reminders both fell due meanwhile.
+      expect((await run('2027-01-07T02:00:00Z')).queued).toBe(await active());
+      expect((await run('2027-01-07T02:05:00Z')).queued).toBe(0);
+      const keys = (await t.db.outboxMessage.findMany({ where: { purpose: 'rat_reminder' } })).map((r) => r.idempotencyKey);
+      expect(keys.every((k) => k.includes(':d3:'))).toBe(true);
+      expect(await t.db.jobRun.count()).toBe(1);
+    });
+
+    test('moving the RAT date sends the reminder for the new date; opted-out members get none', async () => {
+      const member = await siti();
+      await t.db.member.update({ where: { id: member.id }, data: { optOutReminders: true } });
+      await run('2027-01-06T01:00:00Z');
+      await t.db.meeting.updateMany({ where: { kind: 'RAT' }, data: { startsAt: new Date('2027-01-16T02:00:00Z') } });
+      // Ten days before the new date, the 14-day reminder for it is due (late): members learn the new date now.
+      expect((await run('2027-01-06T02:00:00Z')).queued).toBe(await active());
+      expect((await run('2027-01-06T02:05:00Z')).queued).toBe(0);
+      expect((await run('2027-01-13T01:00:00Z')).queued).toBe(await active());
+      clock.now = new Date('2027-01-13T01:00:00Z');
+      const wa = recordingChannel('whatsapp', { target: 'phone' });
+      await dispatcher([wa.channel]).drain();
+      expect(wa.sent.map((m) => m.target)).not.toContain(member.phone);
+      expect(wa.sent.some((m) => m.text.includes('16 Januari 2027'))).toBe(true);
+    });
+  });
+});
