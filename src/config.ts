@@ -53,6 +53,13 @@ export const ZConfig = z.object({
     .min(1, 'paling sedikit 1 detik; kiriman massal yang cepat membuat nomor diblokir WhatsApp')
     .max(600, 'paling banyak 600 detik')
     .default(5),
+  QUIET_HOURS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(off|([01]?\d|2[0-3])-([01]?\d|2[0-3]))$/, 'harus berbentuk JAM-JAM (misalnya 21-6) atau off')
+    .refine((v) => v === 'off' || v.split('-')[0] !== v.split('-')[1], { message: 'jam mulai dan jam selesai tidak boleh sama' })
+    .default('21-6'),
   PORT: z.coerce
     .number({ message: 'harus berupa angka' })
     .int('harus bilangan bulat')
@@ -66,6 +73,13 @@ export const ZConfig = z.object({
 });
 
 export type Config = z.infer<typeof ZConfig>;
+
+/** QUIET_HOURS as hours: `21-6` → { from: 21, to: 6 }; `off` → null. */
+export function quietHoursOf(config: Pick<Config, 'QUIET_HOURS'>): { from: number; to: number } | null {
+  if (config.QUIET_HOURS === 'off') return null;
+  const [from, to] = config.QUIET_HOURS.split('-').map(Number) as [number, number];
+  return { from, to };
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

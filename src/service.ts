@@ -4,7 +4,7 @@
  * webhook and the web console), and every channel whose configuration is present.
  */
 import { createServer, type Server } from 'node:http';
-import type { Config } from './config.ts';
+import { quietHoursOf, type Config } from './config.ts';
 import { createApp, type App } from './app.ts';
 import type { Logger } from './logger.ts';
 import { defaultWebhookSecret, TelegramChannel, TelegramStartError } from './channels/telegram/telegram-channel.ts';
@@ -145,7 +145,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const channels: OutboundChannel[] = [];
   if (telegram) channels.push(telegramOutbound(telegram.sender));
   if (whatsapp) channels.push(whatsappOutbound(whatsapp));
-  const dispatcher = new OutboxDispatcher({ store, channels, logger: logger.child({ part: 'outbox' }), ...options.outbox });
+  const dispatcher = new OutboxDispatcher({ store, channels, logger: logger.child({ part: 'outbox' }), quietHours: quietHoursOf(config), ...options.outbox });
   dispatcher.start(options.outbox?.intervalMs);
   const scheduler = options.scheduler === false ? undefined : startScheduler(app, store, dispatcher, logger.child({ part: 'scheduler' }), config.TZ);
   logger.info({ port, database: config.DATABASE_URL }, 'service started');

@@ -3,7 +3,7 @@
  * print a one-line summary, exit 0 only on success.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ConfigError, loadConfig, quietHoursOf, type Config } from '../config.ts';
 import { createApp } from '../app.ts';
 import { createLogger } from '../logger.ts';
 import { normalizePhone, displayPhone } from '../core/phone.ts';
@@ -196,7 +196,7 @@ function buildProgram(): Command {
         const store = openOutboxStore(cfg);
         try {
           const { channels, elsewhere } = commandLineChannels(cfg, app.logger, process.stdout);
-          const dispatcher = new OutboxDispatcher({ store, channels, elsewhere, logger: app.logger });
+          const dispatcher = new OutboxDispatcher({ store, channels, elsewhere, logger: app.logger, quietHours: quietHoursOf(cfg) });
           const tty = process.stderr.isTTY;
           const summary = await dispatcher.drain(
             tty ? (s) => process.stderr.write(`\rMengirim: ${s.sent} terkirim, ${s.failed} gagal, ${s.skipped} dilewati`) : undefined,

@@ -38,6 +38,7 @@ export async function startTelegramService(
     ...(options.webhook ? { TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`, TELEGRAM_WEBHOOK_SECRET: 'rahasia-webhook-uji_123' } : {}),
     WHATSAPP_ENABLED: false,
     WHATSAPP_SEND_INTERVAL_SECONDS: 5,
+    QUIET_HOURS: '21-6',
     PORT: port,
     LOG_LEVEL: 'info',
     TZ: 'Asia/Jakarta',
