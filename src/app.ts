@@ -10,11 +10,17 @@ import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, sqlitePathOf, type Db } from './persistence/database.ts';
 import { openSqliteHotPath } from './persistence/sqlite-hot-path.ts';
 import { createServices } from './persistence/services.ts';
+import { OutboxStore } from './outbox/outbox-store.ts';
+import { OfficerDesk } from './officer/desk.ts';
 
 export interface App {
   db: Db;
   services: Services;
   engine: ConversationEngine;
+  /** Officers' commands by chat (announcements, RAT date, bimtek answers). */
+  desk: OfficerDesk;
+  /** The outbox the desk queues into (the dispatcher may use its own connection). */
+  outbox: OutboxStore;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -31,14 +37,18 @@ export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config.DATABASE_URL);
   const hotPath = options.hotPath !== false && config.DATABASE_URL.startsWith('file:') ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL), (error) => logger.warn({ err: error }, 'conversation state not saved: database busy')) : undefined;
+  const outbox = new OutboxStore(sqlitePathOf(config.DATABASE_URL));
   const close = async () => {
     hotPath?.close();
+    outbox.close();
     await db.$disconnect();
   };
   try {
     const services = createServices(db, { clock: options.clock, hotPath });
     const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock, timeZone: config.TZ });
-    return { db, services, engine, logger, close };
+    const desk = new OfficerDesk(db, outbox, engine, options.clock);
+    engine.setDesk(desk);
+    return { db, services, engine, desk, outbox, logger, close };
   } catch (error) {
     await close();
     throw error;

@@ -223,7 +223,7 @@ function buildProgram(): Command {
         const store = openOutboxStore(config());
         try {
           const results = await runDueJobs({ db: app.db, store, engine: app.engine, now });
-          const labels: Record<string, string> = { rat_reminders: 'Pengingat RAT' };
+          const labels: Record<string, string> = { rat_reminders: 'Pengingat RAT', bimtek_invitations: 'Undangan bimtek', bimtek_reminders: 'Pengingat bimtek' };
           for (const r of results) process.stdout.write(`${labels[r.job] ?? r.job}: ${r.queued} pesan diantrekan (${r.occurrences} jadwal jatuh tempo).\n`);
           const total = results.reduce((sum, r) => sum + r.queued, 0);
           process.stdout.write(`Tugas terjadwal pada ${formatDateTime(now, config().TZ)}: ${total} pesan baru di outbox; kirim dengan kopbot outbox drain (atau biarkan layanan mengirimnya).\n`);

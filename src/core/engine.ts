@@ -26,6 +26,15 @@ function smallTalk(flows: FlowBundle): Set<string> {
   return targets;
 }
 
+/**
+ * Commands for people with a role (board members, the Dinas), answered before the member flow:
+ * null when the message is not for it. It gets the message with the phone the channel vouches
+ * for (on Telegram the remembered contact), never a phone the user typed.
+ */
+export interface CommandDesk {
+  handle(message: InboundMessage, identity: Identity, language: Language): Promise<Reply[] | null>;
+}
+
 export interface EngineOptions {
   flows: FlowBundle;
   actions: ReadonlyMap<string, Action>;
@@ -122,6 +131,7 @@ export class ConversationEngine {
   readonly #logger: Logger;
   readonly #clock: () => Date;
   readonly #chatQueues = new Map<string, Promise<void>>();
+  #desk?: CommandDesk;
   readonly timeZone: string;
 
   constructor(options: EngineOptions) {
@@ -131,6 +141,11 @@ export class ConversationEngine {
     this.#services = options.services;
     this.#logger = options.logger;
     this.#clock = options.clock ?? (() => new Date());
+  }
+
+  /** Officers' commands (src/officer/): consulted before the member flow. */
+  setDesk(desk: CommandDesk): void {
+    this.#desk = desk;
   }
 
   /**
@@ -159,7 +174,12 @@ export class ConversationEngine {
       if (message.chatType === 'group') return { replies: this.#answerGroup(message, language), language };
       const identity = await this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone);
       language = identity.language;
-      const turn = new Turn(this, withRememberedPhone(message, identity), identity, this.#clock());
+      const vouched = withRememberedPhone(message, identity);
+      if (this.#desk && vouched.verifiedPhone) {
+        const desk = await this.#desk.handle(vouched, identity, language);
+        if (desk) return { replies: desk, language };
+      }
+      const turn = new Turn(this, vouched, identity, this.#clock());
       await turn.run();
       if (this.#logger.isLevelEnabled('debug')) {
         // Never the text itself: members write personal things in complaints.

@@ -12,6 +12,7 @@ import type { ConversationEngine } from '../core/engine.ts';
 import { formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
 import type { Db } from '../persistence/database.ts';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/outbox-store.ts';
+import { queueBimtekInvitations, queueBimtekReminders } from '../officer/bimtek.ts';
 
 export const RAT_REMINDER_DAYS = [14, 3, 1] as const;
 /** Reminders go out at this local hour, N days before the meeting's date. */
@@ -83,5 +84,5 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
 
 /** Every job, once, for the instant `now`. */
 export async function runDueJobs(ctx: JobContext): Promise<JobResult[]> {
-  return [await queueRatReminders(ctx)];
+  return [await queueRatReminders(ctx), await queueBimtekInvitations(ctx), await queueBimtekReminders(ctx)];
 }

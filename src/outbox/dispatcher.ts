@@ -193,7 +193,7 @@ export class OutboxDispatcher {
   async #deliver(row: OutboxRow): Promise<keyof DrainSummary> {
     const { store, owner } = this.#o;
     const now = this.#o.clock();
-    const recipient = row.memberId === null ? null : store.recipient(row.memberId);
+    const recipient = row.memberId !== null ? store.recipient(row.memberId) : row.officerId !== null ? store.officerRecipient(row.officerId) : null;
     if (!recipient) {
       store.finish(row.id, owner, 'skipped', { error: 'no_recipient', at: now });
       return 'skipped';

@@ -25,6 +25,7 @@ export interface OutboxRow {
   topic: Topic;
   koperasiId: number | null;
   memberId: number | null;
+  officerId: number | null;
   broadcastId: number | null;
   text: string;
   notBefore: Date;
@@ -37,12 +38,15 @@ export interface NewOutboxMessage {
   topic: Topic;
   koperasiId: number | null;
   memberId: number | null;
+  /** For a message to a board member or Dinas officer (memberId null). */
+  officerId?: number | null;
   text: string;
   notBefore: Date;
 }
 
 export interface Recipient {
-  memberId: number;
+  /** The member's id, or null for an officer. */
+  memberId: number | null;
   name: string;
   phone: string | null;
   status: string;
@@ -79,8 +83,8 @@ export class OutboxStore {
         ON CONFLICT (idempotencyKey) DO NOTHING`),
       setRecipients: db.prepare('UPDATE Broadcast SET recipients = ? WHERE id = ?'),
       insertOne: db.prepare(`
-        INSERT INTO OutboxMessage (idempotencyKey, purpose, topic, koperasiId, memberId, text, notBefore, state, attempts, createdAt)
-        VALUES (@idempotencyKey, @purpose, @topic, @koperasiId, @memberId, @text, @notBefore, 'queued', 0, @now)
+        INSERT INTO OutboxMessage (idempotencyKey, purpose, topic, koperasiId, memberId, officerId, text, notBefore, state, attempts, createdAt)
+        VALUES (@idempotencyKey, @purpose, @topic, @koperasiId, @memberId, @officerId, @text, @notBefore, 'queued', 0, @now)
         ON CONFLICT (idempotencyKey) DO NOTHING`),
       claim: db.prepare(`
         UPDATE OutboxMessage
@@ -89,7 +93,7 @@ export class OutboxStore {
           SELECT id FROM OutboxMessage
           WHERE notBefore <= @now AND (state = 'queued' OR (state = 'sending' AND leaseUntil < @now))
           ORDER BY notBefore, id LIMIT @limit)
-        RETURNING id, idempotencyKey, purpose, topic, koperasiId, memberId, broadcastId,
+        RETURNING id, idempotencyKey, purpose, topic, koperasiId, memberId, officerId, broadcastId,
           COALESCE(text, (SELECT b.text FROM Broadcast b WHERE b.id = OutboxMessage.broadcastId)) AS text, notBefore, attempts`),
       finish: db.prepare(`
         UPDATE OutboxMessage SET state = @state, channel = @channel, lastError = @error, sentAt = @sentAt, leaseOwner = NULL, leaseUntil = NULL
@@ -104,6 +108,11 @@ export class OutboxStore {
       identities: db.prepare(`
         SELECT channel, externalId FROM ChannelIdentity
         WHERE memberId = ? AND verifiedBy IS NOT NULL ORDER BY updatedAt DESC, id DESC`),
+      officer: db.prepare(`
+        SELECT o.id, o.name, o.phone, k.timezone FROM Officer o LEFT JOIN Koperasi k ON k.id = o.koperasiId WHERE o.id = ?`),
+      officerIdentities: db.prepare(`
+        SELECT channel, externalId FROM ChannelIdentity
+        WHERE phone = ? AND verifiedBy IN ('phone', 'contact') ORDER BY updatedAt DESC, id DESC`),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM OutboxMessage GROUP BY state'),
       owners: db.prepare("SELECT DISTINCT leaseOwner FROM OutboxMessage WHERE state = 'sending' AND leaseOwner IS NOT NULL"),
       release: db.prepare("UPDATE OutboxMessage SET state = 'queued', leaseOwner = NULL, leaseUntil = NULL WHERE state = 'sending' AND leaseOwner = ?"),
@@ -132,7 +141,7 @@ export class OutboxStore {
     return this.#db.transaction(() => {
       let added = 0;
       for (const m of messages) {
-        added += s.insertOne.run({ ...m, notBefore: sqliteDateTime(m.notBefore), now: sqliteDateTime(now) }).changes;
+        added += s.insertOne.run({ ...m, officerId: m.officerId ?? null, notBefore: sqliteDateTime(m.notBefore), now: sqliteDateTime(now) }).changes;
       }
       return added;
     }).immediate();
@@ -149,6 +158,7 @@ export class OutboxStore {
         topic: r.topic as Topic,
         koperasiId: r.koperasiId === null ? null : Number(r.koperasiId),
         memberId: r.memberId === null ? null : Number(r.memberId),
+        officerId: r.officerId === null ? null : Number(r.officerId),
         broadcastId: r.broadcastId === null ? null : Number(r.broadcastId),
         text: String(r.text ?? ''),
         notBefore: new Date(String(r.notBefore)),
@@ -210,6 +220,25 @@ export class OutboxStore {
       if (isDead(leaseOwner)) released += this.#statements.release.run(leaseOwner).changes;
     }
     return released;
+  }
+
+  /**
+   * An officer as a recipient: the phone on file (WhatsApp), and the channel identities that
+   * verified that same phone (a Telegram contact). Officers cannot opt out of their work mail.
+   */
+  officerRecipient(officerId: number): Recipient | null {
+    const o = this.#statements.officer.get(officerId) as Record<string, unknown> | undefined;
+    if (!o) return null;
+    const phone = String(o.phone);
+    return {
+      memberId: null,
+      name: String(o.name),
+      phone,
+      status: 'AKTIF',
+      timezone: o.timezone === null ? 'Asia/Jakarta' : String(o.timezone),
+      optOut: { announcements: false, reminders: false, invitations: false },
+      identities: this.#statements.officerIdentities.all(phone) as { channel: string; externalId: string }[],
+    };
   }
 
   counts(): StateCounts {

@@ -17,6 +17,7 @@ CREATE TABLE "OutboxMessage" (
     "topic" TEXT NOT NULL,
     "koperasiId" INTEGER,
     "memberId" INTEGER,
+    "officerId" INTEGER,
     "broadcastId" INTEGER,
     "text" TEXT,
     "notBefore" DATETIME NOT NULL,
@@ -40,6 +41,16 @@ CREATE TABLE "JobRun" (
     PRIMARY KEY ("job", "occurrence")
 );
 
+-- CreateTable
+CREATE TABLE "EventInvitation" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "eventId" INTEGER NOT NULL,
+    "officerId" INTEGER NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'invited',
+    "invitedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "respondedAt" DATETIME
+);
+
 -- AlterTable (added in place: redefining "Member" inside the migration's transaction would
 -- cascade-delete its savings, loans and identities, since foreign keys cannot be switched off there)
 ALTER TABLE "Member" ADD COLUMN "optOutReminders" BOOLEAN NOT NULL DEFAULT false;
@@ -53,4 +64,10 @@ CREATE INDEX "OutboxMessage_state_notBefore_idx" ON "OutboxMessage"("state", "no
 
 -- CreateIndex
 CREATE INDEX "OutboxMessage_broadcastId_idx" ON "OutboxMessage"("broadcastId");
+
+-- CreateIndex
+CREATE INDEX "EventInvitation_officerId_status_idx" ON "EventInvitation"("officerId", "status");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "EventInvitation_eventId_officerId_key" ON "EventInvitation"("eventId", "officerId");
 
