@@ -32,7 +32,7 @@ export async function respondToInvitation(
 ): Promise<string | null> {
   // A bare "ya"/"tidak" answers an invitation still waiting for an answer; "bimtek tidak" also
   // changes an answer already given (a seat freed moves the waiting list up).
-  const statuses = options.aboutBimtek ? ['invited', 'accepted', 'waitlisted'] : ['invited'];
+  const statuses = options.aboutBimtek ? ['invited', 'accepted', 'waitlisted', 'declined'] : ['invited'];
   const candidates = await db.eventInvitation.findMany({
     where: { officerId: { in: options.officerIds }, status: { in: statuses } },
     orderBy: { invitedAt: 'desc' },
@@ -47,12 +47,12 @@ export async function respondToInvitation(
   const at = options.now;
   const vars = { title: event.title, when: formatDateTime(event.startsAt, 'Asia/Jakarta', options.language), place: event.place };
   if (options.attending) {
-    if (invitation.status === 'invited') {
+    if (invitation.status === 'invited' || invitation.status === 'declined') {
       await db.$executeRaw`
         UPDATE "EventInvitation" SET "respondedAt" = ${at},
           "status" = CASE WHEN (SELECT COUNT(*) FROM "EventInvitation" WHERE "eventId" = ${event.id} AND "status" = 'accepted') < ${event.capacity}
                           THEN 'accepted' ELSE 'waitlisted' END
-        WHERE "id" = ${invitation.id} AND "status" = 'invited'`;
+        WHERE "id" = ${invitation.id} AND "status" IN ('invited', 'declined')`;
     }
   } else if (invitation.status !== 'declined') {
     await declineInvitation(db, store, engine, invitation.id, at);

@@ -234,7 +234,7 @@ export class OfficerDesk implements CommandDesk {
               to: formatDateTime(startsAt, board.koperasi!.timezone, ctx.language),
               count: count.toLocaleString('id-ID'),
             }),
-            options: this.#yesNo(ctx),
+            options: this.#yesNo(ctx, 'officer.option_move'),
           },
         ];
       }
@@ -280,9 +280,9 @@ export class OfficerDesk implements CommandDesk {
     }
   }
 
-  #yesNo(ctx: Ctx): { key: string; label: string }[] {
+  #yesNo(ctx: Ctx, yes = 'officer.option_send'): { key: string; label: string }[] {
     return [
-      { key: '1', label: ctx.t('officer.option_send') },
+      { key: '1', label: ctx.t(yes) },
       { key: '2', label: ctx.t('officer.option_cancel') },
     ];
   }
