@@ -1,0 +1,175 @@
+/**
+ * Officers by chat, through the real engine on SQLite (terminal channel: the phone counts as
+ * verified, as WhatsApp's sender number does): announcements, the RAT tally and date, Dinas
+ * announcements to boards, and bimtek invitations with capacity and a waiting list.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import pino from 'pino';
+import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { queueBimtekInvitations, queueBimtekReminders } from '../../src/officer/bimtek.ts';
+import { queueRatReminders } from '../../src/jobs/run-due.ts';
+import { OutboxDispatcher, type OutboundChannel } from '../../src/outbox/dispatcher.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+
+const BOARD = '6281234567890'; // Drs. Sugeng Riyadi, PENGURUS of KPRI Sejahtera (demo)
+const DINAS = '6281234567899';
+const SITI = '6281234567801';
+const quiet = pino({ level: 'silent' });
+
+describe('officer desk', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp(new Date('2026-11-23T03:00:00Z'));
+    await seedDemo(t.db, t.clock.now);
+  });
+  afterEach(async () => t.dispose());
+
+  test('a board member composes an announcement, sees the preview with the recipient count, confirms, and it is queued and audited', async () => {
+    const menu = await t.say(BOARD, 'pengurus');
+    expect(menu).toContain('Menu petugas');
+    expect(menu).toContain('1. Buat pengumuman untuk anggota');
+    expect(await t.say(BOARD, '1')).toContain('Tulis pengumuman');
+    const preview = await t.say(BOARD, 'Kantor tutup tanggal 25 Desember. Selamat Natal bagi yang merayakan.');
+    const active = await t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
+    expect(preview).toContain(`*${active} anggota aktif*`);
+    expect(preview).toContain('Kantor tutup tanggal 25 Desember.');
+    expect(await t.db.outboxMessage.count()).toBe(0); // nothing before the confirmation
+    expect(await t.say(BOARD, 'ya')).toContain(`diantrekan untuk ${active} anggota`);
+    expect(await t.db.outboxMessage.count({ where: { purpose: 'announcement' } })).toBe(active);
+    const officer = await t.db.officer.findFirstOrThrow({ where: { phone: BOARD } });
+    const audit = await t.db.auditLog.findFirstOrThrow({ where: { action: 'broadcast.queue' } });
+    expect(audit.actor).toBe(`officer:${officer.id}`);
+
+    // Cancelling at the preview queues nothing.
+    await t.say(BOARD, 'pengurus');
+    await t.say(BOARD, '1');
+    await t.say(BOARD, 'Pengumuman yang batal');
+    expect(await t.say(BOARD, 'batal')).toContain('dibatalkan');
+    expect(await t.db.broadcast.count()).toBe(1);
+  });
+
+  test('members are not officers: "pengurus" from a member is the member flow, and a typed officer number proves nothing', async () => {
+    const reply = await t.say(SITI, 'pengurus');
+    expect(reply).not.toContain('Menu petugas');
+    const typed = await t.say(SITI, BOARD);
+    expect(typed).not.toContain('Menu petugas');
+    await t.say(SITI, '1');
+    expect(await t.db.broadcast.count()).toBe(0);
+  });
+
+  test('the RAT tally counts confirmations against the cooperative\'s quorum', async () => {
+    await t.say(SITI, 'kapan rat');
+    await t.say(SITI, 'hadir');
+    await t.say('6281234567802', 'rat');
+    await t.say('6281234567802', 'tidak hadir');
+    await t.db.koperasi.update({ where: { code: 'KPRI-SEJAHTERA' }, data: { quorumPercent: 60 } });
+    t.desk.refresh();
+    await t.say(BOARD, 'pengurus');
+    const tally = await t.say(BOARD, '2');
+    const active = await t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
+    expect(tally).toContain('Hadir: 1');
+    expect(tally).toContain('Tidak hadir: 1');
+    expect(tally).toContain(`Belum menjawab: ${active - 2}`);
+    const needed = Math.ceil(active * 0.6);
+    expect(tally).toContain(`Kuorum 60% = ${needed} anggota: kurang ${needed - 1} konfirmasi hadir.`);
+  });
+
+  test('moving the RAT date: wrong and past dates get a sentence; a confirmed move updates the meeting and tells the members', async () => {
+    await t.say(BOARD, 'pengurus');
+    expect(await t.say(BOARD, '3')).toContain('Ketik tanggal dan jam baru');
+    expect(await t.say(BOARD, '31/02/2027 09.00')).toContain('tidak terbaca');
+    expect(await t.say(BOARD, '01/01/2020 09.00')).toContain('sudah lewat');
+    const preview = await t.say(BOARD, '20/02/2027 09.30');
+    expect(preview).toContain('*Sabtu, 20 Februari 2027, 09.30 WIB*');
+    expect(preview).toContain('1. Ya, ubah dan beri tahu anggota');
+    expect(await t.say(BOARD, '1')).toContain('Jadwal RAT sudah diubah ke Sabtu, 20 Februari 2027, 09.30 WIB');
+    const meeting = await t.db.meeting.findFirstOrThrow({ where: { kind: 'RAT', koperasi: { code: 'KPRI-SEJAHTERA' } } });
+    expect(meeting.startsAt.toISOString()).toBe('2027-02-20T02:30:00.000Z');
+    const notice = await t.db.broadcast.findFirstOrThrow();
+    expect(notice.text).toContain('jadwal RAT berubah');
+    expect(notice.text).toContain('Sabtu, 20 Februari 2027, 09.30 WIB');
+    expect(await t.db.auditLog.count({ where: { action: 'rat.move' } })).toBe(1);
+    // The member sees the new date.
+    expect(await t.say(SITI, 'kapan rat')).toContain('20 Februari 2027');
+  });
+
+  test('the Dinas addresses the boards of all cooperatives, of one type or one district; they are reached on their phone', async () => {
+    await t.say(DINAS, 'dinas');
+    expect(await t.say(DINAS, '1')).toContain('Ketik *semua*');
+    expect(await t.say(DINAS, 'KSP')).toContain('Belum ada pengurus');
+    expect(await t.say(DINAS, 'kecamatan entah')).toContain('Tidak dikenali');
+    expect(await t.say(DINAS, 'KPRI')).toContain('(1 pengurus)');
+    expect(await t.say(DINAS, 'Rapat koordinasi Gempur Koperasi, Senin 09.00 di Dinas.')).toContain('*1 pengurus*');
+    expect(await t.say(DINAS, 'ya')).toContain('1 pengurus sudah diantrekan');
+    const sent: string[] = [];
+    const whatsapp: OutboundChannel = {
+      channel: 'whatsapp',
+      target: (r) => r.phone,
+      send: async (target, text) => {
+        sent.push(`${target}: ${text}`);
+        return { ok: true };
+      },
+    };
+    await new OutboxDispatcher({ store: t.outbox, channels: [whatsapp], logger: quiet, clock: () => t.clock.now }).drain();
+    expect(sent).toEqual([`${BOARD}: Rapat koordinasi Gempur Koperasi, Senin 09.00 di Dinas.`]);
+  });
+
+  test('a bimtek fills up to capacity, later acceptances wait, a decline moves the first waiting up and tells them', async () => {
+    const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
+    const phones = ['6281255500001', '6281255500002', '6281255500003'];
+    for (const [i, phone] of phones.entries()) {
+      await t.db.officer.create({ data: { koperasiId: kpri.id, name: `Pengawas ${i + 1}`, phone, role: 'PENGAWAS' } });
+    }
+    t.desk.refresh();
+    const event = await t.db.event.findFirstOrThrow({ where: { forMembers: false } });
+    await t.db.event.update({ where: { id: event.id }, data: { capacity: 2 } });
+    const ctx = { db: t.db, store: t.outbox, engine: t.engine, now: t.clock.now };
+    const invited = await queueBimtekInvitations(ctx);
+    expect(invited.queued).toBe(4); // the demo's PENGURUS and three PENGAWAS
+    expect((await queueBimtekInvitations(ctx)).queued).toBe(0);
+    const invitation = await t.db.outboxMessage.findFirstOrThrow({ where: { purpose: 'bimtek_invite' } });
+    expect(invitation.text).toContain('Balas *ya* untuk ikut');
+
+    // Four answer "ya" at the same moment: two seats.
+    const answers = await Promise.all([BOARD, ...phones].map((phone) => t.say(phone, 'ya')));
+    expect(answers.filter((a) => a.includes('terdaftar sebagai peserta'))).toHaveLength(2);
+    const waiting = answers.filter((a) => a.includes('daftar tunggu nomor'));
+    expect(waiting).toHaveLength(2);
+    expect(waiting.map((a) => /nomor (\d)/.exec(a)![1]).sort()).toEqual(['1', '2']);
+
+    // One with a seat cannot come after all: the first on the waiting list gets it and is told.
+    const accepted = await t.db.eventInvitation.findFirstOrThrow({ where: { status: 'accepted' } });
+    const acceptedOfficer = await t.db.officer.findUniqueOrThrow({ where: { id: accepted.officerId } });
+    expect(await t.say(acceptedOfficer.phone, 'bimtek tidak')).toContain('tidak ikut');
+    const statuses = await t.db.eventInvitation.groupBy({ by: ['status'], _count: true });
+    expect(Object.fromEntries(statuses.map((s) => [s.status, s._count]))).toEqual({ accepted: 2, waitlisted: 1, declined: 1 });
+    const promoted = await t.db.outboxMessage.findFirstOrThrow({ where: { purpose: 'bimtek_promoted' } });
+    expect(promoted.text).toContain('ada kursi kosong');
+
+    // A bare "ya" with nothing waiting is not taken as a bimtek answer.
+    expect(await t.say(acceptedOfficer.phone, 'ya')).not.toContain('bimtek');
+
+    // The organiser's list.
+    await t.say(DINAS, 'dinas');
+    const list = await t.say(DINAS, '2');
+    expect(list).toContain('Peserta: 2/2 · daftar tunggu 1 · tidak ikut 1 · belum menjawab 0');
+
+    // The day before, 08.00 WIB, those with a seat are reminded; no one else.
+    const dayBefore = new Date(event.startsAt.getTime() - 86_400_000);
+    const eightAm = new Date(Date.UTC(dayBefore.getUTCFullYear(), dayBefore.getUTCMonth(), dayBefore.getUTCDate(), 1, 0));
+    expect((await queueBimtekReminders({ ...ctx, now: new Date(eightAm.getTime() - 60_000) })).queued).toBe(0);
+    expect((await queueBimtekReminders({ ...ctx, now: eightAm })).queued).toBe(2);
+    expect((await queueBimtekReminders({ ...ctx, now: new Date(eightAm.getTime() + 3_600_000) })).queued).toBe(0);
+  });
+
+  test('RAT reminders reach members, not the desk: an officer who is also a member keeps both conversations', async () => {
+    const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
+    await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
+    t.desk.refresh();
+    expect(await t.say(SITI, 'saldo')).toContain('Simpanan Siti Aminah');
+    expect(await t.say(SITI, 'pengurus')).toContain('Menu petugas');
+    expect(await t.say(SITI, 'menu')).toContain('Silakan pilih layanan');
+    const queued = await queueRatReminders({ db: t.db, store: t.outbox, engine: t.engine, now: new Date('2027-01-08T01:00:00Z') });
+    expect(queued.queued).toBeGreaterThan(0);
+  });
+});
