@@ -13,6 +13,7 @@ import { formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
 import type { Db } from '../persistence/database.ts';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/outbox-store.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from '../officer/bimtek.ts';
+import { queueInstallmentReminders } from './installments.ts';
 
 export const RAT_REMINDER_DAYS = [14, 3, 1] as const;
 /** Reminders go out at this local hour, N days before the meeting's date. */
@@ -68,6 +69,32 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
       text,
       notBefore: ctx.now,
     }));
+    // The board hears it too, with the attendance so far against the quorum.
+    const [board, yes] = await Promise.all([
+      ctx.db.officer.findMany({ where: { koperasiId: meeting.koperasiId, role: { in: ['PENGURUS', 'PENGAWAS', 'PENGELOLA'] } }, select: { id: true } }),
+      ctx.db.meetingAttendance.count({ where: { meetingId: meeting.id, attending: true } }),
+    ]);
+    const boardText = ctx.engine.message('id', 'reminder.rat_board', {
+      koperasi: meeting.koperasi.name,
+      when,
+      date: formatDateTime(meeting.startsAt, tz),
+      yes: String(yes),
+      active: String(members.length),
+      needed: String(Math.ceil((members.length * meeting.koperasi.quorumPercent) / 100)),
+      quorum: String(meeting.koperasi.quorumPercent),
+    });
+    for (const o of board) {
+      messages.push({
+        idempotencyKey: `rat_board_reminder:${occurrence}:o${o.id}`,
+        purpose: 'rat_board_reminder',
+        topic: 'reminders',
+        koperasiId: meeting.koperasiId,
+        memberId: null,
+        officerId: o.id,
+        text: boardText,
+        notBefore: ctx.now,
+      });
+    }
     const queued = ctx.store.queue(messages, ctx.now);
     result.occurrences++;
     result.queued += queued;
@@ -82,7 +109,73 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
   return result;
 }
 
+/**
+ * Gempur Koperasi: from 2 January, the boards of cooperatives that have not yet held the RAT for
+ * the last book year are reminded, more often toward the Dinas target of 31 March, then toward
+ * the legal limit six months after the book year ends (30 June). Each stage once per officer;
+ * a stage missed while the service was down is replaced by the latest one due.
+ */
+export const GEMPUR_STAGES = [
+  { day: '01-02', key: 'gempur.start' },
+  { day: '02-01', key: 'gempur.target' },
+  { day: '03-01', key: 'gempur.target' },
+  { day: '03-15', key: 'gempur.target_near' },
+  { day: '03-25', key: 'gempur.target_near' },
+  { day: '04-01', key: 'gempur.target_missed' },
+  { day: '05-01', key: 'gempur.legal' },
+  { day: '06-01', key: 'gempur.legal' },
+  { day: '06-20', key: 'gempur.legal_near' },
+] as const;
+
+export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> {
+  const result: JobResult = { job: 'gempur_reminders', occurrences: 0, queued: 0 };
+  const koperasis = await ctx.db.koperasi.findMany({ include: { ratHeld: true, officers: { where: { role: { in: ['PENGURUS', 'PENGAWAS', 'PENGELOLA'] } } } } });
+  for (const koperasi of koperasis) {
+    // The campaign's calendar is the calendar year's: cooperatives whose book year ends
+    // elsewhere are left to the field officers.
+    if (koperasi.bookYearEnd !== '12-31') continue;
+    const tz = koperasi.timezone;
+    const today = localDate(ctx.now, tz);
+    const bookYear = Number(today.slice(0, 4)) - 1;
+    const stageDates = GEMPUR_STAGES.map((stage) => ({ ...stage, date: `${bookYear + 1}-${stage.day}` }));
+    const due = [...stageDates].reverse().find((stage) => zonedTimeToUtc(stage.date, REMINDER_HOUR, 0, tz) <= ctx.now);
+    if (!due || today > `${bookYear + 1}-06-30`) continue;
+    const held =
+      koperasi.ratHeld.some((r) => r.bookYear === bookYear) ||
+      (await ctx.db.meeting.count({ where: { koperasiId: koperasi.id, kind: 'RAT', bookYear, heldAt: { not: null } } })) > 0;
+    if (held || koperasi.officers.length === 0) continue;
+    const planned = await ctx.db.meeting.findFirst({ where: { koperasiId: koperasi.id, kind: 'RAT', heldAt: null, startsAt: { gt: ctx.now } }, orderBy: { startsAt: 'asc' } });
+    const text = [
+      ctx.engine.message('id', due.key, { koperasi: koperasi.name, book_year: String(bookYear), target: `31 Maret ${bookYear + 1}`, limit: `30 Juni ${bookYear + 1}` }),
+      planned
+        ? ctx.engine.message('id', 'gempur.planned', { date: formatDateTime(planned.startsAt, tz) })
+        : ctx.engine.message('id', 'gempur.not_planned'),
+    ].join('\n\n');
+    result.occurrences++;
+    result.queued += ctx.store.queue(
+      koperasi.officers.map((o) => ({
+        idempotencyKey: `gempur:${koperasi.id}:${bookYear}:${due.date}:o${o.id}`,
+        purpose: 'gempur_reminder',
+        topic: 'reminders' as const,
+        koperasiId: koperasi.id,
+        memberId: null,
+        officerId: o.id,
+        text,
+        notBefore: ctx.now,
+      })),
+      ctx.now,
+    );
+  }
+  return result;
+}
+
 /** Every job, once, for the instant `now`. */
 export async function runDueJobs(ctx: JobContext): Promise<JobResult[]> {
-  return [await queueRatReminders(ctx), await queueBimtekInvitations(ctx), await queueBimtekReminders(ctx)];
+  return [
+    await queueRatReminders(ctx),
+    await queueGempurReminders(ctx),
+    await queueInstallmentReminders(ctx),
+    await queueBimtekInvitations(ctx),
+    await queueBimtekReminders(ctx),
+  ];
 }

@@ -227,6 +227,9 @@ export function createMemberService(db: Db): MemberService {
       const member = await db.member.findUnique({ where: { id: match.memberId }, include: memberWithKoperasi });
       return member ? toMemberRef(member) : null;
     },
+    async setInstallmentReminders(memberId, on) {
+      await db.member.update({ where: { id: memberId }, data: { remindInstallments: on } });
+    },
     async setAnnouncementOptOut(memberId, optOut) {
       await db.member.update({ where: { id: memberId }, data: { optOutAnnouncements: optOut, optOutReminders: optOut, optOutInvitations: optOut } });
     },

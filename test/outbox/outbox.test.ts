@@ -9,7 +9,8 @@ import { telegramOutbound } from '../../src/outbox/channels.ts';
 import { endOfQuietHours, inQuietHours, OutboxDispatcher, type OutboundChannel, type SendOutcome } from '../../src/outbox/dispatcher.ts';
 import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
 import { OutboxStore } from '../../src/outbox/outbox-store.ts';
-import { queueRatReminders } from '../../src/jobs/run-due.ts';
+import { queueGempurReminders, queueRatReminders } from '../../src/jobs/run-due.ts';
+import { queueInstallmentReminders } from '../../src/jobs/installments.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { sqlitePathOf } from '../../src/persistence/database.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -208,14 +209,20 @@ describe('outbox', () => {
     const active = () => t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
 
     test('each fires once at 08.00 local on its day: 14, 3 and 1 days before', async () => {
+      const everyone = (await active()) + 1; // the members and the one board member of the demo
       expect((await run('2026-12-26T00:59:00Z')).queued).toBe(0); // 26 Dec 07.59 WIB
-      expect((await run('2026-12-26T01:00:00Z')).queued).toBe(await active()); // 08.00 WIB, 14 days before
+      expect((await run('2026-12-26T01:00:00Z')).queued).toBe(everyone); // 08.00 WIB, 14 days before
       expect((await run('2026-12-26T05:00:00Z')).queued).toBe(0); // again the same day: nothing new
       expect((await run('2027-01-05T23:00:00Z')).queued).toBe(0); // 6 Jan 06.00 WIB: not yet
-      expect((await run('2027-01-06T01:00:00Z')).queued).toBe(await active()); // 3 days before
-      expect((await run('2027-01-08T01:00:00Z')).queued).toBe(await active()); // 1 day before
+      expect((await run('2027-01-06T01:00:00Z')).queued).toBe(everyone); // 3 days before
+      expect((await run('2027-01-08T01:00:00Z')).queued).toBe(everyone); // 1 day before
       expect((await run('2027-01-09T03:00:00Z')).queued).toBe(0); // after it began
-      const texts = await t.db.outboxMessage.findMany({ where: { purpose: 'rat_reminder' }, select: { text: true }, distinct: ['text'] });
+      // The board got each one too, with the tally against the quorum.
+      const board = await t.db.outboxMessage.findMany({ where: { purpose: 'rat_board_reminder' } });
+      expect(board).toHaveLength(3);
+      expect(board[0]!.officerId).not.toBeNull();
+      expect(board[0]!.text).toContain('Konfirmasi hadir sejauh ini: 0 dari');
+      const texts = await t.db.outboxMessage.findMany({ where: { purpose: 'rat_reminder' }, select: { text: true }, distinct: ['text'], orderBy: { id: 'asc' } });
       expect(texts.map((r) => r.text)).toEqual([
         expect.stringContaining('14 hari lagi, Sabtu, 9 Januari 2027, 09.00 WIB'),
         expect.stringContaining('3 hari lagi'),
@@ -225,9 +232,9 @@ describe('outbox', () => {
 
     test('a reminder missed while the service was down is sent once when it comes back; one it superseded is not', async () => {
       // Down from 20 December to 7 January: the 14- and 3-day reminders both fell due meanwhile.
-      expect((await run('2027-01-07T02:00:00Z')).queued).toBe(await active());
+      expect((await run('2027-01-07T02:00:00Z')).queued).toBe((await active()) + 1);
       expect((await run('2027-01-07T02:05:00Z')).queued).toBe(0);
-      const keys = (await t.db.outboxMessage.findMany({ where: { purpose: 'rat_reminder' } })).map((r) => r.idempotencyKey);
+      const keys = (await t.db.outboxMessage.findMany({ where: { purpose: { in: ['rat_reminder', 'rat_board_reminder'] } } })).map((r) => r.idempotencyKey);
       expect(keys.every((k) => k.includes(':d3:'))).toBe(true);
       expect(await t.db.jobRun.count()).toBe(1);
     });
@@ -238,14 +245,55 @@ describe('outbox', () => {
       await run('2027-01-06T01:00:00Z');
       await t.db.meeting.updateMany({ where: { kind: 'RAT' }, data: { startsAt: new Date('2027-01-16T02:00:00Z') } });
       // Ten days before the new date, the 14-day reminder for it is due (late): members learn the new date now.
-      expect((await run('2027-01-06T02:00:00Z')).queued).toBe(await active());
+      expect((await run('2027-01-06T02:00:00Z')).queued).toBe((await active()) + 1);
       expect((await run('2027-01-06T02:05:00Z')).queued).toBe(0);
-      expect((await run('2027-01-13T01:00:00Z')).queued).toBe(await active());
+      expect((await run('2027-01-13T01:00:00Z')).queued).toBe((await active()) + 1);
       clock.now = new Date('2027-01-13T01:00:00Z');
       const wa = recordingChannel('whatsapp', { target: 'phone' });
       await dispatcher([wa.channel]).drain();
       expect(wa.sent.map((m) => m.target)).not.toContain(member.phone);
       expect(wa.sent.some((m) => m.text.includes('16 Januari 2027'))).toBe(true);
     });
+  });
+
+  test('installment reminders go to members who asked: 3 days before, on the day, 7 days late, once each, at 08.00', async () => {
+    const member = await siti();
+    const loan = await t.db.loan.findFirstOrThrow({ where: { memberId: member.id } });
+    await t.db.loan.update({ where: { id: loan.id }, data: { nextDueOn: '2026-12-10' } });
+    const run = (iso: string) => queueInstallmentReminders({ db: t.db, store, engine: t.engine, now: new Date(iso) });
+    expect((await run('2026-12-07T01:00:00Z')).queued).toBe(0); // not asked for yet
+    expect(await t.say(member.phone!, 'ingatkan angsuran')).toContain('kami akan mengingatkan angsuran');
+    expect((await run('2026-12-07T00:59:00Z')).queued).toBe(0);
+    expect((await run('2026-12-07T01:00:00Z')).queued).toBe(1);
+    expect((await run('2026-12-07T09:00:00Z')).queued).toBe(0);
+    expect((await run('2026-12-10T01:00:00Z')).queued).toBe(1);
+    expect((await run('2026-12-17T01:00:00Z')).queued).toBe(1);
+    expect((await run('2026-12-19T01:00:00Z')).queued).toBe(0); // past the last one: the next import brings the next date
+    const texts = (await t.db.outboxMessage.findMany({ where: { purpose: 'installment_reminder' }, orderBy: { id: 'asc' } })).map((r) => r.text);
+    expect(texts[0]).toContain('jatuh tempo 3 hari lagi, Kamis, 10 Desember 2026');
+    expect(texts[1]).toContain('jatuh tempo *hari ini*');
+    expect(texts[2]).toContain('belum tercatat lunas');
+    expect(texts.every((x) => x!.includes(`*Rp${Number(loan.installment).toLocaleString('id-ID')}*`))).toBe(true);
+    expect(await t.say(member.phone!, 'stop pengingat angsuran')).toContain('pengingat angsuran dihentikan');
+    await t.db.loan.update({ where: { id: loan.id }, data: { nextDueOn: '2027-01-10' } });
+    expect((await run('2027-01-07T01:00:00Z')).queued).toBe(0);
+  });
+
+  test('Gempur Koperasi reminds the boards of cooperatives without a RAT for the last book year, more often toward 31 March', async () => {
+    const run = (iso: string) => queueGempurReminders({ db: t.db, store, engine: t.engine, now: new Date(iso) });
+    expect((await run('2027-01-02T00:59:00Z')).queued).toBe(0);
+    expect((await run('2027-01-02T01:00:00Z')).queued).toBe(1); // KPRI Sejahtera's one board member
+    expect((await run('2027-01-20T01:00:00Z')).queued).toBe(0);
+    // Down for all of March: only the latest stage goes out.
+    expect((await run('2027-03-27T03:00:00Z')).queued).toBe(1);
+    const texts = (await t.db.outboxMessage.findMany({ where: { purpose: 'gempur_reminder' }, orderBy: { id: 'asc' } })).map((r) => r.text);
+    expect(texts[0]).toContain('belum tercatat melaksanakan RAT tahun buku 2026');
+    expect(texts[1]).toContain('tinggal beberapa hari lagi (31 Maret 2027)');
+    // Once the RAT is recorded as held, the reminders stop.
+    const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
+    await t.db.ratHeld.create({ data: { koperasiId: kpri.id, bookYear: 2026, heldOn: '2027-03-28' } });
+    expect((await run('2027-04-01T01:00:00Z')).queued).toBe(0);
+    await t.db.ratHeld.deleteMany();
+    expect((await run('2027-07-01T01:00:00Z')).queued).toBe(0); // past the legal limit: the field officers take over
   });
 });

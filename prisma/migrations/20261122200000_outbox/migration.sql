@@ -55,6 +55,7 @@ CREATE TABLE "EventInvitation" (
 -- cascade-delete its savings, loans and identities, since foreign keys cannot be switched off there)
 ALTER TABLE "Member" ADD COLUMN "optOutReminders" BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE "Member" ADD COLUMN "optOutInvitations" BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE "Member" ADD COLUMN "remindInstallments" BOOLEAN NOT NULL DEFAULT false;
 
 -- CreateIndex
 CREATE UNIQUE INDEX "OutboxMessage_idempotencyKey_key" ON "OutboxMessage"("idempotencyKey");

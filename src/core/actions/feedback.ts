@@ -151,3 +151,12 @@ export const setLanguage: Action = async (ctx) => {
   ctx.setLanguage(language);
   return {};
 };
+
+/** Installment reminders on or off for the verified member ("ingatkan angsuran"). */
+export const setInstallmentReminders: Action = async (ctx) => {
+  const member = requireMember(ctx);
+  const on = ctx.args.on === true;
+  await ctx.services.members.setInstallmentReminders(member.id, on);
+  await ctx.services.audit.record({ actor: `member:${member.id}`, action: on ? 'reminders.installments_on' : 'reminders.installments_off', koperasiId: member.koperasiId });
+  return {};
+};

@@ -2,7 +2,7 @@
 import type { Action } from './types.ts';
 import { checkActivationCode, chooseKoperasi, followNamedKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
 import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
-import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setLanguage } from './feedback.ts';
+import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setInstallmentReminders, setLanguage } from './feedback.ts';
 
 export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['identity.resolve', resolveIdentity],
@@ -26,6 +26,7 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['announcements.status', announcementStatus],
   ['announcements.set', setAnnouncements],
   ['language.set', setLanguage],
+  ['reminders.installments', setInstallmentReminders],
 ]);
 
 export const ACTION_NAMES: ReadonlySet<string> = new Set(ACTIONS.keys());

@@ -1,0 +1,58 @@
+/**
+ * Installment reminders, for members who asked for them ("ingatkan angsuran"): 3 days before
+ * the due date, on the day, and 7 days late if the due date has not moved on by then (the next
+ * import of the loans file moves it once the installment is paid). 08.00 local time, once
+ * each; when several fell due while the service was down, only the latest is sent.
+ */
+import { formatDate, formatRupiah, zonedTimeToUtc } from '../core/format.ts';
+import type { JobContext, JobResult } from './run-due.ts';
+
+export const INSTALLMENT_OFFSETS = [-3, 0, 7] as const;
+
+function addDays(isoDate: string, days: number): string {
+  const d = new Date(`${isoDate}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export async function queueInstallmentReminders(ctx: JobContext): Promise<JobResult> {
+  const result: JobResult = { job: 'installment_reminders', occurrences: 0, queued: 0 };
+  const loans = await ctx.db.loan.findMany({
+    where: { nextDueOn: { not: null }, outstanding: { gt: 0 }, member: { remindInstallments: true, status: 'AKTIF' } },
+    include: { member: { include: { koperasi: true } } },
+  });
+  for (const loan of loans) {
+    const due = loan.nextDueOn!;
+    const tz = loan.member.koperasi.timezone;
+    const offset = [...INSTALLMENT_OFFSETS].reverse().find((n) => zonedTimeToUtc(addDays(due, n), 8, 0, tz) <= ctx.now);
+    // Nothing yet, or past the last reminder's day: the next import will bring the next due date.
+    if (offset === undefined || zonedTimeToUtc(addDays(due, 8), 0, 0, tz) <= ctx.now) continue;
+    const key = offset < 0 ? 'reminder.installment_before' : offset === 0 ? 'reminder.installment_today' : 'reminder.installment_late';
+    const text = [
+      ctx.engine.message('id', key, {
+        koperasi: loan.member.koperasi.name,
+        loan: loan.loanNumber,
+        amount: formatRupiah(loan.installment),
+        date: formatDate(due, 'id', true),
+        days: String(Math.abs(offset)),
+      }),
+      ctx.engine.message('id', 'reminder.installment_footer'),
+    ].join('\n\n');
+    result.occurrences++;
+    result.queued += ctx.store.queue(
+      [
+        {
+          idempotencyKey: `installment:l${loan.id}@${due}:${offset}`,
+          purpose: 'installment_reminder',
+          topic: 'reminders',
+          koperasiId: loan.koperasiId,
+          memberId: loan.memberId,
+          text,
+          notBefore: ctx.now,
+        },
+      ],
+      ctx.now,
+    );
+  }
+  return result;
+}
