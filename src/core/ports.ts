@@ -138,6 +138,8 @@ export interface MemberService {
    */
   redeemActivationCode(memberNumber: string, code: string, at: Date): Promise<MemberRef | null>;
   setAnnouncementOptOut(memberId: number, optOut: boolean): Promise<void>;
+  /** Opt out of (or back into) one topic of unsolicited messages: reminders or invitations. */
+  setTopicOptOut(memberId: number, topic: 'reminders' | 'invitations', optOut: boolean): Promise<void>;
   /** Installment reminders are sent only to members who asked for them. */
   setInstallmentReminders(memberId: number, on: boolean): Promise<void>;
 }

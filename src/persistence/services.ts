@@ -227,6 +227,9 @@ export function createMemberService(db: Db): MemberService {
       const member = await db.member.findUnique({ where: { id: match.memberId }, include: memberWithKoperasi });
       return member ? toMemberRef(member) : null;
     },
+    async setTopicOptOut(memberId, topic, optOut) {
+      await db.member.update({ where: { id: memberId }, data: topic === 'reminders' ? { optOutReminders: optOut } : { optOutInvitations: optOut } });
+    },
     async setInstallmentReminders(memberId, on) {
       await db.member.update({ where: { id: memberId }, data: { remindInstallments: on } });
     },

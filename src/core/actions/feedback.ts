@@ -160,3 +160,18 @@ export const setInstallmentReminders: Action = async (ctx) => {
   await ctx.services.audit.record({ actor: `member:${member.id}`, action: on ? 'reminders.installments_on' : 'reminders.installments_off', koperasiId: member.koperasiId });
   return {};
 };
+
+/**
+ * One topic off or on ("stop pengingat", "stop undangan") for every membership of the phone the
+ * channel vouches for, like "stop" for announcements: nothing is shown, no verification needed.
+ */
+export const setTopic: Action = async (ctx) => {
+  const topic = ctx.args.topic === 'invitations' ? 'invitations' : 'reminders';
+  const optOut = ctx.args.optOut === true;
+  const phone = ctx.message.verifiedPhone;
+  const members = new Map((phone ? await ctx.services.members.findActiveByPhone(phone) : []).map((m) => [m.id, m]));
+  if (ctx.member) members.set(ctx.member.id, ctx.member);
+  if (members.size === 0) return { outcome: 'not_member' };
+  for (const member of members.values()) await ctx.services.members.setTopicOptOut(member.id, topic, optOut);
+  return {};
+};

@@ -2,7 +2,7 @@
 import type { Action } from './types.ts';
 import { checkActivationCode, chooseKoperasi, followNamedKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
 import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
-import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setInstallmentReminders, setLanguage } from './feedback.ts';
+import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setInstallmentReminders, setLanguage, setTopic } from './feedback.ts';
 
 export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['identity.resolve', resolveIdentity],
@@ -27,6 +27,7 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['announcements.set', setAnnouncements],
   ['language.set', setLanguage],
   ['reminders.installments', setInstallmentReminders],
+  ['topics.set', setTopic],
 ]);
 
 export const ACTION_NAMES: ReadonlySet<string> = new Set(ACTIONS.keys());
