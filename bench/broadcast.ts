@@ -47,12 +47,13 @@ try {
   const raw = new Database(sqlitePathOf(url));
   const now = sqliteDateTime(new Date());
   const insertMember = raw.prepare('INSERT INTO Member (koperasiId, memberNumber, name, phone, status, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insertIdentity = raw.prepare("INSERT INTO ChannelIdentity (channel, externalId, memberId, verifiedBy, language, failedAttempts, createdAt, updatedAt) VALUES ('telegram', ?, ?, 'contact', 'id', 0, ?, ?)");
+  const insertIdentity = raw.prepare("INSERT INTO ChannelIdentity (channel, externalId, memberId, phone, verifiedBy, language, failedAttempts, createdAt, updatedAt) VALUES ('telegram', ?, ?, ?, 'contact', 'id', 0, ?, ?)");
   raw.transaction(() => {
     for (let i = 0; i < QUEUE; i++) insertMember.run(big.id, String(i + 1).padStart(6, '0'), `Anggota ${i + 1}`, `62812${String(10_000_000 + i)}`, 'AKTIF', now, now);
     for (let i = 0; i < DRAIN; i++) {
-      const id = Number(insertMember.run(small.id, String(i + 1).padStart(6, '0'), `Anggota T${i + 1}`, null, 'AKTIF', now, now).lastInsertRowid);
-      insertIdentity.run(String(100_000 + i), id, now, now);
+      const phone = `62813${String(10_000_000 + i)}`;
+      const id = Number(insertMember.run(small.id, String(i + 1).padStart(6, '0'), `Anggota T${i + 1}`, phone, 'AKTIF', now, now).lastInsertRowid);
+      insertIdentity.run(String(100_000 + i), id, phone, now, now);
       api.addChat(100_000 + i);
     }
   })();

@@ -14,6 +14,7 @@ import type { Db } from '../persistence/database.ts';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/outbox-store.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from '../officer/bimtek.ts';
 import { queueInstallmentReminders } from './installments.ts';
+import { onePerPhone } from '../officer/desk.ts';
 
 export const RAT_REMINDER_DAYS = [14, 3, 1] as const;
 /** Reminders go out at this local hour, N days before the meeting's date. */
@@ -71,7 +72,7 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
     }));
     // The board hears it too, with the attendance so far against the quorum.
     const [board, yes] = await Promise.all([
-      ctx.db.officer.findMany({ where: { koperasiId: meeting.koperasiId, role: { in: ['PENGURUS', 'PENGAWAS', 'PENGELOLA'] } }, select: { id: true } }),
+      ctx.db.officer.findMany({ where: { koperasiId: meeting.koperasiId, role: { in: ['PENGURUS', 'PENGAWAS', 'PENGELOLA'] } }, select: { id: true, phone: true }, orderBy: { id: 'asc' } }).then(onePerPhone),
       ctx.db.meetingAttendance.count({ where: { meetingId: meeting.id, attending: true } }),
     ]);
     const boardText = ctx.engine.message('id', 'reminder.rat_board', {
@@ -153,7 +154,7 @@ export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> 
     ].join('\n\n');
     result.occurrences++;
     result.queued += ctx.store.queue(
-      koperasi.officers.map((o) => ({
+      onePerPhone(koperasi.officers).map((o) => ({
         idempotencyKey: `gempur:${koperasi.id}:${bookYear}:${due.date}:o${o.id}`,
         purpose: 'gempur_reminder',
         topic: 'reminders' as const,

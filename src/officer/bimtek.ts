@@ -13,6 +13,7 @@ import type { Language } from '../core/format.ts';
 import type { Db } from '../persistence/database.ts';
 import type { OutboxStore } from '../outbox/outbox-store.ts';
 import type { JobContext, JobResult } from '../jobs/run-due.ts';
+import { onePerPhone } from './desk.ts';
 
 const csv = (value: string) =>
   value
@@ -91,7 +92,8 @@ export async function promoteFromWaitlist(db: Db, store: OutboxStore, engine: Co
     store.queue(
       [
         {
-          idempotencyKey: `bimtek_promoted:e${eventId}:o${officerId}`,
+          // Keyed by the moment: the same officer can be moved up again after declining and rejoining.
+          idempotencyKey: `bimtek_promoted:e${eventId}:o${officerId}:${now.getTime()}`,
           purpose: 'bimtek_promoted',
           topic: 'invitations',
           koperasiId: null,
@@ -126,7 +128,7 @@ export async function queueBimtekInvitations(ctx: JobContext): Promise<JobResult
       where: { koperasiId: { not: null }, ...(roles.length > 0 ? { role: { in: roles } } : {}) },
       include: { koperasi: true },
     });
-    const invited = officers.filter(
+    const invited = onePerPhone(officers).filter(
       (o) =>
         o.koperasi &&
         (types.length === 0 || types.includes(o.koperasi.type.toUpperCase())) &&

@@ -32,8 +32,9 @@ const OPEN_WORDS = new Set(['pengurus', 'menu pengurus', '/pengurus', 'dinas', '
 const CANCEL_WORDS = new Set(['batal', 'cancel', 'batalkan', 'tidak jadi', 'ga jadi', 'gak jadi', 'nggak jadi']);
 const YES_WORDS = new Set(['ya', 'iya', 'y', 'yes', 'ok', 'oke', 'kirim', 'setuju', 'lanjut', 'siap', 'benar', 'betul', '1']);
 const NO_WORDS = new Set(['tidak', 'tdk', 'no', 'n', 'jangan', 'enggak', 'nggak', 'ga', 'gak', '2']);
-export const RSVP_YES = new Set(['ya', 'iya', 'y', 'yes', 'ikut', 'hadir', 'siap', 'bisa', 'insyaallah', 'insya allah', 'siap hadir', 'ya hadir', 'bimtek ya', 'ya ikut']);
-export const RSVP_NO = new Set(['tidak', 'tdk', 'no', 'n', 'tidak ikut', 'tidak bisa', 'tidak hadir', 'berhalangan', 'bimtek tidak', 'maaf tidak bisa', 'tidak ikut bimtek', 'batal bimtek', 'batal ikut bimtek']);
+/** Answers to a bimtek invitation. Bare words count only while nothing else is being asked (see handle). */
+export const RSVP_YES = new Set(['ya', 'iya', 'y', 'yes', 'ikut', 'ya ikut', 'bimtek ya', 'ya bimtek', 'ikut bimtek', 'hadir bimtek']);
+export const RSVP_NO = new Set(['tidak', 'tdk', 'no', 'n', 'tidak ikut', 'bimtek tidak', 'tidak bimtek', 'tidak ikut bimtek', 'batal bimtek', 'batal ikut bimtek']);
 
 interface OfficerRow {
   id: number;
@@ -98,6 +99,11 @@ export class OfficerDesk implements CommandDesk {
     if (message.chatType !== 'private' || !message.verifiedPhone) return null;
     const officers = await this.#officersOf(message.verifiedPhone);
     if (officers.length === 0) return null;
+    const memberSession = await this.engine.services.sessions.load(message.channel, message.chatId);
+    const memberOpen = memberSession !== null && memberSession.expiresAt > this.clock() ? memberSession : null;
+    // A phone remembered from an earlier Telegram contact counts only in a session where it was
+    // proven, as for members (a recycled number must not inherit an officer's role).
+    if (message.phoneRemembered && !memberOpen?.data.phoneTrusted) return null;
     const text = (message.text ?? '').trim();
     const said = normalizeText(text);
     const key = `desk:${message.chatId}`;
@@ -126,12 +132,14 @@ export class OfficerDesk implements CommandDesk {
       }
       return this.#continue(ctx, step);
     }
-    // An answer to a bimtek invitation: "ya" / "tidak" while one is waiting for it.
-    if (RSVP_YES.has(said) || RSVP_NO.has(said)) {
+    // An answer to a bimtek invitation: "ya" / "tidak" while one is waiting for it, unless the
+    // member conversation has a question open (then "ya" answers that), or "bimtek ya" anytime.
+    const aboutBimtek = said.includes('bimtek');
+    if ((RSVP_YES.has(said) || RSVP_NO.has(said)) && (aboutBimtek || !memberOpen?.node)) {
       const answered = await respondToInvitation(this.db, this.store, this.engine, {
         officerIds: officers.map((o) => o.id),
         attending: RSVP_YES.has(said),
-        aboutBimtek: said.includes('bimtek'),
+        aboutBimtek,
         now,
         language,
         channel: message.channel,
@@ -167,6 +175,13 @@ export class OfficerDesk implements CommandDesk {
   }
 
   async #continue(ctx: Ctx, step: Step): Promise<Reply[]> {
+    // The role may have been removed while a step was open.
+    const needsBoard = ['announce_text', 'announce_confirm', 'rat_date', 'rat_confirm'].includes(step.step);
+    const needsDinas = ['dinas_audience', 'dinas_text', 'dinas_confirm'].includes(step.step);
+    if ((needsBoard && !this.#board(ctx)) || (needsDinas && !this.#dinas(ctx))) {
+      await ctx.save(undefined);
+      return [{ text: ctx.t('officer.no_role') }];
+    }
     switch (step.step) {
       case 'menu': {
         const index = Number(ctx.said) - 1;
@@ -354,13 +369,14 @@ export class OfficerDesk implements CommandDesk {
     return ctx.t('officer.audience_district', { district: audience.value! });
   }
 
-  /** The board members of the cooperatives in the audience. */
+  /** The board members of the cooperatives in the audience, one per phone (a person with two roles hears it once). */
   async #boardsOf(audience: Audience): Promise<{ id: number; koperasiId: number | null }[]> {
     const rows = await this.db.officer.findMany({
       where: { role: { in: BOARD_ROLES }, koperasiId: { not: null }, koperasi: { is: {} } },
-      select: { id: true, koperasiId: true, koperasi: { select: { type: true, district: true } } },
+      select: { id: true, phone: true, koperasiId: true, koperasi: { select: { type: true, district: true } } },
+      orderBy: { id: 'asc' },
     });
-    return rows.filter((o) => {
+    return onePerPhone(rows).filter((o) => {
       if (audience.kind === 'type') return o.koperasi?.type.toUpperCase() === audience.value;
       if (audience.kind === 'district') return (o.koperasi?.district ?? '').toUpperCase() === audience.value;
       return true;
@@ -422,6 +438,12 @@ export class OfficerDesk implements CommandDesk {
   async #audit(officer: OfficerRow, action: string, detail: Record<string, unknown>): Promise<void> {
     await this.db.auditLog.create({ data: { actor: `officer:${officer.id}`, action, koperasiId: officer.koperasiId, detail: JSON.stringify(detail) } });
   }
+}
+
+/** Keep the first row of each phone: one person, one message. */
+export function onePerPhone<T extends { phone: string }>(rows: T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => (seen.has(row.phone) ? false : (seen.add(row.phone), true)));
 }
 
 interface Ctx {

@@ -1,8 +1,8 @@
 /**
  * Queueing an announcement to a cooperative's members: the path `kopbot broadcast`, an
  * officer's chat command and the web console share. Checked first (the cooperative exists, the
- * text is sensible, the time is a time), then one transaction queues every recipient, and the
- * audit log records who sent what to how many.
+ * text is sensible, the time is a time), then one transaction queues every recipient and
+ * writes the audit entry (who sent what to how many).
  */
 import { parseIsoInstant } from '../core/format.ts';
 import type { Db } from '../persistence/database.ts';
@@ -42,13 +42,5 @@ export async function queueAnnouncement(
     if (at.getTime() > options.now.getTime()) sendAt = at;
   }
   const queued = store.queueBroadcast({ koperasiId: koperasi.id, text, actor: options.actor, sendAt, now: options.now });
-  await db.auditLog.create({
-    data: {
-      actor: options.actor,
-      action: 'broadcast.queue',
-      koperasiId: koperasi.id,
-      detail: JSON.stringify({ broadcastId: queued.broadcastId, recipients: queued.recipients, sendAt: sendAt.toISOString(), length: text.length }),
-    },
-  });
   return { ...queued, koperasiName: koperasi.name, sendAt };
 }

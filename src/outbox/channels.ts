@@ -19,6 +19,7 @@ function identityOf(recipient: Recipient, channel: string): string | null {
 export function telegramOutbound(sender: TelegramSender): OutboundChannel {
   return {
     channel: 'telegram',
+    inFlight: 40, // the sender keeps Telegram's pace; this only bounds what waits inside it
     target: (recipient) => identityOf(recipient, 'telegram'),
     async send(chatId, text) {
       try {
@@ -36,11 +37,12 @@ export function telegramOutbound(sender: TelegramSender): OutboundChannel {
 export function whatsappOutbound(channel: WhatsAppChannel): OutboundChannel {
   return {
     channel: 'whatsapp',
+    inFlight: 1, // the channel paces one recipient at a time anyway
     target: (recipient) => recipient.phone,
     async send(phone, text): Promise<SendOutcome> {
       const result = await channel.sendUnsolicited(phone, [{ text }]);
       if (result.status === 'sent') return { ok: true };
-      return { ok: false, permanent: result.permanent, reason: result.reason };
+      return { ok: false, permanent: result.permanent, reason: result.reason, unavailable: result.reason === 'not_connected' };
     },
   };
 }

@@ -16,11 +16,21 @@ import { localParts, zonedTimeToUtc, localDate } from '../core/format.ts';
 import type { Logger } from '../logger.ts';
 import type { OutboxRow, OutboxStore, Recipient } from './outbox-store.ts';
 
-export type SendOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string };
+/**
+ * ok; a permanent refusal (blocked, not on WhatsApp: try another channel, never this one
+ * again); a transient failure (tried again later, counted); or `unavailable`: the channel
+ * cannot send right now (WhatsApp reconnecting), which costs the row no attempt.
+ */
+export type SendOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string; unavailable?: boolean };
 
 /** A channel able to deliver unsolicited messages in this process. */
 export interface OutboundChannel {
   readonly channel: string;
+  /**
+   * Sends this channel may have under way at once. A slowly paced channel (WhatsApp) takes one
+   * at a time, so no row waits inside it long enough for its lease to run out.
+   */
+  readonly inFlight?: number;
   /** Where this channel would send to this member (null: it cannot reach them). */
   target(recipient: Recipient): string | null;
   send(target: string, text: string): Promise<SendOutcome>;
@@ -88,6 +98,7 @@ export class OutboxDispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'quietHours' | 'elsewhere'>> & { quietHours: { from: number; to: number } | null; elsewhere: string[] };
   #stopped = false;
   #running?: Promise<void>;
+  readonly #gates = new Map<string, { active: number; waiting: (() => void)[] }>();
   #wake?: () => void;
 
   constructor(options: DispatcherOptions) {
@@ -162,27 +173,68 @@ export class OutboxDispatcher {
 
   async #deliverAll(rows: OutboxRow[], summary: DrainSummary): Promise<void> {
     let next = 0;
-    const claimedAt = this.#o.clock().getTime();
     const worker = async () => {
       while (next < rows.length) {
         const row = rows[next++]!;
-        // Stopping, or half the lease gone (a slow channel's pace): give the row back unsent
-        // rather than risk another dispatcher claiming it while it is still being sent here.
-        if (this.#stopped || this.#o.clock().getTime() - claimedAt > this.#o.leaseMs / 2) {
-          this.#o.store.retryLater(row.id, this.#o.owner, this.#o.clock(), { countAttempt: false });
+        if (this.#stopped) {
+          await this.#mark(row, () => this.#o.store.retryLater(row.id, this.#o.owner, this.#o.clock(), { countAttempt: false }));
           continue;
         }
         try {
-          const outcome = await this.#deliver(row);
-          summary[outcome]++;
+          summary[await this.#deliver(row)]++;
         } catch (error) {
+          // Only failures before anything was sent land here (a send's result is marked in #deliver).
           this.#o.logger.error({ err: error, outbox: row.id }, 'outbox row not delivered');
-          this.#o.store.retryLater(row.id, this.#o.owner, this.#retryAt(row), { error: String((error as Error).message), countAttempt: true });
+          await this.#mark(row, () => this.#o.store.retryLater(row.id, this.#o.owner, this.#retryAt(row), { error: String((error as Error).message), countAttempt: true }));
           summary.retrying++;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, rows.length) }, worker));
+  }
+
+  /**
+   * Write a row's result, trying again while the database is busy (an import holding the write
+   * lock): a message that went out must not be left looking unsent. Never throws.
+   */
+  async #mark(row: OutboxRow, write: () => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!write()) this.#o.logger.warn({ outbox: row.id }, 'outbox: the row\'s lease was lost before its result was written');
+        return;
+      } catch (error) {
+        if (attempt >= 20) {
+          this.#o.logger.error({ err: error, outbox: row.id }, 'outbox: result not written; the row may be sent again after its lease');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * attempt)));
+      }
+    }
+  }
+
+  /** Wait for a free sending slot on this channel, then renew the row's lease. */
+  async #slot(channel: OutboundChannel, row: OutboxRow): Promise<(() => void) | null> {
+    const limit = channel.inFlight ?? Number.POSITIVE_INFINITY;
+    let gate = this.#gates.get(channel.channel);
+    if (!gate) {
+      gate = { active: 0, waiting: [] };
+      this.#gates.set(channel.channel, gate);
+    }
+    const g = gate;
+    if (g.active >= limit) await new Promise<void>((resolve) => g.waiting.push(resolve));
+    g.active++;
+    const release = () => {
+      g.active--;
+      g.waiting.shift()?.();
+    };
+    // The lease starts again now: however long the row waited for its turn, it has a whole
+    // lease for the send itself. Lost meanwhile (another dispatcher took it): not sent here.
+    const now = this.#o.clock();
+    if (this.#stopped || !this.#o.store.renewLease(row.id, this.#o.owner, new Date(now.getTime() + this.#o.leaseMs))) {
+      release();
+      return null;
+    }
+    return release;
   }
 
   #retryAt(row: OutboxRow): Date {
@@ -224,12 +276,26 @@ export class OutboxDispatcher {
       return 'skipped';
     }
     const refusals: string[] = [];
+    const unavailable: string[] = [];
     let transient: { channel: string; reason: string } | undefined;
     for (const { channel, target } of routes) {
-      const outcome = await channel.send(target, row.text);
+      const release = await this.#slot(channel, row);
+      if (!release) return 'deferred'; // stopping, or the lease went to another dispatcher
+      let outcome: SendOutcome;
+      try {
+        outcome = await channel.send(target, row.text);
+      } catch (error) {
+        outcome = { ok: false, permanent: false, reason: (error as Error).message };
+      } finally {
+        release();
+      }
       if (outcome.ok) {
-        store.finish(row.id, owner, 'sent', { channel: channel.channel, at: this.#o.clock() });
+        await this.#mark(row, () => store.finish(row.id, owner, 'sent', { channel: channel.channel, at: this.#o.clock() }));
         return 'sent';
+      }
+      if (outcome.unavailable) {
+        unavailable.push(channel.channel);
+        continue; // reconnecting: try the member's other channel now, this one later
       }
       if (outcome.permanent) {
         refusals.push(`${channel.channel}:${outcome.reason}`);
@@ -238,15 +304,32 @@ export class OutboxDispatcher {
       transient = { channel: channel.channel, reason: outcome.reason };
       break;
     }
+    const errors = [...refusals, ...unavailable.map((c) => `${c}:unavailable`)];
     if (transient && row.attempts < this.#o.maxAttempts) {
-      store.retryLater(row.id, owner, this.#retryAt(row), { channel: transient.channel, error: [...refusals, `${transient.channel}:${transient.reason}`].join('; '), countAttempt: true });
+      await this.#mark(row, () =>
+        store.retryLater(row.id, owner, this.#retryAt(row), { channel: transient.channel, error: [...errors, `${transient.channel}:${transient.reason}`].join('; '), countAttempt: true }),
+      );
       return 'retrying';
     }
-    store.finish(row.id, owner, 'failed', {
-      channel: transient?.channel ?? routes[routes.length - 1]!.channel.channel,
-      error: [...refusals, ...(transient ? [`${transient.channel}:${transient.reason} (gave up after ${row.attempts} attempts)`] : [])].join('; '),
-      at: this.#o.clock(),
-    });
+    // A channel that is only reconnecting, or one served by the service (WhatsApp, for `outbox
+    // drain`), may still reach the member: wait for it instead of giving up.
+    const elsewhere = this.#o.elsewhere.length > 0 && recipient.phone !== null;
+    if (!transient && (unavailable.length > 0 || elsewhere)) {
+      await this.#mark(row, () =>
+        store.retryLater(row.id, owner, new Date(this.#o.clock().getTime() + 60_000), {
+          error: [...errors, ...(elsewhere ? [`waiting_for:${this.#o.elsewhere.join(',')}`] : [])].join('; '),
+          countAttempt: false,
+        }),
+      );
+      return 'deferred';
+    }
+    await this.#mark(row, () =>
+      store.finish(row.id, owner, 'failed', {
+        channel: transient?.channel ?? routes[routes.length - 1]!.channel.channel,
+        error: [...errors, ...(transient ? [`${transient.channel}:${transient.reason} (gave up after ${row.attempts} attempts)`] : [])].join('; '),
+        at: this.#o.clock(),
+      }),
+    );
     return 'failed';
   }
 

@@ -82,6 +82,7 @@ export class OutboxStore {
         WHERE m.koperasiId = @koperasiId AND m.status = 'AKTIF'
         ON CONFLICT (idempotencyKey) DO NOTHING`),
       setRecipients: db.prepare('UPDATE Broadcast SET recipients = ? WHERE id = ?'),
+      audit: db.prepare('INSERT INTO AuditLog (at, actor, action, koperasiId, detail) VALUES (?, ?, ?, ?, ?)'),
       insertOne: db.prepare(`
         INSERT INTO OutboxMessage (idempotencyKey, purpose, topic, koperasiId, memberId, officerId, text, notBefore, state, attempts, createdAt)
         VALUES (@idempotencyKey, @purpose, @topic, @koperasiId, @memberId, @officerId, @text, @notBefore, 'queued', 0, @now)
@@ -98,6 +99,7 @@ export class OutboxStore {
       finish: db.prepare(`
         UPDATE OutboxMessage SET state = @state, channel = @channel, lastError = @error, sentAt = @sentAt, leaseOwner = NULL, leaseUntil = NULL
         WHERE id = @id AND leaseOwner = @owner`),
+      renew: db.prepare("UPDATE OutboxMessage SET leaseUntil = @leaseUntil WHERE id = @id AND leaseOwner = @owner AND state = 'sending'"),
       retryLater: db.prepare(`
         UPDATE OutboxMessage SET state = 'queued', notBefore = @notBefore, channel = @channel, lastError = @error, leaseOwner = NULL, leaseUntil = NULL,
           attempts = attempts - @refund
@@ -105,9 +107,12 @@ export class OutboxStore {
       member: db.prepare(`
         SELECT m.id, m.name, m.phone, m.status, m.optOutAnnouncements, m.optOutReminders, m.optOutInvitations, k.timezone
         FROM Member m JOIN Koperasi k ON k.id = m.koperasiId WHERE m.id = ?`),
+      // A phone-verified identity counts only while its phone is still the member's on file (as in
+      // a conversation); a code-made link holds until a new code is issued.
       identities: db.prepare(`
-        SELECT channel, externalId FROM ChannelIdentity
-        WHERE memberId = ? AND verifiedBy IS NOT NULL ORDER BY updatedAt DESC, id DESC`),
+        SELECT ci.channel, ci.externalId FROM ChannelIdentity ci JOIN Member m ON m.id = ci.memberId
+        WHERE ci.memberId = ? AND (ci.verifiedBy = 'code' OR (ci.verifiedBy IN ('phone', 'contact') AND ci.phone = m.phone))
+        ORDER BY ci.updatedAt DESC, ci.id DESC`),
       officer: db.prepare(`
         SELECT o.id, o.name, o.phone, k.timezone FROM Officer o LEFT JOIN Koperasi k ON k.id = o.koperasiId WHERE o.id = ?`),
       officerIdentities: db.prepare(`
@@ -131,6 +136,10 @@ export class OutboxStore {
       const broadcastId = Number(s.insertBroadcast.run(options.koperasiId, options.text, options.actor, sqliteDateTime(options.sendAt), now).lastInsertRowid);
       const recipients = s.fanOut.run({ broadcastId, koperasiId: options.koperasiId, notBefore: sqliteDateTime(options.sendAt), now }).changes;
       s.setRecipients.run(recipients, broadcastId);
+      // The audit entry is part of the same transaction: either the broadcast and its record
+      // exist, or neither does (so a failed command can simply be run again).
+      const detail = JSON.stringify({ broadcastId, recipients, sendAt: options.sendAt.toISOString(), length: options.text.length });
+      s.audit.run(now, options.actor, 'broadcast.queue', options.koperasiId, detail);
       return { broadcastId, recipients };
     }).immediate();
   }
@@ -179,6 +188,11 @@ export class OutboxStore {
         sentAt: state === 'sent' ? sqliteDateTime(detail.at) : null,
       }).changes === 1
     );
+  }
+
+  /** Extend a claimed row's lease; false when it is no longer this owner's. */
+  renewLease(id: number, owner: string, leaseUntil: Date): boolean {
+    return this.#statements.renew.run({ id, owner, leaseUntil: sqliteDateTime(leaseUntil) }).changes === 1;
   }
 
   /** Give a claimed row back, due again at notBefore; `countAttempt: false` when nothing was tried (quiet hours). */

@@ -44,7 +44,8 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     throw new DatabaseError(`Basis data ${path} tidak bisa dibuka atau dimigrasi: ${(error as Error).message}`, { cause: error });
   }
   // timeout: how long a writer waits for another process's write lock (the CLI and the service share the file).
-  const client = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${path}`, timeout: 15_000 }) });
+  // timestampFormat: ISO text, as the better-sqlite3 statements (hot path, outbox) write and compare it.
+  const client = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${path}`, timeout: 15_000 }, { timestampFormat: 'iso8601' }) });
   await client.$connect();
   // In WAL mode NORMAL still survives a crash of the process; only an OS crash or power cut can
   // lose the last commits. FULL would fsync on every message's session write.

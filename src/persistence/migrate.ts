@@ -53,15 +53,20 @@ export function applyMigrations(path: string, dir: string): string[] {
       }[]).map((row) => row.migration_name),
     );
     const done: string[] = [];
+    const isApplied = db.prepare('SELECT 1 FROM _prisma_migrations WHERE migration_name = ? AND finished_at IS NOT NULL AND rolled_back_at IS NULL');
     for (const migration of listMigrations(dir)) {
       if (applied.has(migration.name)) continue;
-      db.transaction(() => {
+      const ran = db.transaction(() => {
+        // Checked again under the write lock: the service and a command started together must
+        // not both apply the same migration.
+        if (isApplied.get(migration.name)) return false;
         db.exec(migration.sql);
         db.prepare(
           'INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (?, ?, ?, ?, 1)',
         ).run(randomUUID(), migration.checksum, new Date().toISOString(), migration.name);
+        return true;
       }).immediate();
-      done.push(migration.name);
+      if (ran) done.push(migration.name);
     }
     return done;
   } finally {

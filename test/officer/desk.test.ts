@@ -162,6 +162,20 @@ describe('officer desk', () => {
     expect((await queueBimtekReminders({ ...ctx, now: new Date(eightAm.getTime() + 3_600_000) })).queued).toBe(0);
   });
 
+  test('an officer who is also a member answers the RAT question with "ya" without it being taken as a bimtek answer', async () => {
+    const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
+    await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
+    t.desk.refresh();
+    await queueBimtekInvitations({ db: t.db, store: t.outbox, engine: t.engine, now: t.clock.now });
+    expect(await t.say(SITI, 'kapan rat')).toContain('Apakah Anda akan hadir?');
+    expect(await t.say(SITI, 'ya')).toContain('sudah kami catat');
+    expect(await t.db.meetingAttendance.count({ where: { attending: true } })).toBe(1);
+    const siti = await t.db.officer.findFirstOrThrow({ where: { phone: SITI } });
+    expect(await t.db.eventInvitation.findFirstOrThrow({ where: { officerId: siti.id } })).toMatchObject({ status: 'invited' });
+    // With nothing else asked, "ya" answers the invitation; "bimtek ya" always does.
+    expect(await t.say(SITI, 'ya')).toContain('terdaftar sebagai peserta');
+  });
+
   test('RAT reminders reach members, not the desk: an officer who is also a member keeps both conversations', async () => {
     const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });

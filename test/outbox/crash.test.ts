@@ -40,11 +40,11 @@ test('a drain killed mid-broadcast loses no recipient when run again, and duplic
     await seedDemo(app.db, now);
     const koperasi = await app.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     await app.db.member.createMany({
-      data: Array.from({ length: MEMBERS }, (_, i) => ({ koperasiId: koperasi.id, memberNumber: `T${i}`, name: `Anggota ${i}`, phone: null })),
+      data: Array.from({ length: MEMBERS }, (_, i) => ({ koperasiId: koperasi.id, memberNumber: `T${i}`, name: `Anggota ${i}`, phone: `62813${String(10_000_000 + i)}` })),
     });
     const members = await app.db.member.findMany({ where: { memberNumber: { startsWith: 'T' } } });
     await app.db.channelIdentity.createMany({
-      data: members.map((m, i) => ({ channel: 'telegram', externalId: String(20_000 + i), memberId: m.id, verifiedBy: 'contact' })),
+      data: members.map((m, i) => ({ channel: 'telegram', externalId: String(20_000 + i), memberId: m.id, verifiedBy: 'contact', phone: m.phone })),
     });
     members.forEach((_, i) => api.addChat(20_000 + i));
     const store = new OutboxStore(sqlitePathOf(url));

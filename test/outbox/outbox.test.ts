@@ -179,7 +179,10 @@ describe('outbox', () => {
       for (const [i, m] of members.entries()) {
         const chatId = 9000 + i;
         api.addChat(chatId);
-        await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: String(chatId), memberId: m.id, verifiedBy: 'contact' } });
+        // Verified by a shared contact (the phone on file), or by an activation code when there is none.
+        await t.db.channelIdentity.create({
+          data: { channel: 'telegram', externalId: String(chatId), memberId: m.id, verifiedBy: m.phone ? 'contact' : 'code', phone: m.phone },
+        });
       }
       api.failNext('sendMessage', { code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
       const { Telegram } = await import('telegraf');
@@ -295,5 +298,56 @@ describe('outbox', () => {
     expect((await run('2027-04-01T01:00:00Z')).queued).toBe(0);
     await t.db.ratHeld.deleteMany();
     expect((await run('2027-07-01T01:00:00Z')).queued).toBe(0); // past the legal limit: the field officers take over
+  });
+
+  test('a result that cannot be written at once (database busy) is written later; the message is not sent again', async () => {
+    await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Sekali saja', actor: 'cli', now: clock.now });
+    const wa = recordingChannel('whatsapp', { target: 'phone' });
+    const finish = store.finish.bind(store);
+    let failures = 2;
+    store.finish = (...args: Parameters<OutboxStore['finish']>) => {
+      if (args[2] === 'sent' && failures-- > 0) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+      return finish(...args);
+    };
+    const first = await dispatcher([wa.channel]).drain();
+    store.finish = finish;
+    const second = await dispatcher([wa.channel]).drain();
+    expect(first.sent).toBe(wa.sent.length);
+    expect(second.sent).toBe(0);
+    expect(new Set(wa.sent.map((m) => m.target)).size).toBe(wa.sent.length);
+    expect(await t.db.outboxMessage.count({ where: { state: 'sent' } })).toBe(wa.sent.length);
+  });
+
+  test('a channel that is reconnecting costs no attempt: the other channel is used, or the row waits', async () => {
+    const member = await siti();
+    await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'contact', phone: member.phone } });
+    const down: OutboundChannel = { channel: 'whatsapp', target: (r) => r.phone, send: async () => ({ ok: false, permanent: false, reason: 'not_connected', unavailable: true }) };
+    const tg = recordingChannel('telegram');
+    const queue = (key: string) =>
+      store.queue([{ idempotencyKey: key, purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: key, notBefore: clock.now }], clock.now);
+    queue('via-telegram');
+    await t.db.channelIdentity.updateMany({ data: { updatedAt: new Date('2020-01-01T00:00:00Z') } }); // WhatsApp is tried first
+    expect((await dispatcher([down, tg.channel]).drain()).sent).toBe(1);
+    expect(tg.sent.map((m) => m.text)).toEqual(['via-telegram']);
+    queue('waits');
+    expect((await dispatcher([down]).drain()).deferred).toBe(1);
+    expect(await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'waits' } })).toMatchObject({ state: 'queued', attempts: 0 });
+  });
+
+  test('outbox drain leaves to the service (WhatsApp) a member its own channels refuse', async () => {
+    const member = await siti();
+    await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'contact', phone: member.phone } });
+    store.queue([{ idempotencyKey: 'blocked', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'x', notBefore: clock.now }], clock.now);
+    const blocked = recordingChannel('telegram', { outcome: () => ({ ok: false, permanent: true, reason: 'blocked' }) });
+    expect((await dispatcher([blocked.channel], { elsewhere: ['whatsapp'] }).drain()).deferred).toBe(1);
+    const row = await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'blocked' } });
+    expect(row).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(row.lastError).toContain('telegram:blocked');
+  });
+
+  test('an identity whose phone is no longer the member\'s on file is not a route', async () => {
+    const member = await siti();
+    await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'contact', phone: '6281299999999' } });
+    expect(store.recipient(member.id)!.identities).toEqual([]);
   });
 });
