@@ -34,11 +34,41 @@ describe('kopbot', () => {
   });
 
   it('has --help for every command', () => {
-    for (const args of [[], ['start'], ['seed'], ['chat'], ['import'], ['activation-code'], ['flows', 'check']]) {
+    for (const args of [[], ['start'], ['seed'], ['chat'], ['import'], ['activation-code'], ['flows', 'check'], ['broadcast'], ['outbox', 'drain'], ['jobs', 'run-due']]) {
       const result = kopbot([...args, '--help']);
       expect(result.status, args.join(' ')).toBe(0);
       expect(result.stdout).toContain('Usage: kopbot');
     }
+  });
+
+  it('broadcasts, drains and runs due jobs with one-line summaries; bad input gets a sentence and a non-zero status', () => {
+    const chatEnv = { ...env };
+    // Siti has used the terminal channel (beforeAll's seed, then this chat): drain prints her message.
+    kopbot(['chat', '--as', '0812-3456-7801'], { env: chatEnv, input: 'saldo\n' });
+    const queued = kopbot(['broadcast', '--koperasi', 'kpri-sejahtera', '--text', 'Kantor tutup 25 Desember.'], { env });
+    expect(queued.status).toBe(0);
+    expect(queued.stdout).toMatch(/^Pengumuman #\d+ diantrekan untuk 4 anggota KPRI Sejahtera Kraksaan, dikirim mulai .+ WIB\.\n$/);
+    const drained = kopbot(['outbox', 'drain'], { env: { ...env, QUIET_HOURS: 'off' } });
+    expect(drained.status).toBe(0);
+    expect(drained.stdout).toContain('Kepada 0812-3456-7801:\nKantor tutup 25 Desember.\n---');
+    expect(drained.stdout).toMatch(/Outbox: 1 terkirim, 0 gagal, 3 dilewati/);
+    const jobs = kopbot(['jobs', 'run-due', '--now', '2030-01-01T08:00+07:00'], { env });
+    expect(jobs.status).toBe(0);
+    expect(jobs.stdout).toContain('Pengingat RAT: 0 pesan diantrekan');
+    expect(jobs.stdout).toMatch(/Tugas terjadwal pada Selasa, 1 Januari 2030, 08\.00 WIB/);
+
+    const unknown = kopbot(['broadcast', '--koperasi', 'TIDAK-ADA', '--text', 'x'], { env });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toBe('Koperasi dengan kode TIDAK-ADA tidak ada.\n');
+    const badTime = kopbot(['broadcast', '--koperasi', 'KPRI-SEJAHTERA', '--text', 'x', '--at', '31/02/2027'], { env });
+    expect(badTime.status).toBe(1);
+    expect(badTime.stderr).toContain('tidak sah');
+    const empty = kopbot(['broadcast', '--koperasi', 'KPRI-SEJAHTERA', '--text', '   '], { env });
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toContain('kosong');
+    const badNow = kopbot(['jobs', 'run-due', '--now', 'kemarin'], { env });
+    expect(badNow.status).toBe(2);
+    expect(badNow.stderr).toContain('bukan waktu ISO-8601');
   });
 
   it('chats in a pipe: replies, then --- after each line', () => {
