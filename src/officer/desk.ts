@@ -15,7 +15,7 @@
  * own (chat "desk:<chat>"), so an officer who is also a member keeps both conversations.
  */
 import type { CommandDesk, ConversationEngine } from '../core/engine.ts';
-import { formatDateTime, parseIsoInstant } from '../core/format.ts';
+import { formatDateTime, localParts, parseIsoInstant } from '../core/format.ts';
 import type { Language } from '../core/format.ts';
 import type { InboundMessage, Reply } from '../core/message.ts';
 import type { Identity, SessionData } from '../core/ports.ts';
@@ -52,8 +52,10 @@ type Step =
   | { step: 'dinas_audience' }
   | { step: 'dinas_text'; audience: Audience }
   | { step: 'dinas_confirm'; audience: Audience; text: string }
-  | { step: 'rat_date'; meetingId: number }
-  | { step: 'rat_confirm'; meetingId: number; startsAt: string };
+  | { step: 'rat_date'; meetingId: number | null }
+  | { step: 'rat_place'; startsAt: string }
+  | { step: 'rat_confirm'; meetingId: number; startsAt: string }
+  | { step: 'rat_set_confirm'; startsAt: string; place: string };
 
 interface Audience {
   kind: 'all' | 'type' | 'district';
@@ -161,7 +163,7 @@ export class OfficerDesk implements CommandDesk {
   async #menu(ctx: Ctx): Promise<Reply[]> {
     const choices: string[] = [];
     const board = this.#board(ctx);
-    if (board) choices.push('announce', 'rat_tally', 'rat_move');
+    if (board) choices.push('announce', 'rat_tally', 'rat_date');
     if (this.#dinas(ctx)) choices.push('dinas_announce', 'bimtek_list');
     if (choices.length === 0) return [{ text: ctx.t('officer.no_role') }];
     await ctx.save({ step: 'menu', choices });
@@ -176,7 +178,7 @@ export class OfficerDesk implements CommandDesk {
 
   async #continue(ctx: Ctx, step: Step): Promise<Reply[]> {
     // The role may have been removed while a step was open.
-    const needsBoard = ['announce_text', 'announce_confirm', 'rat_date', 'rat_confirm'].includes(step.step);
+    const needsBoard = ['announce_text', 'announce_confirm', 'rat_date', 'rat_place', 'rat_confirm', 'rat_set_confirm'].includes(step.step);
     const needsDinas = ['dinas_audience', 'dinas_text', 'dinas_confirm'].includes(step.step);
     if ((needsBoard && !this.#board(ctx)) || (needsDinas && !this.#dinas(ctx))) {
       await ctx.save(undefined);
@@ -235,6 +237,11 @@ export class OfficerDesk implements CommandDesk {
         const startsAt = parseMeetingTime(ctx.text, board.koperasi!.timezone);
         if (!startsAt) return [{ text: ctx.t('officer.rat_date_invalid') }];
         if (startsAt <= ctx.now) return [{ text: ctx.t('officer.rat_date_past') }];
+        if (step.meetingId === null) {
+          // No RAT scheduled yet: a new one, once its place is known.
+          await ctx.save({ step: 'rat_place', startsAt: startsAt.toISOString() });
+          return [{ text: ctx.t('officer.rat_place_ask') }];
+        }
         const meeting = await this.db.meeting.findUnique({ where: { id: step.meetingId } });
         if (!meeting) {
           await ctx.save(undefined);
@@ -260,6 +267,26 @@ export class OfficerDesk implements CommandDesk {
         if (!answer) return [{ text: ctx.t('officer.cancelled') }];
         return this.#moveRat(ctx, step.meetingId, new Date(step.startsAt));
       }
+      case 'rat_place': {
+        const place = ctx.text.trim().replace(/\s+/g, ' ');
+        if (place.length < 3 || place.length > 200) return [{ text: ctx.t('officer.rat_place_invalid') }];
+        const board = this.#board(ctx)!;
+        const count = await this.db.member.count({ where: { koperasiId: board.koperasiId!, status: 'AKTIF' } });
+        await ctx.save({ step: 'rat_set_confirm', startsAt: step.startsAt, place });
+        return [
+          {
+            text: ctx.t('officer.rat_set_preview', { to: formatDateTime(new Date(step.startsAt), board.koperasi!.timezone, ctx.language), place, count: count.toLocaleString('id-ID') }),
+            options: this.#yesNo(ctx, 'officer.option_set'),
+          },
+        ];
+      }
+      case 'rat_set_confirm': {
+        const answer = this.#yesOrNo(ctx.said);
+        if (answer === null) return [{ text: ctx.t('officer.answer_yes_no') }];
+        await ctx.save(undefined);
+        if (!answer) return [{ text: ctx.t('officer.cancelled') }];
+        return this.#setRat(ctx, new Date(step.startsAt), step.place);
+      }
     }
   }
 
@@ -272,14 +299,14 @@ export class OfficerDesk implements CommandDesk {
       case 'rat_tally':
         await ctx.save(undefined);
         return [{ text: await this.#ratTally(ctx, board!) }];
-      case 'rat_move': {
+      case 'rat_date': {
         const meeting = await this.db.meeting.findFirst({
           where: { koperasiId: board!.koperasiId!, kind: 'RAT', heldAt: null, startsAt: { gt: ctx.now } },
           orderBy: { startsAt: 'asc' },
         });
         if (!meeting) {
-          await ctx.save(undefined);
-          return [{ text: ctx.t('officer.rat_none') }];
+          await ctx.save({ step: 'rat_date', meetingId: null });
+          return [{ text: ctx.t('officer.rat_set_ask') }];
         }
         await ctx.save({ step: 'rat_date', meetingId: meeting.id });
         return [{ text: ctx.t('officer.rat_date_ask', { when: formatDateTime(meeting.startsAt, board!.koperasi!.timezone, ctx.language) }) }];
@@ -350,6 +377,23 @@ export class OfficerDesk implements CommandDesk {
     });
     const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: koperasi.code, text: notice, actor: `officer:${board.id}`, now: ctx.now });
     return [{ text: ctx.t('officer.rat_moved', { to: formatDateTime(startsAt, koperasi.timezone, ctx.language), count: queued.recipients.toLocaleString('id-ID') }) }];
+  }
+
+  /** A new RAT for the last book year that has ended, with the usual agenda; members are told. */
+  async #setRat(ctx: Ctx, startsAt: Date, place: string): Promise<Reply[]> {
+    const board = this.#board(ctx)!;
+    const koperasi = board.koperasi!;
+    const bookYear = localParts(startsAt, koperasi.timezone).year - 1;
+    const agenda = this.engine.message('id', 'officer.rat_default_agenda');
+    const key = `RAT:${bookYear}`;
+    const existing = await this.db.meeting.findUnique({ where: { koperasiId_key: { koperasiId: koperasi.id, key } } });
+    const meeting = existing
+      ? await this.db.meeting.update({ where: { id: existing.id }, data: { startsAt, place, heldAt: null } })
+      : await this.db.meeting.create({ data: { koperasiId: koperasi.id, key, kind: 'RAT', bookYear, startsAt, place, agenda } });
+    await this.#audit(board, 'rat.set', { meetingId: meeting.id, startsAt: startsAt.toISOString(), place });
+    const notice = this.engine.message('id', 'officer.rat_set_notice', { koperasi: koperasi.name, book_year: String(bookYear), to: formatDateTime(startsAt, koperasi.timezone), place });
+    const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: koperasi.code, text: notice, actor: `officer:${board.id}`, now: ctx.now });
+    return [{ text: ctx.t('officer.rat_set', { to: formatDateTime(startsAt, koperasi.timezone, ctx.language), count: queued.recipients.toLocaleString('id-ID') }) }];
   }
 
   async #readAudience(said: string): Promise<Audience | null> {

@@ -80,6 +80,7 @@ describe('officer desk', () => {
     expect(await t.say(BOARD, '31/02/2027 09.00')).toContain('tidak terbaca');
     expect(await t.say(BOARD, '01/01/2020 09.00')).toContain('sudah lewat');
     const preview = await t.say(BOARD, '20/02/2027 09.30');
+    expect(preview).toContain('RAT dipindah dari');
     expect(preview).toContain('*Sabtu, 20 Februari 2027, 09.30 WIB*');
     expect(preview).toContain('1. Ya, ubah dan beri tahu anggota');
     expect(await t.say(BOARD, '1')).toContain('Jadwal RAT sudah diubah ke Sabtu, 20 Februari 2027, 09.30 WIB');
@@ -91,6 +92,21 @@ describe('officer desk', () => {
     expect(await t.db.auditLog.count({ where: { action: 'rat.move' } })).toBe(1);
     // The member sees the new date.
     expect(await t.say(SITI, 'kapan rat')).toContain('20 Februari 2027');
+  });
+
+  test('with no RAT scheduled, a board member sets one (date, place); members are told and reminders follow', async () => {
+    await t.db.meeting.deleteMany({ where: { kind: 'RAT' } });
+    await t.say(BOARD, 'pengurus');
+    expect(await t.say(BOARD, '3')).toContain('Belum ada jadwal RAT');
+    expect(await t.say(BOARD, '13/03/2027 09.00')).toContain('Di mana RAT diadakan?');
+    const preview = await t.say(BOARD, 'Aula Kantor Koperasi, Jl. Raya Kraksaan 12');
+    expect(preview).toContain('*Sabtu, 13 Maret 2027, 09.00 WIB* di Aula Kantor Koperasi');
+    expect(await t.say(BOARD, 'ya')).toContain('Jadwal RAT tersimpan');
+    const meeting = await t.db.meeting.findFirstOrThrow({ where: { kind: 'RAT' } });
+    expect(meeting).toMatchObject({ key: 'RAT:2026', bookYear: 2026, place: 'Aula Kantor Koperasi, Jl. Raya Kraksaan 12' });
+    expect((await t.db.broadcast.findFirstOrThrow()).text).toContain('tahun buku 2026 diadakan *Sabtu, 13 Maret 2027, 09.00 WIB*');
+    expect(await t.db.auditLog.count({ where: { action: 'rat.set' } })).toBe(1);
+    expect(await t.say(SITI, 'kapan rat')).toContain('13 Maret 2027');
   });
 
   test('the Dinas addresses the boards of all cooperatives, of one type or one district; they are reached on their phone', async () => {
