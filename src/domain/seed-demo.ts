@@ -177,6 +177,8 @@ export async function seedDemo(db: Db, now = new Date()): Promise<DemoSummary> {
     { title: 'Bimtek Penyusunan Laporan RAT', topic: 'Laporan pertanggungjawaban dan neraca', forMembers: false, roles: 'PENGURUS,PENGAWAS' },
   ];
   for (const e of events) {
+    const old = await db.event.findMany({ where: { title: e.title }, select: { id: true } });
+    await db.eventInvitation.deleteMany({ where: { eventId: { in: old.map((o) => o.id) } } });
     await db.event.deleteMany({ where: { title: e.title } });
     await db.event.create({
       data: {
