@@ -13,7 +13,7 @@ import { WhatsAppChannel, type WhatsAppChannelOptions, type WhatsAppStatus } fro
 import { normalizePhone } from './core/phone.ts';
 import { telegramOutbound, whatsappOutbound } from './outbox/channels.ts';
 import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from './outbox/dispatcher.ts';
-import { openOutboxStore, startScheduler } from './outbox/setup.ts';
+import { startScheduler } from './outbox/setup.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 
 export interface RunningService {
@@ -141,7 +141,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     }
   }
   // The outbox: what the bot sends on its own initiative goes out through the channels running here.
-  const store = openOutboxStore(config);
+  const store = app.outbox;
   const channels: OutboundChannel[] = [];
   if (telegram) channels.push(telegramOutbound(telegram.sender));
   if (whatsapp) channels.push(whatsappOutbound(whatsapp));
@@ -166,7 +166,6 @@ export async function startService(config: Config, logger: Logger, options: Serv
       await Promise.all([telegram?.stop(), whatsapp?.stop()]);
       await dispatching;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      store.close();
       await app.close();
       logger.info('service stopped');
     },

@@ -20,9 +20,18 @@ import { seedDemo } from '../domain/seed-demo.ts';
 import { ActivationError, issueActivationCode } from '../domain/activation-codes.ts';
 import { startService, StartupError } from '../service.ts';
 import { DatabaseBusyError, isBusyError } from '../persistence/busy.ts';
-import { commandLineChannels, openOutboxStore } from '../outbox/setup.ts';
+import { commandLineChannels } from '../outbox/setup.ts';
 import { OutboxDispatcher } from '../outbox/dispatcher.ts';
-import { runDueJobs } from '../jobs/run-due.ts';
+import { runDueJobs, type JobName } from '../jobs/run-due.ts';
+
+/** How `jobs run-due` names each job to a clerk. */
+const JOB_LABELS: Record<JobName, string> = {
+  rat_reminders: 'Pengingat RAT',
+  gempur_reminders: 'Pengingat Gempur Koperasi',
+  installment_reminders: 'Pengingat angsuran',
+  bimtek_invitations: 'Undangan bimtek',
+  bimtek_reminders: 'Pengingat bimtek',
+};
 import { queueAnnouncement, BroadcastError } from '../outbox/broadcast.ts';
 
 /** An error whose message is already the sentence the user should read. */
@@ -174,15 +183,10 @@ function buildProgram(): Command {
     .option('--at <ISO-8601>', 'waktu kirim, misalnya 2026-12-01T08:00+07:00 (bawaan: sekarang)')
     .action(async (options: { koperasi: string; text: string; at?: string }) => {
       await withApp(async (app) => {
-        const store = openOutboxStore(config());
-        try {
-          const queued = await queueAnnouncement(app.db, store, { koperasiCode: options.koperasi, text: options.text, at: options.at, actor: 'cli', now: new Date() });
-          process.stdout.write(
-            `Pengumuman #${queued.broadcastId} diantrekan untuk ${queued.recipients} anggota ${queued.koperasiName}, dikirim mulai ${formatDateTime(queued.sendAt, config().TZ)}.\n`,
-          );
-        } finally {
-          store.close();
-        }
+        const queued = await queueAnnouncement(app.db, app.outbox, { koperasiCode: options.koperasi, text: options.text, at: options.at, actor: 'cli', now: new Date() });
+        process.stdout.write(
+          `Pengumuman #${queued.broadcastId} diantrekan untuk ${queued.recipients} anggota ${queued.koperasiName}, dikirim mulai ${formatDateTime(queued.sendAt, config().TZ)}.\n`,
+        );
       });
     });
 
@@ -193,22 +197,17 @@ function buildProgram(): Command {
     .action(async () => {
       await withApp(async (app) => {
         const cfg = config();
-        const store = openOutboxStore(cfg);
-        try {
-          const { channels, elsewhere } = commandLineChannels(cfg, app.logger, process.stdout);
-          const dispatcher = new OutboxDispatcher({ store, channels, elsewhere, logger: app.logger, quietHours: quietHoursOf(cfg) });
-          const tty = process.stderr.isTTY;
-          const summary = await dispatcher.drain(
-            tty ? (s) => process.stderr.write(`\rMengirim: ${s.sent} terkirim, ${s.failed} gagal, ${s.skipped} dilewati`) : undefined,
-          );
-          if (tty) process.stderr.write('\n');
-          const left = store.counts();
-          process.stdout.write(
-            `Outbox: ${summary.sent} terkirim, ${summary.failed} gagal, ${summary.skipped} dilewati, ${summary.retrying} dicoba lagi nanti, ${summary.deferred} ditunda (jam tenang atau menunggu WhatsApp di layanan); ${left.queued} masih antre.\n`,
-          );
-        } finally {
-          store.close();
-        }
+        const { channels, elsewhere } = commandLineChannels(cfg, app.logger, process.stdout);
+        const dispatcher = new OutboxDispatcher({ store: app.outbox, channels, elsewhere, logger: app.logger, quietHours: quietHoursOf(cfg) });
+        const tty = process.stderr.isTTY;
+        const summary = await dispatcher.drain(
+          tty ? (s) => process.stderr.write(`\rMengirim: ${s.sent} terkirim, ${s.failed} gagal, ${s.skipped} dilewati`) : undefined,
+        );
+        if (tty) process.stderr.write('\n');
+        const left = app.outbox.counts();
+        process.stdout.write(
+          `Outbox: ${summary.sent} terkirim, ${summary.failed} gagal, ${summary.skipped} dilewati, ${summary.retrying} dicoba lagi nanti, ${summary.deferred} ditunda (jam tenang atau menunggu WhatsApp di layanan); ${left.queued} masih antre.\n`,
+        );
       });
     });
 
@@ -220,16 +219,10 @@ function buildProgram(): Command {
     .action(async (options: { now?: string }) => {
       const now = options.now === undefined ? new Date() : parseInstant(options.now, '--now');
       await withApp(async (app) => {
-        const store = openOutboxStore(config());
-        try {
-          const results = await runDueJobs({ db: app.db, store, engine: app.engine, now });
-          const labels: Record<string, string> = { rat_reminders: 'Pengingat RAT', bimtek_invitations: 'Undangan bimtek', bimtek_reminders: 'Pengingat bimtek' };
-          for (const r of results) process.stdout.write(`${labels[r.job] ?? r.job}: ${r.queued} pesan diantrekan (${r.occurrences} jadwal jatuh tempo).\n`);
-          const total = results.reduce((sum, r) => sum + r.queued, 0);
-          process.stdout.write(`Tugas terjadwal pada ${formatDateTime(now, config().TZ)}: ${total} pesan baru di outbox; kirim dengan kopbot outbox drain (atau biarkan layanan mengirimnya).\n`);
-        } finally {
-          store.close();
-        }
+        const results = await runDueJobs({ db: app.db, store: app.outbox, engine: app.engine, now });
+        for (const r of results) process.stdout.write(`${JOB_LABELS[r.job]}: ${r.queued} pesan diantrekan (${r.occurrences} jadwal jatuh tempo).\n`);
+        const total = results.reduce((sum, r) => sum + r.queued, 0);
+        process.stdout.write(`Tugas terjadwal pada ${formatDateTime(now, config().TZ)}: ${total} pesan baru di outbox; kirim dengan kopbot outbox drain (atau biarkan layanan mengirimnya).\n`);
       });
     });
 

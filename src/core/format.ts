@@ -93,6 +93,13 @@ export function localDate(instant: Date, timeZone: string): string {
   return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }
 
+/** A calendar date plus (or minus) whole days: "2026-12-10" + -3 = "2026-12-07". */
+export function addDays(isoDate: string, days: number): string {
+  const d = new Date(`${isoDate}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
 /** Whole days from calendar date a to calendar date b (b - a). */
 export function daysBetween(a: string, b: string): number {
   const toUtc = (iso: string) => {

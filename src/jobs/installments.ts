@@ -4,16 +4,10 @@
  * import of the loans file moves it once the installment is paid). 08.00 local time, once
  * each; when several fell due while the service was down, only the latest is sent.
  */
-import { formatDate, formatRupiah, zonedTimeToUtc } from '../core/format.ts';
+import { addDays, formatDate, formatRupiah, zonedTimeToUtc } from '../core/format.ts';
 import type { JobContext, JobResult } from './run-due.ts';
 
 export const INSTALLMENT_OFFSETS = [-3, 0, 7] as const;
-
-function addDays(isoDate: string, days: number): string {
-  const d = new Date(`${isoDate}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 export async function queueInstallmentReminders(ctx: JobContext): Promise<JobResult> {
   const result: JobResult = { job: 'installment_reminders', occurrences: 0, queued: 0 };

@@ -9,12 +9,12 @@
  * one meeting are overdue (the service was down for days), only the latest is sent.
  */
 import type { ConversationEngine } from '../core/engine.ts';
-import { formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
+import { addDays, formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
 import type { Db } from '../persistence/database.ts';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/outbox-store.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from '../officer/bimtek.ts';
 import { queueInstallmentReminders } from './installments.ts';
-import { onePerPhone } from '../officer/desk.ts';
+import { BOARD_ROLES, onePerPhone } from '../officer/desk.ts';
 
 export const RAT_REMINDER_DAYS = [14, 3, 1] as const;
 /** Reminders go out at this local hour, N days before the meeting's date. */
@@ -28,16 +28,12 @@ export interface JobContext {
   ratReminderDays?: readonly number[];
 }
 
+export type JobName = 'rat_reminders' | 'gempur_reminders' | 'installment_reminders' | 'bimtek_invitations' | 'bimtek_reminders';
+
 export interface JobResult {
-  job: string;
+  job: JobName;
   occurrences: number;
   queued: number;
-}
-
-function addDays(isoDate: string, days: number): string {
-  const d = new Date(`${isoDate}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
 }
 
 /** RAT reminders to the members of cooperatives whose RAT is coming (default 14, 3 and 1 days before, 08.00 local). */
@@ -72,7 +68,9 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
     }));
     // The board hears it too, with the attendance so far against the quorum.
     const [board, yes] = await Promise.all([
-      ctx.db.officer.findMany({ where: { koperasiId: meeting.koperasiId, role: { in: ['PENGURUS', 'PENGAWAS', 'PENGELOLA'] } }, select: { id: true, phone: true }, orderBy: { id: 'asc' } }).then(onePerPhone),
+      ctx.db.officer
+        .findMany({ where: { koperasiId: meeting.koperasiId, role: { in: BOARD_ROLES } }, select: { id: true, phone: true, koperasiId: true }, orderBy: { id: 'asc' } })
+        .then(onePerPhone),
       ctx.db.meetingAttendance.count({ where: { meetingId: meeting.id, attending: true } }),
     ]);
     const boardText = ctx.engine.message('id', 'reminder.rat_board', {
@@ -84,19 +82,9 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
       needed: String(Math.ceil((members.length * meeting.koperasi.quorumPercent) / 100)),
       quorum: String(meeting.koperasi.quorumPercent),
     });
-    for (const o of board) {
-      messages.push({
-        idempotencyKey: `rat_board_reminder:${occurrence}:o${o.id}`,
-        purpose: 'rat_board_reminder',
-        topic: 'reminders',
-        koperasiId: meeting.koperasiId,
-        memberId: null,
-        officerId: o.id,
-        text: boardText,
-        notBefore: ctx.now,
-      });
-    }
-    const queued = ctx.store.queue(messages, ctx.now);
+    const queued =
+      ctx.store.queue(messages, ctx.now) +
+      ctx.store.queueForOfficers(board, { key: `rat_board_reminder:${occurrence}`, purpose: 'rat_board_reminder', topic: 'reminders', text: boardText }, ctx.now);
     result.occurrences++;
     result.queued += queued;
     if (queued > 0) {
@@ -130,7 +118,7 @@ export const GEMPUR_STAGES = [
 
 export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> {
   const result: JobResult = { job: 'gempur_reminders', occurrences: 0, queued: 0 };
-  const koperasis = await ctx.db.koperasi.findMany({ include: { ratHeld: true, officers: { where: { role: { in: ['PENGURUS', 'PENGAWAS', 'PENGELOLA'] } } } } });
+  const koperasis = await ctx.db.koperasi.findMany({ include: { ratHeld: true, officers: { where: { role: { in: BOARD_ROLES } }, orderBy: { id: 'asc' } } } });
   for (const koperasi of koperasis) {
     // The campaign's calendar is the calendar year's: cooperatives whose book year ends
     // elsewhere are left to the field officers.
@@ -153,17 +141,9 @@ export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> 
         : ctx.engine.message('id', 'gempur.not_planned'),
     ].join('\n\n');
     result.occurrences++;
-    result.queued += ctx.store.queue(
-      onePerPhone(koperasi.officers).map((o) => ({
-        idempotencyKey: `gempur:${koperasi.id}:${bookYear}:${due.date}:o${o.id}`,
-        purpose: 'gempur_reminder',
-        topic: 'reminders' as const,
-        koperasiId: koperasi.id,
-        memberId: null,
-        officerId: o.id,
-        text,
-        notBefore: ctx.now,
-      })),
+    result.queued += ctx.store.queueForOfficers(
+      onePerPhone(koperasi.officers),
+      { key: `gempur:${koperasi.id}:${bookYear}:${due.date}`, purpose: 'gempur_reminder', topic: 'reminders', text },
       ctx.now,
     );
   }

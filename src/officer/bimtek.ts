@@ -8,7 +8,7 @@
  * (who is then told).
  */
 import type { ConversationEngine } from '../core/engine.ts';
-import { formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
+import { addDays, formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
 import type { Language } from '../core/format.ts';
 import type { Db } from '../persistence/database.ts';
 import type { OutboxStore } from '../outbox/outbox-store.ts';
@@ -89,20 +89,15 @@ export async function promoteFromWaitlist(db: Db, store: OutboxStore, engine: Co
     if (rows.length === 0) return promoted;
     const event = await db.event.findUniqueOrThrow({ where: { id: eventId } });
     const officerId = Number(rows[0]!.officerId);
-    store.queue(
-      [
-        {
-          // Keyed by the moment: the same officer can be moved up again after declining and rejoining.
-          idempotencyKey: `bimtek_promoted:e${eventId}:o${officerId}:${now.getTime()}`,
-          purpose: 'bimtek_promoted',
-          topic: 'invitations',
-          koperasiId: null,
-          memberId: null,
-          officerId,
-          text: engine.message('id', 'bimtek.promoted', { title: event.title, when: formatDateTime(event.startsAt, 'Asia/Jakarta'), place: event.place }),
-          notBefore: now,
-        },
-      ],
+    store.queueForOfficers(
+      [{ id: officerId, koperasiId: null }],
+      {
+        // Keyed by the moment: the same officer can be moved up again after declining and rejoining.
+        key: `bimtek_promoted:e${eventId}@${now.getTime()}`,
+        purpose: 'bimtek_promoted',
+        topic: 'invitations',
+        text: engine.message('id', 'bimtek.promoted', { title: event.title, when: formatDateTime(event.startsAt, 'Asia/Jakarta'), place: event.place }),
+      },
       now,
     );
     promoted++;
@@ -149,19 +144,7 @@ export async function queueBimtekInvitations(ctx: JobContext): Promise<JobResult
       capacity: String(event.capacity),
       organiser: event.organiser,
     });
-    result.queued += ctx.store.queue(
-      invited.map((o) => ({
-        idempotencyKey: `bimtek_invite:e${event.id}:o${o.id}`,
-        purpose: 'bimtek_invite',
-        topic: 'invitations' as const,
-        koperasiId: o.koperasiId,
-        memberId: null,
-        officerId: o.id,
-        text,
-        notBefore: ctx.now,
-      })),
-      ctx.now,
-    );
+    result.queued += ctx.store.queueForOfficers(invited, { key: `bimtek_invite:e${event.id}`, purpose: 'bimtek_invite', topic: 'invitations', text }, ctx.now);
   }
   return result;
 }
@@ -172,23 +155,14 @@ export async function queueBimtekReminders(ctx: JobContext): Promise<JobResult> 
   const events = await ctx.db.event.findMany({ where: { forMembers: false, startsAt: { gt: ctx.now } } });
   for (const event of events) {
     const day = localDate(event.startsAt, 'Asia/Jakarta');
-    const dayBefore = localDate(new Date(zonedTimeToUtc(day, 12, 0, 'Asia/Jakarta').getTime() - 86_400_000), 'Asia/Jakarta');
-    if (zonedTimeToUtc(dayBefore, 8, 0, 'Asia/Jakarta') > ctx.now) continue;
+    if (zonedTimeToUtc(addDays(day, -1), 8, 0, 'Asia/Jakarta') > ctx.now) continue;
     const accepted = await ctx.db.eventInvitation.findMany({ where: { eventId: event.id, status: 'accepted' } });
     if (accepted.length === 0) continue;
     result.occurrences++;
     const text = ctx.engine.message('id', 'bimtek.reminder', { title: event.title, when: formatDateTime(event.startsAt, 'Asia/Jakarta'), place: event.place });
-    result.queued += ctx.store.queue(
-      accepted.map((i) => ({
-        idempotencyKey: `bimtek_reminder:e${event.id}@${day}:o${i.officerId}`,
-        purpose: 'bimtek_reminder',
-        topic: 'invitations' as const,
-        koperasiId: null,
-        memberId: null,
-        officerId: i.officerId,
-        text,
-        notBefore: ctx.now,
-      })),
+    result.queued += ctx.store.queueForOfficers(
+      accepted.map((i) => ({ id: i.officerId, koperasiId: null })),
+      { key: `bimtek_reminder:e${event.id}@${day}`, purpose: 'bimtek_reminder', topic: 'invitations', text },
       ctx.now,
     );
   }

@@ -430,19 +430,7 @@ export class OfficerDesk implements CommandDesk {
   async #queueToBoards(dinas: OfficerRow, audience: Audience, text: string, now: Date): Promise<number> {
     const officers = await this.#boardsOf(audience);
     const broadcast = await this.db.broadcast.create({ data: { koperasiId: null, text, actor: `officer:${dinas.id}`, sendAt: now, recipients: officers.length } });
-    const queued = this.store.queue(
-      officers.map((o) => ({
-        idempotencyKey: `dinas_announcement:b${broadcast.id}:o${o.id}`,
-        purpose: 'dinas_announcement',
-        topic: 'announcements' as const,
-        koperasiId: o.koperasiId,
-        memberId: null,
-        officerId: o.id,
-        text,
-        notBefore: now,
-      })),
-      now,
-    );
+    const queued = this.store.queueForOfficers(officers, { key: `dinas_announcement:b${broadcast.id}`, purpose: 'dinas_announcement', topic: 'announcements', text }, now);
     await this.#audit(dinas, 'broadcast.queue_boards', { broadcastId: broadcast.id, audience, recipients: queued, length: text.length });
     return queued;
   }

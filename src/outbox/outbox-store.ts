@@ -156,6 +156,30 @@ export class OutboxStore {
     }).immediate();
   }
 
+  /**
+   * One message to each of these officers (board members, Dinas staff), keyed `<key>:o<id>`:
+   * the jobs and the desk address officers this way.
+   */
+  queueForOfficers(
+    officers: readonly { id: number; koperasiId: number | null }[],
+    message: { key: string; purpose: string; topic: Topic; text: string },
+    now: Date,
+  ): number {
+    return this.queue(
+      officers.map((o) => ({
+        idempotencyKey: `${message.key}:o${o.id}`,
+        purpose: message.purpose,
+        topic: message.topic,
+        koperasiId: o.koperasiId,
+        memberId: null,
+        officerId: o.id,
+        text: message.text,
+        notBefore: now,
+      })),
+      now,
+    );
+  }
+
   /** Claim up to `limit` due rows for `owner` until `leaseUntil`. */
   claim(owner: string, now: Date, leaseUntil: Date, limit: number): OutboxRow[] {
     const rows = this.#statements.claim.all({ owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), limit }) as Record<string, unknown>[];

@@ -11,14 +11,9 @@ import type { App } from '../app.ts';
 import { TelegramSender, type TelegramSenderOptions } from '../channels/telegram/telegram-sender.ts';
 import { runDueJobs } from '../jobs/run-due.ts';
 import type { Logger } from '../logger.ts';
-import { sqlitePathOf } from '../persistence/database.ts';
 import { terminalOutbound, telegramOutbound } from './channels.ts';
 import { OutboxDispatcher, type OutboundChannel } from './dispatcher.ts';
-import { OutboxStore } from './outbox-store.ts';
-
-export function openOutboxStore(config: Pick<Config, 'DATABASE_URL'>): OutboxStore {
-  return new OutboxStore(sqlitePathOf(config.DATABASE_URL));
-}
+import type { OutboxStore } from './outbox-store.ts';
 
 /** The channels `kopbot outbox drain` can use itself, and those it leaves to the service. */
 export function commandLineChannels(

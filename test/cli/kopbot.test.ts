@@ -55,6 +55,8 @@ describe('kopbot', () => {
     const jobs = kopbot(['jobs', 'run-due', '--now', '2030-01-01T08:00+07:00'], { env });
     expect(jobs.status).toBe(0);
     expect(jobs.stdout).toContain('Pengingat RAT: 0 pesan diantrekan');
+    expect(jobs.stdout).toContain('Pengingat Gempur Koperasi: ');
+    expect(jobs.stdout).not.toMatch(/_(reminders|invitations)/); // no internal job names for a clerk
     expect(jobs.stdout).toMatch(/Tugas terjadwal pada Selasa, 1 Januari 2030, 08\.00 WIB/);
 
     const unknown = kopbot(['broadcast', '--koperasi', 'TIDAK-ADA', '--text', 'x'], { env });
