@@ -103,11 +103,20 @@ export class OfficerDesk implements CommandDesk {
     if (officers.length === 0) return null;
     const memberSession = await this.engine.services.sessions.load(message.channel, message.chatId);
     const memberOpen = memberSession !== null && memberSession.expiresAt > this.clock() ? memberSession : null;
-    // A phone remembered from an earlier Telegram contact counts only in a session where it was
-    // proven, as for members (a recycled number must not inherit an officer's role).
-    if (message.phoneRemembered && !memberOpen?.data.phoneTrusted) return null;
     const text = (message.text ?? '').trim();
     const said = normalizeText(text);
+    // A phone remembered from an earlier Telegram contact counts only in a session where it was
+    // proven, as for members (a recycled number must not inherit an officer's role). Asked for
+    // the officer menu, the bot asks for the contact again instead of answering as to a member.
+    if (message.phoneRemembered && !memberOpen?.data.phoneTrusted) {
+      if (!OPEN_WORDS.has(said) || !message.canRequestContact) return null;
+      return [
+        {
+          text: this.engine.message(language, 'officer.share_contact', {}, message.channel),
+          requestContact: { label: this.engine.message(language, 'contact.button', {}, message.channel) },
+        },
+      ];
+    }
     const key = `desk:${message.chatId}`;
     const now = this.clock();
     const stored = await this.engine.services.sessions.load(message.channel, key);

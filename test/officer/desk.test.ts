@@ -10,6 +10,7 @@ import { queueBimtekInvitations, queueBimtekReminders } from '../../src/officer/
 import { queueRatReminders } from '../../src/jobs/run-due.ts';
 import { OutboxDispatcher, type OutboundChannel } from '../../src/outbox/dispatcher.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import type { InboundMessage } from '../../src/core/message.ts';
 
 const BOARD = '6281234567890'; // Drs. Sugeng Riyadi, PENGURUS of KPRI Sejahtera (demo)
 const DINAS = '6281234567899';
@@ -46,6 +47,27 @@ describe('officer desk', () => {
     await t.say(BOARD, 'Pengumuman yang batal');
     expect(await t.say(BOARD, 'batal')).toContain('dibatalkan');
     expect(await t.db.broadcast.count()).toBe(1);
+  });
+
+  test('on Telegram an officer proves the number with a shared contact; a remembered number alone opens nothing', async () => {
+    const telegram = (extra: Partial<InboundMessage>): InboundMessage => ({
+      channel: 'telegram',
+      externalUserId: '900',
+      chatId: '900',
+      chatType: 'private',
+      canRequestContact: true,
+      keepsVerifiedPhone: true,
+      ...extra,
+    });
+    await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }));
+    expect(await t.send(telegram({ text: 'pengurus' }))).toContain('Menu petugas');
+    // Later (the session has lapsed): Telegram only remembers the number; the contact is asked again.
+    await t.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
+    const asked = await t.engine.handle(telegram({ text: 'pengurus' }));
+    expect(asked.replies[0]!.text).toContain('bagikan dulu nomor Anda');
+    expect(asked.replies[0]!.requestContact).toBeDefined();
+    await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }));
+    expect(await t.send(telegram({ text: 'pengurus' }))).toContain('Menu petugas');
   });
 
   test('members are not officers: "pengurus" from a member is the member flow, and a typed officer number proves nothing', async () => {
