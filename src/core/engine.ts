@@ -8,7 +8,7 @@ import type { FlowBundle } from './flows/load.ts';
 import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
 import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
-import type { Identity, MemberRef, Services, SessionData, SessionState } from './ports.ts';
+import type { Identity, MemberRef, Services, SessionState } from './ports.ts';
 import { USABLE_MEMBER_STATUSES } from './member-number.ts';
 import { knownWordsOf, matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
 

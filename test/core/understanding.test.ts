@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFlows } from '../../src/core/flows/load.ts';
 import { ACTION_NAMES } from '../../src/core/actions/index.ts';
 import { FLOWS_DIR } from '../../src/core/create-engine.ts';
-import { matchIntent, normalizeText, tokenize, editDistance } from '../../src/core/text-match.ts';
+import { normalizeText, tokenize, editDistance } from '../../src/core/text-match.ts';
 import { pickOption, understand } from '../../src/core/engine.ts';
 import { parseScore } from '../../src/core/actions/feedback.ts';
 

@@ -3,7 +3,7 @@
  * restart, change atomically), the reading of real Baileys message objects, rendering, and a
  * real Baileys socket whose server cannot be reached (the reconnect path).
  */
-import makeWASocket, { BufferJSON, initAuthCreds, proto, type UserFacingSocketConfig } from '@whiskeysockets/baileys';
+import makeWASocket, { BufferJSON, proto } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { openWhatsAppAuthStore } from '../../src/channels/whatsapp/auth-store.ts';
@@ -11,7 +11,15 @@ import { closeAction, WhatsAppChannel, type WhatsAppSocket } from '../../src/cha
 import { protectLiterals, renderWhatsAppReply } from '../../src/channels/whatsapp/whatsapp-format.ts';
 import { identifySender, phoneFromVcard, phoneOfJid, readWhatsAppMessage } from '../../src/channels/whatsapp/whatsapp-messages.ts';
 import { captureLogs, createTestApp, type TestApp } from '../helpers/app.ts';
-import { until, waMessage } from './helpers.ts';
+import { socketFactory, until, waMessage } from './helpers.ts';
+
+/** A started channel on the socket stand-in, and the settings each socket was made with. */
+async function channelOnStandIn(t: TestApp, logger: ReturnType<typeof captureLogs>['logger']) {
+  const factory = socketFactory();
+  const channel = new WhatsAppChannel({ engine: t.engine, logger, openAuthStore: () => openWhatsAppAuthStore(t.db), makeSocket: factory.make });
+  await channel.start();
+  return { channel, configs: factory.sockets.map((socket) => socket.config) };
+}
 
 describe('WhatsApp session in the database', () => {
   let t: TestApp;
@@ -109,18 +117,8 @@ describe('WhatsApp session in the database', () => {
     first.state.creds.me = { id: '6281200000000:7@s.whatsapp.net' };
     first.state.creds.account = proto.ADVSignedDeviceIdentity.create({ details: Buffer.from([9]) });
     await first.saveCreds();
-    const configs: UserFacingSocketConfig[] = [];
     const { logger, logs } = captureLogs();
-    const channel = new WhatsAppChannel({
-      engine: t.engine,
-      logger,
-      openAuthStore: () => openWhatsAppAuthStore(t.db),
-      makeSocket: (config) => {
-        configs.push(config);
-        return { ev: { process: () => () => undefined }, end: async () => undefined } as unknown as WhatsAppSocket;
-      },
-    });
-    await channel.start();
+    const { channel, configs } = await channelOnStandIn(t, logger);
     expect(configs).toHaveLength(1);
     expect(configs[0]!.auth.creds.me).toEqual({ id: '6281200000000:7@s.whatsapp.net' });
     expect(Buffer.from(configs[0]!.auth.creds.noiseKey.public).equals(Buffer.from(first.state.creds.noiseKey.public))).toBe(true);
@@ -135,17 +133,7 @@ describe('WhatsApp session in the database', () => {
     store.state.creds.me = { id: '6281200000000@s.whatsapp.net', name: '~' }; // set by requestPairingCode
     store.state.creds.pairingCode = 'ABCD1234';
     await store.saveCreds();
-    const configs: UserFacingSocketConfig[] = [];
-    const channel = new WhatsAppChannel({
-      engine: t.engine,
-      logger: captureLogs().logger,
-      openAuthStore: () => openWhatsAppAuthStore(t.db),
-      makeSocket: (config) => {
-        configs.push(config);
-        return { ev: { process: () => () => undefined }, end: async () => undefined } as unknown as WhatsAppSocket;
-      },
-    });
-    await channel.start();
+    const { channel, configs } = await channelOnStandIn(t, captureLogs().logger);
     // Without `me` Baileys registers afresh (a new QR or code) instead of a login that would fail.
     expect(configs[0]!.auth.creds.me).toBeUndefined();
     await channel.stop(100);
