@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../../generated/prisma/client.ts';
 import { applyMigrations, MIGRATIONS_DIR } from './migrate.ts';
+import { retryWhileBusy } from './busy.ts';
 
 export type Db = PrismaClient;
 
@@ -50,5 +51,25 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   // In WAL mode NORMAL still survives a crash of the process; only an OS crash or power cut can
   // lose the last commits. FULL would fsync on every message's session write.
   await client.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
-  return client;
+  return withBusyRetry(client);
+}
+
+/**
+ * Every query tried again, briefly, when SQLite answers "busy". With two processes on one file
+ * (two instances, or the service and `kopbot chat`), Prisma's own transactions (an upsert, a
+ * nested write) begin as readers and fail at once with SQLITE_BUSY_SNAPSHOT when the other
+ * process wrote meanwhile: the driver's busy timeout does not apply there. A busy operation
+ * changed nothing, so trying it again is safe. Inside an interactive transaction the retries
+ * give up quickly and the caller's own retry (retryWhileBusy) starts the transaction again.
+ */
+function withBusyRetry(client: PrismaClient): Db {
+  const extended = client.$extends({
+    query: {
+      $allOperations({ args, query }) {
+        return retryWhileBusy(() => query(args), [10, 25, 50, 100, 200, 400, 800, 1600]);
+      },
+    },
+  });
+  // A query-only extension keeps the client's shape; the rest of the code keeps its type.
+  return extended as unknown as Db;
 }

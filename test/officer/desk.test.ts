@@ -9,8 +9,10 @@ import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from '../../src/officer/bimtek.ts';
 import { queueRatReminders } from '../../src/jobs/run-due.ts';
 import { OutboxDispatcher, type OutboundChannel } from '../../src/outbox/dispatcher.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { captureLogs, createTestApp, type TestApp } from '../helpers/app.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
+import { createApp } from '../../src/app.ts';
+import { terminalMessage } from '../../src/channels/terminal/terminal-channel.ts';
 
 const BOARD = '6281234567890'; // Drs. Sugeng Riyadi, PENGURUS of KPRI Sejahtera (demo)
 const DINAS = '6281234567899';
@@ -198,6 +200,30 @@ describe('officer desk', () => {
     expect((await queueBimtekReminders({ ...ctx, now: new Date(eightAm.getTime() - 60_000) })).queued).toBe(0);
     expect((await queueBimtekReminders({ ...ctx, now: eightAm })).queued).toBe(2);
     expect((await queueBimtekReminders({ ...ctx, now: new Date(eightAm.getTime() + 3_600_000) })).queued).toBe(0);
+  });
+
+  test('two service processes taking bimtek answers at the same moment cannot overbook the seats', async () => {
+    const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
+    const phones = Array.from({ length: 7 }, (_, i) => `62812555001${i}`);
+    for (const [i, phone] of phones.entries()) await t.db.officer.create({ data: { koperasiId: kpri.id, name: `Pengurus ${i}`, phone, role: 'PENGURUS' } });
+    const event = await t.db.event.findFirstOrThrow({ where: { forMembers: false } });
+    await t.db.event.update({ where: { id: event.id }, data: { capacity: 3 } });
+    await queueBimtekInvitations({ db: t.db, store: t.outbox, engine: t.engine, now: t.clock.now });
+    // A second app on the same file: its own Prisma client and SQLite connections, as a second instance.
+    const otherLogs = captureLogs();
+    const other = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent' }, { clock: () => t.clock.now, logger: otherLogs.logger });
+    try {
+      const answers = await Promise.all(
+        phones.map((phone, i) => ((i % 2 === 0 ? t.engine : other.engine).handle(terminalMessage(phone, 'ya')))),
+      );
+      const texts = answers.map((a) => a.replies.map((r) => r.text).join('\n'));
+      expect(texts.filter((x) => x.includes('terdaftar sebagai peserta'))).toHaveLength(3);
+      expect(texts.filter((x) => x.includes('daftar tunggu nomor'))).toHaveLength(4);
+      expect(await t.db.eventInvitation.count({ where: { eventId: event.id, status: 'accepted' } })).toBe(3);
+      expect(otherLogs.logs.join('')).not.toContain('"level":50'); // no one was told "gangguan"
+    } finally {
+      await other.close();
+    }
   });
 
   test('an officer who is also a member answers the RAT question with "ya" without it being taken as a bimtek answer', async () => {
