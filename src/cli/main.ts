@@ -20,7 +20,7 @@ import { seedDemo } from '../domain/seed-demo.ts';
 import { ActivationError, issueActivationCode } from '../domain/activation-codes.ts';
 import { startService, StartupError } from '../service.ts';
 import { DatabaseBusyError, isBusyError } from '../persistence/busy.ts';
-import { commandLineChannels } from '../outbox/setup.ts';
+import { commandLineChannels, describeMissingChannels } from '../outbox/setup.ts';
 import { OutboxDispatcher } from '../outbox/dispatcher.ts';
 import { runDueJobs, type JobName } from '../jobs/run-due.ts';
 
@@ -81,6 +81,12 @@ function buildProgram(): Command {
       const cfg = config();
       const logger = createLogger(cfg.LOG_LEVEL);
       const service = await startService(cfg, logger);
+      // Listening before saying it runs: a supervisor's SIGTERM right after the line still stops cleanly.
+      const stopped = new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
       process.stderr.write(
         `Layanan koperasi berjalan di port ${service.port} (basis data ${cfg.DATABASE_URL}). Tekan Ctrl+C untuk berhenti.\n`,
       );
@@ -89,11 +95,7 @@ function buildProgram(): Command {
           'Basis data masih kosong. Coba: npx kopbot seed --demo, lalu npx kopbot chat --as 0812-3456-7801 (atau impor data: npx kopbot import --help).\n',
         );
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await service.stop();
     });
 
@@ -208,6 +210,10 @@ function buildProgram(): Command {
         process.stdout.write(
           `Outbox: ${summary.sent} terkirim, ${summary.failed} gagal, ${summary.skipped} dilewati, ${summary.retrying} dicoba lagi nanti, ${summary.deferred} ditunda (jam tenang atau menunggu WhatsApp di layanan); ${left.queued} masih antre.\n`,
         );
+        // Rows for a channel this command lacks were never claimed: say so, and fail, so a
+        // shell without TELEGRAM_BOT_TOKEN does not look like a finished broadcast.
+        const missing = describeMissingChannels(app.outbox.waitingFor(new Date(), dispatcher.reach), elsewhere);
+        if (missing) throw new UserError(missing, 1);
       });
     });
 

@@ -19,6 +19,7 @@ function identityOf(recipient: Recipient, channel: string): string | null {
 export function telegramOutbound(sender: TelegramSender): OutboundChannel {
   return {
     channel: 'telegram',
+    reaches: 'identity',
     inFlight: 40, // the sender keeps Telegram's pace; this only bounds what waits inside it
     target: (recipient) => identityOf(recipient, 'telegram'),
     async send(chatId, text) {
@@ -37,6 +38,7 @@ export function telegramOutbound(sender: TelegramSender): OutboundChannel {
 export function whatsappOutbound(channel: WhatsAppChannel): OutboundChannel {
   return {
     channel: 'whatsapp',
+    reaches: 'phone',
     inFlight: 1, // the channel paces one recipient at a time anyway
     target: (recipient) => recipient.phone,
     async send(phone, text): Promise<SendOutcome> {
@@ -54,6 +56,7 @@ export function whatsappOutbound(channel: WhatsAppChannel): OutboundChannel {
 export function terminalOutbound(output: Writable): OutboundChannel {
   return {
     channel: 'terminal',
+    reaches: 'identity',
     target: (recipient) => identityOf(recipient, 'terminal'),
     async send(phone, text) {
       output.write(`Kepada ${/^62\d+$/.test(phone) ? displayPhone(phone) : phone}:\n${text}\n---\n`);

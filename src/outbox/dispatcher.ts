@@ -8,13 +8,15 @@
  * morning; otherwise the member's verified channels are tried, most recently used first, then
  * WhatsApp by the phone on file. A permanent refusal (blocked the bot, not on WhatsApp) moves
  * on to the next channel; a transient one is tried again later with growing pauses, up to
- * maxAttempts; with no channel at all the row is skipped as unreachable.
+ * maxAttempts. A process claims only rows its own channels can reach (a `kopbot start` or
+ * `outbox drain` without Telegram leaves Telegram members' rows queued); a row is skipped as
+ * unreachable only when the member has no verified identity and no phone at all.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { localParts, zonedTimeToUtc, localDate } from '../core/format.ts';
 import type { Logger } from '../logger.ts';
-import type { OutboxRow, OutboxStore, Recipient } from './outbox-store.ts';
+import type { OutboxRow, OutboxStore, Reach, Recipient } from './outbox-store.ts';
 
 /**
  * ok; a permanent refusal (blocked, not on WhatsApp: try another channel, never this one
@@ -31,6 +33,11 @@ export interface OutboundChannel {
    * at a time, so no row waits inside it long enough for its lease to run out.
    */
   readonly inFlight?: number;
+  /**
+   * How it reaches people: by a verified identity on this channel (Telegram, the terminal), or
+   * by the phone on file (WhatsApp). The dispatcher claims only rows its channels can reach.
+   */
+  readonly reaches: 'identity' | 'phone';
   /** Where this channel would send to this member (null: it cannot reach them). */
   target(recipient: Recipient): string | null;
   send(target: string, text: string): Promise<SendOutcome>;
@@ -94,6 +101,14 @@ export function isDeadLocalOwner(owner: string): boolean {
   }
 }
 
+/** The reach of a set of channels: which verified identities they use, and whether one sends by phone. */
+export function reachOf(channels: readonly OutboundChannel[]): Reach {
+  return {
+    identityChannels: channels.filter((c) => c.reaches === 'identity').map((c) => c.channel),
+    byPhone: channels.some((c) => c.reaches === 'phone'),
+  };
+}
+
 export class OutboxDispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'quietHours' | 'elsewhere'>> & { quietHours: { from: number; to: number } | null; elsewhere: string[] };
   #stopped = false;
@@ -115,6 +130,11 @@ export class OutboxDispatcher {
     };
   }
 
+  /** What this dispatcher's channels can reach: the rows it claims. */
+  get reach(): Reach {
+    return reachOf(this.#o.channels);
+  }
+
   /** Send everything due now, batch after batch, until nothing due is left. */
   async drain(onProgress?: (summary: DrainSummary) => void): Promise<DrainSummary> {
     const summary: DrainSummary = { sent: 0, failed: 0, skipped: 0, retrying: 0, deferred: 0 };
@@ -124,7 +144,7 @@ export class OutboxDispatcher {
     for (;;) {
       if (this.#stopped) break;
       const now = this.#o.clock();
-      const rows = this.#o.store.claim(this.#o.owner, now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batch);
+      const rows = this.#o.store.claim(this.#o.owner, now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batch, this.reach);
       if (rows.length === 0) break;
       await this.#deliverAll(rows, summary);
       onProgress?.(summary);
@@ -265,15 +285,17 @@ export class OutboxDispatcher {
     }
     const routes = this.#routes(recipient);
     if (routes.length === 0) {
-      const waiting = this.#o.elsewhere.length > 0 && recipient.phone !== null;
-      if (waiting) {
-        // Another process (the service, for WhatsApp) can reach this member: leave the row to it
-        // (a minute on, so this drain does not claim it again).
-        store.retryLater(row.id, owner, new Date(now.getTime() + 60_000), { error: `waiting_for:${this.#o.elsewhere.join(',')}`, countAttempt: false });
-        return 'deferred';
+      // Unreachable only when nothing could ever reach them: no verified identity, no phone.
+      if (recipient.identities.length === 0 && recipient.phone === null) {
+        store.finish(row.id, owner, 'skipped', { error: 'unreachable', at: now });
+        return 'skipped';
       }
-      store.finish(row.id, owner, 'skipped', { error: 'unreachable', at: now });
-      return 'skipped';
+      // Claimed, yet no channel here reaches them (their identities changed meanwhile): the row
+      // goes back untouched for a process that has their channel (a minute on, so this drain
+      // does not claim it again).
+      const waitingFor = recipient.identities.length > 0 ? recipient.identities[0]!.channel : 'whatsapp';
+      store.retryLater(row.id, owner, new Date(now.getTime() + 60_000), { error: `waiting_for:${waitingFor}`, countAttempt: false });
+      return 'deferred';
     }
     const refusals: string[] = [];
     const unavailable: string[] = [];

@@ -64,6 +64,49 @@ export interface StateCounts {
   skipped: number;
 }
 
+/**
+ * What the channels of one process can reach: members' verified identities on these channels,
+ * and (WhatsApp) any phone on file. Rows for others stay queued for a process that has them.
+ */
+export interface Reach {
+  identityChannels: readonly string[];
+  byPhone: boolean;
+}
+
+/** A row with its recipient: `o` the row, `m` its member, `f` its officer (either may be absent). */
+const RECIPIENTS = 'OutboxMessage o LEFT JOIN Member m ON m.id = o.memberId LEFT JOIN Officer f ON f.id = o.officerId';
+
+// A verified identity `ci` of member `m`: a phone-verified one only while its phone is still the
+// member's on file (as in a conversation); a code-made link holds until a new code is issued.
+const MEMBER_IDENTITY = "ci.memberId = m.id AND (ci.verifiedBy = 'code' OR (ci.verifiedBy IN ('phone', 'contact') AND ci.phone = m.phone))";
+// An identity `ci` that verified officer `f`'s phone (a Telegram contact).
+const OFFICER_IDENTITY = "ci.phone = f.phone AND ci.verifiedBy IN ('phone', 'contact')";
+// Due now: queued, or claimed by a process whose lease ran out.
+const DUE = "o.notBefore <= @now AND (o.state = 'queued' OR (o.state = 'sending' AND o.leaseUntil < @now))";
+const HERE = 'ci.channel IN (SELECT value FROM json_each(@identityChannels))';
+
+/**
+ * Whether a process with this reach (@identityChannels, @byPhone) may claim the row: it can
+ * route it, or the row ends without any channel (no recipient, not active, opted out, or a
+ * member with no verified identity and no phone at all). Mirrors the dispatcher's own checks,
+ * so a process never claims, and so never closes, a row only another channel could deliver.
+ */
+const ROUTABLE_HERE = `(
+  (o.memberId IS NULL AND o.officerId IS NULL)
+  OR (o.memberId IS NOT NULL AND (
+    m.id IS NULL OR m.status <> 'AKTIF'
+    OR (o.topic = 'announcements' AND m.optOutAnnouncements) OR (o.topic = 'reminders' AND m.optOutReminders) OR (o.topic = 'invitations' AND m.optOutInvitations)
+    OR (@byPhone AND m.phone IS NOT NULL)
+    OR EXISTS (SELECT 1 FROM ChannelIdentity ci WHERE ${MEMBER_IDENTITY} AND ${HERE})
+    OR (m.phone IS NULL AND NOT EXISTS (SELECT 1 FROM ChannelIdentity ci WHERE ${MEMBER_IDENTITY}))))
+  OR (o.memberId IS NULL AND o.officerId IS NOT NULL AND (
+    f.id IS NULL OR @byPhone
+    OR EXISTS (SELECT 1 FROM ChannelIdentity ci WHERE ${OFFICER_IDENTITY} AND ${HERE}))))`;
+
+function reachParams(reach: Reach): { identityChannels: string; byPhone: number } {
+  return { identityChannels: JSON.stringify(reach.identityChannels), byPhone: reach.byPhone ? 1 : 0 };
+}
+
 export class OutboxStore {
   readonly #db: Database.Database;
   readonly #statements;
@@ -91,11 +134,22 @@ export class OutboxStore {
         UPDATE OutboxMessage
         SET state = 'sending', leaseOwner = @owner, leaseUntil = @leaseUntil, attempts = attempts + 1
         WHERE id IN (
-          SELECT id FROM OutboxMessage
-          WHERE notBefore <= @now AND (state = 'queued' OR (state = 'sending' AND leaseUntil < @now))
-          ORDER BY notBefore, id LIMIT @limit)
+          SELECT o.id FROM ${RECIPIENTS}
+          WHERE ${DUE} AND ${ROUTABLE_HERE}
+          ORDER BY o.notBefore, o.id LIMIT @limit)
         RETURNING id, idempotencyKey, purpose, topic, koperasiId, memberId, officerId, broadcastId,
           COALESCE(text, (SELECT b.text FROM Broadcast b WHERE b.id = OutboxMessage.broadcastId)) AS text, notBefore, attempts`),
+      // Due rows no channel here can take, by the channel they wait for: the member's most
+      // recently used verified identity elsewhere, else WhatsApp by the phone on file.
+      waiting: db.prepare(`
+        SELECT needs, COUNT(*) AS n FROM (
+          SELECT COALESCE(
+            (SELECT ci.channel FROM ChannelIdentity ci WHERE o.memberId IS NOT NULL AND ${MEMBER_IDENTITY} ORDER BY ci.updatedAt DESC, ci.id DESC LIMIT 1),
+            (SELECT ci.channel FROM ChannelIdentity ci WHERE o.memberId IS NULL AND ${OFFICER_IDENTITY} ORDER BY ci.updatedAt DESC, ci.id DESC LIMIT 1),
+            'whatsapp') AS needs
+          FROM ${RECIPIENTS}
+          WHERE ${DUE} AND NOT ${ROUTABLE_HERE})
+        GROUP BY needs ORDER BY n DESC, needs`),
       finish: db.prepare(`
         UPDATE OutboxMessage SET state = @state, channel = @channel, lastError = @error, sentAt = @sentAt, leaseOwner = NULL, leaseUntil = NULL
         WHERE id = @id AND leaseOwner = @owner`),
@@ -107,21 +161,19 @@ export class OutboxStore {
       member: db.prepare(`
         SELECT m.id, m.name, m.phone, m.status, m.optOutAnnouncements, m.optOutReminders, m.optOutInvitations, k.timezone
         FROM Member m JOIN Koperasi k ON k.id = m.koperasiId WHERE m.id = ?`),
-      // A phone-verified identity counts only while its phone is still the member's on file (as in
-      // a conversation); a code-made link holds until a new code is issued.
       identities: db.prepare(`
-        SELECT ci.channel, ci.externalId FROM ChannelIdentity ci JOIN Member m ON m.id = ci.memberId
-        WHERE ci.memberId = ? AND (ci.verifiedBy = 'code' OR (ci.verifiedBy IN ('phone', 'contact') AND ci.phone = m.phone))
+        SELECT ci.channel, ci.externalId FROM Member m JOIN ChannelIdentity ci ON ${MEMBER_IDENTITY}
+        WHERE m.id = ?
         ORDER BY ci.updatedAt DESC, ci.id DESC`),
       officer: db.prepare(`
         SELECT o.id, o.name, o.phone, k.timezone FROM Officer o LEFT JOIN Koperasi k ON k.id = o.koperasiId WHERE o.id = ?`),
       officerIdentities: db.prepare(`
-        SELECT channel, externalId FROM ChannelIdentity
-        WHERE phone = ? AND verifiedBy IN ('phone', 'contact') ORDER BY updatedAt DESC, id DESC`),
+        SELECT ci.channel, ci.externalId FROM Officer f JOIN ChannelIdentity ci ON ${OFFICER_IDENTITY}
+        WHERE f.id = ? ORDER BY ci.updatedAt DESC, ci.id DESC`),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM OutboxMessage GROUP BY state'),
       owners: db.prepare("SELECT DISTINCT leaseOwner FROM OutboxMessage WHERE state = 'sending' AND leaseOwner IS NOT NULL"),
       release: db.prepare("UPDATE OutboxMessage SET state = 'queued', leaseOwner = NULL, leaseUntil = NULL WHERE state = 'sending' AND leaseOwner = ?"),
-      pendingDue: db.prepare(`SELECT COUNT(*) AS n FROM OutboxMessage WHERE notBefore <= ? AND (state = 'queued' OR (state = 'sending' AND leaseUntil < ?))`),
+      pendingDue: db.prepare(`SELECT COUNT(*) AS n FROM OutboxMessage o WHERE ${DUE}`),
     };
   }
 
@@ -129,7 +181,7 @@ export class OutboxStore {
    * Queue an announcement to every active member of a cooperative: one Broadcast row and one
    * outbox row per member, in one transaction. Returns the broadcast id and recipient count.
    */
-  queueBroadcast(options: { koperasiId: number; text: string; actor: string; sendAt: Date; now: Date }): { broadcastId: number; recipients: number } {
+  queueBroadcast(options: { koperasiId: number; text: string; actor: string; via?: Record<string, unknown>; sendAt: Date; now: Date }): { broadcastId: number; recipients: number } {
     const s = this.#statements;
     return this.#db.transaction(() => {
       const now = sqliteDateTime(options.now);
@@ -138,7 +190,13 @@ export class OutboxStore {
       s.setRecipients.run(recipients, broadcastId);
       // The audit entry is part of the same transaction: either the broadcast and its record
       // exist, or neither does (so a failed command can simply be run again).
-      const detail = JSON.stringify({ broadcastId, recipients, sendAt: options.sendAt.toISOString(), length: options.text.length });
+      const detail = JSON.stringify({
+        broadcastId,
+        recipients,
+        sendAt: options.sendAt.toISOString(),
+        length: options.text.length,
+        ...(options.via ? { via: options.via } : {}),
+      });
       s.audit.run(now, options.actor, 'broadcast.queue', options.koperasiId, detail);
       return { broadcastId, recipients };
     }).immediate();
@@ -180,9 +238,12 @@ export class OutboxStore {
     );
   }
 
-  /** Claim up to `limit` due rows for `owner` until `leaseUntil`. */
-  claim(owner: string, now: Date, leaseUntil: Date, limit: number): OutboxRow[] {
-    const rows = this.#statements.claim.all({ owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), limit }) as Record<string, unknown>[];
+  /** Claim up to `limit` due rows for `owner` until `leaseUntil`: only rows a process with this reach can close. */
+  claim(owner: string, now: Date, leaseUntil: Date, limit: number, reach: Reach): OutboxRow[] {
+    const rows = this.#statements.claim.all({ owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), limit, ...reachParams(reach) }) as Record<
+      string,
+      unknown
+    >[];
     return rows
       .map((r) => ({
         id: Number(r.id),
@@ -275,7 +336,7 @@ export class OutboxStore {
       status: 'AKTIF',
       timezone: o.timezone === null ? 'Asia/Jakarta' : String(o.timezone),
       optOut: { announcements: false, reminders: false, invitations: false },
-      identities: this.#statements.officerIdentities.all(phone) as { channel: string; externalId: string }[],
+      identities: this.#statements.officerIdentities.all(officerId) as { channel: string; externalId: string }[],
     };
   }
 
@@ -285,10 +346,15 @@ export class OutboxStore {
     return counts;
   }
 
+  /** Due rows a process with this reach leaves queued, by the channel each waits for (most first). */
+  waitingFor(now: Date, reach: Reach): { channel: string; count: number }[] {
+    const rows = this.#statements.waiting.all({ now: sqliteDateTime(now), ...reachParams(reach) }) as { needs: string; n: number }[];
+    return rows.map((r) => ({ channel: r.needs, count: Number(r.n) }));
+  }
+
   /** Rows that could be claimed now (due, and queued or with a lapsed lease). */
   dueCount(now: Date): number {
-    const at = sqliteDateTime(now);
-    return Number((this.#statements.pendingDue.get(at, at) as { n: number }).n);
+    return Number((this.#statements.pendingDue.get({ now: sqliteDateTime(now) }) as { n: number }).n);
   }
 
   close(): void {

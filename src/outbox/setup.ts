@@ -32,6 +32,26 @@ export function commandLineChannels(
   return { channels, elsewhere: config.WHATSAPP_ENABLED ? ['whatsapp'] : [] };
 }
 
+/** What a clerk must do for each channel `outbox drain` lacks. */
+const MISSING_CHANNEL: Record<string, { name: string; advice: string }> = {
+  telegram: { name: 'Telegram', advice: 'isi TELEGRAM_BOT_TOKEN lalu jalankan kopbot outbox drain lagi' },
+  whatsapp: { name: 'WhatsApp', advice: 'WhatsApp dikirim oleh layanan: jalankan kopbot start dengan WHATSAPP_ENABLED=true' },
+};
+
+/**
+ * One sentence for the rows `outbox drain` left queued because it lacks their channel
+ * (channels served elsewhere, WhatsApp by the service, are not lacking); null when none.
+ */
+export function describeMissingChannels(waiting: readonly { channel: string; count: number }[], elsewhere: readonly string[]): string | null {
+  const missing = waiting.filter((w) => !elsewhere.includes(w.channel));
+  if (missing.length === 0) return null;
+  const parts = missing.map(({ channel, count }) => {
+    const known = MISSING_CHANNEL[channel] ?? { name: `saluran ${channel}`, advice: 'saluran itu hanya dikirim oleh layanan (kopbot start)' };
+    return `${count.toLocaleString('id-ID')} pesan menunggu ${known.name} (${known.advice})`;
+  });
+  return `Tidak dikirim dan tetap di antrean: ${parts.join('; ')}.`;
+}
+
 /**
  * The scheduler: every five minutes (and once at start, for what fell due while the service
  * was down) the due jobs are queued and the dispatcher is woken.

@@ -49,9 +49,11 @@ describe('kopbot', () => {
     expect(queued.status).toBe(0);
     expect(queued.stdout).toMatch(/^Pengumuman #\d+ diantrekan untuk 4 anggota KPRI Sejahtera Kraksaan, dikirim mulai .+ WIB\.\n$/);
     const drained = kopbot(['outbox', 'drain'], { env: { ...env, QUIET_HOURS: 'off' } });
-    expect(drained.status).toBe(0);
     expect(drained.stdout).toContain('Kepada 0812-3456-7801:\nKantor tutup 25 Desember.\n---');
-    expect(drained.stdout).toMatch(/Outbox: 1 terkirim, 0 gagal, 3 dilewati/);
+    expect(drained.stdout).toMatch(/Outbox: 1 terkirim, 0 gagal, 1 dilewati/); // Nur Hayati: no phone, no chat
+    // Ahmad and Hasan have only a phone: WhatsApp, which is off. Said, and not a success.
+    expect(drained.stderr).toContain('Tidak dikirim dan tetap di antrean: 2 pesan menunggu WhatsApp');
+    expect(drained.status).toBe(1);
     const jobs = kopbot(['jobs', 'run-due', '--now', '2030-01-01T08:00+07:00'], { env });
     expect(jobs.status).toBe(0);
     expect(jobs.stdout).toContain('Pengingat RAT: 0 pesan diantrekan');

@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Db } from '../../src/persistence/database.ts';
 
 export interface FakeUser {
   id: number;
@@ -409,4 +410,21 @@ export class FakeBotApi {
         throw new ApiError(404, 'Not Found: method not found');
     }
   }
+}
+
+/**
+ * `count` members of a cooperative who shared their contact on Telegram (member numbers T0…,
+ * chats firstChatId…), each a chat the fake Bot API knows. Returns their member ids.
+ */
+export async function addTelegramMembers(db: Db, api: FakeBotApi, options: { koperasiCode: string; count: number; firstChatId: number }): Promise<number[]> {
+  const koperasi = await db.koperasi.findUniqueOrThrow({ where: { code: options.koperasiCode } });
+  await db.member.createMany({
+    data: Array.from({ length: options.count }, (_, i) => ({ koperasiId: koperasi.id, memberNumber: `T${i}`, name: `Anggota ${i}`, phone: `62813${String(10_000_000 + i)}` })),
+  });
+  const members = await db.member.findMany({ where: { koperasiId: koperasi.id, memberNumber: { startsWith: 'T' } }, orderBy: { id: 'asc' } });
+  await db.channelIdentity.createMany({
+    data: members.map((m, i) => ({ channel: 'telegram', externalId: String(options.firstChatId + i), memberId: m.id, verifiedBy: 'contact', phone: m.phone })),
+  });
+  members.forEach((_, i) => api.addChat(options.firstChatId + i));
+  return members.map((m) => m.id);
 }

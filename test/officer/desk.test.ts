@@ -144,6 +144,7 @@ describe('officer desk', () => {
     const sent: string[] = [];
     const whatsapp: OutboundChannel = {
       channel: 'whatsapp',
+      reaches: 'phone',
       target: (r) => r.phone,
       send: async (target, text) => {
         sent.push(`${target}: ${text}`);

@@ -23,6 +23,7 @@ function recordingChannel(name: string, options: { target?: 'phone' | 'identity'
   const sent: { target: string; text: string }[] = [];
   const channel: OutboundChannel = {
     channel: name,
+    reaches: options.target ?? 'identity',
     target: (r) => (options.target === 'phone' ? r.phone : (r.identities.find((i) => i.channel === name)?.externalId ?? null)),
     async send(target, text) {
       if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
@@ -163,11 +164,12 @@ describe('outbox', () => {
   test('a lease that ran out makes the row claimable again; a live one does not', () => {
     store.queue([{ idempotencyKey: 'lease', purpose: 'test', topic: 'reminders', koperasiId: null, memberId: null, text: 'x', notBefore: clock.now }], clock.now);
     const until = new Date(clock.now.getTime() + 60_000);
-    expect(store.claim('a', clock.now, until, 10)).toHaveLength(1);
-    expect(store.claim('b', new Date(clock.now.getTime() + 30_000), until, 10)).toHaveLength(0);
-    expect(store.claim('b', new Date(clock.now.getTime() + 61_000), new Date(clock.now.getTime() + 120_000), 10)).toHaveLength(1);
+    const any = { identityChannels: [], byPhone: true };
+    expect(store.claim('a', clock.now, until, 10, any)).toHaveLength(1);
+    expect(store.claim('b', new Date(clock.now.getTime() + 30_000), until, 10, any)).toHaveLength(0);
+    expect(store.claim('b', new Date(clock.now.getTime() + 61_000), new Date(clock.now.getTime() + 120_000), 10, any)).toHaveLength(1);
     // The first owner's late answer no longer counts.
-    const [row] = store.claim('c', new Date(clock.now.getTime() + 121_000), new Date(clock.now.getTime() + 200_000), 10);
+    const [row] = store.claim('c', new Date(clock.now.getTime() + 121_000), new Date(clock.now.getTime() + 200_000), 10, any);
     expect(store.finish(row!.id, 'a', 'sent', { at: clock.now })).toBe(false);
     expect(store.finish(row!.id, 'c', 'sent', { at: clock.now })).toBe(true);
   });
@@ -321,7 +323,7 @@ describe('outbox', () => {
   test('a channel that is reconnecting costs no attempt: the other channel is used, or the row waits', async () => {
     const member = await siti();
     await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'contact', phone: member.phone } });
-    const down: OutboundChannel = { channel: 'whatsapp', target: (r) => r.phone, send: async () => ({ ok: false, permanent: false, reason: 'not_connected', unavailable: true }) };
+    const down: OutboundChannel = { channel: 'whatsapp', reaches: 'phone', target: (r) => r.phone, send: async () => ({ ok: false, permanent: false, reason: 'not_connected', unavailable: true }) };
     const tg = recordingChannel('telegram');
     const queue = (key: string) =>
       store.queue([{ idempotencyKey: key, purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: key, notBefore: clock.now }], clock.now);
@@ -343,6 +345,37 @@ describe('outbox', () => {
     const row = await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'blocked' } });
     expect(row).toMatchObject({ state: 'queued', attempts: 0 });
     expect(row.lastError).toContain('telegram:blocked');
+  });
+
+  test('a process without a member\'s channel leaves the row queued, untouched; unreachable means no identity and no phone', async () => {
+    const member = await siti();
+    const ahmad = await t.db.member.findFirstOrThrow({ where: { memberNumber: '002', koperasi: { code: 'KPRI-SEJAHTERA' } } });
+    const nur = await t.db.member.findFirstOrThrow({ where: { memberNumber: '004', koperasi: { code: 'KPRI-SEJAHTERA' } } });
+    // Siti reaches the bot on Telegram only (linked with a code, no phone on file); Nur Hayati has neither.
+    await t.db.member.update({ where: { id: member.id }, data: { phone: null } });
+    await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'code' } });
+    const queued = await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Info', actor: 'cli', now: clock.now });
+    const state = async (memberId: number) => t.db.outboxMessage.findFirstOrThrow({ where: { broadcastId: queued.broadcastId, memberId } });
+
+    // No channel at all (a `kopbot start` with nothing configured): only rows no channel could ever take are closed.
+    const none = dispatcher([]);
+    expect(none.reach).toEqual({ identityChannels: [], byPhone: false });
+    expect(await none.drain()).toMatchObject({ sent: 0, failed: 0, skipped: 1 });
+    expect(await t.db.outboxMessage.count({ where: { broadcastId: queued.broadcastId, state: 'queued', attempts: 0 } })).toBe(queued.recipients - 1);
+    expect(await state(nur.id)).toMatchObject({ state: 'skipped', lastError: 'unreachable' });
+
+    // WhatsApp only: the members with a phone get it; Siti's Telegram row waits, never claimed.
+    const wa = recordingChannel('whatsapp', { target: 'phone' });
+    expect(await dispatcher([wa.channel]).drain()).toMatchObject({ sent: queued.recipients - 2, skipped: 0, deferred: 0 });
+    expect(wa.sent.map((m) => m.target)).toContain(ahmad.phone);
+    expect(await state(member.id)).toMatchObject({ state: 'queued', attempts: 0, lastError: null });
+    expect(store.waitingFor(clock.now, dispatcher([wa.channel]).reach)).toEqual([{ channel: 'telegram', count: 1 }]);
+
+    // With Telegram, it goes out.
+    const tg = recordingChannel('telegram');
+    expect(await dispatcher([tg.channel]).drain()).toMatchObject({ sent: 1 });
+    expect(tg.sent).toEqual([{ target: '501', text: 'Info' }]);
+    expect(await state(member.id)).toMatchObject({ state: 'sent', channel: 'telegram' });
   });
 
   test('an identity whose phone is no longer the member\'s on file is not a route', async () => {
