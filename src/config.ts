@@ -40,7 +40,18 @@ export const ZConfig = z.object({
   TELEGRAM_WEBHOOK_SECRET: z
     .string()
     .trim()
-    .regex(/^[A-Za-z0-9_-]{1,256}$/, 'hanya boleh huruf, angka, _ dan - (paling banyak 256)')
+    // Telegram allows 1–256 characters; a short one can be guessed, and it is all that keeps
+    // forged updates out. One problem, one sentence: checked in one go.
+    .superRefine((secret, ctx) => {
+      const problem = !/^[A-Za-z0-9_-]*$/.test(secret)
+        ? 'hanya boleh huruf, angka, _ dan -'
+        : secret.length < 16
+          ? `terlalu pendek (${secret.length} karakter): paling sedikit 16 huruf, angka, _ atau -, misalnya keluaran openssl rand -hex 16`
+          : secret.length > 256
+            ? 'terlalu panjang: paling banyak 256 karakter'
+            : null;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   WHATSAPP_ENABLED: ZBooleanFlag.default(false),
   WHATSAPP_PAIRING_NUMBER: z

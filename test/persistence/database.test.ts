@@ -52,15 +52,33 @@ describe('configuration', () => {
     });
   });
 
+  it('takes a webhook secret of 16 characters or more, and refuses others with one sentence', () => {
+    expect(loadConfig({ TELEGRAM_WEBHOOK_SECRET: 'a1b2c3d4e5f6a7b8' }).TELEGRAM_WEBHOOK_SECRET).toBe('a1b2c3d4e5f6a7b8');
+    for (const [secret, problem] of [
+      ['kurang-panjang', 'terlalu pendek (14 karakter)'],
+      ['rahasia dengan spasi!', 'hanya boleh huruf, angka, _ dan -'],
+      ['x'.repeat(257), 'terlalu panjang'],
+    ] as const) {
+      expect(() => loadConfig({ TELEGRAM_WEBHOOK_SECRET: secret })).toThrow(ConfigError);
+      try {
+        loadConfig({ TELEGRAM_WEBHOOK_SECRET: secret });
+      } catch (error) {
+        expect((error as ConfigError).problems).toHaveLength(1);
+        expect((error as ConfigError).problems[0]).toContain(`TELEGRAM_WEBHOOK_SECRET ${problem}`);
+      }
+    }
+  });
+
   it('names every problem in one sentence each', () => {
     try {
-      loadConfig({ PORT: '70000', TELEGRAM_BOT_TOKEN: 'abc', WHATSAPP_ENABLED: 'maybe', DATABASE_URL: 'mysql://x' });
+      loadConfig({ PORT: '70000', TELEGRAM_BOT_TOKEN: 'abc', WHATSAPP_ENABLED: 'maybe', DATABASE_URL: 'mysql://x', TELEGRAM_WEBHOOK_SECRET: 'a' });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems).toEqual([
         'DATABASE_URL harus diawali file: (SQLite) atau postgresql:// (PostgreSQL).',
         'TELEGRAM_BOT_TOKEN bukan token bot Telegram yang sah (bentuknya 123456:ABC-…, dari BotFather).',
+        'TELEGRAM_WEBHOOK_SECRET terlalu pendek (1 karakter): paling sedikit 16 huruf, angka, _ atau -, misalnya keluaran openssl rand -hex 16.',
         'WHATSAPP_ENABLED harus true atau false.',
         'PORT harus antara 1 dan 65535.',
       ]);

@@ -1,11 +1,33 @@
 /** `kopbot start` (what `npm start` runs) with TELEGRAM_BOT_TOKEN set, as a real process. */
 import { spawn, spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/app.ts';
 import { FakeBotApi } from '../helpers/fake-bot-api.ts';
 import { freePort } from './helpers.ts';
+import { spawnKopbot } from '../helpers/cli.ts';
+
+/**
+ * POST a raw body and resolve with the status, even when the server answers before the body is
+ * all sent and then closes (as it does for one too large). Without a length: sent chunked.
+ */
+function postRaw(url: string, headers: Record<string, string>, body: string | Buffer[], length?: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers, ...(length !== undefined ? { 'content-length': String(length) } : {}) } });
+    req.once('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', (error) => reject(error)); // after a response, ignored (the promise is settled)
+    if (typeof body === 'string') req.end(body);
+    else {
+      for (const piece of body) if (!req.write(piece)) break;
+      req.end();
+    }
+  });
+}
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin/kopbot.js');
@@ -43,6 +65,37 @@ describe('kopbot start with Telegram', () => {
     expect(result.stderr).toContain('TELEGRAM_BOT_TOKEN bukan token bot Telegram yang sah');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('answers hostile webhook bodies with 4xx and keeps serving: null, not JSON, not an update, too large', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/telegram/webhook`;
+    const secret = 'rahasia-webhook-uji_123';
+    const service = spawnKopbot(['start'], { ...env, TELEGRAM_BOT_TOKEN: api.token, PORT: String(port), TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: secret });
+    try {
+      await service.saysOnStderr('berjalan di port');
+      const withSecret = { 'x-telegram-bot-api-secret-token': secret };
+      expect(await postRaw(url, withSecret, 'null')).toBe(400);
+      expect(await postRaw(url, withSecret, '{"update_id":')).toBe(400);
+      expect(await postRaw(url, withSecret, '{"update_id":"1","message":{}}')).toBe(400);
+      expect(await postRaw(url, withSecret, '[]')).toBe(400);
+      // 20 MB, announced in the header, and again sent chunked without a length.
+      const megabyte = Buffer.alloc(1024 * 1024, 0x20);
+      expect(await postRaw(url, withSecret, Array.from({ length: 20 }, () => megabyte), 20 * megabyte.length)).toBe(413);
+      expect(await postRaw(url, withSecret, Array.from({ length: 20 }, () => megabyte))).toBe(413);
+      expect(await postRaw(url, {}, 'null')).toBe(403);
+      // Still alive and serving: a real update posted by the Bot API is answered.
+      const user = { id: 9002, first_name: 'Ahmad' };
+      api.sendText(user, '/start');
+      const [menu] = await api.waitForMessages(user.id, 1, { timeoutMs: 30_000 });
+      expect(menu!.text).toContain('Silakan pilih layanan');
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+    const exit = await service.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stderr).toContain('Telegram webhook request refused');
+  }, 60_000);
 
   it('serves members on Telegram and stops cleanly on SIGTERM', async () => {
     const port = await freePort();

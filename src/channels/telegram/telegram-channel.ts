@@ -4,7 +4,7 @@
  * rate-limited sender. The adapter stays thin: parsing lives in telegram-updates.ts, rendering
  * in telegram-format.ts, flood control in telegram-sender.ts.
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Telegraf, TelegramError } from 'telegraf';
 import type { ConversationEngine } from '../../core/engine.ts';
@@ -12,7 +12,9 @@ import type { Reply } from '../../core/message.ts';
 import type { Logger } from '../../logger.ts';
 import { renderReply, type OutgoingMessage } from './telegram-format.ts';
 import { TelegramSendError, TelegramSender, type TelegramSenderOptions } from './telegram-sender.ts';
-import { parseUpdate, type ParsedUpdate } from './telegram-updates.ts';
+import { parseUpdate, ZWebhookUpdate, type ParsedUpdate } from './telegram-updates.ts';
+import { readJsonBody, refuseRequest } from '../../http/json-body.ts';
+import type { Update } from 'telegraf/types';
 
 export class TelegramStartError extends Error {
   override name = 'TelegramStartError';
@@ -40,6 +42,20 @@ const COMMANDS = [
   { command: 'bahasa', description: 'Ganti bahasa / change language' },
 ];
 
+/**
+ * The largest webhook body read. An update the bot serves (a text of at most 4,096 characters,
+ * a contact, a button press) is a few kilobytes; anything far larger is not from Telegram.
+ */
+export const WEBHOOK_BODY_LIMIT = 256 * 1024;
+
+/** Whether the request carries the webhook's secret token (compared in constant time). */
+function hasSecret(req: IncomingMessage, secret: string): boolean {
+  const given = req.headers['x-telegram-bot-api-secret-token'];
+  if (typeof given !== 'string') return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(secret));
+}
+
 /** A secret for Telegram's X-Telegram-Bot-Api-Secret-Token when none is configured. */
 export function defaultWebhookSecret(token: string): string {
   return createHash('sha256').update(`kopbot-telegram-webhook:${token}`).digest('hex').slice(0, 48);
@@ -54,7 +70,8 @@ export class TelegramChannel {
   readonly #inFlight = new Set<Promise<void>>();
   /** Update ids seen lately: Telegram re-sends an update whose webhook answer was slow. */
   readonly #recentUpdates = new Set<number>();
-  #webhook?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** Set once Telegram has the webhook: updates posted before then are refused (503) and posted again. */
+  #webhookReady = false;
   #webhookPath?: string;
   #polling?: Promise<void>;
   #stopped = false;
@@ -108,8 +125,7 @@ export class TelegramChannel {
     if (webhook) {
       const url = new URL(webhook.url);
       this.#webhookPath = url.pathname;
-      // telegraf compares the whole request path, query included.
-      this.#webhook = this.bot.webhookCallback(`${url.pathname}${url.search}`, { secretToken: webhook.secret });
+      this.#webhookReady = true;
       try {
         await this.sender.call('setWebhook', { url: webhook.url, secret_token: webhook.secret, allowed_updates: ALLOWED_UPDATES });
       } catch (error) {
@@ -184,17 +200,40 @@ export class TelegramChannel {
     return this.#webhookPath !== undefined && (req.url ?? '').split('?')[0] === this.#webhookPath;
   }
 
-  /** Answer a webhook request: 403 without the right secret token, 200 once the update is handled. */
+  /**
+   * Answer a webhook request: 405 for anything but a POST, 403 without the right secret token,
+   * 413 for a body over WEBHOOK_BODY_LIMIT, 400 for one that is not an update; 200 once the
+   * update is handed to the core. Never rejects: whatever is posted, the service keeps running.
+   */
   async handleWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.#webhook || this.#stopped) {
+    const secret = this.#options.webhook?.secret;
+    if (!this.#webhookReady || this.#stopped || secret === undefined) {
       // Telegram keeps the update and posts it again later.
-      res.writeHead(503).end();
+      refuseRequest(req, res, 503);
       return;
     }
+    if (req.method !== 'POST') return refuseRequest(req, res, 405);
+    if (!hasSecret(req, secret)) return refuseRequest(req, res, 403);
     // Tracked from the first byte, so a shutdown waits for an update still being read.
-    const work = this.#webhook(req, res);
+    const work = this.#receive(req, res);
     this.#track(work);
     await work;
+  }
+
+  async #receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const body = await readJsonBody(req, ZWebhookUpdate, WEBHOOK_BODY_LIMIT);
+      if (!body.ok) {
+        this.#logger.warn({ status: body.status, reason: body.reason }, 'Telegram webhook request refused');
+        refuseRequest(req, res, body.status);
+        return;
+      }
+      await this.bot.handleUpdate(body.value as unknown as Update);
+      res.writeHead(200).end();
+    } catch (error) {
+      this.#logger.error({ err: error }, 'Telegram webhook update failed');
+      refuseRequest(req, res, 500);
+    }
   }
 
   /** Stop receiving, then let the replies already being prepared or sent finish. */
@@ -224,7 +263,9 @@ export class TelegramChannel {
 
   #track(work: Promise<void>): void {
     this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work));
+    // Both ways: a failed piece of work must not become an unhandled rejection (that ends the process).
+    const done = () => void this.#inFlight.delete(work);
+    work.then(done, done);
   }
 
   async #onUpdate(raw: unknown): Promise<void> {

@@ -45,6 +45,12 @@ const ZUpdate = z.object({
     .optional(),
 });
 
+/**
+ * What a webhook body must be before it reaches telegraf: an update object with its id. The
+ * rest is kept as sent (telegraf reads it) and checked by parseUpdate.
+ */
+export const ZWebhookUpdate = z.looseObject({ update_id: z.number().int().nonnegative() });
+
 export interface ParsedUpdate {
   updateId: number;
   message: InboundMessage;
