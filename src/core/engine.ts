@@ -87,13 +87,33 @@ export function verifiedMemberOf(identity: Identity, message: InboundMessage): M
   return member;
 }
 
+/** A link to a member made by the identity's phone (not by a code) that still matches the file. */
+function phoneLinkHolds(identity: Identity): boolean {
+  const member = identity.member;
+  return (
+    (identity.verifiedBy === 'phone' || identity.verifiedBy === 'contact') &&
+    member !== null &&
+    identity.phone !== null &&
+    member.phone === identity.phone &&
+    USABLE_MEMBER_STATUSES.includes(member.status)
+  );
+}
+
 /**
- * On a channel that vouches for a phone once (a contact shared on Telegram), the phone stored
- * with the identity counts as this message's verified phone.
+ * Say how this message's phone is proven (see InboundMessage.phoneProof). On a channel that
+ * vouches for a phone once (a contact shared on Telegram), the identity's remembered phone counts
+ * as verified only while the sender's own contact proved it in this session, or while a link
+ * made by that phone still matches the file. Otherwise it is only remembered: a recycled number
+ * must never hand its new holder's data, memberships or roles to an old account.
  */
-function withRememberedPhone(message: InboundMessage, identity: Identity): InboundMessage {
-  if (message.verifiedPhone || !message.keepsVerifiedPhone || !identity.phone) return message;
-  return { ...message, verifiedPhone: identity.phone, phoneVerifiedBy: 'contact', phoneRemembered: true };
+export function withPhoneProof(message: InboundMessage, identity: Identity, session: SessionState | null, now: Date): InboundMessage {
+  if (message.verifiedPhone) return { ...message, phoneProof: message.phoneVerifiedBy === 'contact' ? 'contact' : 'sender' };
+  if (!message.keepsVerifiedPhone || !identity.phone) return message;
+  const phone = identity.phone;
+  const live = session && session.expiresAt > now ? session.data : undefined;
+  if (live?.provenPhone === phone) return { ...message, verifiedPhone: phone, phoneVerifiedBy: 'contact', phoneProof: 'session' };
+  if (phoneLinkHolds(identity)) return { ...message, verifiedPhone: phone, phoneVerifiedBy: 'contact', phoneProof: 'link' };
+  return { ...message, rememberedPhone: phone };
 }
 
 /** Markup characters the channels give meaning to (WhatsApp's and our templates' *bold*). */
@@ -174,12 +194,20 @@ export class ConversationEngine {
       if (message.chatType === 'group') return { replies: this.#answerGroup(message, language), language };
       const identity = await this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone);
       language = identity.language;
-      const vouched = withRememberedPhone(message, identity);
-      if (this.#desk && vouched.verifiedPhone) {
+      const now = this.#clock();
+      const stored = await this.#services.sessions.load(message.channel, message.chatId);
+      const vouched = withPhoneProof(message, identity, stored, now);
+      if (this.#desk && (vouched.verifiedPhone || vouched.rememberedPhone)) {
         const desk = await this.#desk.handle(vouched, identity, language);
-        if (desk) return { replies: desk, language };
+        if (desk) {
+          // The officer is talking to the desk: the session that proved the phone stays open.
+          if (vouched.phoneProof === 'session' && stored) {
+            await this.#services.sessions.save(message.channel, message.chatId, { ...stored, expiresAt: new Date(now.getTime() + this.#flows.settings.idle_minutes * 60_000) });
+          }
+          return { replies: desk, language };
+        }
       }
-      const turn = new Turn(this, vouched, identity, this.#clock());
+      const turn = new Turn(this, vouched, identity, now, stored);
       await turn.run();
       if (this.#logger.isLevelEnabled('debug')) {
         // Never the text itself: members write personal things in complaints.
@@ -260,6 +288,7 @@ class Turn {
     private readonly message: InboundMessage,
     identity: Identity,
     private readonly now: Date,
+    private readonly stored: SessionState | null,
   ) {
     this.#identity = identity;
     this.language = identity.language;
@@ -267,17 +296,11 @@ class Turn {
 
   async run(): Promise<void> {
     const { sessions } = this.engine.services;
-    const stored = await sessions.load(this.message.channel, this.message.chatId);
-    if (stored && stored.expiresAt > this.now) this.#state = stored;
+    const stored = this.stored;
+    if (stored && stored.expiresAt > this.now) this.#state = { ...stored, data: { ...stored.data } };
     else if (stored?.node) this.#expiredWhileWaiting = true;
     this.#original = JSON.stringify([this.#state.node, this.#state.data]);
     const storedExpiry = stored?.expiresAt.getTime() ?? 0;
-    if (this.message.phoneRemembered) {
-      // A binding that still holds proves the phone; one that stopped holding (the number moved
-      // to someone else on file) withdraws the proof.
-      if (verifiedMemberOf(this.#identity, this.message)) this.#state.data.phoneTrusted = true;
-      else if (this.#identity.member) delete this.#state.data.phoneTrusted;
-    }
 
     await this.#dispatch(this.message.text ?? '');
     this.#flush();
@@ -318,7 +341,7 @@ class Turn {
       // keyboard away), then carry on with what verification was started for.
       this.#say('contact.received');
       this.#flush();
-      this.#state.data.phoneTrusted = true;
+      this.#state.data.provenPhone = contact.phone;
       this.#state.node = null;
       this.#state.data.resume ??= 'main';
       await this.#enter('verify');

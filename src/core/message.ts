@@ -3,6 +3,8 @@ import type { Language } from './format.ts';
 
 export type ChatType = 'private' | 'group';
 
+export type PhoneProof = 'sender' | 'contact' | 'session' | 'link';
+
 export interface InboundMessage {
   /** whatsapp, telegram, terminal, web */
   channel: string;
@@ -30,10 +32,20 @@ export interface InboundMessage {
    */
   keepsVerifiedPhone?: boolean;
   /**
-   * Set by the core when verifiedPhone is the identity's remembered phone rather than one the
-   * channel vouched for in this very message.
+   * Set by the core: how verifiedPhone is proven. Numbers are recycled, so a phone the channel
+   * vouched for once (a Telegram contact) counts only while this holds:
+   * - 'sender': the platform vouches for it on this very message (WhatsApp's sender number, the terminal);
+   * - 'contact': the sender's own contact, shared in this message;
+   * - 'session': the sender's own contact, shared earlier in this conversation session;
+   * - 'link': a link to a member made by this phone still matches the cooperative's file.
+   * A code proves the member, never the phone.
    */
-  phoneRemembered?: boolean;
+  phoneProof?: PhoneProof;
+  /**
+   * Set by the core: the phone this identity once proved (a Telegram contact) and that is not
+   * proven now. Enough to recognise an officer and ask for the contact again; never to act on.
+   */
+  rememberedPhone?: string;
   /** The channel can show a "share my phone number" button (Telegram private chats). */
   canRequestContact?: boolean;
   /**

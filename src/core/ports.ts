@@ -41,10 +41,10 @@ export interface SessionState {
 
 export interface SessionData {
   /**
-   * This session saw the remembered phone proven (a fresh own contact, or a binding that still
-   * holds): only then may the remembered phone link the identity to a member.
+   * The phone the sender's own contact proved in this session (Telegram). Only the platform's
+   * word goes here, never a link or a code; it ends with the session.
    */
-  phoneTrusted?: boolean;
+  provenPhone?: string;
   /** The "share my phone number" keyboard is on the member's screen. */
   contactAsked?: boolean;
   /** Where to go once verification succeeds. */

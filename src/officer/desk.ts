@@ -17,7 +17,8 @@
 import type { CommandDesk, ConversationEngine } from '../core/engine.ts';
 import { formatDateTime, localParts, parseIsoInstant } from '../core/format.ts';
 import type { Language } from '../core/format.ts';
-import type { InboundMessage, Reply } from '../core/message.ts';
+import type { InboundMessage, PhoneProof, Reply } from '../core/message.ts';
+import { maskDigitRuns } from '../logger.ts';
 import type { Identity, SessionData } from '../core/ports.ts';
 import { normalizeText } from '../core/text-match.ts';
 import type { Db } from '../persistence/database.ts';
@@ -97,18 +98,23 @@ export class OfficerDesk implements CommandDesk {
     this.#phones = undefined;
   }
 
-  async handle(message: InboundMessage, _identity: Identity, language: Language): Promise<Reply[] | null> {
-    if (message.chatType !== 'private' || !message.verifiedPhone) return null;
-    const officers = await this.#officersOf(message.verifiedPhone);
+  async handle(message: InboundMessage, identity: Identity, language: Language): Promise<Reply[] | null> {
+    const phone = message.verifiedPhone ?? message.rememberedPhone;
+    // A shared contact is the member flow's to thank for and record (it proves the session).
+    if (message.chatType !== 'private' || !phone || message.contact) return null;
+    const officers = await this.#officersOf(phone);
     if (officers.length === 0) return null;
     const memberSession = await this.engine.services.sessions.load(message.channel, message.chatId);
     const memberOpen = memberSession !== null && memberSession.expiresAt > this.clock() ? memberSession : null;
     const text = (message.text ?? '').trim();
     const said = normalizeText(text);
-    // A phone remembered from an earlier Telegram contact counts only in a session where it was
-    // proven, as for members (a recycled number must not inherit an officer's role). Asked for
-    // the officer menu, the bot asks for the contact again instead of answering as to a member.
-    if (message.phoneRemembered && !memberOpen?.data.phoneTrusted) {
+    // An officer's powers need the phone proven in this very session: the platform's sender
+    // number, or (Telegram) the officer's own contact shared in it. A remembered number, even one
+    // a member link still matches, is not enough: numbers are recycled, and a code proves a
+    // member, never a phone. Asked for the officer menu, the bot asks for the contact again
+    // instead of answering as to a member.
+    const proof = message.verifiedPhone === phone ? message.phoneProof : undefined;
+    if (proof !== 'sender' && proof !== 'contact' && proof !== 'session') {
       if (!OPEN_WORDS.has(said) || !message.canRequestContact) return null;
       return [
         {
@@ -129,7 +135,7 @@ export class OfficerDesk implements CommandDesk {
         expiresAt: new Date(now.getTime() + IDLE_MS),
       });
     };
-    const ctx: Ctx = { officers, text, said, t, save, message, now, language };
+    const ctx: Ctx = { officers, text, said, t, save, message, now, language, via: actingIdentity(identity, proof) };
 
     if (OPEN_WORDS.has(said)) return this.#menu(ctx);
     if (step) {
@@ -221,7 +227,7 @@ export class OfficerDesk implements CommandDesk {
         await ctx.save(undefined);
         if (!answer) return [{ text: ctx.t('officer.cancelled') }];
         const board = this.#board(ctx)!;
-        const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: board.koperasi!.code, text: step.text, actor: `officer:${board.id}`, now: ctx.now });
+        const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: board.koperasi!.code, text: step.text, actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
         return [{ text: ctx.t('officer.announce_queued', { id: String(queued.broadcastId), count: queued.recipients.toLocaleString('id-ID') }) }];
       }
       case 'dinas_audience': {
@@ -238,7 +244,7 @@ export class OfficerDesk implements CommandDesk {
         await ctx.save(undefined);
         if (!answer) return [{ text: ctx.t('officer.cancelled') }];
         const dinas = this.#dinas(ctx)!;
-        const count = await this.#queueToBoards(dinas, step.audience, step.text, ctx.now);
+        const count = await this.#queueToBoards(ctx, dinas, step.audience, step.text);
         return [{ text: ctx.t('officer.dinas_queued', { count: count.toLocaleString('id-ID') }) }];
       }
       case 'rat_date': {
@@ -356,7 +362,7 @@ export class OfficerDesk implements CommandDesk {
       this.db.meetingAttendance.count({ where: { meetingId: meeting.id, attending: false, member: { status: 'AKTIF' } } }),
     ]);
     const needed = Math.ceil((active * koperasi.quorumPercent) / 100);
-    await this.#audit(board, 'rat.tally_view', { meetingId: meeting.id });
+    await this.#audit(ctx, board, 'rat.tally_view', { meetingId: meeting.id });
     return ctx.t('officer.rat_tally', {
       when: formatDateTime(meeting.startsAt, koperasi.timezone, ctx.language),
       yes: yes.toLocaleString('id-ID'),
@@ -376,7 +382,7 @@ export class OfficerDesk implements CommandDesk {
     if (!meeting || meeting.koperasiId !== koperasi.id) return [{ text: ctx.t('officer.rat_none') }];
     const from = meeting.startsAt;
     await this.db.meeting.update({ where: { id: meeting.id }, data: { startsAt } });
-    await this.#audit(board, 'rat.move', { meetingId: meeting.id, from: from.toISOString(), to: startsAt.toISOString() });
+    await this.#audit(ctx, board, 'rat.move', { meetingId: meeting.id, from: from.toISOString(), to: startsAt.toISOString() });
     // Members are told: an announcement on the announcements path (opt-outs honoured).
     const notice = this.engine.message('id', 'officer.rat_moved_notice', {
       koperasi: koperasi.name,
@@ -384,7 +390,7 @@ export class OfficerDesk implements CommandDesk {
       to: formatDateTime(startsAt, koperasi.timezone),
       place: meeting.place,
     });
-    const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: koperasi.code, text: notice, actor: `officer:${board.id}`, now: ctx.now });
+    const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: koperasi.code, text: notice, actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
     return [{ text: ctx.t('officer.rat_moved', { to: formatDateTime(startsAt, koperasi.timezone, ctx.language), count: queued.recipients.toLocaleString('id-ID') }) }];
   }
 
@@ -399,9 +405,9 @@ export class OfficerDesk implements CommandDesk {
     const meeting = existing
       ? await this.db.meeting.update({ where: { id: existing.id }, data: { startsAt, place, heldAt: null } })
       : await this.db.meeting.create({ data: { koperasiId: koperasi.id, key, kind: 'RAT', bookYear, startsAt, place, agenda } });
-    await this.#audit(board, 'rat.set', { meetingId: meeting.id, startsAt: startsAt.toISOString(), place });
+    await this.#audit(ctx, board, 'rat.set', { meetingId: meeting.id, startsAt: startsAt.toISOString(), place });
     const notice = this.engine.message('id', 'officer.rat_set_notice', { koperasi: koperasi.name, book_year: String(bookYear), to: formatDateTime(startsAt, koperasi.timezone), place });
-    const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: koperasi.code, text: notice, actor: `officer:${board.id}`, now: ctx.now });
+    const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: koperasi.code, text: notice, actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
     return [{ text: ctx.t('officer.rat_set', { to: formatDateTime(startsAt, koperasi.timezone, ctx.language), count: queued.recipients.toLocaleString('id-ID') }) }];
   }
 
@@ -436,11 +442,12 @@ export class OfficerDesk implements CommandDesk {
     });
   }
 
-  async #queueToBoards(dinas: OfficerRow, audience: Audience, text: string, now: Date): Promise<number> {
+  async #queueToBoards(ctx: Ctx, dinas: OfficerRow, audience: Audience, text: string): Promise<number> {
+    const now = ctx.now;
     const officers = await this.#boardsOf(audience);
     const broadcast = await this.db.broadcast.create({ data: { koperasiId: null, text, actor: `officer:${dinas.id}`, sendAt: now, recipients: officers.length } });
     const queued = this.store.queueForOfficers(officers, { key: `dinas_announcement:b${broadcast.id}`, purpose: 'dinas_announcement', topic: 'announcements', text }, now);
-    await this.#audit(dinas, 'broadcast.queue_boards', { broadcastId: broadcast.id, audience, recipients: queued, length: text.length });
+    await this.#audit(ctx, dinas, 'broadcast.queue_boards', { broadcastId: broadcast.id, audience, recipients: queued, length: text.length });
     return queued;
   }
 
@@ -472,12 +479,13 @@ export class OfficerDesk implements CommandDesk {
       );
     }
     const dinas = this.#dinas(ctx);
-    if (dinas) await this.#audit(dinas, 'bimtek.list_view', { events: events.map((e) => e.id) });
+    if (dinas) await this.#audit(ctx, dinas, 'bimtek.list_view', { events: events.map((e) => e.id) });
     return parts.join('\n\n');
   }
 
-  async #audit(officer: OfficerRow, action: string, detail: Record<string, unknown>): Promise<void> {
-    await this.db.auditLog.create({ data: { actor: `officer:${officer.id}`, action, koperasiId: officer.koperasiId, detail: JSON.stringify(detail) } });
+  /** An audit entry for what an officer did, naming the channel identity that acted and how its phone was proven. */
+  async #audit(ctx: Ctx, officer: OfficerRow, action: string, detail: Record<string, unknown>): Promise<void> {
+    await this.db.auditLog.create({ data: { actor: `officer:${officer.id}`, action, koperasiId: officer.koperasiId, detail: JSON.stringify({ ...detail, via: ctx.via }) } });
   }
 }
 
@@ -487,8 +495,22 @@ export function onePerPhone<T extends { phone: string }>(rows: T[]): T[] {
   return rows.filter((row) => (seen.has(row.phone) ? false : (seen.add(row.phone), true)));
 }
 
+/** The channel identity behind an officer's action, for the audit: a phone in its id is masked. */
+export type ActingIdentity = {
+  identityId: number;
+  channel: string;
+  externalId: string;
+  /** How the officer's phone was proven in this session (InboundMessage.phoneProof). */
+  proof: PhoneProof;
+};
+
+function actingIdentity(identity: Identity, proof: PhoneProof): ActingIdentity {
+  return { identityId: identity.id, channel: identity.channel, externalId: maskDigitRuns(identity.externalId), proof };
+}
+
 interface Ctx {
   officers: OfficerRow[];
+  via: ActingIdentity;
   text: string;
   said: string;
   t(key: string, vars?: Record<string, string>): string;

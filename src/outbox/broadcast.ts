@@ -25,7 +25,15 @@ export interface QueuedAnnouncement {
 export async function queueAnnouncement(
   db: Db,
   store: OutboxStore,
-  options: { koperasiCode: string; text: string; at?: string | Date; actor: string; now: Date },
+  options: {
+    koperasiCode: string;
+    text: string;
+    at?: string | Date;
+    actor: string;
+    /** For an officer's chat command: the channel identity that acted, and how it was proven (for the audit). */
+    via?: Record<string, unknown>;
+    now: Date;
+  },
 ): Promise<QueuedAnnouncement> {
   const code = options.koperasiCode.trim().toUpperCase();
   const koperasi = await db.koperasi.findUnique({ where: { code } });
@@ -41,6 +49,6 @@ export async function queueAnnouncement(
     if (!at) throw new BroadcastError(`Waktu kirim "${String(options.at)}" tidak sah; contoh: 2026-12-01T08:00+07:00 atau 2026-12-01T08:00.`);
     if (at.getTime() > options.now.getTime()) sendAt = at;
   }
-  const queued = store.queueBroadcast({ koperasiId: koperasi.id, text, actor: options.actor, sendAt, now: options.now });
+  const queued = store.queueBroadcast({ koperasiId: koperasi.id, text, actor: options.actor, via: options.via, sendAt, now: options.now });
   return { ...queued, koperasiName: koperasi.name, sendAt };
 }

@@ -13,11 +13,17 @@ import { captureLogs, createTestApp, type TestApp } from '../helpers/app.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
 import { createApp } from '../../src/app.ts';
 import { terminalMessage } from '../../src/channels/terminal/terminal-channel.ts';
+import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 
 const BOARD = '6281234567890'; // Drs. Sugeng Riyadi, PENGURUS of KPRI Sejahtera (demo)
 const DINAS = '6281234567899';
 const SITI = '6281234567801';
 const quiet = pino({ level: 'silent' });
+
+/** A private Telegram message as the channel hands it over: the phone only remembered, unless a contact comes with it. */
+function telegramMessage(user: string, extra: Partial<InboundMessage>): InboundMessage {
+  return { channel: 'telegram', externalUserId: user, chatId: user, chatType: 'private', canRequestContact: true, keepsVerifiedPhone: true, ...extra };
+}
 
 describe('officer desk', () => {
   let t: TestApp;
@@ -52,15 +58,7 @@ describe('officer desk', () => {
   });
 
   test('on Telegram an officer proves the number with a shared contact; a remembered number alone opens nothing', async () => {
-    const telegram = (extra: Partial<InboundMessage>): InboundMessage => ({
-      channel: 'telegram',
-      externalUserId: '900',
-      chatId: '900',
-      chatType: 'private',
-      canRequestContact: true,
-      keepsVerifiedPhone: true,
-      ...extra,
-    });
+    const telegram = (extra: Partial<InboundMessage>) => telegramMessage('900', extra);
     await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }));
     expect(await t.send(telegram({ text: 'pengurus' }))).toContain('Menu petugas');
     // Later (the session has lapsed): Telegram only remembers the number; the contact is asked again.
@@ -70,6 +68,73 @@ describe('officer desk', () => {
     expect(asked.replies[0]!.requestContact).toBeDefined();
     await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }));
     expect(await t.send(telegram({ text: 'pengurus' }))).toContain('Menu petugas');
+  });
+
+  test('on Telegram the desk needs the officer\'s contact in this session: not a code link, not a member link that still matches', async () => {
+    const telegram = (extra: Partial<InboundMessage>, user = '901') => telegramMessage(user, extra);
+    const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
+    const expire = () => t.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
+    // Siti, a member, is also PENGAWAS: her contact link to her membership still matches the file.
+    await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
+    t.desk.refresh();
+    await t.send(telegram({ contact: { phone: SITI, own: true }, verifiedPhone: SITI, phoneVerifiedBy: 'contact' }));
+    expect(await t.send(telegram({ text: 'pengurus' }))).toContain('Menu petugas');
+    await expire();
+    expect(await t.send(telegram({ text: 'saldo' }))).toContain('Simpanan Siti Aminah'); // the link still proves her data
+    expect(await t.send(telegram({ text: 'pengurus' }))).toContain('bagikan dulu nomor Anda');
+
+    // Account 902 once shared the board member's number; the number then went to someone else
+    // on file, and the account linked its own membership (Nur Hayati, 004) with a code.
+    await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }, '902'));
+    await expire();
+    const { code } = await issueActivationCode(t.db, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test', now: t.clock.now });
+    await t.send(telegram({ text: 'saldo' }, '902'));
+    await t.send(telegram({ text: '004' }, '902'));
+    expect(await t.send(telegram({ text: code }, '902'))).toContain('Nur Hayati');
+    expect(await t.send(telegram({ text: 'saldo' }, '902'))).toContain('Simpanan Nur Hayati');
+    const asked = await t.send(telegram({ text: 'pengurus' }, '902'));
+    expect(asked).not.toContain('Menu petugas');
+    expect(asked).toContain('bagikan dulu nomor Anda');
+    await t.send(telegram({ text: '1' }, '902'));
+    await t.send(telegram({ text: 'Setoran simpanan mulai hari ini ke rekening 123-456-789.' }, '902'));
+    await t.send(telegram({ text: 'ya' }, '902'));
+    expect(await t.db.broadcast.count()).toBe(0);
+    expect(await t.db.auditLog.count({ where: { actor: { startsWith: 'officer:' } } })).toBe(0);
+  });
+
+  test('the audit names the channel identity that acted and how its phone was proven', async () => {
+    await t.say(BOARD, 'pengurus');
+    await t.say(BOARD, '1');
+    await t.say(BOARD, 'Kantor tutup tanggal 25 Desember.');
+    await t.say(BOARD, 'ya');
+    const terminal = await t.db.channelIdentity.findFirstOrThrow({ where: { channel: 'terminal', externalId: BOARD } });
+    const queued = JSON.parse((await t.db.auditLog.findFirstOrThrow({ where: { action: 'broadcast.queue' } })).detail);
+    expect(queued.via).toEqual({ identityId: terminal.id, channel: 'terminal', externalId: '62812****7890', proof: 'sender' });
+
+    // On Telegram: the contact shared in this session. The officer works at the desk longer
+    // than the member conversation's idle time; the session that proved the phone stays open.
+    const telegram = (extra: Partial<InboundMessage>) => telegramMessage('900', extra);
+    await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }));
+    for (const text of ['pengurus', '3', '20/02/2027 09.30']) {
+      t.clock.now = new Date(t.clock.now.getTime() + 10 * 60_000);
+      expect(await t.send(telegram({ text }))).not.toContain('bagikan dulu nomor Anda');
+    }
+    t.clock.now = new Date(t.clock.now.getTime() + 10 * 60_000);
+    expect(await t.send(telegram({ text: '1' }))).toContain('Jadwal RAT sudah diubah');
+    const identity = await t.db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: '900' } });
+    const moved = JSON.parse((await t.db.auditLog.findFirstOrThrow({ where: { action: 'rat.move' } })).detail);
+    expect(moved.via).toEqual({ identityId: identity.id, channel: 'telegram', externalId: '900', proof: 'session' });
+    const notice = JSON.parse((await t.db.auditLog.findFirstOrThrow({ where: { action: 'broadcast.queue' }, orderBy: { id: 'desc' } })).detail);
+    expect(notice.via).toMatchObject({ identityId: identity.id, proof: 'session' });
+
+    // The Dinas on the terminal: the sender number.
+    await t.say(DINAS, 'dinas');
+    await t.say(DINAS, '1');
+    await t.say(DINAS, 'semua');
+    await t.say(DINAS, 'Rapat koordinasi Senin 09.00 di Dinas.');
+    await t.say(DINAS, 'ya');
+    const dinas = JSON.parse((await t.db.auditLog.findFirstOrThrow({ where: { action: 'broadcast.queue_boards' } })).detail);
+    expect(dinas.via).toMatchObject({ channel: 'terminal', proof: 'sender' });
   });
 
   test('members are not officers: "pengurus" from a member is the member flow, and a typed officer number proves nothing', async () => {

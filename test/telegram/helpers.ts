@@ -6,7 +6,7 @@ import type { Config } from '../../src/config.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { startService, type RunningService } from '../../src/service.ts';
 import { captureLogs, tempDir } from '../helpers/app.ts';
-import { FakeBotApi, type FakeBotApiOptions } from '../helpers/fake-bot-api.ts';
+import { FakeBotApi, type FakeBotApiOptions, type FakeUser, type SentMessage } from '../helpers/fake-bot-api.ts';
 
 export interface TelegramTestService {
   api: FakeBotApi;
@@ -71,4 +71,43 @@ export function allText(api: FakeBotApi, chatId: number): string {
     .messagesTo(chatId)
     .map((m) => m.text)
     .join('\n---\n');
+}
+
+/** Send a text and wait for the bot to answer it (all its pieces arrive in one go). */
+export async function ask(t: TelegramTestService, user: FakeUser, text: string): Promise<SentMessage[]> {
+  const before = t.api.messagesTo(user.id).length;
+  t.api.sendText(user, text);
+  return settle(t, user.id, before);
+}
+
+export async function settle(t: TelegramTestService, chatId: number, before: number): Promise<SentMessage[]> {
+  await t.api.waitForMessages(chatId, 1, { after: before });
+  // A reply may be several messages: wait until the chat is quiet.
+  for (let seen = -1; seen !== t.api.messagesTo(chatId).length; ) {
+    seen = t.api.messagesTo(chatId).length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  return t.api.messagesTo(chatId).slice(before);
+}
+
+export async function press(t: TelegramTestService, user: FakeUser, message: SentMessage, label: string): Promise<SentMessage[]> {
+  const before = t.api.messagesTo(user.id).length;
+  t.api.press(user, message, label);
+  return settle(t, user.id, before);
+}
+
+export async function share(t: TelegramTestService, user: FakeUser, contact: Parameters<TelegramTestService['api']['shareContact']>[1]): Promise<SentMessage[]> {
+  const before = t.api.messagesTo(user.id).length;
+  t.api.shareContact(user, contact);
+  return settle(t, user.id, before);
+}
+
+/** The texts of a reply's messages, joined. */
+export function textOf(messages: readonly SentMessage[]): string {
+  return messages.map((m) => m.text).join('\n');
+}
+
+/** The conversation sessions have lapsed (months later, or just a long pause). */
+export async function expireSessions(t: TelegramTestService): Promise<void> {
+  await t.service.app.db.conversationSession.updateMany({ data: { expiresAt: new Date(Date.now() - 60_000) } });
 }

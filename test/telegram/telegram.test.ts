@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 import { StartupError } from '../../src/service.ts';
 import { FakeBotApi, type FakeUser, type SentMessage } from '../helpers/fake-bot-api.ts';
-import { allText, freePort, startTelegramService, type TelegramTestService } from './helpers.ts';
+import { allText, ask, expireSessions, freePort, press, settle, share, startTelegramService, type TelegramTestService } from './helpers.ts';
 
 const SITI: FakeUser = { id: 501, first_name: 'Siti' }; // 6281234567801 on file
 const STRANGER: FakeUser = { id: 777, first_name: 'Orang Lain' }; // phone not on file
@@ -16,35 +16,6 @@ const RUPIAH = /Rp\s?\d/;
 
 function buttonsOf(message: SentMessage): string[] {
   return (message.reply_markup?.inline_keyboard ?? []).flat().map((b) => b.text);
-}
-
-/** Send a text and wait for the bot to answer it (all its pieces arrive in one go). */
-async function ask(t: TelegramTestService, user: FakeUser, text: string): Promise<SentMessage[]> {
-  const before = t.api.messagesTo(user.id).length;
-  t.api.sendText(user, text);
-  return settle(t, user.id, before);
-}
-
-async function settle(t: TelegramTestService, chatId: number, before: number): Promise<SentMessage[]> {
-  await t.api.waitForMessages(chatId, 1, { after: before });
-  // A reply may be several messages: wait until the chat is quiet.
-  for (let seen = -1; seen !== t.api.messagesTo(chatId).length; ) {
-    seen = t.api.messagesTo(chatId).length;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  return t.api.messagesTo(chatId).slice(before);
-}
-
-async function press(t: TelegramTestService, user: FakeUser, message: SentMessage, label: string): Promise<SentMessage[]> {
-  const before = t.api.messagesTo(user.id).length;
-  t.api.press(user, message, label);
-  return settle(t, user.id, before);
-}
-
-async function share(t: TelegramTestService, user: FakeUser, contact: Parameters<TelegramTestService['api']['shareContact']>[1]): Promise<SentMessage[]> {
-  const before = t.api.messagesTo(user.id).length;
-  t.api.shareContact(user, contact);
-  return settle(t, user.id, before);
 }
 
 describe('Telegram, long polling', () => {
@@ -170,7 +141,7 @@ describe('Telegram, long polling', () => {
     // Months later: Siti has a new number, and her old one now belongs to Ahmad on file.
     await db.member.updateMany({ where: { memberNumber: '001' }, data: { phone: '6281299990001' } });
     await db.member.updateMany({ where: { memberNumber: '002' }, data: { phone: '6281234567801' } });
-    await db.conversationSession.updateMany({ data: { expiresAt: new Date(Date.now() - 60_000) } });
+    await expireSessions(t);
     for (const text of ['menu', 'saldo', 'pinjaman']) {
       const reply = (await ask(t, SITI, text)).map((m) => m.text).join('\n');
       expect(reply).not.toContain('Ahmad');

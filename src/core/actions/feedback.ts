@@ -1,7 +1,9 @@
 /** Complaints, ratings, announcement preferences and language: what a member tells the cooperative. */
 import { normalizeText } from '../text-match.ts';
 import { formatDate, localDate } from '../format.ts';
-import { requireMember, type Action } from './types.ts';
+import type { MemberRef } from '../ports.ts';
+import { askContactAgain } from './identity.ts';
+import { requireMember, type Action, type ActionContext } from './types.ts';
 
 const NUMBER_WORDS: Record<string, number> = {
   satu: 1, dua: 2, tiga: 3, empat: 4, lima: 5,
@@ -121,6 +123,20 @@ export const saveRating: Action = async (ctx) => {
   return { outcome: score >= 4 ? 'saved_high' : score === 3 ? 'saved_mid' : 'saved_low', vars: { score: String(score) } };
 };
 
+/**
+ * The memberships a "stop" or "langganan" applies to: the verified member's, and every one of the
+ * phone the channel proves now. A phone that is only remembered (Telegram) counts for nothing: it
+ * may be someone else's by now. Null when the member's own contact must be asked for first.
+ */
+async function membershipsToSet(ctx: ActionContext): Promise<Map<number, MemberRef> | null> {
+  const phone = ctx.message.verifiedPhone;
+  const members = new Map((phone ? await ctx.services.members.findActiveByPhone(phone) : []).map((m) => [m.id, m]));
+  if (ctx.member) members.set(ctx.member.id, ctx.member);
+  const resume = typeof ctx.args.resume === 'string' ? ctx.args.resume : null;
+  if (members.size === 0 && resume && askContactAgain(ctx, resume)) return null;
+  return members;
+}
+
 export const announcementStatus: Action = async (ctx) => {
   const member = requireMember(ctx);
   return { outcome: member.optOutAnnouncements ? 'off' : 'on' };
@@ -133,9 +149,8 @@ export const announcementStatus: Action = async (ctx) => {
  */
 export const setAnnouncements: Action = async (ctx) => {
   const optOut = ctx.args.optOut === true;
-  const phone = ctx.message.verifiedPhone;
-  const members = new Map((phone ? await ctx.services.members.findActiveByPhone(phone) : []).map((m) => [m.id, m]));
-  if (ctx.member) members.set(ctx.member.id, ctx.member);
+  const members = await membershipsToSet(ctx);
+  if (!members) return { outcome: 'share_contact' };
   if (members.size === 0) return { outcome: 'not_member' };
   if ([...members.values()].every((m) => m.optOutAnnouncements === optOut)) return { outcome: 'already' };
   for (const member of members.values()) {
@@ -168,9 +183,8 @@ export const setInstallmentReminders: Action = async (ctx) => {
 export const setTopic: Action = async (ctx) => {
   const topic = ctx.args.topic === 'invitations' ? 'invitations' : 'reminders';
   const optOut = ctx.args.optOut === true;
-  const phone = ctx.message.verifiedPhone;
-  const members = new Map((phone ? await ctx.services.members.findActiveByPhone(phone) : []).map((m) => [m.id, m]));
-  if (ctx.member) members.set(ctx.member.id, ctx.member);
+  const members = await membershipsToSet(ctx);
+  if (!members) return { outcome: 'share_contact' };
   if (members.size === 0) return { outcome: 'not_member' };
   for (const member of members.values()) await ctx.services.members.setTopicOptOut(member.id, topic, optOut);
   return {};

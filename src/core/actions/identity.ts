@@ -21,12 +21,14 @@ function phoneMethod(ctx: ActionContext): VerificationMethod {
 }
 
 /**
- * Whether this message's phone may link the identity to a member. A phone the channel vouched
- * for in this message may; a remembered one (Telegram) only in a session where it was proven:
- * numbers get recycled, and an old account must not inherit the next owner's membership.
+ * Telegram: a step by phone (listing, switching, stopping messages) whose phone is not proven
+ * now asks for the member's own contact again, and resumes once it arrives. The remembered
+ * number may be someone else's by now.
  */
-function phoneMayBind(ctx: ActionContext): boolean {
-  return !ctx.message.phoneRemembered || ctx.session.phoneTrusted === true;
+export function askContactAgain(ctx: ActionContext, resume: string): { outcome: string } | null {
+  if (ctx.message.verifiedPhone || !ctx.message.rememberedPhone || !ctx.message.canRequestContact) return null;
+  ctx.session.resume = resume;
+  return { outcome: 'share_contact' };
 }
 
 /** Link this channel identity to a member, and say so in the audit log. */
@@ -47,7 +49,7 @@ export const resolveIdentity: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
   // No phone from the channel: Telegram can ask for the member's own contact; otherwise (a
   // WhatsApp sender known only by LID, say) the activation code is the way.
-  if (!phone || !phoneMayBind(ctx)) return { outcome: ctx.message.canRequestContact ? 'share_contact' : 'no_member_channel' };
+  if (!phone) return { outcome: ctx.message.canRequestContact ? 'share_contact' : 'no_member_channel' };
   const members = await ctx.services.members.findActiveByPhone(phone);
   if (members.length === 0) {
     // The sender's own phone, on file only for a membership that ended: say so plainly.
@@ -65,7 +67,7 @@ export const resolveIdentity: Action = async (ctx) => {
  */
 export const greet: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
-  if (ctx.member || !phone || !phoneMayBind(ctx) || isLocked(ctx)) return {};
+  if (ctx.member || !phone || isLocked(ctx)) return {};
   const members = await ctx.services.members.findActiveByPhone(phone);
   if (members.length !== 1) return {};
   const member = members[0]!;
@@ -89,7 +91,7 @@ export const listChoices: Action = async (ctx) => {
 export const chooseKoperasi: Action = async (ctx) => {
   const choices = ctx.session.choices ?? [];
   const phone = ctx.message.verifiedPhone;
-  if (!phone || !phoneMayBind(ctx)) return { outcome: 'invalid' };
+  if (!phone) return { outcome: 'invalid' };
   // Re-check: the list was offered earlier, the member's phone may have changed since.
   const offered = (await ctx.services.members.findActiveByPhone(phone)).filter((m) => choices.includes(m.id));
   offered.sort((a, b) => choices.indexOf(a.id) - choices.indexOf(b.id));
@@ -135,11 +137,13 @@ export const followNamedKoperasi: Action = async (ctx) => {
 
 /** "ganti koperasi": forget which of this phone's cooperatives was chosen, and ask again. */
 export const switchKoperasi: Action = async (ctx) => {
+  const ask = askContactAgain(ctx, 'switch_koperasi');
+  if (ask) return ask;
   const phone = ctx.message.verifiedPhone;
   const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];
   if (members.length <= 1) return { outcome: 'single', vars: { koperasi_name: ctx.member?.koperasiName ?? members[0]?.koperasiName ?? '-' } };
-  if (ctx.identity.member) await ctx.services.identities.unbind(ctx.identity);
-  ctx.setIdentity(ctx.identity);
+  // The current link stays until another membership is chosen: on Telegram it may be what
+  // proves the phone the choice is made by.
   ctx.session.resume = 'main';
   ctx.session.memberships = members.map((m) => ({ id: m.id, words: koperasiWords(m) }));
   return { outcome: 'choose' };
