@@ -220,6 +220,39 @@ describe('officer desk', () => {
     expect(sent).toEqual([`${BOARD}: Rapat koordinasi Gempur Koperasi, Senin 09.00 di Dinas.`]);
   });
 
+  test('officer mail goes by Telegram only to an account whose proof of the phone still holds, else by WhatsApp', async () => {
+    const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
+    // Account 903 once shared the number that is now the board member's: then it was Dewi's.
+    const dewi = await t.db.member.create({ data: { koperasiId: kpri.id, memberNumber: '006', name: 'Dewi Lestari', phone: BOARD } });
+    await t.send(telegramMessage('903', { contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }));
+    expect(await t.db.channelIdentity.findFirstOrThrow({ where: { externalId: '903' } })).toMatchObject({ memberId: dewi.id, verifiedBy: 'contact' });
+    await t.db.member.update({ where: { id: dewi.id }, data: { phone: '6281277770006' } });
+    // Siti, a member and PENGAWAS, verified on Telegram with her own contact: her link still holds.
+    await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
+    t.desk.refresh();
+    await t.send(telegramMessage('904', { contact: { phone: SITI, own: true }, verifiedPhone: SITI, phoneVerifiedBy: 'contact' }));
+
+    await t.say(DINAS, 'dinas');
+    await t.say(DINAS, '1');
+    await t.say(DINAS, 'semua');
+    await t.say(DINAS, 'Rapat koordinasi Senin 09.00 di Dinas.');
+    expect(await t.say(DINAS, 'ya')).toContain('2 pengurus sudah diantrekan');
+    const sent: string[] = [];
+    const channel = (name: string, reaches: 'identity' | 'phone', target: OutboundChannel['target']): OutboundChannel => ({
+      channel: name,
+      reaches,
+      target,
+      send: async (to) => {
+        sent.push(`${name}:${to}`);
+        return { ok: true };
+      },
+    });
+    const telegramOut = channel('telegram', 'identity', (r) => r.identities.find((i) => i.channel === 'telegram')?.externalId ?? null);
+    const whatsappOut = channel('whatsapp', 'phone', (r) => r.phone);
+    await new OutboxDispatcher({ store: t.outbox, channels: [telegramOut, whatsappOut], logger: quiet, clock: () => t.clock.now }).drain();
+    expect(sent.sort()).toEqual([`telegram:904`, `whatsapp:${BOARD}`]);
+  });
+
   test('a bimtek fills up to capacity, later acceptances wait, a decline moves the first waiting up and tells them', async () => {
     const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     const phones = ['6281255500001', '6281255500002', '6281255500003'];
