@@ -8,6 +8,7 @@ import type { ConversationEngine } from './core/engine.ts';
 import type { Services } from './core/ports.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, sqlitePathOf, type Db } from './persistence/database.ts';
+import { loadActivationCodeKey, useActivationCodeKey } from './persistence/activation-code-key.ts';
 import { openSqliteHotPath } from './persistence/sqlite-hot-path.ts';
 import { createServices } from './persistence/services.ts';
 import { OutboxStore } from './outbox/outbox-store.ts';
@@ -33,7 +34,10 @@ export interface AppOptions {
   hotPath?: boolean;
 }
 
-export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL'> & Partial<Pick<Config, 'TZ'>>, options: AppOptions = {}): Promise<App> {
+export async function createApp(
+  config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL'> & Partial<Pick<Config, 'TZ' | 'ACTIVATION_CODE_SECRET'>>,
+  options: AppOptions = {},
+): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config.DATABASE_URL);
   const hotPath = options.hotPath !== false && config.DATABASE_URL.startsWith('file:') ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL), (error) => logger.warn({ err: error }, 'conversation state not saved: database busy')) : undefined;
@@ -44,6 +48,7 @@ export async function createApp(config: Pick<Config, 'DATABASE_URL' | 'LOG_LEVEL
     await db.$disconnect();
   };
   try {
+    useActivationCodeKey(db, loadActivationCodeKey(sqlitePathOf(config.DATABASE_URL), config.ACTIVATION_CODE_SECRET));
     const services = createServices(db, { clock: options.clock, hotPath });
     const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock, timeZone: config.TZ });
     const desk = new OfficerDesk(db, outbox, engine, options.clock);

@@ -80,6 +80,9 @@ export const ZConfig = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'harus salah satu dari fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
+  // The key activation codes are hashed under. Unset: generated on first start and kept next to
+  // the database file. Changing it makes codes already issued (not yet used) stop working.
+  ACTIVATION_CODE_SECRET: z.string().trim().min(32, 'paling sedikit 32 karakter acak (misalnya dari `openssl rand -base64 32`)').optional(),
   TZ: z.string().trim().default('Asia/Jakarta').refine(isValidTimeZone, { message: 'bukan zona waktu yang dikenal (contoh: Asia/Jakarta)' }),
 });
 

@@ -1,11 +1,11 @@
 /**
  * One-time activation codes, issued by an officer for a member whose channel cannot prove
- * their phone (a new number, a Telegram account without the shared contact). Only the hash is
- * stored; the code is shown once, to the officer who hands it over.
+ * their phone (a new number, a Telegram account without the shared contact). Only a keyed hash
+ * is stored (see activation-code-key.ts); the code is shown once, to the officer who hands it over.
  */
 import { randomInt } from 'node:crypto';
 import type { Db } from '../persistence/database.ts';
-import { hashActivationCode } from '../persistence/services.ts';
+import { hashActivationCode } from '../persistence/activation-code-key.ts';
 import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
 
 // No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -41,7 +41,7 @@ export async function issueActivationCode(
     // code: a new code is what an officer issues when a member lost or changed their phone.
     db.activationCode.updateMany({ where: { memberId: member.id, usedAt: null, expiresAt: { gt: now } }, data: { expiresAt: now } }),
     db.channelIdentity.updateMany({ where: { memberId: member.id, verifiedBy: 'code' }, data: { memberId: null, verifiedBy: null, verifiedAt: null } }),
-    db.activationCode.create({ data: { memberId: member.id, codeHash: hashActivationCode(code), expiresAt, issuedBy: options.actor } }),
+    db.activationCode.create({ data: { memberId: member.id, codeHash: hashActivationCode(db, code), expiresAt, issuedBy: options.actor } }),
     db.auditLog.create({
       data: {
         actor: options.actor,

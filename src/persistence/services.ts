@@ -2,7 +2,8 @@
  * Prisma-backed implementations of the core's ports. Each method is one small query or a
  * short transaction; the core decides what to ask, these decide how.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { activationCodeMatches } from './activation-code-key.ts';
 import type { Db } from './database.ts';
 import { localParts, type Language } from '../core/format.ts';
 import type {
@@ -29,10 +30,12 @@ import { USABLE_MEMBER_STATUSES, zeroPaddedForms } from '../core/member-number.t
 export const MAX_FAILED_ATTEMPTS = 5;
 export const LOCK_MINUTES = 30;
 /**
- * Wrong guesses a code survives. Member numbers repeat across cooperatives, so a guess counts
- * against every code for that number; the identity lock-out (5) is the main defence, this one
- * stops guessing spread over many phones (20 guesses against 31^8 codes) without letting one
- * person void every "001" code in the regency with five tries.
+ * Wrong guesses a code survives, counted atomically in the database (guesses sent at the same
+ * moment cannot pass it). A guess counts against the code of the one member it names in each
+ * cooperative (see designatedMembers), so spreading guesses over many phones is capped, while
+ * "4" typed in one place cannot void "04", "004" and "0004" everywhere. The identity lock-out
+ * (5) is the main defence; this one stops guessing spread over many phones (20 guesses against
+ * 31^8 codes).
  */
 export const MAX_CODE_ATTEMPTS = 20;
 const USABLE_STATUSES = [...USABLE_MEMBER_STATUSES];
@@ -91,9 +94,22 @@ function toIdentity(row: IdentityRow): Identity {
   };
 }
 
-/** Activation codes are compared without case, spaces or dashes: "ab12-cd34" = "AB12CD34". */
-export function hashActivationCode(code: string): string {
-  return createHash('sha256').update(code.toUpperCase().replace(/[\s-]/g, '')).digest('hex');
+/**
+ * The member a typed member number names in each cooperative: the one with exactly that number
+ * ("A-001" for "a-001" when there is no "a-001"), else, where the cooperative has no such number,
+ * its only zero-padded form ("004" for "4"). Member numbers are typed by hand.
+ */
+function designatedMembers<T extends { koperasiId: number; memberNumber: string }>(typed: string, members: readonly T[]): T[] {
+  const byKoperasi = new Map<number, T[]>();
+  for (const member of members) byKoperasi.set(member.koperasiId, [...(byKoperasi.get(member.koperasiId) ?? []), member]);
+  const named: T[] = [];
+  for (const inKoperasi of byKoperasi.values()) {
+    const exact = inKoperasi.find((m) => m.memberNumber === typed) ?? inKoperasi.find((m) => m.memberNumber === typed.toUpperCase());
+    const padded = inKoperasi.filter((m) => m.memberNumber !== typed && m.memberNumber !== typed.toUpperCase());
+    const one = exact ?? (padded.length === 1 ? padded[0] : undefined);
+    if (one) named.push(one);
+  }
+  return named;
 }
 
 export function createIdentityStore(db: Db): IdentityStore {
@@ -200,29 +216,34 @@ export function createMemberService(db: Db): MemberService {
       return row && USABLE_STATUSES.includes(row.status) ? toMemberRef(row) : null;
     },
     async redeemActivationCode(memberNumber, code, at) {
-      const candidates = await db.activationCode.findMany({
-        where: {
-          usedAt: null,
-          expiresAt: { gt: at },
-          attempts: { lt: MAX_CODE_ATTEMPTS },
-          // Member numbers are typed by hand: "a-001" finds "A-001", "4" finds "004".
-          member: {
-            memberNumber: { in: [...new Set([memberNumber, memberNumber.toUpperCase(), ...zeroPaddedForms(memberNumber)])] },
-            status: { in: USABLE_STATUSES },
-          },
+      const typed = memberNumber.trim();
+      const members = await db.member.findMany({
+        where: { memberNumber: { in: [...new Set([typed, typed.toUpperCase(), ...zeroPaddedForms(typed)])] }, status: { in: USABLE_STATUSES } },
+        select: {
+          id: true,
+          koperasiId: true,
+          memberNumber: true,
+          activationCodes: { where: { usedAt: null, expiresAt: { gt: at }, attempts: { lt: MAX_CODE_ATTEMPTS } }, select: { id: true, codeHash: true } },
         },
-        select: { id: true, codeHash: true, memberId: true },
       });
+      const candidates = designatedMembers(typed, members).flatMap((m) => m.activationCodes.map((c) => ({ ...c, memberId: m.id })));
       if (candidates.length === 0) return null;
-      const hash = hashActivationCode(code);
-      const match = candidates.find((c) => c.codeHash === hash);
+      const match = candidates.find((c) => activationCodeMatches(db, c.codeHash, code));
       if (!match) {
-        // Guesses count against the member's codes too, so many phones cannot share the guessing.
-        await db.activationCode.updateMany({ where: { id: { in: candidates.map((c) => c.id) } }, data: { attempts: { increment: 1 } } });
+        // Every guess counts against the codes it was tried on, so many phones cannot share the
+        // guessing; the count stops at the cap in the same statement, so parallel guesses cannot pass it.
+        await db.activationCode.updateMany({
+          where: { id: { in: candidates.map((c) => c.id) }, usedAt: null, attempts: { lt: MAX_CODE_ATTEMPTS } },
+          data: { attempts: { increment: 1 } },
+        });
         return null;
       }
-      // Claim the code atomically: two phones racing with the same code cannot both win.
-      const claimed = await db.activationCode.updateMany({ where: { id: match.id, usedAt: null }, data: { usedAt: at } });
+      // Claim the code atomically, counting this try: two phones racing with the same code cannot
+      // both win, and a code whose tries ran out meanwhile (guesses at the same moment) is not taken.
+      const claimed = await db.activationCode.updateMany({
+        where: { id: match.id, usedAt: null, expiresAt: { gt: at }, attempts: { lt: MAX_CODE_ATTEMPTS } },
+        data: { usedAt: at, attempts: { increment: 1 } },
+      });
       if (claimed.count !== 1) return null;
       const member = await db.member.findUnique({ where: { id: match.memberId }, include: memberWithKoperasi });
       return member ? toMemberRef(member) : null;

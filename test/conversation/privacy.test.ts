@@ -1,8 +1,15 @@
 /** Members' money data goes only to the verified member: the attempts that must fail. */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { answerLine } from '../../src/channels/terminal/terminal-channel.ts';
+import { KEY_FILE } from '../../src/persistence/activation-code-key.ts';
 import { createTestApp, STORES, type TestApp } from '../helpers/app.ts';
 import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
+import { MAX_CODE_ATTEMPTS } from '../../src/persistence/services.ts';
 
 describe.each(STORES)('with the $name store', ({ hotPath }) => {
   let app: TestApp;
@@ -82,6 +89,64 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       await app.say(phone, 'saldo');
       await app.say(phone, '004');
       expect(await app.say(phone, code)).toContain('tidak cocok');
+    });
+
+    it('counts a wrong guess at "4" against the one member it names in each cooperative, not every number it pads to', async () => {
+      const ksu = await app.db.koperasi.findUniqueOrThrow({ where: { code: 'KSU-MAJU-BERSAMA' } });
+      // In KSU there is a member "4" and a member "004"; in KPRI only "004" (Nur Hayati).
+      await app.db.member.create({ data: { koperasiId: ksu.id, memberNumber: '4', name: 'Budi Empat' } });
+      await app.db.member.create({ data: { koperasiId: ksu.id, memberNumber: '004', name: 'Sri Nolnolempat' } });
+      const codes = {
+        kpri004: (await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now })).code,
+        ksu4: (await issueActivationCode(app.db, { koperasiCode: 'KSU-MAJU-BERSAMA', memberNumber: '4', actor: 'test', now: app.clock.now })).code,
+        ksu004: (await issueActivationCode(app.db, { koperasiCode: 'KSU-MAJU-BERSAMA', memberNumber: '004', actor: 'test', now: app.clock.now })).code,
+      };
+      // Four phones × five wrong guesses at "4": KSU's "4" and KPRI's "004" (the only member "4" can mean there).
+      for (let p = 0; p < 4; p++) {
+        const phone = `62899000001${p}`;
+        await app.say(phone, 'saldo');
+        for (let g = 0; g < 5; g++) {
+          await app.say(phone, '4');
+          await app.say(phone, `GUESS-${p}${g}`);
+        }
+      }
+      const redeem = async (phone: string, memberNumber: string, code: string) => {
+        await app.say(phone, 'saldo');
+        await app.say(phone, memberNumber);
+        return app.say(phone, code);
+      };
+      expect(await redeem('6289900000201', '4', codes.ksu4)).toContain('tidak cocok');
+      expect(await redeem('6289900000202', '004', codes.kpri004)).toContain('tidak cocok');
+      // KSU's "004" was never named by "4": its code still works.
+      expect(await redeem('6289900000203', '004', codes.ksu004)).toContain('Sri Nolnolempat');
+    });
+
+    it('counts guesses sent at the same moment one by one: the cap holds, and a code past it does not work', async () => {
+      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const phones = Array.from({ length: 30 }, (_, i) => `628990001${String(i).padStart(3, '0')}`);
+      for (const phone of phones) {
+        await app.say(phone, 'saldo');
+        await app.say(phone, '004');
+      }
+      const answers = await Promise.all(phones.map((phone, i) => app.say(phone, `SALAH-${i}`)));
+      expect(answers.every((a) => a.includes('tidak cocok'))).toBe(true);
+      const row = await app.db.activationCode.findFirstOrThrow({ where: { member: { memberNumber: '004' } }, orderBy: { id: 'desc' } });
+      expect(row.attempts).toBe(MAX_CODE_ATTEMPTS);
+      await app.say(STRANGER, 'saldo');
+      await app.say(STRANGER, '004');
+      expect(await app.say(STRANGER, code)).toContain('tidak cocok');
+
+      // The right code among a burst of wrong ones: never more tries counted than the cap.
+      const second = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const more = [...phones.slice(0, 25), STRANGER];
+      app.clock.now = new Date(app.clock.now.getTime() + 31 * 60_000); // past every lock-out
+      for (const phone of more) {
+        await app.say(phone, 'saldo');
+        await app.say(phone, '004');
+      }
+      await Promise.all(more.map((phone, i) => app.say(phone, i === more.length - 1 ? second.code : `SALAH-${i}`)));
+      const after = await app.db.activationCode.findFirstOrThrow({ where: { member: { memberNumber: '004' } }, orderBy: { id: 'desc' } });
+      expect(after.attempts).toBeLessThanOrEqual(MAX_CODE_ATTEMPTS);
     });
 
     it('loses a code-made link when the officer issues a new code (a lost phone)', async () => {
@@ -191,5 +256,65 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       expect(entries).toHaveLength(1);
       expect(JSON.parse(entries[0]!.detail)).toMatchObject({ channel: 'terminal', method: 'phone' });
     });
+  });
+});
+
+describe('activation codes at rest', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await createTestApp();
+    await seedDemo(app.db, app.clock.now);
+  });
+  afterEach(async () => {
+    await app.dispose();
+  });
+
+  const redeem = async (on: { engine: TestApp['engine'] }, phone: string, code: string) => {
+    for (const text of ['saldo', '004']) await answerLine(on.engine, phone, text);
+    return (await answerLine(on.engine, phone, code)).join('\n');
+  };
+  const latestCode = () => app.db.activationCode.findFirstOrThrow({ orderBy: { id: 'desc' } });
+
+  it('are stored under a keyed hash, with the key generated on first start next to the database', async () => {
+    const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+    const stored = (await latestCode()).codeHash;
+    const plain = createHash('sha256').update(code.replace('-', '')).digest('hex');
+    expect(stored).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect(stored).not.toContain(plain);
+    const keyFile = join(app.dir, KEY_FILE);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(keyFile, 'utf8').trim().length).toBeGreaterThanOrEqual(32);
+    // A second process on the same database uses the same key.
+    const other = await createApp({ DATABASE_URL: app.url, LOG_LEVEL: 'silent' }, { clock: () => app.clock.now });
+    try {
+      expect(await redeem(other, '6289900000301', code)).toContain('Nur Hayati');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('use ACTIVATION_CODE_SECRET when it is set: a code hashed under another key does not work', async () => {
+    const secret = 'rahasia-kode-aktivasi-yang-panjang-sekali-0123';
+    const configured = await createApp({ DATABASE_URL: app.url, LOG_LEVEL: 'silent', ACTIVATION_CODE_SECRET: secret }, { clock: () => app.clock.now });
+    try {
+      const { code } = await issueActivationCode(configured.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      expect((await latestCode()).codeHash).toMatch(/^hmac-sha256:/);
+      // The app on the generated key cannot redeem it; the one with the secret can.
+      expect(await app.say('6289900000302', 'saldo')).toContain('kode aktivasi');
+      await app.say('6289900000302', '004');
+      expect(await app.say('6289900000302', code)).toContain('tidak cocok');
+      expect(await redeem(configured, '6289900000303', code)).toContain('Nur Hayati');
+    } finally {
+      await configured.close();
+    }
+  });
+
+  it('issued before the keyed hash (plain SHA-256) still work until they expire', async () => {
+    const code = 'ABCD-EFGH';
+    const member = await app.db.member.findFirstOrThrow({ where: { memberNumber: '004' } });
+    await app.db.activationCode.create({
+      data: { memberId: member.id, codeHash: createHash('sha256').update('ABCDEFGH').digest('hex'), expiresAt: new Date(app.clock.now.getTime() + 86_400_000), issuedBy: 'old' },
+    });
+    expect(await redeem(app, '6289900000304', code.toLowerCase())).toContain('Nur Hayati');
   });
 });

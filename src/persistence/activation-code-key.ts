@@ -1,0 +1,67 @@
+/**
+ * Activation codes are stored under a keyed hash (HMAC-SHA256), so that a copy of the database
+ * alone does not give the codes away: eight characters from 31 are few enough to try them all
+ * against an unkeyed hash. The key is ACTIVATION_CODE_SECRET, or, when that is unset, a random
+ * key generated on first start and kept next to the database file (readable by its owner only).
+ * Whoever holds the database and that file can still try codes; the attempt limits guard the bot.
+ */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DatabaseError, type Db } from './database.ts';
+
+/** The file the generated key is kept in, in the database's directory. */
+export const KEY_FILE = 'kopbot-activation-code.key';
+const HMAC_PREFIX = 'hmac-sha256:';
+
+const keys = new WeakMap<Db, Buffer>();
+
+/** The configured secret, or the key kept next to the database file (created on first start). */
+export function loadActivationCodeKey(databasePath: string, secret?: string): Buffer {
+  if (secret !== undefined) return Buffer.from(secret, 'utf8');
+  const file = join(dirname(databasePath), KEY_FILE);
+  try {
+    // "wx": two processes starting at once cannot both write a key; the second reads the first's.
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new DatabaseError(`Kunci kode aktivasi ${file} tidak bisa dibuat: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  const key = readFileSync(file, 'utf8').trim();
+  if (key.length < 32) {
+    throw new DatabaseError(`Kunci kode aktivasi ${file} rusak (terlalu pendek). Pulihkan berkasnya dari cadangan, atau isi ACTIVATION_CODE_SECRET.`);
+  }
+  return Buffer.from(key, 'utf8');
+}
+
+/** Codes issued and redeemed through this database connection are hashed under this key. */
+export function useActivationCodeKey(db: Db, key: Buffer): void {
+  keys.set(db, key);
+}
+
+function keyOf(db: Db): Buffer {
+  const key = keys.get(db);
+  if (!key) throw new Error('activation code key not loaded for this database (open it with createApp)');
+  return key;
+}
+
+/** Activation codes are compared without case, spaces or dashes: "ab12-cd34" = "AB12CD34". */
+function canonical(code: string): string {
+  return code.toUpperCase().replace(/[\s-]/g, '');
+}
+
+/** What is stored for a new code. */
+export function hashActivationCode(db: Db, code: string): string {
+  return HMAC_PREFIX + createHmac('sha256', keyOf(db)).update(canonical(code)).digest('hex');
+}
+
+/**
+ * Whether a typed code is the one stored. Codes issued before the keyed hash (a bare unsalted
+ * SHA-256) keep working until they expire, a week at most: the members holding them were told
+ * to use them.
+ */
+export function activationCodeMatches(db: Db, stored: string, code: string): boolean {
+  if (stored.startsWith(HMAC_PREFIX)) return stored === hashActivationCode(db, code);
+  return stored === createHash('sha256').update(canonical(code)).digest('hex');
+}
