@@ -13,9 +13,12 @@ import { FLOWS_DIR } from '../core/create-engine.ts';
 import { loadFlows, FlowCheckError } from '../core/flows/load.ts';
 import { ACTION_NAMES } from '../core/actions/index.ts';
 import { DatabaseError } from '../persistence/database.ts';
-import { IMPORT_KINDS, type ImportKind } from '../import/columns.ts';
-import { importFile } from '../import/import-file.ts';
-import { describeProblem, summarize } from '../import/report.ts';
+import { DiskFullError, isDiskFullError } from '../persistence/faults.ts';
+import { describeColumns, IMPORT_KINDS, KIND_NAMES } from '../import/columns.ts';
+import { importFile, type ImportPhase } from '../import/import-file.ts';
+import { reportLines, summarize, writeReportCsv } from '../import/report.ts';
+import { parseDate } from '../import/values.ts';
+import { inIndonesian } from './indonesian.ts';
 import { seedDemo } from '../domain/seed-demo.ts';
 import { ActivationError, issueActivationCode } from '../domain/activation-codes.ts';
 import { startService, StartupError } from '../service.ts';
@@ -59,11 +62,19 @@ async function withApp<T>(fn: (app: Awaited<ReturnType<typeof createApp>>) => Pr
   }
 }
 
-function progress(label: string): ((done: number, total: number) => void) | undefined {
+/** Progress of an import on a terminal: reading, checking, writing; nothing in a pipe. */
+function importProgress(file: string): ((phase: ImportPhase, done: number, total: number | null) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
-  return (done, total) => {
-    process.stderr.write(`\r${label}: ${done}/${total} baris (${Math.floor((done / total) * 100)}%)`);
-    if (done === total) process.stderr.write('\n');
+  const labels: Record<ImportPhase, string> = { read: `Membaca dan memeriksa ${file}`, check: 'Mencocokkan dengan basis data', write: 'Menyimpan' };
+  let last: ImportPhase | null = null;
+  return (phase, done, total) => {
+    if (last !== null && last !== phase) process.stderr.write('\n');
+    last = phase;
+    const n = done.toLocaleString('id-ID');
+    const of = total === null ? '' : `/${total.toLocaleString('id-ID')}`;
+    const percent = total ? ` (${Math.floor((done / total) * 100)}%)` : '';
+    process.stderr.write(phase === 'check' ? `${labels[phase]}…` : `\r${labels[phase]}: ${n}${of} baris${percent}`);
+    if (phase === 'write' && done === total) process.stderr.write('\n');
   };
 }
 
@@ -131,27 +142,46 @@ function buildProgram(): Command {
       });
     });
 
-  program
+  const imports = program
     .command('import')
-    .description(`Mengimpor berkas CSV atau XLSX: semua baris atau tidak sama sekali. Jenis: ${IMPORT_KINDS.join(', ')}.`)
-    .addArgument(new Command().createArgument('<kind>', 'jenis data').choices(IMPORT_KINDS))
-    .argument('<file>', 'berkas .csv atau .xlsx')
-    .option('--koperasi <CODE>', 'kode koperasi (wajib bila ada lebih dari satu koperasi)')
-    .action(async (kind: ImportKind, file: string, options: { koperasi?: string }) => {
+    .description('Mengimpor berkas CSV atau XLSX dari pembukuan: semua baris atau tidak sama sekali, dengan laporan per baris. Mengimpor berkas yang sama lagi memperbarui, tidak menggandakan.')
+    .usage('JENIS BERKAS [--koperasi KODE]');
+  for (const kind of IMPORT_KINDS) {
+    const name = KIND_NAMES[kind];
+    const command = imports
+      .command(name)
+      .description(`Mengimpor data ${name} dari berkas .csv atau .xlsx.`)
+      .argument('<file>', 'berkas .csv atau .xlsx')
+      .option('--laporan <FILE.csv>', 'tulis setiap masalah dan catatan ke berkas CSV untuk dibuka di Excel')
+      .addHelpText('after', `\nKolom (judul tanpa membedakan huruf besar/kecil; baris judul laporan, baris JUMLAH dan tanda tangan dilewati):\n${describeColumns(kind).join('\n')}${kind === 'savings' ? '\n  atau satu baris per anggota: nomor_anggota dan satu kolom per jenis (Simpanan Pokok, Simpanan Wajib, Simpanan Sukarela, …), boleh dengan kolom Jumlah' : ''}`);
+    if (kind !== name) command.alias(kind);
+    if (kind !== 'koperasi') command.option('--koperasi <CODE>', 'kode koperasi (wajib bila ada lebih dari satu koperasi)');
+    if (kind === 'savings') command.option('--per-tanggal <TANGGAL>', 'tanggal saldo bila berkas tidak menuliskannya, misalnya 31/10/2026');
+    command.action(async (file: string, options: { koperasi?: string; laporan?: string; perTanggal?: string }) => {
+      let asOf: string | undefined;
+      if (options.perTanggal !== undefined) {
+        const parsed = parseDate({ text: options.perTanggal });
+        if (!parsed.ok) throw new UserError(`--per-tanggal: ${parsed.error}.`, 2);
+        asOf = parsed.value;
+      }
       await withApp(async (app) => {
         const result = await importFile(app.db, kind, file, {
           koperasiCode: options.koperasi,
           actor: 'cli',
           timeZone: config().TZ,
-          onProgress: progress(`Mengimpor ${file}`),
+          asOf,
+          onProgress: importProgress(file),
         });
-        for (const problem of result.problems) process.stderr.write(`${describeProblem(problem)}\n`);
-        for (const warning of result.warnings) process.stderr.write(`Catatan: ${describeProblem(warning)}\n`);
-        if (result.ignoredColumns.length > 0) process.stderr.write(`Kolom yang diabaikan: ${result.ignoredColumns.join(', ')}\n`);
+        for (const line of reportLines(result)) process.stderr.write(`${line}\n`);
+        if (options.laporan) {
+          await writeReportCsv(options.laporan, result);
+          process.stderr.write(`Laporan lengkap (${result.problems.length + result.warnings.length} baris) ditulis ke ${options.laporan}.\n`);
+        }
         (result.ok ? process.stdout : process.stderr).write(`${summarize(result)}\n`);
         if (!result.ok) throw new UserError('', 1);
       });
     });
+  }
 
   program
     .command('activation-code')
@@ -244,7 +274,7 @@ function buildProgram(): Command {
       );
     });
 
-  return program;
+  return inIndonesian(program);
 }
 
 /** An ISO-8601 instant from the command line; without an offset it is read in TZ (Asia/Jakarta). */
@@ -280,6 +310,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof UserError) {
       if (error.message) process.stderr.write(`${error.message}\n`);
       return error.exitCode;
+    }
+    // A full disk is said as such, whichever layer met it (Prisma, better-sqlite3, a file write).
+    if (isDiskFullError(error) && !(error instanceof DatabaseError)) {
+      process.stderr.write(`${new DiskFullError().message}\n`);
+      return 1;
     }
     if (
       error instanceof DatabaseError ||

@@ -12,6 +12,21 @@ export interface ColumnSpec {
 export const IMPORT_KINDS = ['koperasi', 'members', 'savings', 'loans', 'meetings'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
+/** The clerk's word for each kind (the command name); the English kinds stay as aliases. */
+export const KIND_NAMES: Record<ImportKind, string> = {
+  koperasi: 'koperasi',
+  members: 'anggota',
+  savings: 'simpanan',
+  loans: 'pinjaman',
+  meetings: 'rapat',
+};
+
+/** "anggota" or "members" → members; undefined for anything else. */
+export function importKindOf(name: string): ImportKind | undefined {
+  const lower = name.trim().toLowerCase();
+  return IMPORT_KINDS.find((kind) => kind === lower || KIND_NAMES[kind] === lower);
+}
+
 const col = (key: string, required: boolean, ...aliases: string[]): ColumnSpec => ({ key, required, aliases });
 
 const MEMBER_NUMBER = col('nomor_anggota', true, 'no_anggota', 'no_anggota_', 'nomor_anggota', 'noanggota', 'no_agt', 'nomor_agt', 'id_anggota', 'kode_anggota', 'nia', 'member_number', 'no_induk_anggota');
@@ -79,8 +94,10 @@ export interface HeaderMapping {
   index: Map<string, number>;
   /** Headers that matched nothing (reported, then ignored). */
   ignored: string[];
-  /** Problems that stop the import before any row is read. */
+  /** Problems that stop the import before any row is read (a column named twice). */
   problems: string[];
+  /** Required columns not found. */
+  missing: string[];
 }
 
 export function mapHeaders(kind: ImportKind, headers: readonly string[]): HeaderMapping {
@@ -97,15 +114,35 @@ export function mapHeaders(kind: ImportKind, headers: readonly string[]): Header
       return;
     }
     if (index.has(spec.key)) {
-      problems.push(`Kolom ${spec.key} muncul dua kali ("${headers[index.get(spec.key)!]}" dan "${header}").`);
+      problems.push(`Kolom ${spec.key} muncul dua kali (kolom ${columnLetter(index.get(spec.key)!)} "${headers[index.get(spec.key)!]}" dan kolom ${columnLetter(i)} "${header}").`);
       return;
     }
     index.set(spec.key, i);
   });
-  for (const spec of specs) {
-    if (spec.required && !index.has(spec.key)) {
-      problems.push(`Kolom wajib ${spec.key} tidak ditemukan. Judul kolom di berkas: ${headers.filter((h) => h !== '').join(', ') || '(kosong)'}.`);
-    }
+  const missing = specs.filter((spec) => spec.required && !index.has(spec.key)).map((spec) => spec.key);
+  return { index, ignored, problems, missing };
+}
+
+/** The sentence for a required column the header row lacks, naming what the file has. */
+export function missingColumnProblem(key: string, headers: readonly string[], hint = ''): string {
+  const spec = Object.values(COLUMNS).flat().find((s) => s.key === key);
+  const aliases = spec && spec.aliases.length > 0 ? ` (judul lain yang dikenali: ${spec.aliases.slice(0, 5).join(', ')})` : '';
+  return `Kolom wajib ${key} tidak ditemukan${aliases}.${hint} Judul kolom di berkas: ${headers.filter((h) => h !== '').join(', ') || '(kosong)'}.`;
+}
+
+/** Excel's column letters: 0 → A, 25 → Z, 26 → AA. */
+export function columnLetter(index: number): string {
+  let n = index + 1;
+  let letters = '';
+  while (n > 0) {
+    const rem = (n - 1) % 26;
+    letters = String.fromCharCode(65 + rem) + letters;
+    n = Math.floor((n - 1) / 26);
   }
-  return { index, ignored, problems };
+  return letters;
+}
+
+/** What `kopbot import KIND --help` lists: every column, whether it is required, and its aliases. */
+export function describeColumns(kind: ImportKind): string[] {
+  return COLUMNS[kind].map((spec) => `  ${spec.key}${spec.required ? ' (wajib)' : ''}${spec.aliases.length > 0 ? `: juga ${spec.aliases.join(', ')}` : ''}`);
 }

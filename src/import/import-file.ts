@@ -5,12 +5,15 @@
 import { basename } from 'node:path';
 import type { Db } from '../persistence/database.ts';
 import { localDate } from '../core/format.ts';
-import { mapHeaders, type ImportKind } from './columns.ts';
-import { IMPORTERS, type ImportContext, type KoperasiRef, type Located } from './importers.ts';
+import { columnLetter, type ImportKind } from './columns.ts';
+import { cellTexts, findLayout, HEADER_SEARCH_ROWS, lineRanges, RowSorter, titleDate } from './layout.ts';
+import { IMPORTERS, interner, type ImportContext, type KoperasiRef, type Located } from './importers.ts';
 import type { ImportProblem, ImportResult } from './report.ts';
 import { RowReader } from './row-reader.ts';
 import { readTable, TableError, type Row } from './table.ts';
 import { retryWhileBusy } from '../persistence/busy.ts';
+
+export type ImportPhase = 'read' | 'check' | 'write';
 
 export interface ImportOptions {
   koperasiCode?: string;
@@ -19,7 +22,10 @@ export interface ImportOptions {
   now?: Date;
   /** Default zone for new cooperatives and for dates outside one (the TZ setting). */
   timeZone?: string;
-  onProgress?: (done: number, total: number) => void;
+  /** Savings: the as-of date when the file has no per_tanggal column (--per-tanggal). */
+  asOf?: string;
+  /** Progress through reading, checking and writing; total is unknown while reading. */
+  onProgress?: (phase: ImportPhase, done: number, total: number | null) => void;
 }
 
 async function resolveKoperasi(db: Db, code: string | undefined): Promise<KoperasiRef | string> {
@@ -46,6 +52,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     problems: [],
     warnings: [],
     ignoredColumns: [],
+    columns: {},
   };
   const fail = (message: string, line: number | null = null): ImportResult => {
     result.problems.push({ line, column: null, message });
@@ -61,40 +68,55 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   }
 
   let table;
+  const head: Row[] = [];
+  let rows: AsyncIterator<Row>;
   try {
     table = await readTable(path);
+    // The header is searched for among the first rows; the rest is read as it is checked.
+    rows = table.rows[Symbol.asyncIterator]();
+    while (head.length < HEADER_SEARCH_ROWS) {
+      const next = await rows.next();
+      if (next.done) break;
+      head.push(next.value);
+    }
   } catch (error) {
     if (error instanceof TableError) return fail(error.message);
     throw error;
   }
-  // The header is the first of the top rows that names every required column: exports often
-  // start with a title ("DAFTAR ANGGOTA KSP …") and a blank line.
-  let headerAt = 0;
-  let headers = mapHeaders(kind, cellTexts(table.rows[0]!));
-  for (let i = 1; i < Math.min(6, table.rows.length) && headers.problems.length > 0; i++) {
-    const candidate = mapHeaders(kind, cellTexts(table.rows[i]!));
-    if (candidate.problems.length === 0) {
-      headers = candidate;
-      headerAt = i;
-    }
-  }
-  const headerRow = table.rows[headerAt]!;
-  result.ignoredColumns = headers.ignored;
-  if (headers.problems.length > 0) {
-    for (const problem of headers.problems) fail(problem, headerRow.line);
+  if (head.length === 0) return fail('Berkas kosong: tidak ada baris judul kolom.');
+  const layout = findLayout(kind, head, { asOfKnown: options.asOf !== undefined });
+  if ('problems' in layout) {
+    for (const problem of layout.problems) fail(problem, layout.line);
     return result;
   }
-  const dataRows = table.rows.slice(headerAt + 1);
-  if (dataRows.length === 0) return fail('Berkas tidak berisi baris data di bawah judul kolom.');
+  const { headerRow, headers, mapping, wide } = layout;
+  result.ignoredColumns = mapping.ignored;
+  const index = new Map(mapping.index);
+  if (wide) {
+    for (const column of wide.kinds) index.set(column.key, column.index);
+    if (wide.totalIndex !== undefined) index.set('simpanan:jumlah', wide.totalIndex);
+  }
+  for (const [key, i] of index) result.columns[key] = `${columnLetter(i)} (${headers[i]})`;
+  if (table.encoding === 'windows-1252') {
+    result.warnings.push({ line: null, column: null, message: 'berkas dibaca sebagai Windows-1252 (CSV dari Excel lama); huruf seperti ’ “ ” – tetap seperti aslinya.' });
+  }
 
   const now = options.now ?? new Date();
   const defaultTimeZone = options.timeZone ?? 'Asia/Jakarta';
-  const ctx: ImportContext = { koperasi, today: localDate(now, koperasi?.timezone ?? defaultTimeZone), defaultTimeZone };
+  const ctx: ImportContext = {
+    koperasi,
+    today: localDate(now, koperasi?.timezone ?? defaultTimeZone),
+    defaultTimeZone,
+    asOf: options.asOf ?? titleDate(layout.titleRows),
+    wide,
+    intern: interner(),
+  };
   const records: Located<unknown>[] = [];
   const width = cellTexts(headerRow).length;
   const keyed = importer.duplicateKey;
   const seen = new Map<string, number>();
-  for (const row of dataRows) {
+  const readRow = (row: Row) => {
+    if (++result.rows % 1000 === 0) options.onProgress?.('read', result.rows, null);
     // A value holding the separator ("Laporan; SHU" in a ;-separated file) spills into cells
     // past the last column: refuse rather than lose it.
     const extra = row.cells.slice(width).filter((c) => c.text.trim() !== '');
@@ -104,28 +126,50 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
         column: null,
         message: `berisi ${width + extra.length} nilai, padahal judul kolom hanya ${width}; bila sebuah nilai memuat tanda pemisah (; atau ,), apit nilai itu dengan tanda kutip "…"`,
       });
-      continue;
+      return;
     }
-    const reader = new RowReader(headers.index, row);
+    const reader = new RowReader(index, row);
     if (keyed) {
       // Duplicates are found on every row, valid or not, so one run reports them all.
       const key = keyed.of(reader);
       if (key) {
         const first = seen.get(key);
-        if (first !== undefined) reader.problem(keyed.column, `${keyed.what} ${key} sudah ada di baris ${first} (duplikat)`);
+        if (first !== undefined) reader.problem(typeof keyed.column === 'string' ? keyed.column : keyed.column(reader), `${keyed.what} ${key} sudah ada di baris ${first} (duplikat)`);
         else seen.set(key, row.line);
       }
     }
     const record = importer.read(reader, ctx);
     result.problems.push(...reader.problems);
     result.warnings.push(...reader.warnings);
-    if (record !== null) records.push({ line: row.line, record });
+    if (Array.isArray(record)) for (const r of record) records.push({ line: row.line, record: r });
+    else if (record !== null) records.push({ line: row.line, record });
+  };
+  const sorter = new RowSorter(index.get(KEY_COLUMN[kind]));
+  try {
+    for (const row of head.slice(head.indexOf(headerRow) + 1)) sorter.push(row).forEach(readRow);
+    head.length = 0;
+    for (let next = await rows.next(); !next.done; next = await rows.next()) sorter.push(next.value).forEach(readRow);
+    sorter.end().forEach(readRow);
+  } catch (error) {
+    if (error instanceof TableError) return fail(error.message);
+    throw error;
   }
-  result.rows = dataRows.length;
-  const checked = await importer.check(db, records, ctx);
-  result.problems.push(...checked.problems);
-  result.warnings.push(...checked.warnings);
+  options.onProgress?.('read', result.rows, null);
+  const { skipped } = sorter;
+  if (skipped.totals.length > 0 || skipped.footer.length > 0) {
+    const parts = [
+      skipped.totals.length > 0 ? `baris ${lineRanges(skipped.totals)} (baris jumlah)` : null,
+      skipped.footer.length > 0 ? `baris ${skipped.footer[0]}–${skipped.footer[skipped.footer.length - 1]} (tanda tangan dan keterangan di bawah daftar)` : null,
+    ].filter(Boolean);
+    result.warnings.push({ line: null, column: null, message: `${parts.join(' dan ')} tidak dibaca sebagai data.` });
+  }
+  if (result.rows === 0 && result.problems.length === 0) return fail('Berkas tidak berisi baris data di bawah judul kolom.');
+  options.onProgress?.('check', 0, null);
+  const crossChecked = await importer.check(db, records, ctx);
+  result.problems.push(...crossChecked.problems);
+  result.warnings.push(...crossChecked.warnings);
   result.problems.sort(byLine);
+  result.warnings.sort(byLine);
   if (result.problems.length > 0) return result;
 
   const total = records.length;
@@ -133,16 +177,10 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     async (tx) => {
       let done = 0;
       // Written in slices so progress can be shown; it is still one transaction.
-      const sum = { created: 0, updated: 0, unchanged: 0 };
-      for (let i = 0; i < records.length; i += 200) {
-        const slice = records.slice(i, i + 200);
-        const c = await importer.write(tx, slice, ctx);
-        sum.created += c.created;
-        sum.updated += c.updated;
-        sum.unchanged += c.unchanged;
-        done += slice.length;
-        options.onProgress?.(done, total);
-      }
+      const sum = await importer.write(tx, records, ctx, (n) => {
+        done += n;
+        if (n > 0) options.onProgress?.('write', done, total);
+      });
       await tx.auditLog.create({
         data: {
           actor: options.actor,
@@ -159,11 +197,14 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   return result;
 }
 
-function cellTexts(row: Row): string[] {
-  const texts = row.cells.map((c) => c.text.trim());
-  while (texts.length > 0 && texts[texts.length - 1] === '') texts.pop();
-  return texts;
-}
+/** The column that every data row has filled: rows without it are checked for totals and signatures. */
+const KEY_COLUMN: Record<ImportKind, string> = {
+  koperasi: 'kode',
+  members: 'nomor_anggota',
+  savings: 'nomor_anggota',
+  loans: 'nomor_anggota',
+  meetings: 'jenis',
+};
 
 function byLine(a: ImportProblem, b: ImportProblem): number {
   return (a.line ?? 0) - (b.line ?? 0);

@@ -5,13 +5,16 @@
  * file twice changes nothing the second time.
  */
 import type { Db } from '../persistence/database.ts';
-import { addMonths, daysBetween, formatDate, zonedTimeToUtc } from '../core/format.ts';
-import { normalizeNik } from '../core/nik.ts';
+import { addMonths, daysBetween, formatDate, formatRupiah, zonedTimeToUtc } from '../core/format.ts';
+import { excelRoundedColumn, normalizeNik } from '../core/nik.ts';
 import { normalizePhone } from '../core/phone.ts';
-import { MEMBER_NUMBER, zeroPaddedForms } from '../core/member-number.ts';
+import { MEMBER_NUMBER } from '../core/member-number.ts';
+import { insertMany } from '../persistence/bulk-insert.ts';
 import type { ImportKind } from './columns.ts';
 import type { ImportProblem } from './report.ts';
 import type { RowReader } from './row-reader.ts';
+import type { WideSavings } from './layout.ts';
+import { savingsKindOf } from './savings-kinds.ts';
 import { parseAmount, parseDate, parseInteger, parseTime } from './values.ts';
 
 export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
@@ -28,6 +31,12 @@ export interface ImportContext {
   today: string;
   /** The zone a cooperative gets when its file does not name one (the TZ setting). */
   defaultTimeZone: string;
+  /** Savings: the as-of date from --per-tanggal or the title ("PER 31 OKTOBER 2026"), used when a row has none. */
+  asOf?: string | null;
+  /** Savings kept wide: a column per kind. */
+  wide?: WideSavings;
+  /** One shared copy of a repeated value (dates, kinds) across the file's records. */
+  intern?: (text: string) => string;
 }
 
 export interface Located<R> {
@@ -44,11 +53,13 @@ export interface WriteCounts {
 export interface Importer<R> {
   needsKoperasi: boolean;
   /** The natural key of a row, to report duplicates on every row, valid or not. */
-  duplicateKey?: { column: string; what: string; of(row: RowReader): string | null };
-  read(row: RowReader, ctx: ImportContext): R | null;
+  duplicateKey?: { column: string | ((row: RowReader) => string); what: string; of(row: RowReader): string | null };
+  /** A row's record (a wide savings row gives one per kind), or null when the row has problems. */
+  read(row: RowReader, ctx: ImportContext): R | R[] | null;
   /** Checks across rows and against the database; returns problems and non-blocking warnings. */
   check(db: Db, records: Located<R>[], ctx: ImportContext): Promise<{ problems: ImportProblem[]; warnings: ImportProblem[] }>;
-  write(tx: Tx, records: Located<R>[], ctx: ImportContext): Promise<WriteCounts>;
+  /** Writes every record inside the caller's transaction, telling `written` as slices land. */
+  write(tx: Tx, records: Located<R>[], ctx: ImportContext, written: (count: number) => void): Promise<WriteCounts>;
 }
 
 function duplicates<R>(records: Located<R>[], keyOf: (r: R) => string | null, column: string, what: string): ImportProblem[] {
@@ -64,32 +75,72 @@ function duplicates<R>(records: Located<R>[], keyOf: (r: R) => string | null, co
   return problems;
 }
 
-async function memberIdsByNumber(db: Db | Tx, koperasiId: number, numbers: string[]): Promise<Map<string, number>> {
-  const map = new Map<string, number>();
-  const unique = [...new Set(numbers)];
-  // SQLite limits bound parameters per statement; ask in slices.
-  for (let i = 0; i < unique.length; i += 500) {
-    const rows = await db.member.findMany({
-      where: { koperasiId, memberNumber: { in: unique.slice(i, i + 500) } },
-      select: { id: true, memberNumber: true },
-    });
-    for (const row of rows) map.set(row.memberNumber, row.id);
+/** Records written per statement (createMany) and between progress reports. */
+const WRITE_SLICE = 1000;
+
+/** Rows fetched per query when reading what a cooperative already has: bounded, whatever the file's size. */
+const PAGE = 5000;
+
+/**
+ * Every row of a query, fetched in pages by id so no statement grows with the cooperative,
+ * each row handed to `visit` and let go of page by page.
+ */
+async function forEachPage<T extends { id: number }>(fetch: (afterId: number, take: number) => Promise<T[]>, visit: (row: T) => void): Promise<void> {
+  let afterId = 0;
+  for (;;) {
+    const page = await fetch(afterId, PAGE);
+    for (const row of page) visit(row);
+    if (page.length < PAGE) return;
+    afterId = page[page.length - 1]!.id;
   }
-  return map;
 }
 
-async function unknownMembers<R extends { memberNumber: string }>(
-  db: Db,
-  koperasiId: number,
-  records: Located<R>[],
-  known: Map<string, number>,
-  code: string,
-): Promise<ImportProblem[]> {
+/** One copy of each repeated string (dates, kinds, labels), so 300,000 records do not hold 300,000 copies. */
+export function interner(): (text: string) => string {
+  const seen = new Map<string, string>();
+  return (text) => {
+    const known = seen.get(text);
+    if (known !== undefined) return known;
+    seen.set(text, text);
+    return text;
+  };
+}
+
+/** Member number → id for every member of the cooperative (one paged read, not one parameter per row). */
+async function memberIds(db: Db | Tx, koperasiId: number): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  await forEachPage(
+    (afterId, take) => db.member.findMany({ where: { koperasiId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take, select: { id: true, memberNumber: true } }),
+    (row) => ids.set(row.memberNumber, row.id),
+  );
+  return ids;
+}
+
+/** "7", "07", "007" share the key "7": digits-only member numbers without their leading zeros. */
+function bareNumber(memberNumber: string): string | null {
+  return /^\d+$/.test(memberNumber) ? memberNumber.replace(/^0+(?=\d)/, '') : null;
+}
+
+/** The other spellings of a digits-only member number among `numbers`, by bare key. */
+function zeroTwins(numbers: Iterable<string>): Map<string, string[]> {
+  const twins = new Map<string, string[]>();
+  for (const number of numbers) {
+    const bare = bareNumber(number);
+    if (bare === null) continue;
+    const forms = twins.get(bare);
+    if (forms) forms.push(number);
+    else twins.set(bare, [number]);
+  }
+  return twins;
+}
+
+function unknownMembers<R extends { memberNumber: string }>(records: Located<R>[], known: Map<string, number>, code: string): ImportProblem[] {
   const missing = records.filter(({ record }) => !known.has(record.memberNumber));
   if (missing.length === 0) return [];
-  const variants = await memberIdsByNumber(db, koperasiId, missing.flatMap(({ record }) => zeroPaddedForms(record.memberNumber)));
+  const twins = zeroTwins(known.keys());
   return missing.map(({ line, record }) => {
-    const twin = zeroPaddedForms(record.memberNumber).find((form) => variants.has(form));
+    const bare = bareNumber(record.memberNumber);
+    const twin = bare === null ? undefined : twins.get(bare)?.[0];
     return {
       line,
       column: 'nomor_anggota',
@@ -99,7 +150,6 @@ async function unknownMembers<R extends { memberNumber: string }>(
     };
   });
 }
-
 
 function readMemberNumber(row: RowReader): string | null {
   const value = row.required('nomor_anggota', 30);
@@ -198,9 +248,10 @@ export const koperasiImporter: Importer<KoperasiRecord> = {
   async check() {
     return { problems: [], warnings: [] };
   },
-  async write(tx, records) {
+  async write(tx, records, _ctx, written) {
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
     for (const { record } of records) {
+      written(1);
       const { quorumPercent, ...fields } = record;
       const data = { ...fields, ...(quorumPercent === null ? {} : { quorumPercent }) };
       const existing = await tx.koperasi.findUnique({ where: { code: record.code } });
@@ -240,6 +291,10 @@ export interface MemberRecord {
   memberNumber: string;
   name: string;
   nik?: string | null;
+  /** The NIK ends in 0 and nothing proves it was typed so: judged with the whole column. */
+  nikUnprovenZero?: boolean;
+  /** The NIK came as plain text (CSV, no apostrophe): its last digit cannot be proven. */
+  nikUnproven?: boolean;
   phone?: string | null;
   joinedOn?: string | null;
   status?: string;
@@ -271,11 +326,16 @@ export const memberImporter: Importer<MemberRecord> = {
     const memberNumber = readMemberNumber(row);
     const name = row.required('nama', 100);
     let nik: string | null | undefined = row.hasColumn('nik') ? null : undefined;
+    let nikUnprovenZero = false;
+    let nikUnproven = false;
     if (row.has('nik')) {
       const cell = row.cell('nik');
       const result = normalizeNik({ text: cell.text, wasNumeric: cell.number !== undefined, typedText: cell.typedText });
-      if (result.ok) nik = result.nik;
-      else if (result.reason === 'rounded') row.problem('nik', NIK_MESSAGES.rounded(cell.text.trim(), cell.number !== undefined));
+      if (result.ok) {
+        nik = result.nik;
+        nikUnprovenZero = result.unprovenZero;
+        nikUnproven = !result.proven;
+      } else if (result.reason === 'rounded') row.problem('nik', NIK_MESSAGES.rounded(cell.text.trim(), cell.number !== undefined));
       else row.problem('nik', NIK_MESSAGES[result.reason](cell.text.trim()));
     }
     let phone: string | null | undefined = row.hasColumn('no_hp') ? null : undefined;
@@ -294,17 +354,35 @@ export const memberImporter: Importer<MemberRecord> = {
       else row.problem('status', `status "${row.text('status')}" tidak dikenal (aktif, nonaktif, keluar, meninggal)`);
     }
     if (row.problems.length > 0 || memberNumber === null || name === null) return null;
-    return { memberNumber, name, nik, phone, joinedOn, status };
+    return { memberNumber, name, nik, phone, joinedOn, status, nikUnprovenZero, nikUnproven };
   },
   async check(db, records, ctx) {
     const problems = duplicates(records, (r) => r.nik ?? null, 'nik', 'NIK');
+    const warnings: ImportProblem[] = [];
     const koperasiId = ctx.koperasi!.id;
-    const niks = records.map((r) => r.record.nik).filter((n): n is string => typeof n === 'string');
-    const owners = new Map<string, string>();
-    for (let i = 0; i < niks.length; i += 500) {
-      const rows = await db.member.findMany({ where: { koperasiId, nik: { in: niks.slice(i, i + 500) } }, select: { nik: true, memberNumber: true } });
-      for (const row of rows) if (row.nik) owners.set(row.nik, row.memberNumber);
+    // NIKs are judged as a column: Excel's rounding leaves most of them ending in 0, genuine
+    // NIKs end in 0 about one time in ten.
+    const zeros = records.filter((r) => r.record.nikUnprovenZero);
+    const unproven = records.filter((r) => r.record.nikUnproven).length;
+    if (excelRoundedColumn(zeros.length, unproven)) {
+      problems.push({
+        line: null,
+        column: 'nik',
+        message: `${zeros.length} dari ${unproven} NIK berakhiran 0, ciri NIK yang dibulatkan Excel (Excel hanya menyimpan 15 digit, digit terakhir menjadi 0). Format kolom NIK sebagai Teks, isi ulang dari KTP, lalu ekspor lagi; NIK yang memang berakhiran 0 boleh ditulis dengan tanda petik di depan ('3513…0).`,
+      });
+    } else {
+      for (const { line, record } of zeros) {
+        warnings.push({ line, column: 'nik', message: `NIK ${record.nik} berakhiran 0; cocokkan dengan KTP (NIK yang dibulatkan Excel juga berakhiran 0)` });
+      }
     }
+    const stored: { memberNumber: string; nik: string | null; phone: string | null }[] = [];
+    await forEachPage(
+      (afterId, take) =>
+        db.member.findMany({ where: { koperasiId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take, select: { id: true, memberNumber: true, nik: true, phone: true } }),
+      ({ memberNumber, nik, phone }) => stored.push({ memberNumber, nik, phone }),
+    );
+    const owners = new Map<string, string>();
+    for (const row of stored) if (row.nik) owners.set(row.nik, row.memberNumber);
     for (const { line, record } of records) {
       const owner = record.nik ? owners.get(record.nik) : undefined;
       if (owner !== undefined && owner !== record.memberNumber) {
@@ -312,15 +390,12 @@ export const memberImporter: Importer<MemberRecord> = {
       }
     }
     // Excel drops leading zeros from a numeric cell: "7" arriving for a stored "007" is the same member, reported.
-    const numbers = new Set(records.map((r) => r.record.memberNumber));
-    const stored = await db.member.findMany({
-      where: { koperasiId, memberNumber: { in: [...new Set(records.flatMap((r) => zeroPaddedForms(r.record.memberNumber)))].slice(0, 30_000) } },
-      select: { memberNumber: true, phone: true },
-    });
     const storedNumbers = new Set(stored.map((m) => m.memberNumber));
+    const twins = zeroTwins(new Set([...storedNumbers, ...records.map((r) => r.record.memberNumber)]));
     for (const { line, record } of records) {
       if (storedNumbers.has(record.memberNumber)) continue;
-      const twin = zeroPaddedForms(record.memberNumber).find((form) => form !== record.memberNumber && (storedNumbers.has(form) || numbers.has(form)));
+      const bare = bareNumber(record.memberNumber);
+      const twin = bare === null ? undefined : twins.get(bare)?.find((form) => form !== record.memberNumber);
       if (twin) {
         problems.push({
           line,
@@ -331,7 +406,6 @@ export const memberImporter: Importer<MemberRecord> = {
     }
     // One phone for two members of the same cooperative: allowed (a shared family phone), but
     // whoever holds it can open both members' data, so the officer is told.
-    const warnings: ImportProblem[] = [];
     const phones = new Map<string, string>();
     for (const { line, record } of records) {
       if (!record.phone) continue;
@@ -340,37 +414,32 @@ export const memberImporter: Importer<MemberRecord> = {
         warnings.push({ line, column: 'no_hp', message: `nomor HP sama dengan anggota ${other}; pemegang nomor ini bisa membuka data keduanya` });
       } else phones.set(record.phone, record.memberNumber);
     }
-    const phoneList = [...phones.keys()];
-    for (let i = 0; i < phoneList.length; i += 500) {
-      const rows = await db.member.findMany({
-        where: { koperasiId, phone: { in: phoneList.slice(i, i + 500) }, memberNumber: { notIn: [...numbers].slice(0, 30_000) } },
-        select: { phone: true, memberNumber: true },
-      });
-      for (const row of rows) {
-        const located = records.find((r) => r.record.phone === row.phone);
-        if (located) {
-          warnings.push({
-            line: located.line,
-            column: 'no_hp',
-            message: `nomor HP sama dengan anggota ${row.memberNumber}; pemegang nomor ini bisa membuka data keduanya`,
-          });
-        }
+    const inFile = new Set(records.map((r) => r.record.memberNumber));
+    const firstLineOfPhone = new Map<string, number>();
+    for (const { line, record } of records) if (record.phone && !firstLineOfPhone.has(record.phone)) firstLineOfPhone.set(record.phone, line);
+    for (const row of stored) {
+      if (!row.phone || inFile.has(row.memberNumber)) continue;
+      const line = firstLineOfPhone.get(row.phone);
+      if (line !== undefined) {
+        warnings.push({ line, column: 'no_hp', message: `nomor HP sama dengan anggota ${row.memberNumber}; pemegang nomor ini bisa membuka data keduanya` });
       }
     }
     return { problems, warnings };
   },
-  async write(tx, records, ctx) {
+  async write(tx, records, ctx, written) {
     const koperasiId = ctx.koperasi!.id;
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
-    const existing = new Map<string, { id: number; name: string; nik: string | null; phone: string | null; joinedOn: string | null; status: string }>();
-    const numbers = records.map((r) => r.record.memberNumber);
-    for (let i = 0; i < numbers.length; i += 500) {
-      const rows = await tx.member.findMany({
-        where: { koperasiId, memberNumber: { in: numbers.slice(i, i + 500) } },
-        select: { id: true, memberNumber: true, name: true, nik: true, phone: true, joinedOn: true, status: true },
-      });
-      for (const row of rows) existing.set(row.memberNumber, row);
-    }
+    const existing = new Map<string, { id: number; memberNumber: string; name: string; nik: string | null; phone: string | null; joinedOn: string | null; status: string }>();
+    await forEachPage(
+      (afterId, take) =>
+        tx.member.findMany({
+          where: { koperasiId, id: { gt: afterId } },
+          orderBy: { id: 'asc' },
+          take,
+          select: { id: true, memberNumber: true, name: true, nik: true, phone: true, joinedOn: true, status: true },
+        }),
+      (row) => existing.set(row.memberNumber, row),
+    );
     const created = records
       .filter(({ record }) => !existing.has(record.memberNumber))
       .map(({ record }) => ({
@@ -382,15 +451,25 @@ export const memberImporter: Importer<MemberRecord> = {
         joinedOn: record.joinedOn ?? null,
         status: record.status ?? 'AKTIF',
       }));
-    if (created.length > 0) await tx.member.createMany({ data: created });
+    for (let i = 0; i < created.length; i += WRITE_SLICE) {
+      const slice = created.slice(i, i + WRITE_SLICE);
+      await insertMany(
+        tx,
+        'Member',
+        ['koperasiId', 'memberNumber', 'name', 'nik', 'phone', 'joinedOn', 'status'],
+        slice.map((m) => [m.koperasiId, m.memberNumber, m.name, m.nik, m.phone, m.joinedOn, m.status]),
+        { timestamps: ['createdAt', 'updatedAt'] },
+      );
+      written(slice.length);
+    }
     counts.created = created.length;
+    let pending = 0;
     for (const { record } of records) {
       const before = existing.get(record.memberNumber);
-      if (!before) {
-        continue;
-      }
+      if (!before) continue;
       // Only what the file says: absent columns keep their stored values.
-      const data = Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<typeof before>;
+      const { nikUnprovenZero: _zero, nikUnproven: _unproven, ...fields } = record;
+      const data = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<typeof before>;
       const changed = (Object.keys(data) as (keyof typeof data)[]).some((k) => k !== 'id' && data[k] !== before[k]);
       if (!changed) {
         counts.unchanged++;
@@ -398,43 +477,17 @@ export const memberImporter: Importer<MemberRecord> = {
         await tx.member.update({ where: { id: before.id }, data });
         counts.updated++;
       }
+      if (++pending === WRITE_SLICE) {
+        written(pending);
+        pending = 0;
+      }
     }
+    written(pending);
     return counts;
   },
 };
 
 // ── savings ────────────────────────────────────────────────────────────────────────────
-
-const SAVINGS_KINDS: Record<string, { kind: string; label: string }> = {
-  pokok: { kind: 'pokok', label: 'Simpanan Pokok' },
-  sp: { kind: 'pokok', label: 'Simpanan Pokok' },
-  wajib: { kind: 'wajib', label: 'Simpanan Wajib' },
-  sw: { kind: 'wajib', label: 'Simpanan Wajib' },
-  sukarela: { kind: 'sukarela', label: 'Simpanan Sukarela' },
-  ss: { kind: 'sukarela', label: 'Simpanan Sukarela' },
-  manasuka: { kind: 'sukarela', label: 'Simpanan Sukarela' },
-};
-
-/**
- * The kind of a savings column value: "Simpanan Wajib", "wajib", "SW", "S. Wajib", "Simp. Wajib",
- * "Simpanan Wajib (SW)" are all wajib; anything else is a cooperative-specific kind.
- */
-export function savingsKindOf(text: string): { kind: string; label: string } | null {
-  const withoutNotes = text.replace(/\([^)]*\)/g, ' ');
-  const words = withoutNotes.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').trim().replace(/\s+/g, ' ');
-  const bare = words.replace(/^(simpanan|simp|smp|simpn|s)\s+/, '');
-  if (bare === '') {
-    const abbreviation = text.match(/\(([^)]*)\)/)?.[1]?.trim().toLowerCase();
-    return abbreviation ? (SAVINGS_KINDS[abbreviation] ?? null) : null;
-  }
-  const known = SAVINGS_KINDS[bare];
-  if (known) return known;
-  const label = withoutNotes.trim().replace(/\s+/g, ' ');
-  return {
-    kind: bare.replace(/ /g, '_').slice(0, 40),
-    label: /^simpanan\b/i.test(label) ? label.replace(/^simpanan/i, 'Simpanan') : `Simpanan ${label.replace(/^./, (c) => c.toUpperCase())}`,
-  };
-}
 
 export interface SavingsRecord {
   memberNumber: string;
@@ -444,39 +497,95 @@ export interface SavingsRecord {
   asOf: string;
 }
 
+/** Savings accounts of every member of a cooperative, by "memberId/kind". */
+async function savingsAccounts(db: Db | Tx, koperasiId: number) {
+  const accounts = new Map<string, { id: number; balance: bigint; asOf: string; label: string }>();
+  const intern = interner();
+  await forEachPage(
+    (afterId, take) =>
+      db.savingsAccount.findMany({
+        where: { member: { koperasiId }, id: { gt: afterId } },
+        orderBy: { id: 'asc' },
+        take,
+        select: { id: true, memberId: true, kind: true, balance: true, asOf: true, label: true },
+      }),
+    (row) => accounts.set(`${row.memberId}/${row.kind}`, { id: row.id, balance: row.balance, asOf: intern(row.asOf), label: intern(row.label) }),
+  );
+  return accounts;
+}
+
+function insertSavings(tx: Tx, accounts: { memberId: number; kind: string; label: string; balance: bigint; asOf: string }[]): Promise<number> {
+  return insertMany(tx, 'SavingsAccount', ['memberId', 'kind', 'label', 'balance', 'asOf'], accounts.map((a) => [a.memberId, a.kind, a.label, a.balance, a.asOf]), {
+    timestamps: ['updatedAt'],
+  });
+}
+
+function readAsOf(row: RowReader, ctx: ImportContext): string | null {
+  if (row.hasColumn('per_tanggal') && (row.has('per_tanggal') || !ctx.asOf)) {
+    const asOf = row.parse('per_tanggal', parseDate);
+    if (asOf !== null && asOf > ctx.today) row.warn('per_tanggal', `tanggal saldo ${formatDate(asOf)} ada di masa depan; periksa kembali`);
+    return asOf === null || !ctx.intern ? asOf : ctx.intern(asOf);
+  }
+  if (!ctx.asOf) {
+    row.problem('per_tanggal', 'wajib diisi');
+    return null;
+  }
+  return ctx.asOf;
+}
+
+/** One row per member with a column per kind: each filled kind cell is that kind's balance. */
+function readWideSavings(row: RowReader, ctx: ImportContext, wide: WideSavings): SavingsRecord[] | null {
+  const memberNumber = readMemberNumber(row);
+  const asOf = readAsOf(row, ctx);
+  const items: { kind: string; label: string; balance: bigint }[] = [];
+  for (const column of wide.kinds) {
+    if (!row.has(column.key)) continue;
+    const balance = row.parse(column.key, parseAmount);
+    if (balance !== null) items.push({ kind: column.kind, label: column.label, balance });
+  }
+  if (row.problems.length === 0 && items.length === 0) row.problem(null, 'tidak ada saldo simpanan di baris ini');
+  if (row.has('simpanan:jumlah') && row.problems.length === 0) {
+    const total = row.parse('simpanan:jumlah', parseAmount);
+    const sum = items.reduce((a, item) => a + item.balance, 0n);
+    if (total !== null && total !== sum) {
+      row.problem('simpanan:jumlah', `jumlah ${formatRupiah(total)} tidak sama dengan total simpanan per jenis ${formatRupiah(sum)}`);
+    }
+  }
+  if (row.problems.length > 0 || memberNumber === null || asOf === null) return null;
+  return items.map((item) => ({ memberNumber, ...item, asOf }));
+}
+
 export const savingsImporter: Importer<SavingsRecord> = {
   needsKoperasi: true,
   duplicateKey: {
-    column: 'jenis_simpanan',
+    column: (row) => (row.hasColumn('jenis_simpanan') ? 'jenis_simpanan' : 'nomor_anggota'),
     what: 'simpanan anggota/jenis',
     of: (row) => {
+      // Wide sheets have no kind column: one row per member.
+      if (!row.hasColumn('jenis_simpanan')) return row.text('nomor_anggota') || null;
       const kind = savingsKindOf(row.text('jenis_simpanan'));
       return row.text('nomor_anggota') && kind ? `${row.text('nomor_anggota')}/${kind.kind}` : null;
     },
   },
   read(row, ctx) {
+    if (ctx.wide) return readWideSavings(row, ctx, ctx.wide);
     const memberNumber = readMemberNumber(row);
     const kindText = row.required('jenis_simpanan', 60);
     const kind = kindText === null ? null : savingsKindOf(kindText);
     if (kindText !== null && kind === null) row.problem('jenis_simpanan', `"${kindText}" bukan jenis simpanan`);
     const balance = row.parse('saldo', parseAmount);
-    const asOf = row.parse('per_tanggal', parseDate);
-    if (asOf !== null && asOf > ctx.today) row.warn('per_tanggal', `tanggal saldo ${formatDate(asOf)} ada di masa depan; periksa kembali`);
+    const asOf = readAsOf(row, ctx);
     if (row.problems.length > 0 || memberNumber === null || kind === null || balance === null || asOf === null) return null;
     return { memberNumber, ...kind, balance, asOf };
   },
   async check(db, records, ctx) {
-    const known = await memberIdsByNumber(db, ctx.koperasi!.id, records.map((r) => r.record.memberNumber));
-    const problems = await unknownMembers(db, ctx.koperasi!.id, records, known, ctx.koperasi!.code);
-    const ids = [...known.values()];
-    const current = new Map<string, string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await db.savingsAccount.findMany({ where: { memberId: { in: ids.slice(i, i + 500) } }, select: { memberId: true, kind: true, asOf: true } });
-      for (const row of rows) current.set(`${row.memberId}/${row.kind}`, row.asOf);
-    }
+    const koperasi = ctx.koperasi!;
+    const known = await memberIds(db, koperasi.id);
+    const problems = unknownMembers(records, known, koperasi.code);
+    const current = await savingsAccounts(db, koperasi.id);
     for (const { line, record } of records) {
       const memberId = known.get(record.memberNumber);
-      const stored = memberId === undefined ? undefined : current.get(`${memberId}/${record.kind}`);
+      const stored = memberId === undefined ? undefined : current.get(`${memberId}/${record.kind}`)?.asOf;
       // An older file must not roll balances back.
       if (stored !== undefined && record.asOf < stored) {
         problems.push({ line, column: 'per_tanggal', message: `saldo per ${formatDate(record.asOf)} lebih lama dari data yang sudah ada (per ${formatDate(stored)})` });
@@ -484,23 +593,27 @@ export const savingsImporter: Importer<SavingsRecord> = {
     }
     return { problems, warnings: [] };
   },
-  async write(tx, records, ctx) {
-    const known = await memberIdsByNumber(tx, ctx.koperasi!.id, records.map((r) => r.record.memberNumber));
+  async write(tx, records, ctx, written) {
+    const koperasiId = ctx.koperasi!.id;
+    const known = await memberIds(tx, koperasiId);
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
-    const accounts = new Map<string, { id: number; balance: bigint; asOf: string; label: string }>();
-    for (const account of await tx.savingsAccount.findMany({
-      where: { memberId: { in: [...new Set(known.values())] } },
-      select: { id: true, memberId: true, kind: true, balance: true, asOf: true, label: true },
-    })) {
-      accounts.set(`${account.memberId}/${account.kind}`, account);
-    }
+    const accounts = await savingsAccounts(tx, koperasiId);
     const created: { memberId: number; kind: string; label: string; balance: bigint; asOf: string }[] = [];
+    let pending = 0;
     for (const { record } of records) {
+      if (++pending === WRITE_SLICE) {
+        written(pending);
+        pending = 0;
+      }
       const memberId = known.get(record.memberNumber);
       if (memberId === undefined) throw new Error(`member ${record.memberNumber} vanished during import`);
       const existing = accounts.get(`${memberId}/${record.kind}`);
       if (!existing) {
         created.push({ memberId, kind: record.kind, label: record.label, balance: record.balance, asOf: record.asOf });
+        if (created.length === WRITE_SLICE) {
+          counts.created += await insertSavings(tx, created);
+          created.length = 0;
+        }
         continue;
       }
       if (existing.balance === record.balance && existing.asOf === record.asOf && existing.label === record.label) {
@@ -524,8 +637,8 @@ export const savingsImporter: Importer<SavingsRecord> = {
       }
       counts.updated++;
     }
-    if (created.length > 0) await tx.savingsAccount.createMany({ data: created });
-    counts.created = created.length;
+    counts.created += await insertSavings(tx, created);
+    written(pending);
     return counts;
   },
 };
@@ -572,6 +685,14 @@ export function buildSchedule(loan: LoanRecord): { number: number; dueOn: string
   return schedule;
 }
 
+/** Every loan of a cooperative by loan number, read in pages. */
+async function loansOf(db: Db | Tx, koperasiId: number) {
+  type Loan = Awaited<ReturnType<Db['loan']['findMany']>>[number];
+  const loans = new Map<string, Loan>();
+  await forEachPage((afterId, take) => db.loan.findMany({ where: { koperasiId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take }), (row) => loans.set(row.loanNumber, row));
+  return loans;
+}
+
 export const loanImporter: Importer<LoanRecord> = {
   needsKoperasi: true,
   duplicateKey: { column: 'nomor_pinjaman', what: 'nomor pinjaman', of: (row) => row.text('nomor_pinjaman') || null },
@@ -606,14 +727,9 @@ export const loanImporter: Importer<LoanRecord> = {
   },
   async check(db, records, ctx) {
     const koperasi = ctx.koperasi!;
-    const known = await memberIdsByNumber(db, koperasi.id, records.map((r) => r.record.memberNumber));
-    const problems = await unknownMembers(db, koperasi.id, records, known, koperasi.code);
-    const numbers = records.map((r) => r.record.loanNumber);
-    const owners = new Map<string, number>();
-    for (let i = 0; i < numbers.length; i += 500) {
-      const rows = await db.loan.findMany({ where: { koperasiId: koperasi.id, loanNumber: { in: numbers.slice(i, i + 500) } }, select: { loanNumber: true, memberId: true } });
-      for (const row of rows) owners.set(row.loanNumber, row.memberId);
-    }
+    const known = await memberIds(db, koperasi.id);
+    const problems = unknownMembers(records, known, koperasi.code);
+    const owners = new Map([...(await loansOf(db, koperasi.id)).values()].map((loan) => [loan.loanNumber, loan.memberId]));
     const warnings: ImportProblem[] = [];
     for (const { line, record } of records) {
       if (record.nextDueOn && record.nextDueOn < ctx.today && record.arrears === 0n && record.outstanding > 0n) {
@@ -631,16 +747,18 @@ export const loanImporter: Importer<LoanRecord> = {
     }
     return { problems, warnings };
   },
-  async write(tx, records, ctx) {
+  async write(tx, records, ctx, written) {
     const koperasiId = ctx.koperasi!.id;
-    const known = await memberIdsByNumber(tx, koperasiId, records.map((r) => r.record.memberNumber));
+    const known = await memberIds(tx, koperasiId);
+    const loans = await loansOf(tx, koperasiId);
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
     for (const { record } of records) {
+      written(1);
       const memberId = known.get(record.memberNumber);
       if (memberId === undefined) throw new Error(`member ${record.memberNumber} vanished during import`);
       const { memberNumber: _, ...fields } = record;
       const data = { ...fields, memberId, koperasiId };
-      const existing = await tx.loan.findUnique({ where: { koperasiId_loanNumber: { koperasiId, loanNumber: record.loanNumber } } });
+      const existing = loans.get(record.loanNumber);
       const same =
         existing &&
         (Object.keys(fields) as (keyof typeof fields)[]).every((k) => existing[k] === fields[k]) &&
@@ -714,10 +832,11 @@ export const meetingImporter: Importer<MeetingRecord> = {
     }
     return { problems, warnings };
   },
-  async write(tx, records, ctx) {
+  async write(tx, records, ctx, written) {
     const koperasi = ctx.koperasi!;
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
     for (const { record } of records) {
+      written(1);
       const key = record.kind === 'RAT' ? `RAT:${record.bookYear}` : `${record.kind}:${record.bookYear}:${record.date}`;
       const data = {
         kind: record.kind,

@@ -71,6 +71,7 @@ export class RowReader {
       this.problem(key, parsed.error);
       return null;
     }
+    if (parsed.note !== undefined) this.warn(key, parsed.note);
     return parsed.value;
   }
 }

@@ -5,7 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
 
 export interface Cell {
@@ -24,9 +26,16 @@ export interface Row {
   cells: Cell[];
 }
 
-/** Every non-empty row, header included: the header is not always the first row (title lines). */
+/**
+ * Every non-empty row, header included (the header is not always the first row: title
+ * lines). A CSV's rows are read as they are consumed, so a large file never sits in memory
+ * twice: as rows and as the records made from them.
+ */
 export interface Table {
-  rows: Row[];
+  rows: AsyncIterable<Row>;
+  /** CSV only: how the bytes were read, and the separator found. */
+  encoding?: 'utf-8' | 'windows-1252';
+  delimiter?: string;
 }
 
 export class TableError extends Error {
@@ -36,25 +45,58 @@ export class TableError extends Error {
   }
 }
 
-function decode(buffer: Buffer): string {
+/** The text of a CSV: UTF-8 when it is valid UTF-8, else Windows-1252 (older Excel on Windows). */
+export function decode(buffer: Buffer): { text: string; encoding: 'utf-8' | 'windows-1252' } {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buffer).replace(/^\uFEFF/, '');
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(buffer).replace(/^\uFEFF/, ''), encoding: 'utf-8' };
   } catch {
-    // Older Excel versions on Windows save CSV as Windows-1252.
-    return new TextDecoder('windows-1252').decode(buffer);
+    // Node's TextDecoder('windows-1252') maps 0x80–0x9F to C1 controls (’ becomes U+0092);
+    // iconv-lite maps them to the characters Windows shows (’ “ ” – …).
+    return { text: iconv.decode(buffer, 'win1252'), encoding: 'windows-1252' };
   }
 }
 
-/** Indonesian Excel saves CSV with ";" because "," is the decimal separator. */
-function detectDelimiter(text: string): string {
-  const header = text.split(/\r?\n/, 1)[0] ?? '';
-  const counts = [';', ',', '\t'].map((d) => [d, header.split(d).length - 1] as const);
-  counts.sort((a, b) => b[1] - a[1]);
-  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+const DELIMITERS = [';', ',', '\t', '|'] as const;
+
+/** How many times each delimiter occurs in a line, outside double quotes. */
+function delimiterCounts(line: string): number[] {
+  const counts = DELIMITERS.map(() => 0);
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted) {
+      const i = DELIMITERS.indexOf(ch as (typeof DELIMITERS)[number]);
+      if (i >= 0) counts[i]!++;
+    }
+  }
+  return counts;
+}
+
+/**
+ * The separator, judged over the first lines: the one that splits the most lines into the
+ * same number of fields. Title lines ("DAFTAR ANGGOTA …") have none and do not count;
+ * Indonesian Excel writes ";" because "," is its decimal separator, so a name with a comma
+ * does not outvote it.
+ */
+export function sniffDelimiter(text: string): string {
+  const lines = text.split(/\r?\n/, 40).filter((line) => line.trim() !== '');
+  let best: { delimiter: string; lines: number; fields: number } = { delimiter: ',', lines: 0, fields: 0 };
+  DELIMITERS.forEach((delimiter, i) => {
+    const tally = new Map<number, number>();
+    for (const line of lines) {
+      const n = delimiterCounts(line)[i]!;
+      if (n > 0) tally.set(n, (tally.get(n) ?? 0) + 1);
+    }
+    for (const [fields, count] of tally) {
+      if (count > best.lines || (count === best.lines && fields > best.fields)) best = { delimiter, lines: count, fields };
+    }
+  });
+  return best.delimiter;
 }
 
 async function readCsv(path: string): Promise<Table> {
-  let text = decode(await readFile(path));
+  const decoded = decode(await readFile(path));
+  let text = decoded.text;
   // Excel may start a CSV with "sep=;" to name its separator.
   const sep = /^sep=(.)\r?\n/i.exec(text);
   let lineOffset = 0;
@@ -62,24 +104,24 @@ async function readCsv(path: string): Promise<Table> {
     text = text.slice(sep[0].length);
     lineOffset = 1;
   }
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      delimiter: sep ? sep[1]! : detectDelimiter(text),
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: false,
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (error) {
-    const e = error as { lines?: number; message: string };
-    throw new TableError(`Berkas CSV rusak${e.lines ? ` di sekitar baris ${e.lines + lineOffset}` : ''}: ${e.message}`, { cause: error });
+  if (text.trim() === '') throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
+  const delimiter = sep ? sep[1]! : sniffDelimiter(text);
+  async function* rows(): AsyncGenerator<Row> {
+    // Parsed as a stream, in slices.
+    const slices = function* () {
+      for (let i = 0; i < text.length; i += 1 << 20) yield text.slice(i, i + (1 << 20));
+    };
+    const parser = Readable.from(slices()).pipe(parse({ delimiter, relax_column_count: true, skip_empty_lines: true, trim: false, info: true }));
+    try {
+      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        if (record.some((v) => v.trim() !== '')) yield { line: info.lines + lineOffset, cells: record.map((value) => ({ text: value })) };
+      }
+    } catch (error) {
+      const e = error as { lines?: number; message: string };
+      throw new TableError(`Berkas CSV rusak${e.lines ? ` di sekitar baris ${e.lines + lineOffset}` : ''}: ${e.message}`, { cause: error });
+    }
   }
-  const rows = records
-    .filter(({ record }) => record.some((v) => v.trim() !== ''))
-    .map(({ record, info }) => ({ line: info.lines + lineOffset, cells: record.map((text) => ({ text })) }));
-  if (rows.length === 0) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
-  return { rows };
+  return { rows: rows(), encoding: decoded.encoding, delimiter };
 }
 
 function cellOf(value: ExcelJS.CellValue): Cell {
@@ -119,9 +161,19 @@ async function readXlsx(path: string): Promise<Table> {
     if (cells.some((cell) => cell.text.trim() !== '')) rows.push({ line: rowNumber, cells });
   });
   if (rows.length === 0) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
-  return { rows };
+  return {
+    rows: (async function* () {
+      // Handed over one by one, and let go of as they are read.
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        rows[i] = undefined as unknown as Row;
+        yield row;
+      }
+    })(),
+  };
 }
 
+/** Open a CSV or XLSX file for reading its rows. */
 export async function readTable(path: string): Promise<Table> {
   const extension = extname(path).toLowerCase();
   try {

@@ -3,11 +3,13 @@
  * dates as dd/mm/yyyy, yyyy-mm-dd or Excel dates, times as 09.00. Every parser returns either
  * a value or an Indonesian sentence saying what is wrong with the cell.
  */
+import { formatDate } from '../core/format.ts';
 import type { Cell } from './table.ts';
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+/** A value, possibly with a note the clerk should see (not a problem); or what is wrong. */
+export type Parsed<T> = { ok: true; value: T; note?: string } | { ok: false; error: string };
 
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const ok = <T>(value: T, note?: string): Parsed<T> => (note === undefined ? { ok: true, value } : { ok: true, value, note });
 const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
 
 /** Upper bound for any amount: a trillion rupiah is far beyond any member's balance. */
@@ -78,22 +80,43 @@ const MONTH_NAMES: Record<string, number> = {
   nov: 11, nopember: 11, november: 11, des: 12, desember: 12, dec: 12, december: 12,
 };
 
-/** A calendar date "YYYY-MM-DD" from dd/mm/yyyy, dd-mm-yyyy, yyyy-mm-dd, "5 Januari 2026" or an Excel date cell. */
+const WEEKDAYS = /^(senin|selasa|rabu|kamis|jum'?at|jumat|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|sunday|sen|sel|rab|kam|jum|sab|min)\b[,.]?\s*/i;
+
+/** Excel counts days from 30 December 1899 (its 1900 leap-year bug included). */
+const EXCEL_EPOCH_UTC = Date.UTC(1899, 11, 30);
+
+/** An Excel date serial (a General-formatted date cell: 42064 = 1 March 2015) as a calendar date. */
+function excelSerial(serial: number, shown: string): Parsed<string> {
+  const date = new Date(EXCEL_EPOCH_UTC + Math.round(serial) * 86_400_000);
+  const parsed = isoDate(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate());
+  if (!parsed.ok) return parsed;
+  return ok(parsed.value, `${shown} dibaca sebagai tanggal Excel (angka seri): ${formatDate(parsed.value)}`);
+}
+
+/**
+ * A calendar date "YYYY-MM-DD" from dd/mm/yyyy, dd-mm-yyyy, yyyy-mm-dd, "5 Januari 2026",
+ * "Sabtu, 20 Februari 2027", an Excel date cell, or an Excel serial number (with a note).
+ */
 export function parseDate(cell: Cell): Parsed<string> {
   if (cell.date) return isoDate(cell.date.getUTCFullYear(), cell.date.getUTCMonth() + 1, cell.date.getUTCDate());
-  const text = cell.text.trim();
+  if (cell.number !== undefined && Number.isInteger(cell.number) && cell.number >= 10_000 && cell.number <= 80_000) {
+    return excelSerial(cell.number, String(cell.number));
+  }
+  const text = cell.text.trim().replace(WEEKDAYS, '').replace(/\s+/g, ' ');
   if (text === '') return fail('kosong');
+  // A General-formatted date cell exported to CSV: five digits, 1927 to 2119.
+  if (/^\d{5}$/.test(text) && Number(text) >= 10_000 && Number(text) <= 80_000) return excelSerial(Number(text), text);
   let match = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$/.exec(text);
   if (match) return isoDate(Number(match[1]), Number(match[2]), Number(match[3]));
-  match = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/.exec(text);
+  match = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?: \d{1,2}[.:]\d{2}(?:[.:]\d{2})?)?$/.exec(text);
   if (match) return isoDate(Number(match[3]), Number(match[2]), Number(match[1]));
-  match = /^(\d{1,2})[\s-]+([a-z]+)[\s-]+(\d{4})$/i.exec(text);
+  match = /^(\d{1,2})[\s-]+([a-z]+)\.?[\s-]+(\d{4})$/i.exec(text);
   if (match) {
     const month = MONTH_NAMES[match[2]!.toLowerCase()];
     if (month) return isoDate(Number(match[3]), month, Number(match[1]));
   }
   if (/^\d{1,2}[-/.]\d{1,2}[-/.]\d{2}$/.test(text)) return fail(`tahun pada "${text}" harus ditulis 4 angka (dd/mm/yyyy)`);
-  return fail(`"${text}" bukan tanggal (gunakan dd/mm/yyyy atau yyyy-mm-dd)`);
+  return fail(`"${cell.text.trim()}" bukan tanggal (gunakan dd/mm/yyyy, yyyy-mm-dd atau 20 Februari 2027)`);
 }
 
 /** A wall-clock time from "09.00", "9:30", "09.00 WIB", "0900" or an Excel time cell. */

@@ -34,11 +34,33 @@ describe('kopbot', () => {
   });
 
   it('has --help for every command', () => {
-    for (const args of [[], ['start'], ['seed'], ['chat'], ['import'], ['activation-code'], ['flows', 'check'], ['broadcast'], ['outbox', 'drain'], ['jobs', 'run-due']]) {
+    for (const args of [[], ['start'], ['seed'], ['chat'], ['import'], ['import', 'anggota'], ['import', 'simpanan'], ['activation-code'], ['flows', 'check'], ['broadcast'], ['outbox', 'drain'], ['jobs', 'run-due']]) {
       const result = kopbot([...args, '--help']);
       expect(result.status, args.join(' ')).toBe(0);
-      expect(result.stdout).toContain('Usage: kopbot');
+      expect(result.stdout).toContain('Cara pakai: kopbot');
+      // Commander's own lines are in Indonesian too.
+      for (const english of ['Usage:', 'Options:', 'Arguments:', 'Commands:', 'display help', '[options]', 'default:']) {
+        expect(result.stdout, `${args.join(' ')}: ${english}`).not.toContain(english);
+      }
     }
+  });
+
+  it("lists each import kind's columns and aliases in its help, in the clerk's words and the English kinds", () => {
+    const members = kopbot(['import', 'anggota', '--help']);
+    expect(members.stdout).toContain('Cara pakai: kopbot import anggota|members [pilihan] <file>');
+    expect(members.stdout).toMatch(/nomor_anggota \(wajib\): juga no_anggota, .*kode_anggota/);
+    expect(members.stdout).toMatch(/no_hp: juga nomor_hp, .*no_wa/);
+    const savings = kopbot(['import', 'savings', '--help']);
+    expect(savings.stdout).toContain('--per-tanggal <TANGGAL>');
+    expect(savings.stdout).toContain('satu kolom per jenis (Simpanan Pokok, Simpanan Wajib');
+    const list = kopbot(['import', '--help']);
+    for (const kind of ['koperasi', 'anggota|members', 'simpanan|savings', 'pinjaman|loans', 'rapat|meetings']) expect(list.stdout).toContain(kind);
+    const missing = kopbot(['import', 'anggota']);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain("galat: argumen wajib 'file' belum diisi");
+    const unknownKind = kopbot(['import', 'tabungan', 'x.csv']);
+    expect(unknownKind.status).not.toBe(0);
+    expect(unknownKind.stderr).toContain("perintah 'tabungan' tidak dikenal");
   });
 
   it('broadcasts, drains and runs due jobs with one-line summaries; bad input gets a sentence and a non-zero status', () => {
@@ -135,16 +157,16 @@ describe('kopbot', () => {
     writeFileSync(bad, 'nomor_anggota,nama,nik,no_hp\n102,Andi,12345,081299990102\n');
     const failed = kopbot(['import', 'members', bad, '--koperasi', 'KPRI-SEJAHTERA'], { env });
     expect(failed.status).toBe(1);
-    expect(failed.stderr).toContain('Baris 2, kolom nik: NIK harus 16 digit, tertulis 5 digit');
+    expect(failed.stderr).toContain('Baris 2, kolom C (nik): NIK harus 16 digit, tertulis 5 digit');
     expect(failed.stderr).toContain('tidak ada data yang diubah');
 
     const missing = kopbot(['import', 'members', join(dir, 'tidak-ada.csv'), '--koperasi', 'KPRI-SEJAHTERA'], { env });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('tidak ditemukan');
 
-    const kind = kopbot(['import', 'anggota', good], { env });
-    expect(kind.status).not.toBe(0);
-    expect(kind.stderr).toContain('koperasi, members, savings, loans, meetings');
+    const which = kopbot(['import', 'anggota', good], { env });
+    expect(which.status).toBe(1);
+    expect(which.stderr).toContain('sebutkan koperasinya dengan --koperasi KODE');
   });
 
   it('stops on invalid configuration with one sentence per problem', () => {

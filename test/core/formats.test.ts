@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { addMonths, formatDate, formatDateTime, formatRupiah, maskNik, maskPhone, zonedTimeToUtc } from '../../src/core/format.ts';
 import { displayPhone, normalizePhone } from '../../src/core/phone.ts';
-import { normalizeNik } from '../../src/core/nik.ts';
+import { excelRoundedColumn, normalizeNik } from '../../src/core/nik.ts';
 import { collectibility, daysPastDue } from '../../src/core/loan-status.ts';
 import { parseAmount, parseDate, parseTime } from '../../src/import/values.ts';
 
@@ -62,18 +62,32 @@ describe('phones', () => {
 
 describe('NIK', () => {
   it('keeps a 16-digit NIK as text', () => {
-    expect(normalizeNik({ text: '3513124509800001' })).toEqual({ ok: true, nik: '3513124509800001' });
-    expect(normalizeNik({ text: '3513 1245 0980 0001' })).toEqual({ ok: true, nik: '3513124509800001' });
+    expect(normalizeNik({ text: '3513124509800001' })).toEqual({ ok: true, nik: '3513124509800001', proven: false, unprovenZero: false });
+    expect(normalizeNik({ text: '3513 1245 0980 0001' })).toMatchObject({ ok: true, nik: '3513124509800001' });
   });
 
   it('reports what Excel did to a NIK instead of storing it', () => {
     expect(normalizeNik({ text: '3.51312E+15' })).toMatchObject({ ok: false, reason: 'scientific' });
     expect(normalizeNik({ text: '3513124509800001', wasNumeric: true })).toMatchObject({ ok: false, reason: 'rounded' });
-    expect(normalizeNik({ text: '3513124509800010' })).toMatchObject({ ok: false, reason: 'rounded' });
-    expect(normalizeNik({ text: "'3513124509800010" })).toEqual({ ok: true, nik: '3513124509800010' });
-    expect(normalizeNik({ text: '3513124509800010', typedText: true })).toEqual({ ok: true, nik: '3513124509800010' });
+    // One plain-text NIK ending in 0 cannot be judged alone: it is flagged, and the column decides.
+    expect(normalizeNik({ text: '3513124509800010' })).toEqual({ ok: true, nik: '3513124509800010', proven: false, unprovenZero: true });
+    expect(normalizeNik({ text: "'3513124509800010" })).toEqual({ ok: true, nik: '3513124509800010', proven: true, unprovenZero: false });
+    expect(normalizeNik({ text: '3513124509800010', typedText: true })).toEqual({ ok: true, nik: '3513124509800010', proven: true, unprovenZero: false });
     expect(normalizeNik({ text: '35131245098' })).toMatchObject({ ok: false, reason: 'length' });
     expect(normalizeNik({ text: '35131245098X0001' })).toMatchObject({ ok: false, reason: 'not_digits' });
+  });
+});
+
+describe('a NIK column rounded by Excel', () => {
+  it('is told from genuine NIKs, one in ten of which end in 0', () => {
+    expect(excelRoundedColumn(1, 1)).toBe(false);
+    expect(excelRoundedColumn(2, 2)).toBe(false);
+    expect(excelRoundedColumn(3, 3)).toBe(true);
+    expect(excelRoundedColumn(5, 10)).toBe(false);
+    expect(excelRoundedColumn(9, 10)).toBe(true);
+    // 12% of 20,000 is a genuine file; most of them ending in 0 is Excel.
+    expect(excelRoundedColumn(2400, 20_000)).toBe(false);
+    expect(excelRoundedColumn(19_000, 20_000)).toBe(true);
   });
 });
 
@@ -103,11 +117,20 @@ describe('import values', () => {
     ['1-2-2026', '2026-02-01'],
     ['5 Januari 2026', '2026-01-05'],
     ['29/02/2024', '2024-02-29'],
+    ['Sabtu, 20 Februari 2027', '2027-02-20'],
+    ["Jum'at, 5 Maret 2027", '2027-03-05'],
+    ['Senin 1 Feb. 2027', '2027-02-01'],
+    ['20/02/2027 00:00', '2027-02-20'],
   ])('date %s', (text, value) => {
     expect(parseDate({ text })).toEqual({ ok: true, value });
   });
 
   it('refuses impossible and ambiguous dates', () => {
+    // Excel serials (a General-formatted date cell), with a note naming them as Excel dates.
+    expect(parseDate({ text: '42064' })).toEqual({ ok: true, value: '2015-03-01', note: '42064 dibaca sebagai tanggal Excel (angka seri): 1 Maret 2015' });
+    expect(parseDate({ text: '42064', number: 42064 })).toMatchObject({ ok: true, value: '2015-03-01' });
+    expect(parseDate({ text: '46387', number: 46387 })).toMatchObject({ ok: true, value: '2026-12-31' });
+    expect(parseDate({ text: '2015' }).ok).toBe(false);
     expect(parseDate({ text: '29/02/2026' })).toMatchObject({ ok: false, error: 'tanggal 29/2/2026 tidak ada di kalender' });
     expect(parseDate({ text: '13/13/2026' }).ok).toBe(false);
     expect(parseDate({ text: '01/02/26' })).toMatchObject({ ok: false, error: expect.stringContaining('4 angka') });
