@@ -29,7 +29,16 @@ export async function respondToInvitation(
   db: Db,
   store: OutboxStore,
   engine: ConversationEngine,
-  options: { officerIds: number[]; attending: boolean; now: Date; language: Language; channel: string; aboutBimtek: boolean },
+  options: {
+    officerIds: number[];
+    attending: boolean;
+    now: Date;
+    language: Language;
+    channel: string;
+    aboutBimtek: boolean;
+    /** The channel identity that answered and how its phone was proven, for the audit. */
+    via?: Record<string, unknown>;
+  },
 ): Promise<string | null> {
   // A bare "ya"/"tidak" answers an invitation still waiting for an answer; "bimtek tidak" also
   // changes an answer already given (a seat freed moves the waiting list up).
@@ -61,7 +70,7 @@ export async function respondToInvitation(
   const after = await db.eventInvitation.findUniqueOrThrow({ where: { id: invitation.id } });
   if (after.status !== invitation.status) {
     await db.auditLog.create({
-      data: { actor: `officer:${invitation.officerId}`, action: 'bimtek.rsvp', detail: JSON.stringify({ eventId: event.id, from: invitation.status, to: after.status }) },
+      data: { actor: `officer:${invitation.officerId}`, action: 'bimtek.rsvp', detail: JSON.stringify({ eventId: event.id, from: invitation.status, to: after.status, ...(options.via ? { via: options.via } : {}) }) },
     });
   }
   if (after.status === 'accepted') return t('bimtek.accepted', vars);

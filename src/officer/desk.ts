@@ -112,9 +112,12 @@ export class OfficerDesk implements CommandDesk {
     // number, or (Telegram) the officer's own contact shared in it. A remembered number, even one
     // a member link still matches, is not enough: numbers are recycled, and a code proves a
     // member, never a phone. Asked for the officer menu, the bot asks for the contact again
-    // instead of answering as to a member.
+    // instead of answering as to a member. Only a bimtek answer (it changes no one else's data)
+    // is taken from an account whose link by that phone still matches the file: the invitation
+    // reached it there.
     const proof = message.verifiedPhone === phone ? message.phoneProof : undefined;
-    if (proof !== 'sender' && proof !== 'contact' && proof !== 'session') {
+    const inSession = proof === 'sender' || proof === 'contact' || proof === 'session';
+    if (!proof || (!inSession && OPEN_WORDS.has(said))) {
       if (!OPEN_WORDS.has(said) || !message.canRequestContact) return null;
       return [
         {
@@ -126,7 +129,7 @@ export class OfficerDesk implements CommandDesk {
     const key = `desk:${message.chatId}`;
     const now = this.clock();
     const stored = await this.engine.services.sessions.load(message.channel, key);
-    const step = stored && stored.expiresAt > now ? (stored.data as DeskData).desk : undefined;
+    const step = stored && stored.expiresAt > now && inSession ? (stored.data as DeskData).desk : undefined;
     const t = (k: string, vars: Record<string, string> = {}) => this.engine.message(language, k, vars, message.channel);
     const save = async (next: Step | undefined) => {
       await this.engine.services.sessions.save(message.channel, key, {
@@ -137,7 +140,7 @@ export class OfficerDesk implements CommandDesk {
     };
     const ctx: Ctx = { officers, text, said, t, save, message, now, language, via: actingIdentity(identity, proof) };
 
-    if (OPEN_WORDS.has(said)) return this.#menu(ctx);
+    if (OPEN_WORDS.has(said)) return this.#menu(ctx); // only in session (above)
     if (step) {
       if (CANCEL_WORDS.has(said)) {
         await save(undefined);
@@ -160,6 +163,7 @@ export class OfficerDesk implements CommandDesk {
         now,
         language,
         channel: message.channel,
+        via: ctx.via,
       });
       if (answered) return [{ text: answered }];
       if (said.startsWith('bimtek')) return [{ text: t('bimtek.nothing_pending') }];

@@ -254,7 +254,9 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       await app.say(DEMO_PHONES.siti, 'saldo');
       const entries = await app.db.auditLog.findMany({ where: { action: 'member.verify' } });
       expect(entries).toHaveLength(1);
-      expect(JSON.parse(entries[0]!.detail)).toMatchObject({ channel: 'terminal', method: 'phone' });
+      const identity = await app.db.channelIdentity.findFirstOrThrow({ where: { externalId: DEMO_PHONES.siti } });
+      // The channel identity linked, and how its phone was proven (the terminal's --as, as a sender number).
+      expect(JSON.parse(entries[0]!.detail)).toEqual({ channel: 'terminal', identityId: identity.id, method: 'phone', proof: 'sender' });
     });
   });
 });

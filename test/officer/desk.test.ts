@@ -102,6 +102,21 @@ describe('officer desk', () => {
     expect(await t.db.auditLog.count({ where: { actor: { startsWith: 'officer:' } } })).toBe(0);
   });
 
+  test('on Telegram a bimtek answer is taken from an account whose link by the phone still holds, and the audit says so', async () => {
+    const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
+    await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
+    t.desk.refresh();
+    await t.send(telegramMessage('905', { contact: { phone: SITI, own: true }, verifiedPhone: SITI, phoneVerifiedBy: 'contact' }));
+    await t.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
+    await queueBimtekInvitations({ db: t.db, store: t.outbox, engine: t.engine, now: t.clock.now });
+    expect(await t.send(telegramMessage('905', { text: 'bimtek ya' }))).toContain('terdaftar sebagai peserta');
+    const identity = await t.db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: '905' } });
+    const rsvp = JSON.parse((await t.db.auditLog.findFirstOrThrow({ where: { action: 'bimtek.rsvp' } })).detail);
+    expect(rsvp.via).toEqual({ identityId: identity.id, channel: 'telegram', externalId: '905', proof: 'link' });
+    // The officer menu still needs the contact in this session.
+    expect(await t.send(telegramMessage('905', { text: 'pengurus' }))).toContain('bagikan dulu nomor Anda');
+  });
+
   test('the audit names the channel identity that acted and how its phone was proven', async () => {
     await t.say(BOARD, 'pengurus');
     await t.say(BOARD, '1');

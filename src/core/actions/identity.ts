@@ -38,7 +38,8 @@ async function bindVerified(ctx: ActionContext, member: MemberRef, method: Verif
     actor: `member:${member.id}`,
     action: 'member.verify',
     koperasiId: member.koperasiId,
-    detail: { channel: ctx.message.channel, method: how },
+    // Which channel identity was linked, and how: the code, or how its phone was proven.
+    detail: { channel: ctx.message.channel, identityId: ctx.identity.id, method: how, ...(method !== 'code' && ctx.message.phoneProof ? { proof: ctx.message.phoneProof } : {}) },
   });
 }
 
