@@ -80,6 +80,9 @@ export function findLayout(kind: ImportKind, rows: readonly Row[], options: { as
     if (kind === 'savings' && mapping.problems.length === 0) {
       // "Jumlah" is the long layout's balance column, and the wide layout's total.
       const wide = wideSavings(headers, mapping);
+      if (wide && !mapping.index.has('per_tanggal') && !dated) {
+        return { problems: ['Tanggal saldo tidak diketahui: tambahkan kolom per_tanggal, tulis "PER 31 OKTOBER 2026" di judul, atau gunakan --per-tanggal.'], line: row.line };
+      }
       if (wide) {
         mapping.index.delete('saldo');
         mapping.index.delete('jenis_simpanan');
