@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import { answerLine } from '../../src/channels/terminal/terminal-channel.ts';
 import { KEY_FILE } from '../../src/persistence/activation-code-key.ts';
 import { createTestApp, STORES, type TestApp } from '../helpers/app.ts';
@@ -309,6 +310,12 @@ describe('activation codes at rest', () => {
     } finally {
       await configured.close();
     }
+  });
+
+  it('refuse a short ACTIVATION_CODE_SECRET with one sentence', () => {
+    expect(() => loadConfig({ ACTIVATION_CODE_SECRET: 'rahasia' })).toThrow(
+      'ACTIVATION_CODE_SECRET paling sedikit 32 karakter acak (misalnya dari `openssl rand -base64 32`).',
+    );
   });
 
   it('issued before the keyed hash (plain SHA-256) still work until they expire', async () => {
