@@ -14,6 +14,8 @@ import { normalizePhone } from './core/phone.ts';
 import { telegramOutbound, whatsappOutbound } from './outbox/channels.ts';
 import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from './outbox/dispatcher.ts';
 import { startScheduler } from './outbox/setup.ts';
+import { sqlitePathOf } from './persistence/database.ts';
+import { DatabaseProbe } from './persistence/health.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 
 export interface RunningService {
@@ -51,6 +53,11 @@ export class StartupError extends Error {
 
 export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
   const app = await createApp(config, { logger });
+  const probe = new DatabaseProbe(sqlitePathOf(config.DATABASE_URL));
+  const closeApp = async () => {
+    probe.close();
+    await app.close();
+  };
   let telegram: TelegramChannel | undefined;
   let whatsapp: WhatsAppChannel | undefined;
   const server = createServer((req, res) => {
@@ -63,20 +70,18 @@ export async function startService(config: Config, logger: Logger, options: Serv
       return;
     }
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
-      // A health check that touches the database, so a locked or missing file shows up here.
-      app.db.koperasi
-        .count()
-        .then((koperasi) => {
-          // A WhatsApp channel that stopped for good (logged out, replaced, banned) needs a person: 503.
-          const stuck = whatsapp !== undefined && STOPPED_FOR_GOOD.includes(whatsapp.status);
-          res.writeHead(stuck ? 503 : 200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: stuck ? 'degraded' : 'ok', koperasi, ...(whatsapp ? { whatsapp: whatsapp.status } : {}) }));
-        })
-        .catch((error: unknown) => {
-          logger.error({ err: error }, 'health check failed');
-          res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: 'error' }));
-        });
+      // The database read and written (a full disk, a damaged or read-only file: 503).
+      const database = probe.check(new Date());
+      if (!database.ok) {
+        logger.error({ problem: database.problem, detail: database.detail }, 'health check: the database cannot be used');
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'error', database: database.problem, detail: database.detail }));
+        return;
+      }
+      // A WhatsApp channel that stopped for good (logged out, replaced, banned) needs a person: 503.
+      const stuck = whatsapp !== undefined && STOPPED_FOR_GOOD.includes(whatsapp.status);
+      res.writeHead(stuck ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: stuck ? 'degraded' : 'ok', koperasi: database.koperasi, ...(whatsapp ? { whatsapp: whatsapp.status } : {}) }));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
@@ -91,7 +96,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       });
     });
   } catch (error) {
-    await app.close();
+    await closeApp();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`Port ${config.PORT} sudah dipakai program lain; pilih port lain dengan PORT=…`);
     throw error;
@@ -115,7 +120,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     } catch (error) {
       await telegram.stop().catch(() => undefined);
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await app.close();
+      await closeApp();
       if (error instanceof TelegramStartError) throw new StartupError(error.message);
       throw error;
     }
@@ -136,7 +141,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       await whatsapp.stop(0).catch(() => undefined);
       await telegram?.stop().catch(() => undefined);
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await app.close();
+      await closeApp();
       throw error;
     }
   }
@@ -166,7 +171,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       await Promise.all([telegram?.stop(), whatsapp?.stop()]);
       await dispatching;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await app.close();
+      await closeApp();
       logger.info('service stopped');
     },
   };

@@ -2,6 +2,7 @@
  * The conversation engine: one inbound message in, the replies out. It knows flows, sessions
  * and identities through ports; channels and storage are someone else's business.
  */
+import { isDiskFullError } from '../persistence/faults.ts';
 import type { Logger } from 'pino';
 import type { Action, ActionArgs, ActionContext } from './actions/types.ts';
 import type { FlowBundle } from './flows/load.ts';
@@ -216,7 +217,8 @@ export class ConversationEngine {
       return { replies: turn.replies, language: turn.language };
     } catch (error) {
       this.#logger.error({ err: error, channel: message.channel, chatId: message.chatId }, 'failed to answer a message');
-      return { replies: [{ text: this.message(language, 'error.internal') }], language };
+      // A full disk is said plainly: what they sent is not saved, and trying again later helps.
+      return { replies: [{ text: this.message(language, isDiskFullError(error) ? 'error.disk_full' : 'error.internal') }], language };
     }
   }
 

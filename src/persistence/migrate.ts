@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { corruptDatabaseError, isCorruptError, newerDatabaseError } from './faults.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
@@ -40,21 +41,49 @@ export function listMigrations(dir: string): Migration[] {
     });
 }
 
+/**
+ * Refuse a damaged file before anything writes to it: `PRAGMA quick_check` reads every page
+ * (a few hundred milliseconds for a regency's data), and a file SQLite cannot even open as a
+ * database is damaged too.
+ */
+function checkIntact(db: Database.Database, path: string): void {
+  let problems: string[];
+  try {
+    problems = (db.pragma('quick_check') as { quick_check: string }[]).map((row) => row.quick_check);
+  } catch (error) {
+    if (isCorruptError(error)) throw corruptDatabaseError(path, (error as Error).message, { cause: error });
+    throw error;
+  }
+  if (problems.length !== 1 || problems[0] !== 'ok') throw corruptDatabaseError(path, `PRAGMA quick_check: ${problems[0] ?? 'tidak ada jawaban'}`);
+}
+
 /** Apply pending migrations to the SQLite file at path; returns the names applied. */
 export function applyMigrations(path: string, dir: string): string[] {
   const db = new Database(path, { timeout: 15_000 });
   try {
-    // WAL lets the service read while an import writes, and survives a crash mid-write.
-    db.pragma('journal_mode = WAL');
+    try {
+      // WAL lets the service read while an import writes, and survives a crash mid-write.
+      db.pragma('journal_mode = WAL');
+    } catch (error) {
+      if (isCorruptError(error)) throw corruptDatabaseError(path, (error as Error).message, { cause: error });
+      throw error;
+    }
+    checkIntact(db, path);
     db.exec(MIGRATIONS_TABLE);
     const applied = new Set(
       (db.prepare('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL').all() as {
         migration_name: string;
       }[]).map((row) => row.migration_name),
     );
+    const migrations = listMigrations(dir);
+    // A migration this version does not ship was applied by a newer kopbot: its tables and
+    // columns are not what this code expects, so nothing here may read or write them.
+    const known = new Set(migrations.map((m) => m.name));
+    const unknown = [...applied].filter((name) => !known.has(name)).sort();
+    if (unknown.length > 0) throw newerDatabaseError(path, unknown);
     const done: string[] = [];
     const isApplied = db.prepare('SELECT 1 FROM _prisma_migrations WHERE migration_name = ? AND finished_at IS NOT NULL AND rolled_back_at IS NULL');
-    for (const migration of listMigrations(dir)) {
+    for (const migration of migrations) {
       if (applied.has(migration.name)) continue;
       const ran = db.transaction(() => {
         // Checked again under the write lock: the service and a command started together must

@@ -21,9 +21,10 @@ export interface KopbotProcess {
   saysOnStderr(text: string): Promise<void>;
 }
 
-/** Start `kopbot ARGS` with the environment on top of this one. */
-export function spawnKopbot(args: readonly string[], env: Record<string, string | undefined>): KopbotProcess {
-  const child = spawn(process.execPath, [KOPBOT_BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start `kopbot ARGS` with the environment on top of this one; `input`, if any, is its standard input. */
+export function spawnKopbot(args: readonly string[], env: Record<string, string | undefined>, input?: string): KopbotProcess {
+  const child = spawn(process.execPath, [KOPBOT_BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
@@ -54,6 +55,6 @@ export function spawnKopbot(args: readonly string[], env: Record<string, string 
 }
 
 /** Run `kopbot ARGS` to its end. */
-export function runKopbot(args: readonly string[], env: Record<string, string | undefined>): Promise<KopbotExit> {
-  return spawnKopbot(args, env).exited;
+export function runKopbot(args: readonly string[], env: Record<string, string | undefined>, input?: string): Promise<KopbotExit> {
+  return spawnKopbot(args, env, input).exited;
 }

@@ -19,6 +19,7 @@ export const ENGINE_MESSAGES = [
   'option.invalid',
   'input.too_long',
   'error.internal',
+  'error.disk_full',
   'session.expired',
   'contact.button',
   'contact.not_own',
