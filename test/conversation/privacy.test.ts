@@ -7,7 +7,8 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { answerLine } from '../../src/channels/terminal/terminal-channel.ts';
 import { KEY_FILE } from '../../src/persistence/activation-code-key.ts';
-import { createTestApp, STORES, type TestApp } from '../helpers/app.ts';
+import type { InboundMessage } from '../../src/core/message.ts';
+import { createTestApp, STORES, telegramMessage, type TestApp } from '../helpers/app.ts';
 import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 import { MAX_CODE_ATTEMPTS } from '../../src/persistence/services.ts';
@@ -206,6 +207,41 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       const reply = await app.say(DEMO_PHONES.bambang, 'saldo');
       expect(hasMoney(reply)).toBe(false);
       expect(reply).not.toContain('Bambang');
+    });
+  });
+
+  describe('a Telegram account whose remembered number went to someone else', () => {
+    const ACCOUNT = '7001';
+    const telegram = (extra: Partial<InboundMessage>) => telegramMessage(ACCOUNT, extra);
+    const HASAN = /Hasan|KSU-0117|Rp780\.000|Rp2\.400\.000/;
+
+    it('never reaches the new holder\'s memberships, data or preferences, with or without a code', async () => {
+      // Once, P was Siti's and the account shared it; then Siti changed numbers and P went to Hasan.
+      await app.send(telegram({ contact: { phone: DEMO_PHONES.siti, own: true }, verifiedPhone: DEMO_PHONES.siti, phoneVerifiedBy: 'contact' }));
+      await app.db.member.updateMany({ where: { memberNumber: '001' }, data: { phone: '6281299990001' } });
+      await app.db.member.updateMany({ where: { name: 'Moh. Hasan' }, data: { phone: DEMO_PHONES.siti } });
+      await app.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
+      for (const text of ['ganti koperasi', 'stop', 'stop pengingat', 'saldo', 'saldo ksu']) {
+        const reply = await app.send(telegram({ text }));
+        expect(reply, text).not.toMatch(HASAN);
+        expect(hasMoney(reply), text).toBe(false);
+      }
+      expect((await app.db.member.findMany({ where: { name: 'Moh. Hasan' } })).some((m) => m.optOutAnnouncements || m.optOutReminders)).toBe(false);
+
+      // Siti links her own membership with a code: that proves her, not P.
+      const first = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: app.clock.now });
+      await app.send(telegram({ text: 'saldo' }));
+      await app.send(telegram({ text: '001' }));
+      expect(await app.send(telegram({ text: first.code }))).toContain('Rp6.150.000');
+      for (const text of ['saldo', 'ganti koperasi', 'saldo ksu', '2']) expect(await app.send(telegram({ text })), text).not.toMatch(HASAN);
+      await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: app.clock.now });
+      for (const text of ['saldo', '1', '2', 'pinjaman']) {
+        const reply = await app.send(telegram({ text }));
+        expect(reply, text).not.toMatch(HASAN);
+        expect(hasMoney(reply), text).toBe(false);
+      }
+      const identity = await app.db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: ACCOUNT } });
+      expect(identity.memberId).toBeNull();
     });
   });
 

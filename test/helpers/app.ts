@@ -66,3 +66,8 @@ export async function createTestApp(now = new Date('2026-11-22T03:00:00Z'), opti
     },
   });
 }
+
+/** A private Telegram message as the channel hands it over: the phone only remembered, unless a contact comes with it. */
+export function telegramMessage(user: string, extra: Partial<InboundMessage>): InboundMessage {
+  return { channel: 'telegram', externalUserId: user, chatId: user, chatType: 'private', canRequestContact: true, keepsVerifiedPhone: true, ...extra };
+}

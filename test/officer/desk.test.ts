@@ -9,7 +9,7 @@ import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from '../../src/officer/bimtek.ts';
 import { queueRatReminders } from '../../src/jobs/run-due.ts';
 import { OutboxDispatcher, type OutboundChannel } from '../../src/outbox/dispatcher.ts';
-import { captureLogs, createTestApp, type TestApp } from '../helpers/app.ts';
+import { captureLogs, createTestApp, telegramMessage, type TestApp } from '../helpers/app.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
 import { createApp } from '../../src/app.ts';
 import { terminalMessage } from '../../src/channels/terminal/terminal-channel.ts';
@@ -19,11 +19,6 @@ const BOARD = '6281234567890'; // Drs. Sugeng Riyadi, PENGURUS of KPRI Sejahtera
 const DINAS = '6281234567899';
 const SITI = '6281234567801';
 const quiet = pino({ level: 'silent' });
-
-/** A private Telegram message as the channel hands it over: the phone only remembered, unless a contact comes with it. */
-function telegramMessage(user: string, extra: Partial<InboundMessage>): InboundMessage {
-  return { channel: 'telegram', externalUserId: user, chatId: user, chatType: 'private', canRequestContact: true, keepsVerifiedPhone: true, ...extra };
-}
 
 describe('officer desk', () => {
   let t: TestApp;
