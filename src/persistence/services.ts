@@ -97,7 +97,8 @@ function toIdentity(row: IdentityRow): Identity {
 /**
  * The member a typed member number names in each cooperative: the one with exactly that number
  * ("A-001" for "a-001" when there is no "a-001"), else, where the cooperative has no such number,
- * its only zero-padded form ("004" for "4"). Member numbers are typed by hand.
+ * its only zero-padded form ("004" for "4"; with both "04" and "004" on file, neither: the member
+ * types it as on their card). Member numbers are typed by hand.
  */
 function designatedMembers<T extends { koperasiId: number; memberNumber: string }>(typed: string, members: readonly T[]): T[] {
   const byKoperasi = new Map<number, T[]>();
