@@ -4,7 +4,7 @@
  * import of the loans file moves it once the installment is paid). 08.00 local time, once
  * each; when several fell due while the service was down, only the latest is sent.
  */
-import { addDays, formatDate, formatRupiah, zonedTimeToUtc } from '../core/format.ts';
+import { addDays, daysBetween, formatDate, formatRupiah, localDate, zonedTimeToUtc } from '../core/format.ts';
 import type { JobContext, JobResult } from './run-due.ts';
 
 export const INSTALLMENT_OFFSETS = [-3, 0, 7] as const;
@@ -21,14 +21,17 @@ export async function queueInstallmentReminders(ctx: JobContext): Promise<JobRes
     const offset = [...INSTALLMENT_OFFSETS].reverse().find((n) => zonedTimeToUtc(addDays(due, n), 8, 0, tz) <= ctx.now);
     // Nothing yet, or past the last reminder's day: the next import will bring the next due date.
     if (offset === undefined || zonedTimeToUtc(addDays(due, 8), 0, 0, tz) <= ctx.now) continue;
-    const key = offset < 0 ? 'reminder.installment_before' : offset === 0 ? 'reminder.installment_today' : 'reminder.installment_late';
+    // The text says the real distance: a due date imported two days ahead gets its "3 days
+    // before" reminder at once, saying two (or "hari ini" when it is today).
+    const daysAway = daysBetween(localDate(ctx.now, tz), due);
+    const key = offset > 0 ? 'reminder.installment_late' : daysAway > 0 ? 'reminder.installment_before' : 'reminder.installment_today';
     const text = [
       ctx.engine.message('id', key, {
         koperasi: loan.member.koperasi.name,
         loan: loan.loanNumber,
         amount: formatRupiah(loan.installment),
         date: formatDate(due, 'id', true),
-        days: String(Math.abs(offset)),
+        days: String(daysAway),
       }),
       ctx.engine.message('id', 'reminder.installment_footer'),
     ].join('\n\n');

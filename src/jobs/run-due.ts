@@ -10,6 +10,7 @@
  */
 import type { ConversationEngine } from '../core/engine.ts';
 import { addDays, formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
+import { describeDaysAway } from './days-away.ts';
 import type { Db } from '../persistence/database.ts';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/outbox-store.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from '../officer/bimtek.ts';
@@ -52,7 +53,7 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
     if (due === undefined) continue;
     const occurrence = `mtg${meeting.id}@${meetingDay}:d${due}`;
     const members = await ctx.db.member.findMany({ where: { koperasiId: meeting.koperasiId, status: 'AKTIF' }, select: { id: true } });
-    const when = due === 1 ? ctx.engine.message('id', 'reminder.when_1') : ctx.engine.message('id', 'reminder.when_n', { days: String(due) });
+    const when = describeDaysAway(ctx.engine, ctx.now, meetingDay, tz);
     const text = [
       ctx.engine.message('id', 'reminder.rat', { koperasi: meeting.koperasi.name, when, date: formatDateTime(meeting.startsAt, tz), place: meeting.place }),
       ctx.engine.message('id', 'reminder.footer'),

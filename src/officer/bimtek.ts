@@ -14,6 +14,7 @@ import type { Db } from '../persistence/database.ts';
 import type { OutboxStore } from '../outbox/outbox-store.ts';
 import type { JobContext, JobResult } from '../jobs/run-due.ts';
 import { onePerPhone } from './desk.ts';
+import { describeDaysAway } from '../jobs/days-away.ts';
 
 const csv = (value: string) =>
   value
@@ -168,7 +169,9 @@ export async function queueBimtekReminders(ctx: JobContext): Promise<JobResult> 
     const accepted = await ctx.db.eventInvitation.findMany({ where: { eventId: event.id, status: 'accepted' } });
     if (accepted.length === 0) continue;
     result.occurrences++;
-    const text = ctx.engine.message('id', 'bimtek.reminder', { title: event.title, when: formatDateTime(event.startsAt, 'Asia/Jakarta'), place: event.place });
+    // "besok" only when it is: an event set for today (or a reminder sent late) says "hari ini".
+    const away = describeDaysAway(ctx.engine, ctx.now, day, 'Asia/Jakarta');
+    const text = ctx.engine.message('id', 'bimtek.reminder', { title: event.title, away, when: formatDateTime(event.startsAt, 'Asia/Jakarta'), place: event.place });
     result.queued += ctx.store.queueForOfficers(
       accepted.map((i) => ({ id: i.officerId, koperasiId: null })),
       { key: `bimtek_reminder:e${event.id}@${day}`, purpose: 'bimtek_reminder', topic: 'invitations', text },

@@ -11,6 +11,7 @@ import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
 import { OutboxStore } from '../../src/outbox/outbox-store.ts';
 import { queueGempurReminders, queueRatReminders } from '../../src/jobs/run-due.ts';
 import { queueInstallmentReminders } from '../../src/jobs/installments.ts';
+import { queueBimtekReminders } from '../../src/officer/bimtek.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { sqlitePathOf } from '../../src/persistence/database.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -235,6 +236,23 @@ describe('outbox', () => {
       ]);
     });
 
+    test('a RAT set less than 14 days ahead is announced with the real distance, not "14 hari lagi"', async () => {
+      // Set on Monday 4 January, five days ahead: the 14-day reminder is due at once.
+      expect((await run('2027-01-04T01:00:00Z')).queued).toBe((await active()) + 1);
+      const [member, board] = await Promise.all(
+        ['rat_reminder', 'rat_board_reminder'].map((purpose) => t.db.outboxMessage.findFirstOrThrow({ where: { purpose }, orderBy: { id: 'desc' } })),
+      );
+      expect(member!.idempotencyKey).toContain(':d14:');
+      expect(member!.text).toContain('*Rapat Anggota Tahunan* 5 hari lagi, Sabtu, 9 Januari 2027, 09.00 WIB');
+      expect(board!.text).toContain('*RAT* 5 hari lagi');
+      expect([member!.text, board!.text].join()).not.toContain('14 hari lagi');
+      // Moved to this very afternoon: the 1-day reminder for the new date says "hari ini", not "besok".
+      await t.db.meeting.updateMany({ where: { kind: 'RAT' }, data: { startsAt: new Date('2027-01-06T08:00:00Z') } });
+      expect((await run('2027-01-06T03:00:00Z')).queued).toBe((await active()) + 1);
+      const today = await t.db.outboxMessage.findFirstOrThrow({ where: { purpose: 'rat_reminder' }, orderBy: { id: 'desc' } });
+      expect(today.text).toContain('*Rapat Anggota Tahunan* hari ini, Rabu, 6 Januari 2027, 15.00 WIB');
+    });
+
     test('a reminder missed while the service was down is sent once when it comes back; one it superseded is not', async () => {
       // Down from 20 December to 7 January: the 14- and 3-day reminders both fell due meanwhile.
       expect((await run('2027-01-07T02:00:00Z')).queued).toBe((await active()) + 1);
@@ -251,6 +269,8 @@ describe('outbox', () => {
       await t.db.meeting.updateMany({ where: { kind: 'RAT' }, data: { startsAt: new Date('2027-01-16T02:00:00Z') } });
       // Ten days before the new date, the 14-day reminder for it is due (late): members learn the new date now.
       expect((await run('2027-01-06T02:00:00Z')).queued).toBe((await active()) + 1);
+      const moved = await t.db.outboxMessage.findFirstOrThrow({ where: { purpose: 'rat_reminder' }, orderBy: { id: 'desc' } });
+      expect(moved.text).toContain('10 hari lagi, Sabtu, 16 Januari 2027');
       expect((await run('2027-01-06T02:05:00Z')).queued).toBe(0);
       expect((await run('2027-01-13T01:00:00Z')).queued).toBe((await active()) + 1);
       clock.now = new Date('2027-01-13T01:00:00Z');
@@ -279,9 +299,32 @@ describe('outbox', () => {
     expect(texts[1]).toContain('jatuh tempo *hari ini*');
     expect(texts[2]).toContain('belum tercatat lunas');
     expect(texts.every((x) => x!.includes(`*Rp${Number(loan.installment).toLocaleString('id-ID')}*`))).toBe(true);
+    // A due date imported two days ahead: the "3 days before" reminder goes at once, saying two.
+    await t.db.loan.update({ where: { id: loan.id }, data: { nextDueOn: '2026-12-21' } });
+    expect((await run('2026-12-19T01:00:00Z')).queued).toBe(1);
+    const late = await t.db.outboxMessage.findFirstOrThrow({ where: { purpose: 'installment_reminder' }, orderBy: { id: 'desc' } });
+    expect(late.text).toContain('jatuh tempo 2 hari lagi, Senin, 21 Desember 2026');
     expect(await t.say(member.phone!, 'stop pengingat angsuran')).toContain('pengingat angsuran dihentikan');
     await t.db.loan.update({ where: { id: loan.id }, data: { nextDueOn: '2027-01-10' } });
     expect((await run('2027-01-07T01:00:00Z')).queued).toBe(0);
+  });
+
+  test('a bimtek reminder says "besok" the day before, and "hari ini" for one set for today', async () => {
+    const officer = await t.db.officer.findFirstOrThrow({ where: { role: 'PENGURUS' } });
+    const event = (startsAt: Date, title: string) =>
+      t.db.event.create({ data: { title, topic: 'pelatihan', startsAt, place: 'Aula Dinas', capacity: 10, organiser: 'dinas' } }).then(async (e) => {
+        await t.db.eventInvitation.create({ data: { eventId: e.id, officerId: officer.id, status: 'accepted' } });
+        return e;
+      });
+    await event(new Date('2026-11-25T02:00:00Z'), 'Bimtek RAT'); // Wednesday 09.00 WIB
+    await event(new Date('2026-11-24T07:00:00Z'), 'Bimtek mendadak'); // Tuesday 14.00 WIB, set on the morning itself
+    const run = (iso: string) => queueBimtekReminders({ db: t.db, store, engine: t.engine, now: new Date(iso) });
+    expect((await run('2026-11-24T03:00:00Z')).queued).toBe(2); // Tuesday 10.00 WIB
+    const texts = (await t.db.outboxMessage.findMany({ where: { purpose: 'bimtek_reminder' }, orderBy: { id: 'asc' } })).map((r) => r.text);
+    expect(texts).toEqual([
+      'Pengingat: besok *Bimtek RAT*, Rabu, 25 November 2026, 09.00 WIB, di Aula Dinas. Sampai jumpa!',
+      'Pengingat: hari ini *Bimtek mendadak*, Selasa, 24 November 2026, 14.00 WIB, di Aula Dinas. Sampai jumpa!',
+    ]);
   });
 
   test('Gempur Koperasi reminds the boards of cooperatives without a RAT for the last book year, more often toward 31 March', async () => {
