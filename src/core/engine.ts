@@ -30,7 +30,8 @@ function smallTalk(flows: FlowBundle): Set<string> {
 /**
  * Commands for people with a role (board members, the Dinas), answered before the member flow:
  * null when the message is not for it. It gets the message with the phone the channel vouches
- * for (on Telegram the remembered contact), never a phone the user typed.
+ * for and how that is proven (phoneProof), or on Telegram a phone only remembered
+ * (rememberedPhone, to ask for the contact again); never a phone the user typed.
  */
 export interface CommandDesk {
   handle(message: InboundMessage, identity: Identity, language: Language): Promise<Reply[] | null>;
