@@ -10,7 +10,7 @@ export type BodyResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 
 
 export function readJsonBody<S extends z.ZodType>(req: IncomingMessage, schema: S, limitBytes: number): Promise<BodyResult<z.infer<S>>> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limitBytes) return Promise.resolve({ ok: false, status: 413, reason: `body of ${declared} bytes` });
+  if (Number.isFinite(declared) && declared > limitBytes) return Promise.resolve({ ok: false, status: 413, reason: `body of ${Math.ceil(declared / 1024)} KB` });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -26,7 +26,7 @@ export function readJsonBody<S extends z.ZodType>(req: IncomingMessage, schema: 
       if (size > limitBytes) {
         // Stop reading; the answer closes the connection (see refuseRequest).
         req.pause();
-        settle({ ok: false, status: 413, reason: `body over ${limitBytes} bytes` });
+        settle({ ok: false, status: 413, reason: `body over ${Math.ceil(limitBytes / 1024)} KB` });
         return;
       }
       chunks.push(chunk);

@@ -21,7 +21,7 @@ export interface TestApp extends App {
 }
 
 /** A pino logger whose lines are kept in `logs`, so tests can assert what was logged. */
-export function captureLogs(level: 'info' | 'warn' = 'info'): { logs: string[]; logger: ReturnType<typeof createLogger> } {
+export function captureLogs(level: 'trace' | 'debug' | 'info' | 'warn' = 'info'): { logs: string[]; logger: ReturnType<typeof createLogger> } {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
