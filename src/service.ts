@@ -3,7 +3,7 @@
  * conversation engine ready, an HTTP server for health checks (and, as they land, the Telegram
  * webhook and the web console), and every channel whose configuration is present.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { quietHoursOf, type Config } from './config.ts';
 import { createApp, type App } from './app.ts';
 import type { Logger } from './logger.ts';
@@ -16,6 +16,7 @@ import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from '
 import { startScheduler } from './outbox/setup.ts';
 import { sqlitePathOf } from './persistence/database.ts';
 import { DatabaseProbe } from './persistence/health.ts';
+import { refuseRequest } from './http/json-body.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 
 export interface RunningService {
@@ -60,7 +61,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   };
   let telegram: TelegramChannel | undefined;
   let whatsapp: WhatsAppChannel | undefined;
-  const server = createServer((req, res) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     if (telegram?.ownsRequest(req)) {
       telegram.handleWebhook(req, res).catch((error: unknown) => {
         logger.error({ err: error }, 'Telegram webhook request failed');
@@ -86,6 +87,15 @@ export async function startService(config: Config, logger: Logger, options: Serv
     }
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('Tidak ditemukan\n');
+  };
+  // Whatever a request does, it ends here as an answer, never as a throw that stops the service.
+  const server = createServer((req, res) => {
+    try {
+      route(req, res);
+    } catch (error) {
+      logger.error({ err: error, url: req.url }, 'HTTP request failed');
+      refuseRequest(req, res, 500);
+    }
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -152,6 +162,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
   if (whatsapp) channels.push(whatsappOutbound(whatsapp));
   const dispatcher = new OutboxDispatcher({ store, channels, logger: logger.child({ part: 'outbox' }), quietHours: quietHoursOf(config), ...options.outbox });
   dispatcher.start(options.outbox?.intervalMs);
+  // Rows only another process's channels can send stay queued here: say so once, so a service
+  // started without TELEGRAM_BOT_TOKEN is not mistaken for one delivering everything.
+  const waiting = store.waitingFor(new Date(), dispatcher.reach);
+  if (waiting.length > 0) logger.warn({ waiting }, 'outbox: messages wait for channels this process does not run; they stay queued');
   const scheduler = options.scheduler === false ? undefined : startScheduler(app, store, dispatcher, logger.child({ part: 'scheduler' }), config.TZ);
   logger.info({ port, database: config.DATABASE_URL }, 'service started');
 

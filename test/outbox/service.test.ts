@@ -40,7 +40,7 @@ test('the service queues a missed RAT reminder once at start and delivers it; br
     try {
       await until(() => api.messagesTo(501).length >= 1, 10_000, 'the reminder');
       expect(api.messagesTo(501)[0]!.text).toContain('Pengingat dari KPRI Sejahtera Kraksaan');
-      expect(api.messagesTo(501)[0]!.text).toContain('3 hari lagi');
+      expect(api.messagesTo(501)[0]!.text).toContain('2 hari lagi'); // the 3-day reminder, saying the real distance
       const store = second.outbox.store;
       await queueAnnouncement(second.app.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat pengurus diundur.', actor: 'cli', now: new Date() });
       await until(() => api.messagesTo(501).some((m) => m.text === 'Rapat pengurus diundur.'), 10_000, 'the broadcast');
