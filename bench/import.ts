@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { createApp } from '../src/app.ts';
 import { importFile } from '../src/import/import-file.ts';
+import { favourSmallHeap } from '../src/import/heap.ts';
 import type { ImportKind } from '../src/import/columns.ts';
 import { summarize } from '../src/import/report.ts';
 import { tempDir } from '../test/helpers/app.ts';
@@ -27,6 +28,7 @@ const NOW = new Date('2026-11-22T03:00:00Z');
 if (process.argv[2] === '--step') {
   // One import in this process: print its time, peak RSS and summary as JSON.
   const [, , , url, kind, path, koperasi] = process.argv as string[];
+  favourSmallHeap(); // as `kopbot import` does
   const app = await createApp({ DATABASE_URL: url!, LOG_LEVEL: 'warn' }, { logger: pino({ level: 'silent' }) });
   const started = performance.now();
   const result = await importFile(app.db, kind as ImportKind, path!, { koperasiCode: koperasi, actor: 'bench', now: NOW });

@@ -18,6 +18,7 @@ import { describeColumns, IMPORT_KINDS, KIND_NAMES } from '../import/columns.ts'
 import { importFile, type ImportPhase } from '../import/import-file.ts';
 import { reportLines, summarize, writeReportCsv } from '../import/report.ts';
 import { parseDate } from '../import/values.ts';
+import { favourSmallHeap } from '../import/heap.ts';
 import { inIndonesian } from './indonesian.ts';
 import { seedDemo } from '../domain/seed-demo.ts';
 import { ActivationError, issueActivationCode } from '../domain/activation-codes.ts';
@@ -107,7 +108,18 @@ function buildProgram(): Command {
         );
       }
       await stopped;
+      // A second Ctrl+C or SIGTERM, or a stop that overruns its deadline, ends the process at once.
+      const now = () => process.exit(1);
+      process.once('SIGINT', now);
+      process.once('SIGTERM', now);
+      const overrun = setTimeout(() => {
+        process.stderr.write('Layanan tidak berhenti dalam 15 detik; dihentikan paksa.\n');
+        process.exit(1);
+      }, 15_000);
+      overrun.unref();
       await service.stop();
+      // Stopped: whatever a library left running (a timer, a socket) must not keep the process alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
     });
 
   program
@@ -158,6 +170,7 @@ function buildProgram(): Command {
     if (kind !== 'koperasi') command.option('--koperasi <CODE>', 'kode koperasi (wajib bila ada lebih dari satu koperasi)');
     if (kind === 'savings') command.option('--per-tanggal <TANGGAL>', 'tanggal saldo bila berkas tidak menuliskannya, misalnya 31/10/2026');
     command.action(async (file: string, options: { koperasi?: string; laporan?: string; perTanggal?: string }) => {
+      favourSmallHeap();
       let asOf: string | undefined;
       if (options.perTanggal !== undefined) {
         const parsed = parseDate({ text: options.perTanggal });
@@ -229,12 +242,12 @@ function buildProgram(): Command {
     .action(async () => {
       await withApp(async (app) => {
         const cfg = config();
-        const { channels, elsewhere } = commandLineChannels(cfg, app.logger, process.stdout);
+        const { channels, elsewhere, close } = commandLineChannels(cfg, app.logger, process.stdout);
         const dispatcher = new OutboxDispatcher({ store: app.outbox, channels, elsewhere, logger: app.logger, quietHours: quietHoursOf(cfg) });
         const tty = process.stderr.isTTY;
-        const summary = await dispatcher.drain(
-          tty ? (s) => process.stderr.write(`\rMengirim: ${s.sent} terkirim, ${s.failed} gagal, ${s.skipped} dilewati`) : undefined,
-        );
+        const summary = await dispatcher
+          .drain(tty ? (s) => process.stderr.write(`\rMengirim: ${s.sent} terkirim, ${s.failed} gagal, ${s.skipped} dilewati`) : undefined)
+          .finally(close);
         if (tty) process.stderr.write('\n');
         const left = app.outbox.counts();
         process.stdout.write(

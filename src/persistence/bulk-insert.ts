@@ -11,7 +11,7 @@ type Value = string | number | bigint | boolean | null;
 
 /** SQLite allows 32,766 bound parameters per statement; PostgreSQL 65,535. */
 const MAX_PARAMETERS = 30_000;
-const MAX_ROWS = 1000;
+const MAX_ROWS = 200;
 
 /** Insert rows (each a value per column, in order) into table, with createdAt/updatedAt set when asked. */
 export async function insertMany(

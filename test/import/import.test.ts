@@ -115,7 +115,7 @@ B-008,,3513124509800008,081234560008,02/03/2015,pensiun
     const result = await run('members', file('bad.csv', bad), 'KPRI-01');
     expect(result.ok).toBe(false);
     expect(await app.db.member.count()).toBe(0);
-    const report = result.problems.map(describeProblem);
+    const report = result.problems.map((p) => describeProblem(p));
     expect(report).toContain('Baris 3, kolom nik: NIK harus 16 digit, tertulis 15 digit ("351312450980001")');
     expect(report.find((l) => l.startsWith('Baris 4, kolom nik'))).toContain('Excel sudah membulatkannya');
     // One NIK ending in 0 among six is what genuine NIKs do: a note, not a refusal.
@@ -210,7 +210,7 @@ A-002,sukarela,"2,500,000.00",2026-10-31
     await seedMembers();
     const result = await run('savings', file('future.csv', 'nomor_anggota,jenis_simpanan,saldo,per_tanggal\nA-001,wajib,100000,31/12/2026\n'), 'KPRI-01');
     expect(result.ok).toBe(true);
-    expect(result.warnings.map(describeProblem)).toEqual(['Baris 2, kolom per_tanggal: tanggal saldo 31 Desember 2026 ada di masa depan; periksa kembali']);
+    expect(result.warnings.map((p) => describeProblem(p))).toEqual(['Baris 2, kolom per_tanggal: tanggal saldo 31 Desember 2026 ada di masa depan; periksa kembali']);
   });
 
   it('refuses an older file that would roll balances back', async () => {
@@ -233,7 +233,7 @@ A-004,wajib,seratus ribu,31/10/2026
 A-001,pokok,100000,31/10/2026
 `;
     const result = await run('savings', file('bad.csv', bad), 'KPRI-01');
-    const report = result.problems.map(describeProblem);
+    const report = result.problems.map((p) => describeProblem(p));
     expect(report).toEqual([
       'Baris 3, kolom nomor_anggota: nomor anggota Z-999 tidak terdaftar di koperasi KPRI-01 (impor data anggota dulu)',
       'Baris 4, kolom saldo: nominal harus rupiah bulat, tertulis 1.250.000,50',
@@ -280,7 +280,7 @@ A-002,PJ-010,1000000,500000,100000,0,10/01/2026,10/02/2026,0
 A-003,PJ-011,1000000,500000,100000,12,10/01/2026,,0
 `;
     const result = await run('loans', file('bad.csv', bad), 'KPRI-01');
-    expect(result.problems.map(describeProblem)).toEqual([
+    expect(result.problems.map((p) => describeProblem(p))).toEqual([
       'Baris 2, kolom sisa_pokok: sisa pokok lebih besar dari plafon',
       'Baris 3, kolom tenor_bulan: harus antara 1 dan 600',
       'Baris 4, kolom jatuh_tempo_berikutnya: wajib diisi selama pinjaman belum lunas',
@@ -315,7 +315,7 @@ RAT,2026,20/02/2027,09.00,Aula Kantor Kecamatan Kraksaan,"Laporan pengurus; Lapo
     expect(early.ok).toBe(true);
     expect(early.warnings[0]!.message).toContain('sebelum tutup buku 31 Desember 2027');
     const bad = await run('meetings', file('bad.csv', 'jenis,tahun_buku,tanggal,jam,tempat\nRAT,2026,15/02/2027,25.00,Balai Desa\n'), 'KPRI-01');
-    expect(bad.problems.map(describeProblem)).toEqual(['Baris 2, kolom jam: jam 25.00 tidak ada']);
+    expect(bad.problems.map((p) => describeProblem(p))).toEqual(['Baris 2, kolom jam: jam 25.00 tidak ada']);
   });
 });
 
@@ -366,7 +366,7 @@ A-001,Simp. Sukarela,-,31/10/2026
 A-001,(SW),250000,31/10/2026
 `;
     const result = await run('savings', file('s.csv', savings), 'KPRI-01');
-    expect(result.problems.map(describeProblem)).toEqual([
+    expect(result.problems.map((p) => describeProblem(p))).toEqual([
       'Baris 5, kolom jenis_simpanan: simpanan anggota/jenis A-001/wajib sudah ada di baris 2 (duplikat)',
     ]);
     const fixed = await run('savings', file('s2.csv', savings.split('\n').slice(0, 4).join('\n')), 'KPRI-01');
@@ -417,7 +417,7 @@ describe('exports as they come', () => {
     await seedKoperasi();
     const csv = 'Jenis Rapat;Tahun Buku;Tanggal Rapat;Waktu;Lokasi;Acara\nRAT;2026;20 Februari 2027;9:00 WIB;Balai Desa Sidomukti;Laporan; SHU\n';
     const result = await run('meetings', file('m.csv', csv), 'KPRI-01');
-    expect(result.problems.map(describeProblem)).toEqual([
+    expect(result.problems.map((p) => describeProblem(p))).toEqual([
       'Baris 2: berisi 7 nilai, padahal judul kolom hanya 6; bila sebuah nilai memuat tanda pemisah (; atau ,), apit nilai itu dengan tanda kutip "…"',
     ]);
     const quoted = csv.replace('Laporan; SHU', '"Laporan; SHU"');
@@ -429,7 +429,7 @@ describe('exports as they come', () => {
     await seedKoperasi();
     const csv = 'DAFTAR ANGGOTA KPRI BHAKTI GURU\nPer 31 Oktober 2026\n\nnomor_anggota,nama,nik\n020,A,35131\n020,B,3513124501800021\n';
     const result = await run('members', file('m.csv', csv), 'KPRI-01');
-    expect(result.problems.map(describeProblem)).toEqual([
+    expect(result.problems.map((p) => describeProblem(p))).toEqual([
       'Baris 5, kolom nik: NIK harus 16 digit, tertulis 5 digit ("35131")',
       'Baris 6, kolom nomor_anggota: nomor anggota 020 sudah ada di baris 5 (duplikat)',
     ]);
