@@ -39,7 +39,8 @@ function columnName(key: string, columns: Record<string, string>): string {
 export function describeProblem(problem: ImportProblem, columns: Record<string, string> = {}): string {
   const where = [problem.line !== null ? `Baris ${problem.line}` : null, problem.column ? `kolom ${columnName(problem.column, columns)}` : null]
     .filter(Boolean)
-    .join(', ');
+    .join(', ')
+    .replace(/^k/, 'K');
   return where ? `${where}: ${problem.message}` : problem.message;
 }
 

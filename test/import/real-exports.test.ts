@@ -174,7 +174,7 @@ describe('CSV as Indonesian Excel and older Windows save it', () => {
     const result = await run('members', writeCsv(join(app.dir, 'anggota.csv'), MEMBER_HEADER, memberRows(members)));
     expect(result.ok).toBe(false);
     expect(reportLines(result)).toEqual([
-      'Kolom C (NIK): 500 dari 500 NIK berakhiran 0, ciri NIK yang dibulatkan Excel (Excel hanya menyimpan 15 digit, digit terakhir menjadi 0). Format kolom NIK sebagai Teks, isi ulang dari KTP, lalu ekspor lagi; NIK yang memang berakhiran 0 boleh ditulis dengan tanda petik di depan (\'3513…0).'.replace('Kolom C', 'kolom C'),
+      'Kolom C (NIK): 500 dari 500 NIK berakhiran 0, ciri NIK yang dibulatkan Excel (Excel hanya menyimpan 15 digit, digit terakhir menjadi 0). Format kolom NIK sebagai Teks, isi ulang dari KTP, lalu ekspor lagi; NIK yang memang berakhiran 0 boleh ditulis dengan tanda petik di depan (\'3513…0).',
     ]);
     expect(await app.db.member.count()).toBe(0);
     // Marked as text with an apostrophe, the same NIKs are proven and accepted.
@@ -212,7 +212,7 @@ describe('reports a clerk can act on', () => {
     expect(result.ok).toBe(false);
     const lines = reportLines(result);
     expect(lines).toEqual([
-      'Baris 3, kolom E (Tgl Masuk): bulan 12/31/2019 tidak ada'.replace('bulan 12/31/2019', 'bulan 31'),
+      'Baris 3, kolom E (Tgl Masuk): bulan 31 tidak ada',
       'Baris 4, kolom E (Tgl Masuk): bulan 31 tidak ada',
       'Baris 5, kolom E (Tgl Masuk): bulan 31 tidak ada',
       '  … dan 19.997 masalah lain yang serupa di kolom E (Tgl Masuk).',
