@@ -67,6 +67,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     koperasi = resolved;
   }
 
+  options.onProgress?.('read', 0, null);
   let table;
   const head: Row[] = [];
   let rows: AsyncIterator<Row>;

@@ -685,6 +685,14 @@ export function buildSchedule(loan: LoanRecord): { number: number; dueOn: string
   return schedule;
 }
 
+/** Loans inserted per statement batch (their numbers are looked up again in one query). */
+const LOAN_SLICE = 500;
+
+function insertSchedules(tx: Tx, loans: { loanId: number; record: LoanRecord }[]): Promise<number> {
+  const rows = loans.flatMap(({ loanId, record }) => buildSchedule(record).map((s) => [loanId, s.number, s.dueOn, s.principal, s.interest]));
+  return insertMany(tx, 'LoanInstallment', ['loanId', 'number', 'dueOn', 'principal', 'interest'], rows);
+}
+
 /** Every loan of a cooperative by loan number, read in pages. */
 async function loansOf(db: Db | Tx, koperasiId: number) {
   type Loan = Awaited<ReturnType<Db['loan']['findMany']>>[number];
@@ -752,6 +760,24 @@ export const loanImporter: Importer<LoanRecord> = {
     const known = await memberIds(tx, koperasiId);
     const loans = await loansOf(tx, koperasiId);
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
+    // New loans go in as multi-row inserts, their schedules after them.
+    const created: { record: LoanRecord; memberId: number }[] = [];
+    const flush = async () => {
+      if (created.length === 0) return;
+      await insertMany(
+        tx,
+        'Loan',
+        ['koperasiId', 'memberId', 'loanNumber', 'principal', 'outstanding', 'installment', 'tenorMonths', 'disbursedOn', 'nextDueOn', 'arrears', 'lateFee'],
+        created.map(({ record: r, memberId }) => [koperasiId, memberId, r.loanNumber, r.principal, r.outstanding, r.installment, r.tenorMonths, r.disbursedOn, r.nextDueOn, r.arrears, r.lateFee]),
+        { timestamps: ['createdAt', 'updatedAt'] },
+      );
+      const ids = new Map(
+        (await tx.loan.findMany({ where: { koperasiId, loanNumber: { in: created.map((c) => c.record.loanNumber) } }, select: { id: true, loanNumber: true } })).map((l) => [l.loanNumber, l.id]),
+      );
+      await insertSchedules(tx, created.map(({ record }) => ({ loanId: ids.get(record.loanNumber)!, record })));
+      counts.created += created.length;
+      created.length = 0;
+    };
     for (const { record } of records) {
       written(1);
       const memberId = known.get(record.memberNumber);
@@ -767,12 +793,17 @@ export const loanImporter: Importer<LoanRecord> = {
         counts.unchanged++;
         continue;
       }
-      const loan = existing ? await tx.loan.update({ where: { id: existing.id }, data }) : await tx.loan.create({ data });
-      await tx.loanInstallment.deleteMany({ where: { loanId: loan.id } });
-      await tx.loanInstallment.createMany({ data: buildSchedule(record).map((s) => ({ ...s, loanId: loan.id })) });
-      if (existing) counts.updated++;
-      else counts.created++;
+      if (!existing) {
+        created.push({ record, memberId });
+        if (created.length === LOAN_SLICE) await flush();
+        continue;
+      }
+      await tx.loan.update({ where: { id: existing.id }, data });
+      await tx.loanInstallment.deleteMany({ where: { loanId: existing.id } });
+      await insertSchedules(tx, [{ loanId: existing.id, record }]);
+      counts.updated++;
     }
+    await flush();
     return counts;
   },
 };

@@ -73,6 +73,26 @@ describe('members files of a real cooperative', () => {
   });
 });
 
+describe('loans of a real cooperative', () => {
+  it('imports 2,000 loans with their schedules in bulk, then again without a change', async () => {
+    const members = generateMembers({ count: 2000 });
+    await run('members', writeCsv(join(app.dir, 'a.csv'), MEMBER_HEADER, memberRows(members)));
+    const header = ['No. Anggota', 'No. Pinjaman', 'Plafon', 'Sisa Pokok', 'Angsuran', 'Tenor', 'Tgl Cair', 'Jatuh Tempo', 'Tunggakan'];
+    const rows = members.map((m, i) => [m.number, `PJ/2026/${i + 1}`, 'Rp 12.000.000', `Rp ${(6_000_000 + i * 1000).toLocaleString('id-ID')}`, '1.150.000', '12', '10/05/2026', '10/12/2026', '0']);
+    const path = writeCsv(join(app.dir, 'pinjaman.csv'), header, rows, { titleLines: ['DAFTAR PINJAMAN ANGGOTA'], totalsRow: true });
+    const first = await run('loans', path);
+    expect(first.problems).toEqual([]);
+    expect(first).toMatchObject({ ok: true, created: 2000 });
+    expect(await app.db.loanInstallment.count()).toBe(2000 * 12);
+    const loan = await app.db.loan.findFirstOrThrow({ where: { loanNumber: 'PJ/2026/2000' }, include: { schedule: { orderBy: { number: 'asc' } } } });
+    expect(loan).toMatchObject({ outstanding: 7_999_000n, tenorMonths: 12, nextDueOn: '2026-12-10' });
+    expect(loan.schedule.map((s) => s.dueOn).slice(0, 2)).toEqual(['2026-06-10', '2026-07-10']);
+    expect(await run('loans', path)).toMatchObject({ ok: true, created: 0, updated: 0, unchanged: 2000 });
+    expect(await app.db.loanInstallment.count()).toBe(2000 * 12);
+    expect(await app.say(waOf(members[1999]!.phone), 'sisa utang brp')).toContain('Rp7.999.000');
+  });
+});
+
 describe('savings kept wide, as clerks keep them', () => {
   it('imports a column per kind from an XLSX with a merged title and a JUMLAH row, dated by its title', async () => {
     const members = generateMembers({ count: 300 });
