@@ -9,7 +9,7 @@ import { addMonths, daysBetween, formatDate, formatRupiah, zonedTimeToUtc } from
 import { excelRoundedColumn, normalizeNik } from '../core/nik.ts';
 import { normalizePhone } from '../core/phone.ts';
 import { MEMBER_NUMBER } from '../core/member-number.ts';
-import { insertMany } from '../persistence/bulk-insert.ts';
+import { insertMany, updateMany } from '../persistence/bulk-insert.ts';
 import type { ImportKind } from './columns.ts';
 import type { ImportProblem } from './report.ts';
 import type { RowReader } from './row-reader.ts';
@@ -463,18 +463,22 @@ export const memberImporter: Importer<MemberRecord> = {
       written(slice.length);
     }
     counts.created = created.length;
+    // Changed members are updated in batches, grouped by which fields their row sets (a
+    // column the file lacks, or an empty status, keeps what is stored).
+    const changes = new Map<string, [number, ...(string | null)[]][]>();
     let pending = 0;
     for (const { record } of records) {
       const before = existing.get(record.memberNumber);
       if (!before) continue;
-      // Only what the file says: absent columns keep their stored values.
-      const { nikUnprovenZero: _zero, nikUnproven: _unproven, ...fields } = record;
-      const data = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<typeof before>;
-      const changed = (Object.keys(data) as (keyof typeof data)[]).some((k) => k !== 'id' && data[k] !== before[k]);
-      if (!changed) {
+      const { nikUnprovenZero: _zero, nikUnproven: _unproven, memberNumber: _number, ...fields } = record;
+      const data = Object.entries(fields).filter(([, v]) => v !== undefined) as [keyof typeof before, string | null][];
+      if (data.every(([k, v]) => before[k] === v)) {
         counts.unchanged++;
       } else {
-        await tx.member.update({ where: { id: before.id }, data });
+        const key = data.map(([k]) => k).join(',');
+        const group = changes.get(key) ?? [];
+        group.push([before.id, ...data.map(([, v]) => v)]);
+        changes.set(key, group);
         counts.updated++;
       }
       if (++pending === WRITE_SLICE) {
@@ -482,6 +486,7 @@ export const memberImporter: Importer<MemberRecord> = {
         pending = 0;
       }
     }
+    for (const [key, rows] of changes) await updateMany(tx, 'Member', key.split(','), rows);
     written(pending);
     return counts;
   },

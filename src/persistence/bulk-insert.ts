@@ -40,3 +40,33 @@ export async function insertMany(
   }
   return inserted;
 }
+
+/**
+ * Update many rows by id at once: each row is [id, ...values for columns]. One statement per
+ * slice (`WITH v AS (VALUES …) UPDATE … FROM v`), instead of one round trip per row.
+ */
+export async function updateMany(
+  tx: Tx,
+  table: string,
+  columns: readonly string[],
+  rows: readonly [number, ...Value[]][],
+  options: { touch?: boolean; now?: Date } = {},
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const width = columns.length + 1;
+  const perStatement = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMETERS / width)));
+  const stamp = (options.now ?? new Date()).toISOString().replace('Z', '+00:00');
+  const names = ['id', ...columns.map((_, i) => `c${i}`)];
+  const set = columns.map((c, i) => `"${c}" = v."c${i}"`);
+  if (options.touch !== false) set.push(`"updatedAt" = ?`);
+  let updated = 0;
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const slice = rows.slice(i, i + perStatement);
+    const tuple = `(${new Array(width).fill('?').join(', ')})`;
+    const values: Value[] = slice.flat();
+    if (options.touch !== false) values.push(stamp);
+    const sql = `WITH v(${names.join(', ')}) AS (VALUES ${new Array(slice.length).fill(tuple).join(', ')}) UPDATE "${table}" SET ${set.join(', ')} FROM v WHERE "${table}"."id" = v."id"`;
+    updated += await tx.$executeRawUnsafe(sql, ...values);
+  }
+  return updated;
+}

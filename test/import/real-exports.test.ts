@@ -62,6 +62,20 @@ describe('members files of a real cooperative', () => {
     expect(last.number).toBe(String(count).padStart(Math.max(3, String(count).length), '0'));
   });
 
+  it('updates 5,000 changed members in one re-import, keeping what the file leaves out', async () => {
+    const members = generateMembers({ count: 5000 });
+    expect((await run('members', writeCsv(join(app.dir, 'a.csv'), MEMBER_HEADER, memberRows(members)))).ok).toBe(true);
+    // The clerk filled in new phones for every other member and left some statuses empty.
+    const rows = memberRows(members).map((row, i) => (i % 2 === 0 ? [row[0]!, row[1]!, row[2]!, `0857${String(10_000_000 + i)}`, row[4]!, i % 4 === 0 ? '' : 'Aktif'] : row));
+    const again = await run('members', writeCsv(join(app.dir, 'b.csv'), MEMBER_HEADER, rows));
+    expect(again).toMatchObject({ ok: true, created: 0, updated: 2500, unchanged: 2500 });
+    const changed = await app.db.member.findFirstOrThrow({ where: { memberNumber: members[4]!.number } });
+    expect(changed).toMatchObject({ phone: '6285710000004', name: members[4]!.name, nik: members[4]!.nik, status: 'AKTIF' });
+    const same = await app.db.member.findFirstOrThrow({ where: { memberNumber: members[5]!.number } });
+    expect(same.phone).toBe(waOf(members[5]!.phone));
+    expect(await run('members', writeCsv(join(app.dir, 'b.csv'), MEMBER_HEADER, rows))).toMatchObject({ ok: true, updated: 0, unchanged: 5000 });
+  });
+
   it('imports 1,000 members numbered MJ-00001 and their savings', async () => {
     const members = generateMembers({ count: 1000, numbering: 'prefixed' });
     expect((await run('members', writeCsv(join(app.dir, 'a.csv'), MEMBER_HEADER, memberRows(members)))).ok).toBe(true);
