@@ -16,6 +16,7 @@ import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from '
 import { startScheduler } from './outbox/setup.ts';
 import { sqlitePathOf } from './persistence/database.ts';
 import { DatabaseProbe } from './persistence/health.ts';
+import { TelegramStore } from './channels/telegram/telegram-store.ts';
 import { refuseRequest } from './http/json-body.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 
@@ -31,7 +32,7 @@ export interface RunningService {
 
 export interface ServiceOptions {
   /** Options passed to the Telegram channel (tests shorten its waits). */
-  telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs'>;
+  telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs' | 'maxWaitingPerChat' | 'floodQuietMs' | 'stopDeadlineMs' | 'pollTimeoutSeconds' | 'parkAfterMs'>;
   /** Options passed to the WhatsApp channel (tests hand in a socket stand-in, shorter waits). */
   whatsapp?: Partial<Omit<WhatsAppChannelOptions, 'engine' | 'logger'>>;
   /** Outbox dispatcher settings (tests use a fake clock, no quiet hours). */
@@ -55,8 +56,11 @@ export class StartupError extends Error {
 export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
   const app = await createApp(config, { logger });
   const probe = new DatabaseProbe(sqlitePathOf(config.DATABASE_URL));
+  // The bot's send budget and poll state, shared with its other processes (outbox drain).
+  const telegramStore = config.TELEGRAM_BOT_TOKEN ? new TelegramStore(sqlitePathOf(config.DATABASE_URL)) : undefined;
   const closeApp = async () => {
     probe.close();
+    telegramStore?.close();
     await app.close();
   };
   let telegram: TelegramChannel | undefined;
@@ -82,7 +86,15 @@ export async function startService(config: Config, logger: Logger, options: Serv
       // A WhatsApp channel that stopped for good (logged out, replaced, banned) needs a person: 503.
       const stuck = whatsapp !== undefined && STOPPED_FOR_GOOD.includes(whatsapp.status);
       res.writeHead(stuck ? 503 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: stuck ? 'degraded' : 'ok', koperasi: database.koperasi, ...(whatsapp ? { whatsapp: whatsapp.status } : {}) }));
+      res.end(
+        JSON.stringify({
+          status: stuck ? 'degraded' : 'ok',
+          koperasi: database.koperasi,
+          ...(whatsapp ? { whatsapp: whatsapp.status } : {}),
+          // Members' replies not sent within a minute (429s, Telegram down): lost, and counted.
+          ...(telegram ? { telegram: { repliesLost: telegram.sender.stats.lost } } : {}),
+        }),
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
@@ -120,6 +132,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
       logger,
       token: config.TELEGRAM_BOT_TOKEN,
       apiRoot: config.TELEGRAM_API_ROOT,
+      ...(telegramStore ? { store: telegramStore } : {}),
       ...(config.TELEGRAM_WEBHOOK_URL
         ? { webhook: { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? defaultWebhookSecret(config.TELEGRAM_BOT_TOKEN) } }
         : {}),
@@ -177,14 +190,15 @@ export async function startService(config: Config, logger: Logger, options: Serv
     ...(whatsapp ? { whatsapp } : {}),
     outbox: { store, dispatcher },
     async stop() {
-      // No new work: the scheduler stops, the dispatcher starts no more sends; then the channels
-      // stop taking messages and finish the replies under way (a paced send still waiting gives
-      // up, and its row is tried again after the restart).
-      await scheduler?.stop();
+      // All at once: the channels stop fetching and cancel what waits at once (Telegram
+      // delivers those updates again after the restart), the scheduler and the dispatcher start
+      // nothing new; the replies and sends under way finish within the channels' deadline.
       const dispatching = dispatcher.stop();
-      await Promise.all([telegram?.stop(), whatsapp?.stop()]);
+      await Promise.all([scheduler?.stop(), telegram?.stop(), whatsapp?.stop()]);
       await dispatching;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closing;
       await closeApp();
       logger.info('service stopped');
     },

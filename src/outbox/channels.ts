@@ -24,9 +24,12 @@ export function telegramOutbound(sender: TelegramSender): OutboundChannel {
     target: (recipient) => identityOf(recipient, 'telegram'),
     async send(chatId, text) {
       try {
-        for (const piece of renderReply({ text })) await sender.send(chatId, 'sendMessage', piece);
+        // Outbox sends take the bot's budget after members' replies.
+        for (const piece of renderReply({ text })) await sender.send(chatId, 'sendMessage', piece, { kind: 'outbox' });
         return { ok: true };
       } catch (error) {
+        // Cancelled by a shutdown: not the member's fault, costs the row no attempt.
+        if (error instanceof TelegramSendError && error.reason === 'cancelled') return { ok: false, permanent: false, reason: error.reason, unavailable: true };
         if (error instanceof TelegramSendError) return { ok: false, permanent: error.permanent, reason: error.reason };
         return { ok: false, permanent: false, reason: (error as Error).message };
       }

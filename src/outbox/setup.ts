@@ -9,27 +9,36 @@ import { Telegram } from 'telegraf';
 import type { Config } from '../config.ts';
 import type { App } from '../app.ts';
 import { TelegramSender, type TelegramSenderOptions } from '../channels/telegram/telegram-sender.ts';
+import { botKeyOf, TelegramStore } from '../channels/telegram/telegram-store.ts';
+import { sqlitePathOf } from '../persistence/database.ts';
 import { runDueJobs } from '../jobs/run-due.ts';
 import type { Logger } from '../logger.ts';
 import { terminalOutbound, telegramOutbound } from './channels.ts';
 import { OutboxDispatcher, type OutboundChannel } from './dispatcher.ts';
 import type { OutboxStore } from './outbox-store.ts';
 
-/** The channels `kopbot outbox drain` can use itself, and those it leaves to the service. */
+/**
+ * The channels `kopbot outbox drain` can use itself, and those it leaves to the service.
+ * Telegram draws on the bot's send budget in the database, shared with the service and any
+ * other drain, so together they stay within Telegram's limit and members' replies go first.
+ */
 export function commandLineChannels(
-  config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'WHATSAPP_ENABLED'>,
+  config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'WHATSAPP_ENABLED'> & Partial<Pick<Config, 'DATABASE_URL'>>,
   logger: Logger,
   output: Writable,
   telegramOptions?: TelegramSenderOptions,
-): { channels: OutboundChannel[]; elsewhere: string[] } {
+): { channels: OutboundChannel[]; elsewhere: string[]; close(): void } {
   const channels: OutboundChannel[] = [];
+  let store: TelegramStore | undefined;
   if (config.TELEGRAM_BOT_TOKEN) {
     const telegram = new Telegram(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT });
-    const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), logger, telegramOptions);
+    store = config.DATABASE_URL?.startsWith('file:') ? new TelegramStore(sqlitePathOf(config.DATABASE_URL)) : undefined;
+    const budget = store?.budget(botKeyOf(config.TELEGRAM_BOT_TOKEN), telegramOptions?.global ? { window: telegramOptions.global } : {});
+    const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), logger, { ...(budget ? { budget } : {}), ...telegramOptions });
     channels.push(telegramOutbound(sender));
   }
   channels.push(terminalOutbound(output));
-  return { channels, elsewhere: config.WHATSAPP_ENABLED ? ['whatsapp'] : [] };
+  return { channels, elsewhere: config.WHATSAPP_ENABLED ? ['whatsapp'] : [], close: () => store?.close() };
 }
 
 /** What a clerk must do for each channel `outbox drain` lacks. */

@@ -110,17 +110,21 @@ export class FakeBotApi {
   readonly answeredCallbacks: string[] = [];
   /** 429s answered because a flood limit was hit (not counting injected ones). */
   floodRefusals = 0;
+  /** Every offset a getUpdates confirmed with, in order (each above the one before). */
+  readonly confirmedOffsets: number[] = [];
   #server?: Server;
   #updates: Update[] = [];
   #nextUpdateId = 1;
   #nextMessageId = 1;
   #confirmed = 0;
+  /** Index into #updates of the first one not confirmed (they are kept in update order). */
+  #firstOpen = 0;
   #pollers: (() => void)[] = [];
   #webhook: { url: string; secret?: string } | null = null;
   #webhookBusy: Promise<void> = Promise.resolve();
   readonly #blocked = new Set<number>();
   readonly #chats = new Map<number, { type: string }>();
-  readonly #failures: { method: string; code: number; description: string; retryAfter?: number; times: number }[] = [];
+  readonly #failures: { method: string; code: number; description: string; retryAfter?: number; times: number; chatId?: number }[] = [];
   readonly #sendTimes: number[] = [];
   readonly #chatSendTimes = new Map<number, number[]>();
   readonly #waiters: (() => void)[] = [];
@@ -211,6 +215,11 @@ export class FakeBotApi {
     this.#failures.push({ method, ...failure, times });
   }
 
+  /** The next `times` calls of `method` for this chat fail like this (other chats are served). */
+  failNextFor(chatId: number, method: string, failure: { code: number; description: string; retryAfter?: number }, times = 1): void {
+    this.#failures.push({ method, ...failure, times, chatId });
+  }
+
   // ── What tests look at ──────────────────────────────────────────────────────────────────
 
   messagesTo(chatId: number): SentMessage[] {
@@ -237,7 +246,33 @@ export class FakeBotApi {
   }
 
   get pendingUpdates(): number {
-    return this.#updates.filter((u) => u.update_id >= this.#confirmed).length;
+    return this.#updates.length - this.#firstOpen;
+  }
+
+  /** Updates below this id were confirmed by the bot (Telegram will not deliver them again). */
+  get confirmedBelow(): number {
+    return this.#confirmed;
+  }
+
+  /** The id the next update will get. */
+  get nextUpdateId(): number {
+    return this.#nextUpdateId;
+  }
+
+  /** Wait until `check` holds, looked at whenever the bot sends or polls (no fixed sleeps). */
+  async waitUntil(check: () => boolean, options: { timeoutMs?: number; what?: string } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+    while (!check()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   get webhook(): { url: string; secret?: string } | null {
@@ -295,12 +330,12 @@ export class FakeBotApi {
       if (!match) throw new ApiError(404, 'Not Found');
       method = match[2]!;
       if (match[1] !== this.token) throw new ApiError(401, 'Unauthorized');
-      const failure = this.#failures.find((f) => f.method === method && f.times > 0);
+      const failure = this.#failures.find((f) => f.method === method && f.times > 0 && (f.chatId === undefined || f.chatId === Number(body.chat_id)));
       if (failure) {
         failure.times--;
         throw new ApiError(failure.code, failure.description, failure.retryAfter !== undefined ? { retry_after: failure.retryAfter } : undefined);
       }
-      answer = await this.#call(method, body);
+      answer = await this.#call(method, body, res);
     } catch (error) {
       const e = error instanceof ApiError ? error : new ApiError(400, `Bad Request: ${(error as Error).message}`);
       status = e.code;
@@ -329,24 +364,32 @@ export class FakeBotApi {
     chatTimes.push(now);
   }
 
-  async #call(method: string, body: Record<string, unknown>): Promise<unknown> {
+  async #call(method: string, body: Record<string, unknown>, response?: ServerResponse): Promise<unknown> {
     switch (method) {
       case 'getMe':
         return { id: this.botId, is_bot: true, first_name: 'Kopbot Test', username: this.username, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
       case 'getUpdates': {
         if (this.#webhook) throw new ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
         const offset = Number(body.offset ?? 0);
-        if (offset > this.#confirmed) this.#confirmed = offset;
+        if (offset > this.#confirmed) {
+          this.#confirmed = offset;
+          this.confirmedOffsets.push(offset);
+          while (this.#firstOpen < this.#updates.length && this.#updates[this.#firstOpen]!.update_id < offset) this.#firstOpen++;
+          for (const wake of this.#waiters.splice(0)) wake();
+        }
         const limit = Number(body.limit ?? 100);
         const timeout = Number(body.timeout ?? 0);
-        const ready = () => this.#updates.filter((u) => u.update_id >= this.#confirmed).slice(0, limit);
+        const ready = () => this.#updates.slice(this.#firstOpen, this.#firstOpen + limit);
         if (ready().length === 0 && timeout > 0) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, timeout * 1000);
-            this.#pollers.push(() => {
+            const wake = () => {
               clearTimeout(timer);
               resolve();
-            });
+            };
+            const timer = setTimeout(wake, timeout * 1000);
+            this.#pollers.push(wake);
+            // The bot gave up the request (it is stopping): nobody is waiting for an answer.
+            response?.once('close', wake);
           });
         }
         return ready();

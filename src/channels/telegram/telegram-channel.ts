@@ -1,8 +1,14 @@
 /**
- * The Telegram channel: telegraf receives updates (long polling, or a webhook on the service's
- * own HTTP server), the conversation core answers, and every reply goes out through the
- * rate-limited sender. The adapter stays thin: parsing lives in telegram-updates.ts, rendering
- * in telegram-format.ts, flood control in telegram-sender.ts.
+ * The Telegram channel: updates come by long polling (getUpdates driven here) or by a webhook
+ * on the service's own HTTP server, telegraf hands them to the conversation core, and every
+ * reply goes out through the rate-limited sender. The adapter stays thin: parsing lives in
+ * telegram-updates.ts, rendering in telegram-format.ts, flood control in telegram-sender.ts,
+ * per-chat bounds in chat-lanes.ts, what may be confirmed to Telegram in update-ledger.ts.
+ *
+ * Stop means stop: fetching ends at once; Telegram is told only of the updates that were
+ * answered (telegraf's own polling confirms updates as soon as it fetches them, which lost
+ * what a shutdown cut short); the replies under way finish within the deadline, what waits is
+ * cancelled and delivered again after the restart.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +21,10 @@ import { TelegramSendError, TelegramSender, type TelegramSenderOptions } from '.
 import { parseUpdate, ZWebhookUpdate, type ParsedUpdate } from './telegram-updates.ts';
 import { readJsonBody, refuseRequest } from '../../http/json-body.ts';
 import type { Update } from 'telegraf/types';
+import { z } from 'zod';
+import { ChatLanes, type LaneOutcome } from './chat-lanes.ts';
+import { botKeyOf, type TelegramStore } from './telegram-store.ts';
+import { UpdateLedger } from './update-ledger.ts';
 
 export class TelegramStartError extends Error {
   override name = 'TelegramStartError';
@@ -30,7 +40,27 @@ export interface TelegramChannelOptions {
   sender?: TelegramSenderOptions;
   /** Waits between attempts to reach Telegram when it is unreachable at start (ms). */
   reconnectMs?: { first: number; cap: number };
+  /**
+   * The database side of the channel: the send budget shared with the bot's other processes,
+   * and the updates answered at shutdown beyond what Telegram could be told.
+   */
+  store?: TelegramStore;
+  /** Messages of one chat that may wait behind the one being answered (default 5). */
+  maxWaitingPerChat?: number;
+  /** A flooding chat's messages are dropped until it has been quiet this long (ms, default 10 s). */
+  floodQuietMs?: number;
+  /** How long a shutdown lets the replies under way finish (ms, default 5 s). */
+  stopDeadlineMs?: number;
+  /** getUpdates' long-poll timeout (seconds, default 25). */
+  pollTimeoutSeconds?: number;
+  /** An update still waiting this long, with Telegram's next 100 all fetched, is parked in the database (ms, default 3 s). */
+  parkAfterMs?: number;
+  now?: () => number;
 }
+
+const ZUpdates = z.array(ZWebhookUpdate);
+/** Updates fetched at once (Telegram's maximum). */
+const POLL_LIMIT = 100;
 
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 const COMMANDS = [
@@ -70,6 +100,20 @@ export class TelegramChannel {
   readonly #inFlight = new Set<Promise<void>>();
   /** Update ids seen lately: Telegram re-sends an update whose webhook answer was slow. */
   readonly #recentUpdates = new Set<number>();
+  readonly #lanes: ChatLanes<ParsedUpdate>;
+  readonly #ledger = new UpdateLedger();
+  /** How each update handed to telegraf ended, picked up by whoever handed it over. */
+  readonly #outcomes = new Map<number, Promise<LaneOutcome>>();
+  /** Answered before the last shutdown (or parked then), still to come again from Telegram: skipped. */
+  #answeredBefore = new Set<number>();
+  /** Polled updates being answered, by id, with when they came, in case they must be parked. */
+  readonly #raw = new Map<number, { update: Update; at: number }>();
+  #saving?: Promise<void>;
+  #saveAgain = false;
+  /** Updates kept in the database while they wait, so Telegram could be told past them. */
+  readonly #parked = new Map<number, Update>();
+  readonly #abortPoll = new AbortController();
+  #progress?: () => void;
   /** Set once Telegram has the webhook: updates posted before then are refused (503) and posted again. */
   #webhookReady = false;
   #webhookPath?: string;
@@ -84,12 +128,23 @@ export class TelegramChannel {
     this.#logger = options.logger.child({ channel: 'telegram' });
     // Replies never ride on the webhook's HTTP answer: every call goes through the sender.
     this.bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot, webhookReply: false } });
-    this.sender = new TelegramSender((method, payload) => this.bot.telegram.callApi(method as never, payload as never), this.#logger, options.sender);
-    // An update is handed to the core at once and not waited for: a chat held up by a 429 or a
-    // group's pace must not hold up the next updates of everyone else. The core answers the
-    // messages of one chat in order, and the sender sends each chat's replies in order.
+    const budget = options.store?.budget(botKeyOf(options.token), options.sender?.global ? { window: options.sender.global } : {});
+    this.sender = new TelegramSender((method, payload) => this.bot.telegram.callApi(method as never, payload as never), this.#logger, {
+      ...(budget ? { budget } : {}),
+      ...options.sender,
+    });
+    this.#lanes = new ChatLanes<ParsedUpdate>(
+      (parsed) => this.#answerOne(parsed),
+      (chatId) => this.#slowDown(chatId),
+      { maxWaiting: options.maxWaitingPerChat ?? 5, floodQuietMs: options.floodQuietMs ?? 10_000, now: options.now ?? Date.now },
+    );
+    // An update is handed to its chat's lane at once and not waited for: a chat held up by a
+    // 429 or a group's pace must not hold up the next updates of everyone else. Each lane
+    // answers its chat's messages in order, and the sender sends each chat's replies in order.
     this.bot.use((ctx) => {
-      this.#track(this.#onUpdate(ctx.update));
+      const outcome = this.#onUpdate(ctx.update);
+      this.#outcomes.set(ctx.update.update_id, outcome);
+      this.#track(outcome.then(() => undefined));
       return Promise.resolve();
     });
     this.bot.catch((error) => this.#logger.error({ err: error }, 'Telegram update failed'));
@@ -159,16 +214,57 @@ export class TelegramChannel {
     }
   }
 
-  /** Long polling, restarted if Telegram ends it (another instance polling the same bot: 409). */
+  /**
+   * Long polling, driven here rather than by telegraf (whose loop confirms updates as soon as
+   * it has fetched them): each getUpdates confirms only the updates before the oldest one not
+   * answered yet. Restarted if Telegram ends it (another instance polling the same bot: 409).
+   */
   async #poll(): Promise<void> {
     // A webhook left from an earlier run would make getUpdates fail. Removed once only: on a
     // later 409 it may be another instance's, and that one is left alone.
     await this.bot.telegram.deleteWebhook({ drop_pending_updates: false });
-    for (let attempt = 0; !this.#stopped; attempt++) {
+    const saved = this.#options.store?.pollState(botKeyOf(this.#options.token));
+    if (saved) {
+      this.#answeredBefore = new Set([...saved.answeredAhead, ...saved.parked.map((u) => u.update_id)]);
+      if (saved.parked.length > 0) this.#logger.info({ updates: saved.parked.length }, 'Telegram updates parked before the restart are answered now');
+      for (const update of saved.parked) {
+        this.#parked.set(update.update_id, update as unknown as Update);
+        this.#track(this.#handlePolled(update as unknown as Update));
+      }
+    }
+    let idleMs = 10;
+    for (let attempt = 0; !this.#stopped; ) {
+      // With updates still being answered, Telegram hands the same ones back at once: then only
+      // news is looked for (no long poll), and not before some answer is done or a while passed.
+      const waiting = this.#ledger.unfinished > 0;
+      let fresh = 0;
+      let fetched = 0;
       try {
-        // startPolling sets up the loop before its first await, so stop() can always end it.
-        await (this.bot as unknown as { startPolling(allowed: readonly string[]): Promise<void> }).startPolling(ALLOWED_UPDATES);
-        return; // stopped on purpose
+        const offset = this.#ledger.offset;
+        const raw = await this.bot.telegram.callApi(
+          'getUpdates',
+          { ...(offset !== undefined ? { offset } : {}), limit: POLL_LIMIT, timeout: waiting ? 0 : (this.#options.pollTimeoutSeconds ?? 25), allowed_updates: ALLOWED_UPDATES },
+          { signal: this.#abortPoll.signal as never },
+        );
+        attempt = 0;
+        const updates = ZUpdates.parse(raw);
+        fetched = updates.length;
+        for (const update of updates) {
+          if (this.#stopped) break;
+          if (this.#ledger.knows(update.update_id)) continue;
+          fresh++;
+          this.#ledger.add(update.update_id);
+          if (this.#answeredBefore.delete(update.update_id)) {
+            this.#ledger.finish(update.update_id);
+            continue;
+          }
+          this.#raw.set(update.update_id, { update: update as unknown as Update, at: this.#now() });
+          this.#track(this.#handlePolled(update as unknown as Update));
+        }
+        // All of the next updates Telegram will hand over are being answered, and the oldest
+        // still waits (a reply held by a 429): park the waiting ones in the database, so
+        // Telegram can be told past them and the updates after them come in.
+        if (fresh === 0 && fetched >= POLL_LIMIT && this.#ledger.unfinished > 0 && !this.#stopped && (await this.#park())) continue;
       } catch (error) {
         if (this.#stopped) return;
         if (error instanceof TelegramError && error.code === 401) {
@@ -178,11 +274,99 @@ export class TelegramChannel {
         const conflict = error instanceof TelegramError && error.code === 409;
         this.#logger.error(
           { err: error },
-          conflict ? 'another program is receiving this bot\'s updates (a second instance, or a webhook); retrying' : 'Telegram polling stopped; restarting',
+          conflict ? 'another program is receiving this bot\'s updates (a second instance, or a webhook); retrying' : 'Telegram polling failed; retrying',
         );
-        await this.#pause(Math.min(60_000, 5_000 * 2 ** Math.min(attempt, 4)));
+        await this.#pause(Math.min(60_000, 1_000 * 2 ** Math.min(attempt, 6)));
+        attempt++;
+        continue;
       }
+      if (fresh > 0 || this.#ledger.unfinished === 0) {
+        idleMs = 10;
+        continue;
+      }
+      // Only updates already being answered came back: wait for one of them to finish (then
+      // the offset moves), or look again for news a little later, less often while none come.
+      await this.#nextProgress(fetched >= POLL_LIMIT ? 1_000 : idleMs);
+      idleMs = Math.min(1_000, idleMs * 2);
     }
+  }
+
+  /** Hand a polled update to telegraf; once it has ended (not cancelled), it may be confirmed. */
+  async #handlePolled(update: Update): Promise<void> {
+    try {
+      await this.bot.handleUpdate(update);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'Telegram update failed');
+    }
+    const outcome = this.#outcomes.get(update.update_id) ?? Promise.resolve<LaneOutcome>('answered');
+    this.#outcomes.delete(update.update_id);
+    const ended = (await outcome) !== 'cancelled';
+    this.#raw.delete(update.update_id);
+    if (this.#parked.has(update.update_id)) {
+      if (ended) {
+        this.#parked.delete(update.update_id);
+        this.#saveSoon();
+      }
+    } else if (ended) this.#ledger.finish(update.update_id);
+    this.#progress?.();
+  }
+
+  /**
+   * The updates waiting longest into the database; then they count as finished for the offset.
+   * Only those waiting `parkAfterMs` and more: a burst answered at Telegram's pace moves on by
+   * itself, and parking it would only cost writes.
+   */
+  async #park(): Promise<boolean> {
+    const oldEnough = this.#now() - (this.#options.parkAfterMs ?? 3_000);
+    const ids = this.#ledger.unfinishedIds().filter((id) => (this.#raw.get(id)?.at ?? Number.POSITIVE_INFINITY) <= oldEnough);
+    if (ids.length === 0) return false;
+    for (const id of ids) this.#parked.set(id, this.#raw.get(id)!.update);
+    try {
+      await this.#savePollState();
+    } catch (error) {
+      for (const id of ids) this.#parked.delete(id);
+      this.#logger.warn({ err: error }, 'waiting Telegram updates could not be parked; polling waits for them');
+      return false;
+    }
+    for (const id of ids) this.#ledger.finish(id);
+    this.#logger.info({ updates: ids.length }, 'Telegram updates still waiting parked in the database; the next ones come in meanwhile');
+    return true;
+  }
+
+  /** Save the poll state after this change (changes made meanwhile are saved together). */
+  #saveSoon(): void {
+    if (this.#saving) {
+      this.#saveAgain = true;
+      return;
+    }
+    this.#saving = (async () => {
+      do {
+        this.#saveAgain = false;
+        await this.#savePollState().catch((error: unknown) => this.#logger.warn({ err: error }, 'Telegram poll state not saved'));
+      } while (this.#saveAgain);
+      this.#saving = undefined;
+    })();
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
+  async #savePollState(answeredAhead: readonly number[] = [...this.#answeredBefore]): Promise<void> {
+    await this.#options.store?.savePollState(botKeyOf(this.#options.token), { answeredAhead: [...answeredAhead], parked: [...this.#parked.values()] as unknown as { update_id: number }[] });
+  }
+
+  /** Resolves when an update finishes, or after `ms`, or when the channel stops. */
+  #nextProgress(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.#progress === done) this.#progress = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#progress = done;
+    });
   }
 
   #pause(ms: number): Promise<void> {
@@ -229,6 +413,7 @@ export class TelegramChannel {
         return;
       }
       await this.bot.handleUpdate(body.value as unknown as Update);
+      this.#outcomes.delete(body.value.update_id);
       res.writeHead(200).end();
     } catch (error) {
       this.#logger.error({ err: error }, 'Telegram webhook update failed');
@@ -236,29 +421,72 @@ export class TelegramChannel {
     }
   }
 
-  /** Stop receiving, then let the replies already being prepared or sent finish. */
-  async stop(deadlineMs = 25_000): Promise<void> {
+  /**
+   * Stop: no more fetching, no more outbox sends, the updates waiting in chats' lanes cancelled;
+   * the replies under way get until the deadline, then whatever still waits (a slot, a 429) is
+   * cancelled too. Last, Telegram is told which updates were answered, and those answered after
+   * one that was not are remembered, so after the restart Telegram's redelivery skips them.
+   */
+  async stop(deadlineMs = this.#options.stopDeadlineMs ?? 5_000): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#stopped = true;
     this.#wake?.();
-    const polling = (this.bot as unknown as { polling?: unknown }).polling;
-    if (polling) this.bot.stop('shutdown');
+    this.#progress?.();
+    this.#abortPoll.abort();
+    this.sender.cancel('outbox');
+    this.#lanes.cancelWaiting();
     this.#stopping = (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), deadlineMs);
-      });
-      const drained = (async () => {
+      const settled = async () => {
         await this.#polling?.catch(() => undefined);
         while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
         return 'done' as const;
-      })();
-      const outcome = await Promise.race([drained, deadline]);
-      clearTimeout(timer);
-      if (outcome === 'late') this.#logger.warn({ unfinished: this.#inFlight.size }, 'Telegram replies still waiting at shutdown were given up');
-      else this.#logger.info('Telegram channel stopped');
+      };
+      const late = await this.#within(settled(), deadlineMs);
+      if (late) {
+        this.#logger.warn({ unfinished: this.#inFlight.size }, 'Telegram replies still waiting at shutdown were cancelled; Telegram delivers their messages again after the restart');
+        this.sender.close();
+        // Calls already on their way get a moment to be answered.
+        await this.#within(settled(), 2_000);
+      }
+      if (!this.#options.webhook) await this.#confirmAnswered();
+      this.#logger.info('Telegram channel stopped');
     })();
     return this.#stopping;
+  }
+
+  /** True when `work` did not end within `ms`. */
+  async #within(work: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ms);
+    });
+    const outcome = await Promise.race([work.then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    return outcome === 'late';
+  }
+
+  /** Confirm the answered updates to Telegram (getUpdates with the offset) and remember those beyond it. */
+  async #confirmAnswered(): Promise<void> {
+    const offset = this.#ledger.offset;
+    if (offset !== undefined && this.bot.botInfo) {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), 2_000);
+      try {
+        await this.bot.telegram.callApi('getUpdates', { offset, limit: 1, timeout: 0, allowed_updates: ALLOWED_UPDATES }, { signal: abort.signal as never });
+      } catch (error) {
+        this.#logger.warn({ err: error, offset }, 'Telegram not told which updates were answered; they may be answered again after the restart');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const ahead = [...this.#ledger.finishedAhead().filter((id) => !this.#parked.has(id)), ...this.#answeredBefore];
+    await this.#saving;
+    try {
+      await this.#savePollState(ahead);
+    } catch (error) {
+      this.#logger.warn({ err: error, updates: ahead.length }, 'answered updates not remembered; they may be answered again after the restart');
+    }
+    this.#logger.info({ offset, answeredAhead: ahead.length, cancelled: this.#ledger.unfinished, parked: this.#parked.size }, 'Telegram told which updates were answered');
   }
 
   #track(work: Promise<void>): void {
@@ -268,22 +496,40 @@ export class TelegramChannel {
     work.then(done, done);
   }
 
-  async #onUpdate(raw: unknown): Promise<void> {
+  /** Parse an update and hand it to its chat's lane; resolves with how it ended. */
+  async #onUpdate(raw: unknown): Promise<LaneOutcome> {
     const parsed = parseUpdate(raw, this.bot.botInfo?.username);
-    if (!parsed) return;
-    if (this.#recentUpdates.has(parsed.updateId)) return;
+    if (!parsed) return 'answered';
+    if (this.#recentUpdates.has(parsed.updateId)) return 'answered';
     this.#recentUpdates.add(parsed.updateId);
     if (this.#recentUpdates.size > 5_000) this.#recentUpdates.delete(this.#recentUpdates.values().next().value!);
+    return this.#lanes.accept(parsed.message.chatId, parsed);
+  }
+
+  async #answerOne(parsed: ParsedUpdate): Promise<LaneOutcome> {
     try {
       await this.#answer(parsed);
     } catch (error) {
+      if (error instanceof TelegramSendError && error.reason === 'cancelled') return 'cancelled';
       if (error instanceof TelegramSendError && error.permanent) {
         // Blocked by the member, or the chat is gone: nothing to retry.
         this.#logger.warn({ reason: error.reason, chatId: parsed.message.chatId }, 'reply not delivered');
-        return;
+        return 'answered';
       }
       this.#logger.error({ err: error, chatId: parsed.message.chatId }, 'reply not delivered');
     }
+    return 'answered';
+  }
+
+  /** A chat that floods gets one notice; what it sends meanwhile is dropped. */
+  #slowDown(chatId: string): void {
+    this.#logger.warn({ chatId }, 'a chat is sending faster than it can be answered; its excess messages are dropped');
+    this.#track(
+      this.sender
+        .send(chatId, 'sendMessage', { text: this.#engine.message('id', 'chat.slow_down') })
+        .then(() => undefined)
+        .catch((error: unknown) => this.#logger.warn({ err: error, chatId }, 'slow-down notice not delivered')),
+    );
   }
 
   async #answer(parsed: ParsedUpdate): Promise<void> {

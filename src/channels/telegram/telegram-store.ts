@@ -1,0 +1,173 @@
+/**
+ * What the Telegram channel keeps in the database, shared by every process that talks to
+ * Telegram as the same bot (the service and any `kopbot outbox drain`):
+ *
+ * - the send budget: one row per bot with the moments of its last sends. A process takes a
+ *   slot in one short IMMEDIATE transaction before each message, so all of them together stay
+ *   within Telegram's ~30 a second instead of each keeping its own 30. Members' replies come
+ *   first: outbox sends leave a few slots of every window to replies, and hold back entirely
+ *   while some process has replies waiting for a slot.
+ * - the poll state: updates answered at shutdown that Telegram could not be told about (an
+ *   earlier one was still waiting), so they are not answered twice when Telegram delivers them
+ *   again after the restart; and updates parked while they waited (a reply held by a 429), so
+ *   Telegram could be told past them without losing them.
+ *
+ * Its own better-sqlite3 connection with no busy timeout: a statement never sleeps on the
+ * event loop waiting for another connection's lock; a busy database is tried again a few
+ * milliseconds later, asynchronously, by the caller.
+ */
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { sqliteDateTime } from '../../persistence/sqlite-hot-path.ts';
+import type { RateWindow } from './telegram-sender.ts';
+
+export type SendKind = 'reply' | 'outbox';
+
+/**
+ * The global budget a sender draws from. `take` answers 0 when a slot was taken for a message
+ * sent now, else how many milliseconds to wait before asking again.
+ */
+export interface SendBudget {
+  take(kind: SendKind, now: number): number;
+}
+
+/** How long a process's waiting replies keep outbox sends back (renewed while they wait). */
+const REPLIES_WAITING_MS = 250;
+/**
+ * Slots are stamped when granted, while Telegram counts a message when it arrives, a little
+ * later and not always in the same order: the window is kept this much longer than Telegram's.
+ */
+const ARRIVAL_MARGIN_MS = 100;
+/** A busy database: ask again this soon. */
+const BUSY_RETRY_MS = 3;
+
+const ZSlots = z.array(z.number());
+const ZIds = z.array(z.number().int());
+const ZParked = z.array(z.looseObject({ update_id: z.number().int() }));
+
+/** What long polling keeps across a restart. */
+export interface PollState {
+  answeredAhead: number[];
+  parked: { update_id: number }[];
+}
+
+/** Telegram keeps an update 24 hours: older poll state is about updates that will not come again. */
+const POLL_STATE_MAX_AGE_MS = 24 * 3_600_000;
+
+export interface SharedBudgetOptions {
+  /** Telegram's limit over all chats (default 30 a second). */
+  window?: RateWindow;
+  /** Slots of every window only replies may use (a broadcast never takes the whole window). */
+  replyReserve?: number;
+}
+
+/** The bot's id, the part of the token before ':' (the secret part is never stored). */
+export function botKeyOf(token: string): string {
+  return token.split(':')[0] ?? 'bot';
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+export class TelegramStore {
+  readonly #db: Database.Database;
+  readonly #statements: {
+    budget: Database.Statement;
+    ensureBudget: Database.Statement;
+    saveBudget: Database.Statement;
+    loadPoll: Database.Statement;
+    savePoll: Database.Statement;
+  };
+
+  constructor(path: string) {
+    this.#db = new Database(path, { timeout: 0 });
+    const db = this.#db;
+    this.#statements = {
+      budget: db.prepare('SELECT slots, repliesWaitingUntil FROM TelegramSendBudget WHERE bot = ?'),
+      ensureBudget: db.prepare("INSERT INTO TelegramSendBudget (bot, slots, repliesWaitingUntil) VALUES (?, '[]', 0) ON CONFLICT(bot) DO NOTHING"),
+      saveBudget: db.prepare('UPDATE TelegramSendBudget SET slots = ?, repliesWaitingUntil = ? WHERE bot = ?'),
+      loadPoll: db.prepare('SELECT answeredAhead, parked, updatedAt FROM TelegramPollState WHERE bot = ?'),
+      savePoll: db.prepare(
+        'INSERT INTO TelegramPollState (bot, answeredAhead, parked, updatedAt) VALUES (?, ?, ?, ?) ON CONFLICT(bot) DO UPDATE SET answeredAhead = excluded.answeredAhead, parked = excluded.parked, updatedAt = excluded.updatedAt',
+      ),
+    };
+  }
+
+  /** The bot's budget in this database, as seen by one process. */
+  budget(bot: string, options: SharedBudgetOptions = {}): SendBudget {
+    const limit = options.window ?? { count: 30, ms: 1_000 };
+    const window = { count: limit.count, ms: limit.ms + ARRIVAL_MARGIN_MS };
+    const reserve = Math.min(window.count - 1, options.replyReserve ?? 5);
+    const take = this.#db
+      .transaction((kind: SendKind, now: number): number => {
+        this.#statements.ensureBudget.run(bot);
+        const row = this.#statements.budget.get(bot) as { slots: string; repliesWaitingUntil: number };
+        const parsed = ZSlots.safeParse(JSON.parse(row.slots));
+        const slots = (parsed.success ? parsed.data : []).filter((at) => at > now - window.ms && at <= now + window.ms);
+        let repliesWaitingUntil = row.repliesWaitingUntil;
+        // Outbox sends use the window up to its reserve, and none while replies wait somewhere.
+        const room = kind === 'reply' ? window.count : window.count - reserve;
+        let wait = 0;
+        if (slots.length >= room) wait = slots[slots.length - room]! + window.ms + 1 - now;
+        if (kind === 'outbox' && repliesWaitingUntil > now) wait = Math.max(wait, repliesWaitingUntil - now);
+        if (wait > 0) {
+          if (kind === 'reply') {
+            // Tell the other processes: their outbox sends wait until this reply is out.
+            repliesWaitingUntil = Math.max(repliesWaitingUntil, now + Math.min(wait, REPLIES_WAITING_MS));
+            this.#statements.saveBudget.run(JSON.stringify(slots), repliesWaitingUntil, bot);
+          }
+          return wait;
+        }
+        slots.push(now);
+        this.#statements.saveBudget.run(JSON.stringify(slots.slice(-window.count)), repliesWaitingUntil, bot);
+        return 0;
+      })
+      .immediate;
+    return {
+      take: (kind, now) => {
+        try {
+          const r = take(kind, now);
+          return r;
+        } catch (error) {
+          if (isBusy(error)) return BUSY_RETRY_MS;
+          throw error;
+        }
+      },
+    };
+  }
+
+  /** What the last run left: updates answered beyond what Telegram was told, and parked ones. */
+  pollState(bot: string, now = new Date()): PollState {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const row = this.#statements.loadPoll.get(bot) as { answeredAhead: string; parked: string; updatedAt: string } | undefined;
+        const parked = ZParked.safeParse(JSON.parse(row?.parked ?? '[]'));
+        const fresh = row !== undefined && now.getTime() - Date.parse(row.updatedAt) < POLL_STATE_MAX_AGE_MS;
+        const ahead = ZIds.safeParse(JSON.parse(row?.answeredAhead ?? '[]'));
+        // Parked updates are the members' messages: kept however old; the ids only while fresh.
+        return { answeredAhead: fresh && ahead.success ? ahead.data : [], parked: parked.success ? parked.data : [] };
+      } catch (error) {
+        if (!isBusy(error) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** Remember the poll state (replacing the last); tried again while the database is busy. */
+  async savePollState(bot: string, state: PollState, now = new Date()): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#statements.savePoll.run(bot, JSON.stringify(state.answeredAhead), JSON.stringify(state.parked), sqliteDateTime(now));
+        return;
+      } catch (error) {
+        if (!isBusy(error) || attempt >= 200) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
