@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../../src/config.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { startService, type RunningService } from '../../src/service.ts';
+import { startService, type RunningService, type ServiceOptions } from '../../src/service.ts';
 import { captureLogs, tempDir } from '../helpers/app.ts';
 import { FakeBotApi, type FakeBotApiOptions, type FakeUser, type SentMessage } from '../helpers/fake-bot-api.ts';
 
@@ -25,7 +25,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startTelegramService(
-  options: { webhook?: boolean; api?: FakeBotApiOptions; token?: string; seed?: boolean; dir?: string; apiUrl?: string } = {},
+  options: { webhook?: boolean; api?: FakeBotApiOptions; token?: string; seed?: boolean; dir?: string; apiUrl?: string; telegram?: ServiceOptions['telegram'] } = {},
 ): Promise<TelegramTestService> {
   const api = await new FakeBotApi(options.api).start();
   const dir = options.dir ?? tempDir('kopbot-telegram-');
@@ -45,7 +45,7 @@ export async function startTelegramService(
   };
   let service: RunningService;
   try {
-    service = await startService(config, logger, { telegram: { reconnectMs: { first: 50, cap: 200 } } });
+    service = await startService(config, logger, { telegram: { reconnectMs: { first: 50, cap: 200 }, ...options.telegram } });
   } catch (error) {
     await api.close();
     if (!options.dir) rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,108 @@
+/**
+ * One send budget per bot across processes: the service and two `kopbot outbox drain` send
+ * as the same bot against the local Bot API (30 messages a second, 429 beyond). Together they
+ * keep Telegram's limit, and members' replies go ahead of the broadcast.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
+import { OutboxStore } from '../../src/outbox/outbox-store.ts';
+import { sqlitePathOf } from '../../src/persistence/database.ts';
+import { tempDir } from '../helpers/app.ts';
+import { spawnKopbot, type KopbotProcess } from '../helpers/cli.ts';
+import { addTelegramMembers, FakeBotApi } from '../helpers/fake-bot-api.ts';
+import { freePort, startTelegramService } from './helpers.ts';
+
+let api: FakeBotApi;
+let dir: string;
+let children: KopbotProcess[] = [];
+
+beforeEach(async () => {
+  api = await new FakeBotApi().start();
+  dir = tempDir('kopbot-tg-budget-');
+});
+afterEach(async () => {
+  for (const child of children) child.child.kill('SIGKILL');
+  await Promise.all(children.map((child) => child.exited));
+  children = [];
+  await api.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const MEMBERS = 300;
+const ASKING = 60;
+
+test('the service and two outbox drains share one budget: no 429 storm, and every member reply goes ahead of the broadcast', async () => {
+  const url = `file:${join(dir, 'kopbot.db')}`;
+  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
+  await seedDemo(app.db);
+  await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: MEMBERS, firstChatId: 40_000 });
+  const store = new OutboxStore(sqlitePathOf(url));
+  await queueAnnouncement(app.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Pengumuman: setoran simpanan wajib bulan ini', actor: 'test', now: new Date() });
+  store.close();
+  await app.close();
+
+  const env = { DATABASE_URL: url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'false' };
+  const service = spawnKopbot(['start'], { ...env, PORT: String(await freePort()) });
+  children.push(service);
+  await service.saysOnStderr('Layanan koperasi berjalan');
+  children.push(spawnKopbot(['outbox', 'drain'], env), spawnKopbot(['outbox', 'drain'], env));
+  // The broadcast is under way in all three processes.
+  const broadcast = () => api.sent.filter((m) => m.text.startsWith('Pengumuman')).length;
+  await api.waitUntil(() => broadcast() >= 40, { what: 'the broadcast under way' });
+
+  // Members write in the middle of it (chats that got the broadcast too).
+  const asked = new Map<number, number>();
+  for (let i = 0; i < ASKING; i++) {
+    const chatId = 40_000 + MEMBERS - 1 - i;
+    asked.set(chatId, Date.now());
+    api.sendText({ id: chatId, first_name: `Anggota ${i}` }, 'ok');
+  }
+  const replyTo = (chatId: number) => api.messagesTo(chatId).find((m) => !m.text.startsWith('Pengumuman'));
+  await api.waitUntil(() => [...asked.keys()].every((chatId) => replyTo(chatId) !== undefined), { timeoutMs: 20_000, what: 'every member answered' });
+  const waits = [...asked].map(([chatId, at]) => replyTo(chatId)!.at - at).sort((a, b) => a - b);
+  const p99 = waits[Math.ceil(waits.length * 0.99) - 1]!;
+  const sentMeanwhile = broadcast();
+
+  // Together within Telegram's limit: at most a stray 429 from arrival jitter, not thousands.
+  expect(api.floodRefusals).toBeLessThanOrEqual(3);
+  // 60 replies need two seconds of the whole budget; ahead of the broadcast they take about that.
+  expect(p99).toBeLessThan(4_000);
+  const health = (await (await fetch(`http://127.0.0.1:${/port (\d+)/.exec(service.stderr())![1]}/health`)).json()) as { telegram?: { repliesLost: number } };
+  expect(health.telegram).toEqual({ repliesLost: 0 });
+  if (process.env.SHOW_FIGURES) console.log({ p50: waits[Math.floor(waits.length / 2)], p99, floodRefusals: api.floodRefusals, sentMeanwhile });
+}, 60_000);
+
+test('a reply waits out 429s for up to 60 s instead of giving up after ten; beyond that it is lost, logged and counted in /health', async () => {
+  // The sender's clock: each wait moves it on at once, so a minute of 429s takes no real minute.
+  let clock = Date.now();
+  const t = await startTelegramService({ telegram: { sender: { now: () => clock, sleep: async (ms) => void (clock += ms) } } });
+  try {
+    await addTelegramMembers(t.service.app.db, t.api, { koperasiCode: 'KPRI-SEJAHTERA', count: 1, firstChatId: 30_000 });
+    const member = { id: 30_000, first_name: 'Anggota' };
+    const refusedFor = () => t.api.calls.filter((c) => c.method === 'sendMessage' && c.status === 429 && Number(c.body.chat_id) === member.id).length;
+
+    // Twelve 429s of 4 s each: 48 s of waiting, within the minute; the reply arrives, once.
+    t.api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 4', retryAfter: 4 }, 12);
+    const started = clock;
+    t.api.sendText(member, 'ok');
+    await t.api.waitForMessages(member.id, 1);
+    expect(refusedFor()).toBe(12);
+    expect(clock - started).toBeGreaterThanOrEqual(48_000);
+    expect(t.api.messagesTo(member.id)).toHaveLength(1);
+
+    // Telegram says 30 s, then 30 s again: past the minute, the reply is given up as lost.
+    t.api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 }, 5);
+    t.api.sendText(member, 'ok');
+    await t.api.waitUntil(() => t.logs.some((line) => line.includes('reply lost')), { what: 'the reply given up' });
+    expect(refusedFor()).toBe(14);
+    expect(t.api.messagesTo(member.id)).toHaveLength(1);
+    const health = (await (await fetch(`http://127.0.0.1:${t.service.port}/health`)).json()) as { telegram?: { repliesLost: number } };
+    expect(health.telegram).toEqual({ repliesLost: 1 });
+  } finally {
+    await t.dispose();
+  }
+});
