@@ -4,46 +4,22 @@
  * one "pelan-pelan" notice and its excess is dropped; the others are all answered; SIGTERM
  * still ends the process within seconds.
  */
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import { createApp } from '../../src/app.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { tempDir } from '../helpers/app.ts';
-import { spawnKopbot, type KopbotProcess } from '../helpers/cli.ts';
-import { addTelegramMembers, FakeBotApi, type FakeUser } from '../helpers/fake-bot-api.ts';
-import { freePort } from './helpers.ts';
+import { expect, test } from 'vitest';
+import type { FakeUser } from '../helpers/fake-bot-api.ts';
+import { useKopbotProcesses } from './helpers.ts';
 
-let api: FakeBotApi;
-let dir: string;
-let service: KopbotProcess | undefined;
-
-beforeEach(async () => {
-  api = await new FakeBotApi().start();
-  dir = tempDir('kopbot-tg-flood-');
-});
-afterEach(async () => {
-  service?.child.kill('SIGKILL');
-  await service?.exited;
-  await api.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const kopbot = useKopbotProcesses('kopbot-tg-flood-');
 
 const OTHERS = 100;
 const EACH = 2;
 const FLOOD = 10_000;
 
 test('a chat sending 10,000 messages gets one slow-down notice, the 100 others are all answered, and SIGTERM exits within 10 s', async () => {
-  const url = `file:${join(dir, 'kopbot.db')}`;
-  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
-  await seedDemo(app.db);
-  await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: OTHERS + 1, firstChatId: 80_000 });
-  await app.close();
-  const flooder: FakeUser = { id: 80_000 + OTHERS, first_name: 'Banjir' };
-  const others: FakeUser[] = Array.from({ length: OTHERS }, (_, i) => ({ id: 80_000 + i, first_name: `Anggota ${i}` }));
-
-  service = spawnKopbot(['start'], { DATABASE_URL: url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, PORT: String(await freePort()), LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'false' });
-  await service.saysOnStderr('Layanan koperasi berjalan');
+  const api = kopbot.api;
+  const members = await kopbot.seedMembers(OTHERS + 1, 80_000);
+  const flooder: FakeUser = members.pop()!;
+  const others = members;
+  const service = await kopbot.start();
 
   // The flood, with the others' messages spread through it.
   const spread = Math.floor(FLOOD / (OTHERS * EACH));
@@ -72,7 +48,6 @@ test('a chat sending 10,000 messages gets one slow-down notice, the 100 others a
   service.child.kill('SIGTERM');
   const exit = await service.exited;
   const exitMs = Date.now() - began;
-  service = undefined;
   expect(exit.code, exit.stderr).toBe(0);
   expect(exitMs).toBeLessThan(10_000);
   expect(api.floodRefusals).toBe(0);

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/service.ts';
+import { afterEach, beforeEach } from 'vitest';
+import { createApp, type App } from '../../src/app.ts';
 import { captureLogs, tempDir } from '../helpers/app.ts';
-import { FakeBotApi, type FakeBotApiOptions, type FakeUser, type SentMessage } from '../helpers/fake-bot-api.ts';
+import { spawnKopbot, type KopbotProcess } from '../helpers/cli.ts';
+import { addTelegramMembers, FakeBotApi, type FakeBotApiOptions, type FakeUser, type SentMessage } from '../helpers/fake-bot-api.ts';
 
 export interface TelegramTestService {
   api: FakeBotApi;
@@ -110,4 +113,71 @@ export function textOf(messages: readonly SentMessage[]): string {
 /** The conversation sessions have lapsed (months later, or just a long pause). */
 export async function expireSessions(t: TelegramTestService): Promise<void> {
   await t.service.app.db.conversationSession.updateMany({ data: { expiresAt: new Date(Date.now() - 60_000) } });
+}
+
+export interface KopbotProcesses {
+  readonly api: FakeBotApi;
+  readonly dir: string;
+  readonly url: string;
+  /** The environment of a `kopbot` process that talks to this Bot API (Telegram only, no quiet hours). */
+  env(extra?: Record<string, string>): Record<string, string>;
+  /** Start `kopbot ARGS`; killed after the test if still running. */
+  spawn(args: readonly string[], extra?: Record<string, string>): KopbotProcess;
+  /** `kopbot start` on a free port, once it says it runs. */
+  start(extra?: Record<string, string>): Promise<KopbotProcess>;
+  /** The demo cooperative and `count` members who verified on Telegram, chats firstChatId…. */
+  seedMembers(count: number, firstChatId: number, more?: (app: App) => Promise<void>): Promise<FakeUser[]>;
+}
+
+/** For each test: a local Bot API, a database directory, and real `kopbot` processes (killed afterwards). */
+export function useKopbotProcesses(prefix: string): KopbotProcesses {
+  let api: FakeBotApi;
+  let dir: string;
+  let children: KopbotProcess[] = [];
+  beforeEach(async () => {
+    api = await new FakeBotApi().start();
+    dir = tempDir(prefix);
+  });
+  afterEach(async () => {
+    for (const child of children) child.child.kill('SIGKILL');
+    await Promise.all(children.map((child) => child.exited));
+    children = [];
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const harness: KopbotProcesses = {
+    get api() {
+      return api;
+    },
+    get dir() {
+      return dir;
+    },
+    get url() {
+      return `file:${join(dir, 'kopbot.db')}`;
+    },
+    env: (extra = {}) => ({ DATABASE_URL: harness.url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'false', ...extra }),
+    spawn(args, extra) {
+      const child = spawnKopbot(args, harness.env(extra));
+      children.push(child);
+      void child.exited.then(() => (children = children.filter((c) => c !== child)));
+      return child;
+    },
+    async start(extra = {}) {
+      const child = harness.spawn(['start'], { PORT: String(await freePort()), ...extra });
+      await child.saysOnStderr('Layanan koperasi berjalan');
+      return child;
+    },
+    async seedMembers(count, firstChatId, more) {
+      const app = await createApp({ DATABASE_URL: harness.url, LOG_LEVEL: 'silent' });
+      try {
+        await seedDemo(app.db);
+        await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count, firstChatId });
+        await more?.(app);
+      } finally {
+        await app.close();
+      }
+      return Array.from({ length: count }, (_, i) => ({ id: firstChatId + i, first_name: `Anggota ${i}` }));
+    },
+  };
+  return harness;
 }

@@ -3,53 +3,24 @@
  * as the same bot against the local Bot API (30 messages a second, 429 beyond). Together they
  * keep Telegram's limit, and members' replies go ahead of the broadcast.
  */
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import { createApp } from '../../src/app.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { expect, test } from 'vitest';
 import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
-import { OutboxStore } from '../../src/outbox/outbox-store.ts';
-import { sqlitePathOf } from '../../src/persistence/database.ts';
-import { tempDir } from '../helpers/app.ts';
-import { spawnKopbot, type KopbotProcess } from '../helpers/cli.ts';
-import { addTelegramMembers, FakeBotApi } from '../helpers/fake-bot-api.ts';
-import { freePort, startTelegramService } from './helpers.ts';
+import { addTelegramMembers } from '../helpers/fake-bot-api.ts';
+import { startTelegramService, useKopbotProcesses } from './helpers.ts';
 
-let api: FakeBotApi;
-let dir: string;
-let children: KopbotProcess[] = [];
-
-beforeEach(async () => {
-  api = await new FakeBotApi().start();
-  dir = tempDir('kopbot-tg-budget-');
-});
-afterEach(async () => {
-  for (const child of children) child.child.kill('SIGKILL');
-  await Promise.all(children.map((child) => child.exited));
-  children = [];
-  await api.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const kopbot = useKopbotProcesses('kopbot-tg-budget-');
 
 const MEMBERS = 300;
 const ASKING = 60;
 
 test('the service and two outbox drains share one budget: no 429 storm, and every member reply goes ahead of the broadcast', async () => {
-  const url = `file:${join(dir, 'kopbot.db')}`;
-  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
-  await seedDemo(app.db);
-  await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: MEMBERS, firstChatId: 40_000 });
-  const store = new OutboxStore(sqlitePathOf(url));
-  await queueAnnouncement(app.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Pengumuman: setoran simpanan wajib bulan ini', actor: 'test', now: new Date() });
-  store.close();
-  await app.close();
-
-  const env = { DATABASE_URL: url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'false' };
-  const service = spawnKopbot(['start'], { ...env, PORT: String(await freePort()) });
-  children.push(service);
-  await service.saysOnStderr('Layanan koperasi berjalan');
-  children.push(spawnKopbot(['outbox', 'drain'], env), spawnKopbot(['outbox', 'drain'], env));
+  const api = kopbot.api;
+  await kopbot.seedMembers(MEMBERS, 40_000, async (app) => {
+    await queueAnnouncement(app.db, app.outbox, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Pengumuman: setoran simpanan wajib bulan ini', actor: 'test', now: new Date() });
+  });
+  const service = await kopbot.start();
+  kopbot.spawn(['outbox', 'drain']);
+  kopbot.spawn(['outbox', 'drain']);
   // The broadcast is under way in all three processes.
   const broadcast = () => api.sent.filter((m) => m.text.startsWith('Pengumuman')).length;
   await api.waitUntil(() => broadcast() >= 40, { what: 'the broadcast under way' });

@@ -4,73 +4,25 @@
  * answered, the process exits within seconds, and after a restart the rest are delivered
  * again and answered, so every update is answered exactly once overall.
  */
-import { rmSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import { createApp } from '../../src/app.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { tempDir } from '../helpers/app.ts';
-import { spawnKopbot, type KopbotProcess } from '../helpers/cli.ts';
-import { addTelegramMembers, FakeBotApi, type FakeUser } from '../helpers/fake-bot-api.ts';
-import { freePort } from './helpers.ts';
+import Database from 'better-sqlite3';
+import { expect, test } from 'vitest';
+import type { KopbotProcess } from '../helpers/cli.ts';
+import { useKopbotProcesses } from './helpers.ts';
 
-let api: FakeBotApi;
-let dir: string;
-let running: KopbotProcess[] = [];
-
-beforeEach(async () => {
-  api = await new FakeBotApi().start();
-  dir = tempDir('kopbot-tg-stop-');
-});
-afterEach(async () => {
-  for (const child of running) child.child.kill('SIGKILL');
-  await Promise.all(running.map((child) => child.exited));
-  running = [];
-  await api.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** The demo cooperative and `count` members who verified on Telegram (chats 60000…). */
-async function members(count: number): Promise<FakeUser[]> {
-  const app = await createApp({ DATABASE_URL: `file:${join(dir, 'kopbot.db')}`, LOG_LEVEL: 'silent' });
-  try {
-    await seedDemo(app.db);
-    await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count, firstChatId: 60_000 });
-  } finally {
-    await app.close();
-  }
-  return Array.from({ length: count }, (_, i) => ({ id: 60_000 + i, first_name: `Anggota ${i}` }));
-}
-
-async function start(): Promise<KopbotProcess> {
-  const env = {
-    DATABASE_URL: `file:${join(dir, 'kopbot.db')}`,
-    TELEGRAM_BOT_TOKEN: api.token,
-    TELEGRAM_API_ROOT: api.url,
-    PORT: String(await freePort()),
-    LOG_LEVEL: 'info',
-    QUIET_HOURS: 'off',
-    WHATSAPP_ENABLED: 'false',
-  };
-  const child = spawnKopbot(['start'], env);
-  running.push(child);
-  await child.saysOnStderr('Layanan koperasi berjalan');
-  return child;
-}
+const kopbot = useKopbotProcesses('kopbot-tg-stop-');
 
 /** SIGTERM, and how long the process took to exit. */
 async function terminate(child: KopbotProcess): Promise<{ code: number | null; ms: number; stderr: string }> {
   const began = Date.now();
   child.child.kill('SIGTERM');
   const exit = await child.exited;
-  running = running.filter((c) => c !== child);
   return { code: exit.code, ms: Date.now() - began, stderr: exit.stderr };
 }
 
 /** The update ids the stopped service left parked in the database. */
 function parkedUpdates(): number[] {
-  const db = new Database(join(dir, 'kopbot.db'), { readonly: true });
+  const db = new Database(join(kopbot.dir, 'kopbot.db'), { readonly: true });
   try {
     const row = db.prepare('SELECT parked FROM TelegramPollState').get() as { parked: string } | undefined;
     return (JSON.parse(row?.parked ?? '[]') as { update_id: number }[]).map((u) => u.update_id);
@@ -83,7 +35,8 @@ const CHATS = 100;
 const EACH = 5;
 
 test('SIGTERM mid-burst: only answered updates are confirmed, the rest come again after a restart, and every update is answered exactly once', async () => {
-  const chats = await members(CHATS);
+  const api = kopbot.api;
+  const chats = await kopbot.seedMembers(CHATS, 60_000);
   // 500 updates wait at Telegram before the service starts (the morning after an outage).
   const updatesOf = new Map<number, number[]>();
   for (let round = 0; round < EACH; round++) {
@@ -97,7 +50,7 @@ test('SIGTERM mid-burst: only answered updates are confirmed, the rest come agai
   // One member's first reply meets a 429 that says to wait 30 s: still waiting at the SIGTERM.
   const held = chats[3]!;
   api.failNextFor(held.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 });
-  const first = await start();
+  const first = await kopbot.start({ LOG_LEVEL: 'info' });
   await api.waitUntil(() => api.sent.length >= 120, { what: '120 replies' });
   const stop = await terminate(first);
   expect(stop.code, stop.stderr).toBe(0);
@@ -126,7 +79,7 @@ test('SIGTERM mid-burst: only answered updates are confirmed, the rest come agai
   expect(stop.stderr).toContain('were cancelled');
 
   // After the restart the rest is delivered again and answered; nothing twice.
-  const second = await start();
+  const second = await kopbot.start({ LOG_LEVEL: 'info' });
   await api.waitUntil(() => chats.every((m) => api.messagesTo(m.id).length >= EACH), { timeoutMs: 40_000, what: 'every update answered' });
   await api.waitUntil(() => api.pendingUpdates === 0, { what: 'every update confirmed' });
   const stop2 = await terminate(second);
