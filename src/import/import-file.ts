@@ -4,13 +4,13 @@
  */
 import { basename } from 'node:path';
 import type { Db } from '../persistence/database.ts';
-import { localDate } from '../core/format.ts';
+import { formatDate, localDate } from '../core/format.ts';
 import { columnLetter, type ImportKind } from './columns.ts';
-import { cellTexts, findLayout, HEADER_SEARCH_ROWS, lineRanges, RowSorter, titleDate } from './layout.ts';
+import { findLayout, HEADER_SEARCH_ROWS, KEY_COLUMNS, lineRanges, RowSorter, titleDate, type Layout } from './layout.ts';
 import { IMPORTERS, interner, type ImportContext, type KoperasiRef, type Located } from './importers.ts';
 import type { ImportProblem, ImportResult } from './report.ts';
 import { RowReader } from './row-reader.ts';
-import { readTable, TableError, type Row } from './table.ts';
+import { readTable, TableError, type Encoding, type Row, type Table } from './table.ts';
 import { retryWhileBusy } from '../persistence/busy.ts';
 
 export type ImportPhase = 'read' | 'check' | 'write';
@@ -68,28 +68,43 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   }
 
   options.onProgress?.('read', 0, null);
-  let table;
-  const head: Row[] = [];
-  let rows: AsyncIterator<Row>;
+  // A workbook may hold instructions or a summary before the data: the first sheet whose
+  // header names the required columns is read.
+  let tables: Table[];
+  let table: Table | undefined;
+  let layout: Layout | undefined;
+  let head: Row[] = [];
+  let rows: AsyncIterator<Row> | undefined;
+  let refusal: { problems: string[]; line: number } | undefined;
   try {
-    table = await readTable(path);
-    // The header is searched for among the first rows; the rest is read as it is checked.
-    rows = table.rows[Symbol.asyncIterator]();
-    while (head.length < HEADER_SEARCH_ROWS) {
-      const next = await rows.next();
-      if (next.done) break;
-      head.push(next.value);
+    tables = await readTable(path);
+    for (const candidate of tables) {
+      const iterator = candidate.rows[Symbol.asyncIterator]();
+      const top: Row[] = [];
+      while (top.length < HEADER_SEARCH_ROWS) {
+        const next = await iterator.next();
+        if (next.done) break;
+        top.push(next.value);
+      }
+      const found = findLayout(kind, top, { asOfKnown: options.asOf !== undefined });
+      if (!('problems' in found)) {
+        [table, layout, head, rows] = [candidate, found, top, iterator];
+        break;
+      }
+      refusal ??= found;
     }
   } catch (error) {
     if (error instanceof TableError) return fail(error.message);
     throw error;
   }
-  if (head.length === 0) return fail('Berkas kosong: tidak ada baris judul kolom.');
-  const layout = findLayout(kind, head, { asOfKnown: options.asOf !== undefined });
-  if ('problems' in layout) {
-    for (const problem of layout.problems) fail(problem, layout.line);
+  if (!table || !layout || !rows) {
+    for (const problem of refusal?.problems ?? ['Berkas kosong: tidak ada baris judul kolom.']) fail(problem, refusal?.line ?? null);
+    if (tables.length > 1) {
+      fail(`Berkas Excel ini punya ${tables.length} lembar kerja (${tables.map((t) => `"${t.sheet}"`).join(', ')}); tidak satu pun berjudul kolom yang dikenali.`);
+    }
     return result;
   }
+  if (tables.length > 1) result.warnings.push({ line: null, column: null, message: `dibaca lembar kerja "${table.sheet}" (dari ${tables.length} lembar).` });
   const { headerRow, headers, mapping, wide } = layout;
   result.ignoredColumns = mapping.ignored;
   const index = new Map(mapping.index);
@@ -98,9 +113,13 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     if (wide.totalIndex !== undefined) index.set('simpanan:jumlah', wide.totalIndex);
   }
   for (const [key, i] of index) result.columns[key] = `${columnLetter(i)} (${headers[i]})`;
-  if (table.encoding === 'windows-1252') {
-    result.warnings.push({ line: null, column: null, message: 'berkas dibaca sebagai Windows-1252 (CSV dari Excel lama); huruf seperti ’ “ ” – tetap seperti aslinya.' });
-  }
+  const ENCODING_NOTES: Partial<Record<Encoding, string>> = {
+    'windows-1252': 'berkas dibaca sebagai Windows-1252 (CSV dari Excel lama); huruf seperti ’ “ ” – terbaca benar.',
+    mixed: 'sebagian baris berkas ini ditulis dengan Windows-1252 dan sebagian UTF-8 (baris yang disalin dari berkas lain); tiap baris dibaca sesuai penulisannya. Periksa nama dengan huruf khusus.',
+    'utf-16': 'berkas dibaca sebagai UTF-16 ("Teks Unicode" dari Excel).',
+  };
+  const encodingNote = table.encoding ? ENCODING_NOTES[table.encoding] : undefined;
+  if (encodingNote) result.warnings.push({ line: null, column: null, message: encodingNote });
 
   const now = options.now ?? new Date();
   const defaultTimeZone = options.timeZone ?? 'Asia/Jakarta';
@@ -112,8 +131,11 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     wide,
     intern: interner(),
   };
+  if (kind === 'savings' && !index.has('per_tanggal') && options.asOf === undefined && ctx.asOf) {
+    result.warnings.push({ line: null, column: null, message: `tanggal saldo diambil dari judul berkas: per ${formatDate(ctx.asOf)}.` });
+  }
   const records: Located<unknown>[] = [];
-  const width = cellTexts(headerRow).length;
+  const width = headers.length;
   const keyed = importer.duplicateKey;
   const seen = new Map<string, number>();
   const readRow = (row: Row) => {
@@ -145,7 +167,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     if (Array.isArray(record)) for (const r of record) records.push({ line: row.line, record: r });
     else if (record !== null) records.push({ line: row.line, record });
   };
-  const sorter = new RowSorter(index.get(KEY_COLUMN[kind]));
+  const sorter = new RowSorter(index.get(KEY_COLUMNS[kind]));
   try {
     for (const row of head.slice(head.indexOf(headerRow) + 1)) sorter.push(row).forEach(readRow);
     head.length = 0;
@@ -157,9 +179,10 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   }
   options.onProgress?.('read', result.rows, null);
   const { skipped } = sorter;
-  if (skipped.totals.length > 0 || skipped.footer.length > 0) {
+  if (skipped.totals.length > 0 || skipped.footer.length > 0 || skipped.blank.length > 0) {
     const parts = [
       skipped.totals.length > 0 ? `baris ${lineRanges(skipped.totals)} (baris jumlah)` : null,
+      skipped.blank.length > 0 ? `baris ${lineRanges(skipped.blank)} (judul kelompok atau baris kosong templat)` : null,
       skipped.footer.length > 0 ? `baris ${skipped.footer[0]}–${skipped.footer[skipped.footer.length - 1]} (tanda tangan dan keterangan di bawah daftar)` : null,
     ].filter(Boolean);
     result.warnings.push({ line: null, column: null, message: `${parts.join(' dan ')} tidak dibaca sebagai data.` });
@@ -198,14 +221,6 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   return result;
 }
 
-/** The column that every data row has filled: rows without it are checked for totals and signatures. */
-const KEY_COLUMN: Record<ImportKind, string> = {
-  koperasi: 'kode',
-  members: 'nomor_anggota',
-  savings: 'nomor_anggota',
-  loans: 'nomor_anggota',
-  meetings: 'jenis',
-};
 
 function byLine(a: ImportProblem, b: ImportProblem): number {
   return (a.line ?? 0) - (b.line ?? 0);

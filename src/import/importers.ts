@@ -15,7 +15,7 @@ import type { ImportProblem } from './report.ts';
 import type { RowReader } from './row-reader.ts';
 import type { WideSavings } from './layout.ts';
 import { savingsKindOf } from './savings-kinds.ts';
-import { parseAmount, parseDate, parseInteger, parseTime } from './values.ts';
+import { isNothing, monthNumber, parseAmount, parseDate, parseInteger, parseTime } from './values.ts';
 
 export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
@@ -199,7 +199,10 @@ function parseBookYearEnd(row: RowReader): string | null {
     day = cell.date.getUTCDate();
     month = cell.date.getUTCMonth() + 1;
   } else {
-    const match = /^(\d{1,2})[-/. ](\d{1,2})(?:[-/. ]\d{2,4})?$/.exec(cell.text.trim());
+    const text = cell.text.trim();
+    const named = /^(\d{1,2})\s+([a-z]+)\.?(?:\s+\d{4})?$/i.exec(text);
+    const namedMonth = named ? monthNumber(named[2]!) : undefined;
+    const match = named && namedMonth ? [text, named[1]!, String(namedMonth)] : /^(\d{1,2})[-/. ](\d{1,2})(?:[-/. ]\d{2,4})?$/.exec(text);
     if (!match) {
       row.problem('tutup_buku', `"${cell.text.trim()}" bukan tanggal tutup buku (contoh: 31-12)`);
       return null;
@@ -278,7 +281,7 @@ export const koperasiImporter: Importer<KoperasiRecord> = {
 const STATUSES: Record<string, string> = {
   aktif: 'AKTIF', active: 'AKTIF', a: 'AKTIF',
   nonaktif: 'NONAKTIF', 'non aktif': 'NONAKTIF', 'non-aktif': 'NONAKTIF', 'tidak aktif': 'NONAKTIF', pasif: 'NONAKTIF', inactive: 'NONAKTIF',
-  keluar: 'KELUAR', berhenti: 'KELUAR', mengundurkan: 'KELUAR', 'mengundurkan diri': 'KELUAR', resign: 'KELUAR', diberhentikan: 'KELUAR',
+  keluar: 'KELUAR', pindah: 'KELUAR', 'pindah tugas': 'KELUAR', mutasi: 'KELUAR', berhenti: 'KELUAR', mengundurkan: 'KELUAR', 'mengundurkan diri': 'KELUAR', resign: 'KELUAR', diberhentikan: 'KELUAR',
   meninggal: 'MENINGGAL', 'meninggal dunia': 'MENINGGAL', wafat: 'MENINGGAL', almarhum: 'MENINGGAL', alm: 'MENINGGAL',
 };
 
@@ -319,6 +322,31 @@ const PHONE_MESSAGES = {
   invalid: (text: string) => `nomor HP "${text}" tidak sah (10 sampai 13 digit, diawali 08)`,
 };
 
+/**
+ * The member's mobile number. Clerks write "0812 3456 7892 (WA)" or two numbers
+ * ("0812-… / 0857-…"): the first mobile one is kept, and the clerk told. A landline or a
+ * number that is not one is no reason to turn the whole file away: it is not stored, and
+ * the clerk is told.
+ */
+function readPhone(row: RowReader): string | null {
+  const text = row.text('no_hp');
+  const parts = text.replace(/\((wa|whatsapp|hp|telp?)\)/gi, ' ').split(/\s*(?:\/|;|\bdan\b|&|\batau\b)\s*/i).map((p) => p.trim()).filter((p) => p !== '');
+  const results = parts.map((part) => normalizePhone(part));
+  const first = results.findIndex((r) => r.ok);
+  if (first >= 0) {
+    const found = results[first]!;
+    if (parts.length > 1) row.warn('no_hp', `berisi ${parts.length} nomor ("${text}"); yang disimpan ${parts[first]}`);
+    return found.ok ? found.phone : null;
+  }
+  const reason = results[0]?.ok === false ? results[0].reason : 'invalid';
+  if (reason === 'scientific') {
+    row.problem('no_hp', PHONE_MESSAGES.scientific(text));
+    return null;
+  }
+  row.warn('no_hp', `${PHONE_MESSAGES[reason](text)}; tidak disimpan, anggota ini memakai kode aktivasi atau nomor HP yang diperbaiki`);
+  return null;
+}
+
 export const memberImporter: Importer<MemberRecord> = {
   needsKoperasi: true,
   duplicateKey: { column: 'nomor_anggota', what: 'nomor anggota', of: (row) => row.text('nomor_anggota') || null },
@@ -328,7 +356,7 @@ export const memberImporter: Importer<MemberRecord> = {
     let nik: string | null | undefined = row.hasColumn('nik') ? null : undefined;
     let nikUnprovenZero = false;
     let nikUnproven = false;
-    if (row.has('nik')) {
+    if (row.has('nik') && !isNothing(row.text('nik'))) {
       const cell = row.cell('nik');
       const result = normalizeNik({ text: cell.text, wasNumeric: cell.number !== undefined, typedText: cell.typedText });
       if (result.ok) {
@@ -339,17 +367,12 @@ export const memberImporter: Importer<MemberRecord> = {
       else row.problem('nik', NIK_MESSAGES[result.reason](cell.text.trim()));
     }
     let phone: string | null | undefined = row.hasColumn('no_hp') ? null : undefined;
-    if (row.has('no_hp')) {
-      const text = row.text('no_hp');
-      const result = normalizePhone(text);
-      if (result.ok) phone = result.phone;
-      else row.problem('no_hp', PHONE_MESSAGES[result.reason](text));
-    }
-    const joinedOn = row.hasColumn('tanggal_masuk') ? row.parse('tanggal_masuk', parseDate, { optional: true, fallback: null }) : undefined;
+    if (row.has('no_hp') && !isNothing(row.text('no_hp'))) phone = readPhone(row);
+    const joinedOn = !row.hasColumn('tanggal_masuk') ? undefined : isNothing(row.text('tanggal_masuk')) ? null : row.parse('tanggal_masuk', parseDate, { optional: true, fallback: null });
     if (joinedOn && joinedOn > ctx.today) row.warn('tanggal_masuk', `tanggal masuk ${formatDate(joinedOn)} ada di masa depan; periksa kembali`);
     let status: string | undefined;
     if (row.has('status')) {
-      const mapped = STATUSES[row.text('status').toLowerCase()];
+      const mapped = STATUSES[row.text('status').toLowerCase().replace(/\s*\(.*\)$/, '').trim()];
       if (mapped) status = mapped;
       else row.problem('status', `status "${row.text('status')}" tidak dikenal (aktif, nonaktif, keluar, meninggal)`);
     }
@@ -715,7 +738,7 @@ export const loanImporter: Importer<LoanRecord> = {
     const principal = row.parse('plafon', parseAmount);
     const outstanding = row.parse('sisa_pokok', parseAmount);
     const installment = row.parse('angsuran_per_bulan', parseAmount);
-    const tenorMonths = row.parse('tenor_bulan', (c) => parseInteger(c, 1, 600));
+    const tenorMonths = row.parse('tenor_bulan', (c) => parseInteger(c, 1, 600, /\s*(bulan|bln\.?|kali|x)$/i));
     const disbursedOn = row.parse('tanggal_cair', parseDate);
     const nextDueOn = row.parse('jatuh_tempo_berikutnya', parseDate, { optional: true, fallback: null });
     const arrears = row.parse('tunggakan', parseAmount, { optional: true, fallback: 0n });
@@ -838,7 +861,7 @@ export const meetingImporter: Importer<MeetingRecord> = {
   needsKoperasi: true,
   read(row) {
     const kindText = row.required('jenis', 60);
-    const bookYear = row.parse('tahun_buku', (c) => parseInteger(c, 2000, 2100));
+    const bookYear = row.parse('tahun_buku', (c) => parseInteger(c, 2000, 2100, /^(tb|tahun buku|tahun|th\.?)\s*/i));
     const date = row.parse('tanggal', parseDate);
     const time = row.parse('jam', parseTime);
     const place = row.required('tempat', 200);

@@ -15,6 +15,8 @@ const SAVINGS_KINDS: Record<string, { kind: string; label: string }> = {
  * "Simpanan Wajib (SW)" are all wajib; anything else is a cooperative-specific kind.
  */
 export function savingsKindOf(text: string): { kind: string; label: string } | null {
+  // An amount, a dash or a number is a balance that slipped into the kind column, never a kind.
+  if (!/^[\p{L}(]/u.test(text.trim()) || /^(rp|idr)\b/i.test(text.trim())) return null;
   const withoutNotes = text.replace(/\([^)]*\)/g, ' ');
   const words = withoutNotes.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').trim().replace(/\s+/g, ' ');
   const bare = words.replace(/^(simpanan|simp|smp|simpn|s)\s+/, '');
@@ -24,6 +26,7 @@ export function savingsKindOf(text: string): { kind: string; label: string } | n
   }
   const known = SAVINGS_KINDS[bare];
   if (known) return known;
+  if (!/^[a-z]/.test(bare)) return null;
   const label = withoutNotes.trim().replace(/\s+/g, ' ');
   return {
     kind: bare.replace(/ /g, '_').slice(0, 40),

@@ -33,8 +33,10 @@ export interface Row {
  */
 export interface Table {
   rows: AsyncIterable<Row>;
+  /** XLSX: the worksheet's name. */
+  sheet?: string;
   /** CSV only: how the bytes were read, and the separator found. */
-  encoding?: 'utf-8' | 'windows-1252';
+  encoding?: Encoding;
   delimiter?: string;
 }
 
@@ -45,15 +47,49 @@ export class TableError extends Error {
   }
 }
 
-/** The text of a CSV: UTF-8 when it is valid UTF-8, else Windows-1252 (older Excel on Windows). */
-export function decode(buffer: Buffer): { text: string; encoding: 'utf-8' | 'windows-1252' } {
+export type Encoding = 'utf-8' | 'windows-1252' | 'mixed' | 'utf-16';
+
+/**
+ * The text of a CSV: UTF-16 when it starts with its byte-order mark (Excel's "Unicode Text"),
+ * UTF-8 when it is valid UTF-8, else Windows-1252 (older Excel on Windows). A file that is
+ * UTF-8 but for a few Windows-1252 bytes (rows pasted from another file) is decoded line by
+ * line, each line the way it was written.
+ */
+export function decode(buffer: Buffer): { text: string; encoding: Encoding } {
+  if (buffer[0] === 0xff && buffer[1] === 0xfe) return { text: iconv.decode(buffer.subarray(2), 'utf16le'), encoding: 'utf-16' };
+  if (buffer[0] === 0xfe && buffer[1] === 0xff) return { text: iconv.decode(buffer.subarray(2), 'utf16be'), encoding: 'utf-16' };
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(buffer).replace(/^\uFEFF/, ''), encoding: 'utf-8' };
+    return { text: utf8.decode(buffer).replace(/^\uFEFF/, ''), encoding: 'utf-8' };
   } catch {
     // Node's TextDecoder('windows-1252') maps 0x80–0x9F to C1 controls (’ becomes U+0092);
     // iconv-lite maps them to the characters Windows shows (’ “ ” – …).
-    return { text: iconv.decode(buffer, 'win1252'), encoding: 'windows-1252' };
+    let sawUtf8 = false;
+    const lines: string[] = [];
+    let start = 0;
+    while (start <= buffer.length) {
+      let end = buffer.indexOf(0x0a, start);
+      if (end === -1) end = buffer.length;
+      const line = buffer.subarray(start, end);
+      try {
+        const text = utf8.decode(line);
+        if (/[^\x00-\x7f]/.test(text)) sawUtf8 = true;
+        lines.push(text);
+      } catch {
+        lines.push(iconv.decode(line, 'win1252'));
+      }
+      start = end + 1;
+    }
+    return { text: lines.join('\n').replace(/^\uFEFF/, ''), encoding: sawUtf8 ? 'mixed' : 'windows-1252' };
   }
+}
+
+/** Bytes that no CSV a clerk saves contains: NUL, or the start of a ZIP (an .xlsx renamed). */
+function binaryKind(buffer: Buffer): 'xlsx' | 'binary' | null {
+  if (buffer[0] === 0x50 && buffer[1] === 0x4b && buffer[2] === 0x03 && buffer[3] === 0x04) return 'xlsx';
+  const head = buffer.subarray(0, 4096);
+  if (head[0] === 0xd0 && head[1] === 0xcf) return 'binary';
+  return head.includes(0) ? 'binary' : null;
 }
 
 const DELIMITERS = [';', ',', '\t', '|'] as const;
@@ -94,16 +130,17 @@ export function sniffDelimiter(text: string): string {
   return best.delimiter;
 }
 
-async function readCsv(path: string): Promise<Table> {
-  const decoded = decode(await readFile(path));
+async function readCsv(path: string): Promise<Table[]> {
+  const buffer = await readFile(path);
+  const isUtf16 = (buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff);
+  const binary = isUtf16 ? null : binaryKind(buffer);
+  if (binary === 'xlsx') throw new TableError('Berkas ini sebenarnya berkas Excel (.xlsx) yang diberi nama .csv: ganti ekstensinya menjadi .xlsx, atau simpan ulang dari Excel sebagai CSV.');
+  if (binary === 'binary') throw new TableError('Berkas ini bukan teks CSV (isinya data biner, mungkin berkas .xls atau program). Buka di Excel lalu simpan sebagai CSV atau .xlsx.');
+  const decoded = decode(buffer);
   let text = decoded.text;
-  // Excel may start a CSV with "sep=;" to name its separator.
+  // Excel may start a CSV with "sep=;" to name its separator; it does not show that line as a row.
   const sep = /^sep=(.)\r?\n/i.exec(text);
-  let lineOffset = 0;
-  if (sep) {
-    text = text.slice(sep[0].length);
-    lineOffset = 1;
-  }
+  if (sep) text = text.slice(sep[0].length);
   if (text.trim() === '') throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
   const delimiter = sep ? sep[1]! : sniffDelimiter(text);
   async function* rows(): AsyncGenerator<Row> {
@@ -111,17 +148,23 @@ async function readCsv(path: string): Promise<Table> {
     const slices = function* () {
       for (let i = 0; i < text.length; i += 1 << 20) yield text.slice(i, i + (1 << 20));
     };
-    const parser = Readable.from(slices()).pipe(parse({ delimiter, relax_column_count: true, skip_empty_lines: true, trim: false, info: true }));
+    // Rows are numbered as Excel numbers them: one per record, blank ones included, however
+    // many lines a quoted value (an address) spans.
+    const parser = Readable.from(slices()).pipe(parse({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, trim: false }));
+    let number = 0;
     try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        if (record.some((v) => v.trim() !== '')) yield { line: info.lines + lineOffset, cells: record.map((value) => ({ text: value })) };
+      for await (const record of parser as AsyncIterable<string[]>) {
+        number++;
+        if (record.some((v) => v.trim() !== '')) yield { line: number, cells: record.map((value) => ({ text: value })) };
       }
     } catch (error) {
       const e = error as { lines?: number; message: string };
-      throw new TableError(`Berkas CSV rusak${e.lines ? ` di sekitar baris ${e.lines + lineOffset}` : ''}: ${e.message}`, { cause: error });
+      const where = e.lines ? ` di sekitar baris ${number + 1}` : '';
+      const why = /quote/i.test(e.message) ? 'tanda kutip " yang tidak ditutup' : 'susunan kolom yang tidak terbaca';
+      throw new TableError(`Berkas CSV rusak${where}: ${why}. Buka di Excel, periksa baris itu, lalu simpan lagi sebagai CSV.`, { cause: error });
     }
   }
-  return { rows: rows(), encoding: decoded.encoding, delimiter };
+  return [{ rows: rows(), encoding: decoded.encoding, delimiter }];
 }
 
 function cellOf(value: ExcelJS.CellValue): Cell {
@@ -137,44 +180,58 @@ function cellOf(value: ExcelJS.CellValue): Cell {
   return { text: String(value) };
 }
 
-async function readXlsx(path: string): Promise<Table> {
+/** Every worksheet of a workbook, in order: the import takes the first whose header it knows. */
+async function readXlsx(path: string): Promise<Table[]> {
+  const buffer = await readFile(path);
+  if (buffer.length === 0) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
+  if (!(buffer[0] === 0x50 && buffer[1] === 0x4b)) {
+    throw new TableError(
+      buffer[0] === 0xd0 && buffer[1] === 0xcf
+        ? 'Berkas ini format Excel lama (.xls) yang diberi nama .xlsx: buka di Excel lalu simpan sebagai .xlsx atau CSV.'
+        : 'Berkas ini bukan berkas Excel .xlsx yang sah (mungkin CSV atau teks yang diberi nama .xlsx): ganti ekstensinya, atau simpan ulang dari Excel sebagai .xlsx.',
+    );
+  }
   const workbook = new ExcelJS.Workbook();
   try {
-    await workbook.xlsx.readFile(path);
+    await workbook.xlsx.load(buffer as unknown as ArrayBuffer);
   } catch (error) {
-    throw new TableError(`Berkas Excel tidak bisa dibaca (${(error as Error).message}). Simpan ulang sebagai .xlsx.`, { cause: error });
+    throw new TableError('Berkas Excel rusak atau tidak lengkap dan tidak bisa dibaca: buka di Excel lalu simpan ulang sebagai .xlsx.', { cause: error });
   }
-  const sheet = workbook.worksheets[0];
-  if (!sheet) throw new TableError('Berkas Excel tidak punya lembar kerja.');
-  const rows: Row[] = [];
-  sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-    const width = row.cellCount;
-    const cells: Cell[] = [];
-    for (let c = 1; c <= width; c++) {
-      const cell = row.getCell(c);
-      const value = cellOf(cell.value);
-      // A number formatted "000" shows 7 as 007: member numbers keep the zeros the officer sees.
-      const zeros = typeof cell.numFmt === 'string' ? /^0+$/.exec(cell.numFmt)?.[0] : undefined;
-      if (value.number !== undefined && zeros && Number.isInteger(value.number)) value.text = String(value.number).padStart(zeros.length, '0');
-      cells.push(value);
-    }
-    if (cells.some((cell) => cell.text.trim() !== '')) rows.push({ line: rowNumber, cells });
-  });
-  if (rows.length === 0) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
-  return {
-    rows: (async function* () {
-      // Handed over one by one, and let go of as they are read.
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        rows[i] = undefined as unknown as Row;
-        yield row;
+  const tables: Table[] = [];
+  for (const sheet of workbook.worksheets) {
+    const rows: Row[] = [];
+    sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
+      const width = row.cellCount;
+      const cells: Cell[] = [];
+      for (let c = 1; c <= width; c++) {
+        const cell = row.getCell(c);
+        const value = cellOf(cell.value);
+        // A number formatted "000" shows 7 as 007: member numbers keep the zeros the officer sees.
+        const zeros = typeof cell.numFmt === 'string' ? /^0+$/.exec(cell.numFmt)?.[0] : undefined;
+        if (value.number !== undefined && zeros && Number.isInteger(value.number)) value.text = String(value.number).padStart(zeros.length, '0');
+        cells.push(value);
       }
-    })(),
-  };
+      if (cells.some((cell) => cell.text.trim() !== '')) rows.push({ line: rowNumber, cells });
+    });
+    if (rows.length === 0) continue;
+    tables.push({
+      sheet: sheet.name,
+      rows: (async function* () {
+        // Handed over one by one, and let go of as they are read.
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i]!;
+          rows[i] = undefined as unknown as Row;
+          yield row;
+        }
+      })(),
+    });
+  }
+  if (tables.length === 0) throw new TableError('Berkas kosong: tidak ada baris judul kolom.');
+  return tables;
 }
 
-/** Open a CSV or XLSX file for reading its rows. */
-export async function readTable(path: string): Promise<Table> {
+/** Open a CSV or XLSX file for reading its rows: one table for a CSV, one per non-empty sheet for a workbook. */
+export async function readTable(path: string): Promise<Table[]> {
   const extension = extname(path).toLowerCase();
   try {
     if (extension === '.xlsx') return await readXlsx(path);
@@ -183,7 +240,9 @@ export async function readTable(path: string): Promise<Table> {
     if (error instanceof TableError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new TableError(`Berkas ${path} tidak ditemukan.`, { cause: error });
-    throw new TableError(`Berkas ${path} tidak bisa dibaca: ${(error as Error).message}`, { cause: error });
+    if (code === 'EISDIR') throw new TableError(`${path} adalah folder, bukan berkas: sebutkan berkas .csv atau .xlsx di dalamnya.`, { cause: error });
+    if (code === 'EACCES') throw new TableError(`Berkas ${path} tidak boleh dibaca oleh pengguna ini.`, { cause: error });
+    throw new TableError(`Berkas ${path} tidak bisa dibaca${code ? ` (${code})` : ''}: periksa berkasnya, lalu simpan ulang dari Excel sebagai CSV atau .xlsx.`, { cause: error });
   }
   if (extension === '.xls') throw new TableError('Format .xls (Excel lama) tidak didukung: simpan ulang sebagai .xlsx atau .csv.');
   throw new TableError(`Jenis berkas ${extension || '(tanpa ekstensi)'} tidak didukung: gunakan .csv atau .xlsx.`);

@@ -80,6 +80,11 @@ const MONTH_NAMES: Record<string, number> = {
   nov: 11, nopember: 11, november: 11, des: 12, desember: 12, dec: 12, december: 12,
 };
 
+/** 1–12 for "Januari", "Jan", "Pebruari", "December"…; undefined for anything else. */
+export function monthNumber(name: string): number | undefined {
+  return MONTH_NAMES[name.toLowerCase()];
+}
+
 const WEEKDAYS = /^(senin|selasa|rabu|kamis|jum'?at|jumat|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|sunday|sen|sel|rab|kam|jum|sab|min)\b[,.]?\s*/i;
 
 /** Excel counts days from 30 December 1899 (its 1900 leap-year bug included). */
@@ -99,8 +104,8 @@ function excelSerial(serial: number, shown: string): Parsed<string> {
  */
 export function parseDate(cell: Cell): Parsed<string> {
   if (cell.date) return isoDate(cell.date.getUTCFullYear(), cell.date.getUTCMonth() + 1, cell.date.getUTCDate());
-  if (cell.number !== undefined && Number.isInteger(cell.number) && cell.number >= 10_000 && cell.number <= 80_000) {
-    return excelSerial(cell.number, String(cell.number));
+  if (cell.number !== undefined && cell.number >= 10_000 && cell.number <= 80_000) {
+    return excelSerial(Math.floor(cell.number), String(cell.number));
   }
   const text = cell.text.trim().replace(WEEKDAYS, '').replace(/\s+/g, ' ');
   if (text === '') return fail('kosong');
@@ -126,7 +131,12 @@ export function parseTime(cell: Cell): Parsed<{ hour: number; minute: number }> 
     const minutes = Math.round(cell.number * 24 * 60);
     return ok({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
   }
-  const text = cell.text.trim().replace(/\s*(wib|wita|wit)$/i, '');
+  // "Pukul 08.00 WIB", "09.00 - selesai", "08:30 s/d 12:00": the start time.
+  const text = cell.text
+    .trim()
+    .replace(/^(pukul|pkl\.?|jam)\s*/i, '')
+    .replace(/\s*(-|–|s\s*\/\s*d|s\.d\.?|sampai)\s*(selesai|\d{1,2}[.:]\d{2}).*$/i, '')
+    .replace(/\s*(wib|wita|wit)$/i, '');
   if (text === '') return fail('kosong');
   const match = /^(\d{1,2})(?:[.:](\d{2}))?$/.exec(text) ?? /^(\d{2})(\d{2})$/.exec(text);
   if (!match) return fail(`"${cell.text.trim()}" bukan jam (contoh: 09.00)`);
@@ -136,9 +146,15 @@ export function parseTime(cell: Cell): Parsed<{ hour: number; minute: number }> 
   return ok({ hour, minute });
 }
 
+/** Cells that say "nothing here": "-", "--", "belum ada", "tidak ada". */
+export function isNothing(text: string): boolean {
+  return /^(-+|—|–|belum ada|tidak ada|tdk ada|kosong|n\/?a|nihil)$/i.test(text.trim());
+}
+
 /** A whole number within bounds. */
-export function parseInteger(cell: Cell, min: number, max: number): Parsed<number> {
-  const text = cell.number !== undefined ? String(cell.number) : cell.text.trim().replace(/\.0+$/, '');
+export function parseInteger(cell: Cell, min: number, max: number, unit?: RegExp): Parsed<number> {
+  let text = cell.number !== undefined ? String(cell.number) : cell.text.trim().replace(/\.0+$/, '');
+  if (unit) text = text.replace(unit, '').trim();
   if (text === '') return fail('kosong');
   if (!/^-?\d+$/.test(text)) return fail(`"${cell.text.trim()}" bukan bilangan bulat`);
   const value = Number(text);

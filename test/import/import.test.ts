@@ -125,10 +125,12 @@ B-008,,3513124509800008,081234560008,02/03/2015,pensiun
     );
     expect(report).toContain('Baris 6, kolom tanggal_masuk: tanggal 31/2/2026 tidak ada di kalender');
     expect(report).toContain('Baris 7, kolom nomor_anggota: nomor anggota B-001 sudah ada di baris 2 (duplikat)');
-    expect(report.find((l) => l.startsWith('Baris 8, kolom no_hp'))).toContain('bukan nomor HP Indonesia');
+    // A landline is not a reason to refuse the file: it is not stored, and the clerk is told.
+    expect(report.find((l) => l.startsWith('Baris 8'))).toBeUndefined();
+    expect(result.warnings.map((w) => describeProblem(w)).find((l) => l.startsWith('Baris 8, kolom no_hp'))).toContain('bukan nomor HP Indonesia');
     expect(report).toContain('Baris 9, kolom nama: wajib diisi');
     expect(report.find((l) => l.startsWith('Baris 9, kolom status'))).toContain('tidak dikenal');
-    expect(summarize(result)).toBe('Impor anggota dibatalkan: 7 masalah di 6 baris; tidak ada data yang diubah.');
+    expect(summarize(result)).toBe('Impor anggota dibatalkan: 6 masalah di 5 baris; tidak ada data yang diubah.');
   });
 
   it('reports a missing column and a malformed CSV without touching data', async () => {

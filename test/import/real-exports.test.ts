@@ -133,6 +133,7 @@ describe('savings kept wide, as clerks keep them', () => {
     expect(result.ok).toBe(false);
     expect(reportLines(result)).toEqual([
       `Baris 11, kolom G (Jumlah): jumlah ${formatRupiah(BigInt(balanceOf(6, 0) + balanceOf(6, 1) + balanceOf(6, 2) + 1000))} tidak sama dengan total simpanan per jenis ${formatRupiah(BigInt(balanceOf(6, 0) + balanceOf(6, 1) + balanceOf(6, 2)))}`,
+      'Catatan: tanggal saldo diambil dari judul berkas: per 31 Oktober 2026.',
       expect.stringContaining('Catatan: baris 55 (baris jumlah)'),
       'Kolom yang diabaikan: No, Nama Anggota',
     ]);
