@@ -37,8 +37,23 @@ export class ChatLanes<T> {
     this.#options = options;
   }
 
+  /**
+   * Drop this message at once if its chat is flooding (true), before anything is spent on it:
+   * a flood of 10,000 is mostly this.
+   */
+  dropIfFlooding(chatId: string): boolean {
+    const lane = this.#lanes.get(chatId);
+    if (!lane?.flooding || this.#closed) return false;
+    const now = this.#options.now();
+    if (now - lane.lastAt >= this.#options.floodQuietMs) return false;
+    lane.lastAt = now;
+    this.stats.dropped++;
+    return true;
+  }
+
   accept(chatId: string, item: T): Promise<LaneOutcome> {
     if (this.#closed) return Promise.resolve('cancelled');
+    if (this.dropIfFlooding(chatId)) return Promise.resolve('dropped');
     const now = this.#options.now();
     let lane = this.#lanes.get(chatId);
     if (!lane) {
@@ -46,14 +61,8 @@ export class ChatLanes<T> {
       lane = { running: false, waiting: [], flooding: false, lastAt: now };
       this.#lanes.set(chatId, lane);
     }
-    if (lane.flooding) {
-      if (now - lane.lastAt < this.#options.floodQuietMs) {
-        lane.lastAt = now;
-        this.stats.dropped++;
-        return Promise.resolve('dropped');
-      }
-      lane.flooding = false;
-    }
+    // A flood that has been quiet long enough is over.
+    lane.flooding = false;
     lane.lastAt = now;
     if (!lane.running) return this.#start(chatId, lane, item);
     if (lane.waiting.length < this.#options.maxWaiting) {

@@ -59,8 +59,17 @@ export interface TelegramChannelOptions {
 }
 
 const ZUpdates = z.array(ZWebhookUpdate);
+
+/** The chat an update comes from, read cheaply (parseUpdate checks it properly later). */
+function chatOf(update: Record<string, unknown>): string | undefined {
+  const message = (update.message ?? (update.callback_query as { message?: unknown } | undefined)?.message) as { chat?: { id?: unknown } } | undefined;
+  const id = message?.chat?.id;
+  return typeof id === 'number' ? String(id) : undefined;
+}
 /** Updates fetched at once (Telegram's maximum). */
 const POLL_LIMIT = 100;
+/** With this few of the next updates still waiting, they are parked rather than waited for. */
+const PARK_ALL_BELOW = 10;
 
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 const COMMANDS = [
@@ -258,6 +267,12 @@ export class TelegramChannel {
             this.#ledger.finish(update.update_id);
             continue;
           }
+          // A flooding chat's message is dropped here, before telegraf or the core spend anything on it.
+          const chat = chatOf(update);
+          if (chat !== undefined && this.#lanes.dropIfFlooding(chat)) {
+            this.#ledger.finish(update.update_id);
+            continue;
+          }
           this.#raw.set(update.update_id, { update: update as unknown as Update, at: this.#now() });
           this.#track(this.#handlePolled(update as unknown as Update));
         }
@@ -312,13 +327,16 @@ export class TelegramChannel {
   }
 
   /**
-   * The updates waiting longest into the database; then they count as finished for the offset.
-   * Only those waiting `parkAfterMs` and more: a burst answered at Telegram's pace moves on by
-   * itself, and parking it would only cost writes.
+   * Waiting updates into the database; then they count as finished for the offset. When only a
+   * few of the next 100 still wait (replies under way while a flood is being dropped), all of
+   * them: a handful must not hold up everything behind it. Otherwise only those waiting
+   * `parkAfterMs` and more (a reply held by a 429): a backlog answered at Telegram's pace moves
+   * on by itself, and parking it would only cost writes.
    */
   async #park(): Promise<boolean> {
+    const unfinished = this.#ledger.unfinishedIds().filter((id) => this.#raw.has(id));
     const oldEnough = this.#now() - (this.#options.parkAfterMs ?? 3_000);
-    const ids = this.#ledger.unfinishedIds().filter((id) => (this.#raw.get(id)?.at ?? Number.POSITIVE_INFINITY) <= oldEnough);
+    const ids = unfinished.length <= PARK_ALL_BELOW ? unfinished : unfinished.filter((id) => this.#raw.get(id)!.at <= oldEnough);
     if (ids.length === 0) return false;
     for (const id of ids) this.#parked.set(id, this.#raw.get(id)!.update);
     try {
@@ -329,7 +347,8 @@ export class TelegramChannel {
       return false;
     }
     for (const id of ids) this.#ledger.finish(id);
-    this.#logger.info({ updates: ids.length }, 'Telegram updates still waiting parked in the database; the next ones come in meanwhile');
+    const stuck = ids.some((id) => this.#raw.get(id)!.at <= oldEnough);
+    this.#logger[stuck ? 'info' : 'debug']({ updates: ids.length }, 'Telegram updates still waiting parked in the database; the next ones come in meanwhile');
     return true;
   }
 
