@@ -2,6 +2,8 @@
  * The `kopbot` command line. Thin: parse arguments, call the same services the bot uses,
  * print a one-line summary, exit 0 only on success.
  */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig, quietHoursOf, type Config } from '../config.ts';
 import { createApp } from '../app.ts';
@@ -63,6 +65,14 @@ async function withApp<T>(fn: (app: Awaited<ReturnType<typeof createApp>>) => Pr
   }
 }
 
+/** The --laporan file must be writable and must not be the file being imported: checked before anything is read. */
+function checkReportPath(report: string, input: string): void {
+  const target = resolve(report);
+  if (target === resolve(input)) throw new UserError(`--laporan ${report} adalah berkas yang diimpor; pilih nama lain untuk laporannya, misalnya laporan-impor.csv.`, 2);
+  if (existsSync(target) && statSync(target).isDirectory()) throw new UserError(`--laporan ${report} adalah folder; sebutkan nama berkas, misalnya ${join(report, 'laporan-impor.csv')}.`, 2);
+  if (!existsSync(dirname(target))) throw new UserError(`--laporan: folder ${dirname(report)} tidak ada; laporan tidak bisa ditulis di sana.`, 2);
+}
+
 /** Progress of an import on a terminal: reading, checking, writing; nothing in a pipe. */
 function importProgress(file: string): ((phase: ImportPhase, done: number, total: number | null) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -73,7 +83,7 @@ function importProgress(file: string): ((phase: ImportPhase, done: number, total
     last = phase;
     const n = done.toLocaleString('id-ID');
     const of = total === null ? '' : `/${total.toLocaleString('id-ID')}`;
-    const percent = total ? ` (${Math.floor((done / total) * 100)}%)` : '';
+    const percent = total ? ` (${Math.floor((done * 100) / total)}%)` : '';
     process.stderr.write(phase === 'check' ? `${labels[phase]}…` : `\r${labels[phase]}: ${n}${of} baris${percent}`);
     if (phase === 'write' && done === total) process.stderr.write('\n');
   };
@@ -163,14 +173,15 @@ function buildProgram(): Command {
     const command = imports
       .command(name)
       .description(`Mengimpor data ${name} dari berkas .csv atau .xlsx.`)
-      .argument('<file>', 'berkas .csv atau .xlsx')
-      .option('--laporan <FILE.csv>', 'tulis setiap masalah dan catatan ke berkas CSV untuk dibuka di Excel')
+      .argument('<berkas>', 'berkas .csv atau .xlsx')
+      .option('--laporan <BERKAS.csv>', 'tulis setiap masalah dan catatan ke berkas CSV untuk dibuka di Excel')
       .addHelpText('after', `\nKolom (judul tanpa membedakan huruf besar/kecil; baris judul laporan, baris JUMLAH dan tanda tangan dilewati):\n${describeColumns(kind).join('\n')}${kind === 'savings' ? '\n  atau satu baris per anggota: nomor_anggota dan satu kolom per jenis (Simpanan Pokok, Simpanan Wajib, Simpanan Sukarela, …), boleh dengan kolom Jumlah' : ''}`);
     if (kind !== name) command.alias(kind);
-    if (kind !== 'koperasi') command.option('--koperasi <CODE>', 'kode koperasi (wajib bila ada lebih dari satu koperasi)');
+    if (kind !== 'koperasi') command.option('--koperasi <KODE>', 'kode koperasi (wajib bila ada lebih dari satu koperasi)');
     if (kind === 'savings') command.option('--per-tanggal <TANGGAL>', 'tanggal saldo bila berkas tidak menuliskannya, misalnya 31/10/2026');
     command.action(async (file: string, options: { koperasi?: string; laporan?: string; perTanggal?: string }) => {
       favourSmallHeap();
+      if (options.laporan) checkReportPath(options.laporan, file);
       let asOf: string | undefined;
       if (options.perTanggal !== undefined) {
         const parsed = parseDate({ text: options.perTanggal });
@@ -188,7 +199,7 @@ function buildProgram(): Command {
         for (const line of reportLines(result)) process.stderr.write(`${line}\n`);
         if (options.laporan) {
           await writeReportCsv(options.laporan, result);
-          process.stderr.write(`Laporan lengkap (${result.problems.length + result.warnings.length} baris) ditulis ke ${options.laporan}.\n`);
+          process.stderr.write(`Laporan lengkap (${(result.problems.length + result.warnings.length).toLocaleString('id-ID')} baris) ditulis ke ${options.laporan}.\n`);
         }
         (result.ok ? process.stdout : process.stderr).write(`${summarize(result)}\n`);
         if (!result.ok) throw new UserError('', 1);
@@ -310,7 +321,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : error.exitCode || 2;
+      // --help is a success; help shown because a command was missing ("kopbot import") is not.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : error.exitCode || 2;
     }
     if (error instanceof FlowCheckError) {
       process.stderr.write(`${error.message}\n${error.problems.length} masalah di flows/.\n`);

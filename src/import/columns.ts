@@ -29,7 +29,7 @@ export function importKindOf(name: string): ImportKind | undefined {
 
 const col = (key: string, required: boolean, ...aliases: string[]): ColumnSpec => ({ key, required, aliases });
 
-const MEMBER_NUMBER = col('nomor_anggota', true, 'no_anggota', 'no_anggota_', 'nomor_anggota', 'noanggota', 'no_agt', 'nomor_agt', 'id_anggota', 'kode_anggota', 'nia', 'member_number', 'no_induk_anggota');
+const MEMBER_NUMBER = col('nomor_anggota', true, 'no_anggota', 'noanggota', 'no_agt', 'nomor_agt', 'id_anggota', 'kode_anggota', 'nia', 'no_induk_anggota', 'nomor_induk_anggota', 'no_induk', 'nomor_induk', 'member_number');
 
 export const COLUMNS: Record<ImportKind, readonly ColumnSpec[]> = {
   koperasi: [
@@ -45,10 +45,11 @@ export const COLUMNS: Record<ImportKind, readonly ColumnSpec[]> = {
   members: [
     MEMBER_NUMBER,
     col('nama', true, 'nama_lengkap', 'nama_anggota', 'name'),
-    col('nik', false, 'no_ktp', 'nomor_ktp', 'nik_ktp', 'no_nik', 'nomor_induk_kependudukan'),
+    col('nik', false, 'no_ktp', 'nomor_ktp', 'nik_ktp', 'no_nik', 'nomor_induk_kependudukan', 'no_ktp_nik', 'nik_no_ktp', 'ktp', 'nik_ktp_', 'no_nik_ktp'),
     col('no_hp', false, 'nomor_hp', 'no_telepon', 'nomor_telepon', 'no_telp', 'telepon', 'telp', 'hp', 'no_wa', 'nomor_wa', 'whatsapp', 'no_whatsapp', 'handphone', 'phone', 'no_hp_wa', 'hp_wa', 'nomor_hp_wa', 'no_wa_hp', 'no_telp_hp', 'no_hp_telp', 'kontak', 'no_kontak'),
-    col('tanggal_masuk', false, 'tgl_masuk', 'tanggal_bergabung', 'tgl_gabung', 'tanggal_daftar', 'tgl_daftar'),
-    col('status', false, 'status_anggota', 'keanggotaan'),
+    col('tanggal_masuk', false, 'tgl_masuk', 'tanggal_bergabung', 'tgl_gabung', 'tanggal_daftar', 'tgl_daftar', 'tanggal_menjadi_anggota', 'tgl_menjadi_anggota', 'mulai_anggota', 'tahun_masuk_tanggal'),
+    col('status', false, 'status_anggota', 'keanggotaan', 'status_keanggotaan'),
+    col('jenis_kelamin', false, 'jk', 'l_p', 'kelamin', 'gender', 'sex'),
   ],
   savings: [
     MEMBER_NUMBER,
@@ -79,7 +80,7 @@ export const COLUMNS: Record<ImportKind, readonly ColumnSpec[]> = {
 };
 
 export function normalizeHeader(header: string): string {
-  return header
+  const normalized = header
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
@@ -87,6 +88,8 @@ export function normalizeHeader(header: string): string {
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .replace(/_(rp|idr)$/, '');
+  // "N I K", "J U M L A H": letters spaced out for a printed header.
+  return /^([a-z]_){2,}[a-z]$/.test(normalized) ? normalized.replace(/_/g, '') : normalized;
 }
 
 export interface HeaderMapping {
@@ -114,7 +117,13 @@ export function mapHeaders(kind: ImportKind, headers: readonly string[]): Header
       return;
     }
     if (index.has(spec.key)) {
-      problems.push(`Kolom ${spec.key} muncul dua kali (kolom ${columnLetter(index.get(spec.key)!)} "${headers[index.get(spec.key)!]}" dan kolom ${columnLetter(i)} "${header}").`);
+      const first = index.get(spec.key)!;
+      // "No. HP" and "No. WA" side by side: the first is read, the second reported as ignored.
+      if (spec.key === 'no_hp') {
+        ignored.push(header);
+        return;
+      }
+      problems.push(`Kolom ${columnLetter(first)} (${headers[first]}) dan kolom ${columnLetter(i)} (${header}) sama-sama dibaca sebagai ${spec.key}: hapus atau ganti judul salah satunya.`);
       return;
     }
     index.set(spec.key, i);
@@ -124,8 +133,8 @@ export function mapHeaders(kind: ImportKind, headers: readonly string[]): Header
 }
 
 /** The sentence for a required column the header row lacks, naming what the file has. */
-export function missingColumnProblem(key: string, headers: readonly string[], hint = ''): string {
-  const spec = Object.values(COLUMNS).flat().find((s) => s.key === key);
+export function missingColumnProblem(kind: ImportKind, key: string, headers: readonly string[], hint = ''): string {
+  const spec = COLUMNS[kind].find((s) => s.key === key);
   const aliases = spec && spec.aliases.length > 0 ? ` (judul lain yang dikenali: ${spec.aliases.slice(0, 5).join(', ')})` : '';
   return `Kolom wajib ${key} tidak ditemukan${aliases}.${hint} Judul kolom di berkas: ${headers.filter((h) => h !== '').join(', ') || '(kosong)'}.`;
 }

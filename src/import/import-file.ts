@@ -49,6 +49,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     created: 0,
     updated: 0,
     unchanged: 0,
+    records: 0,
     problems: [],
     warnings: [],
     ignoredColumns: [],
@@ -217,7 +218,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     },
     { timeout: 30 * 60_000, maxWait: 60_000 },
   ));
-  Object.assign(result, counts, { ok: true });
+  Object.assign(result, counts, { ok: true, records: records.length });
   return result;
 }
 

@@ -300,6 +300,8 @@ export interface MemberRecord {
   nikUnproven?: boolean;
   phone?: string | null;
   joinedOn?: string | null;
+  /** L or P. */
+  gender?: string | null;
   status?: string;
 }
 
@@ -320,6 +322,11 @@ const PHONE_MESSAGES = {
   scientific: (text: string) => `nomor HP tertulis "${text}": Excel mengubahnya ke format ilmiah dan digitnya hilang. Format kolom sebagai Teks.`,
   not_mobile: (text: string) => `"${text}" bukan nomor HP Indonesia (harus diawali 08, 628 atau +628)`,
   invalid: (text: string) => `nomor HP "${text}" tidak sah (10 sampai 13 digit, diawali 08)`,
+};
+
+const GENDERS: Record<string, string> = {
+  l: 'L', lk: 'L', laki: 'L', 'laki-laki': 'L', lakilaki: 'L', pria: 'L', m: 'L', male: 'L',
+  p: 'P', pr: 'P', perempuan: 'P', wanita: 'P', w: 'P', f: 'P', female: 'P',
 };
 
 /**
@@ -376,8 +383,13 @@ export const memberImporter: Importer<MemberRecord> = {
       if (mapped) status = mapped;
       else row.problem('status', `status "${row.text('status')}" tidak dikenal (aktif, nonaktif, keluar, meninggal)`);
     }
+    let gender: string | null | undefined = row.hasColumn('jenis_kelamin') ? null : undefined;
+    if (row.has('jenis_kelamin') && !isNothing(row.text('jenis_kelamin'))) {
+      gender = GENDERS[row.text('jenis_kelamin').toLowerCase().replace(/[^a-z-]/g, '')] ?? null;
+      if (gender === null) row.problem('jenis_kelamin', `"${row.text('jenis_kelamin')}" bukan jenis kelamin (L atau P)`);
+    }
     if (row.problems.length > 0 || memberNumber === null || name === null) return null;
-    return { memberNumber, name, nik, phone, joinedOn, status, nikUnprovenZero, nikUnproven };
+    return { memberNumber, name, nik, phone, joinedOn, gender, status, nikUnprovenZero, nikUnproven };
   },
   async check(db, records, ctx) {
     const problems = duplicates(records, (r) => r.nik ?? null, 'nik', 'NIK');
@@ -452,14 +464,14 @@ export const memberImporter: Importer<MemberRecord> = {
   async write(tx, records, ctx, written) {
     const koperasiId = ctx.koperasi!.id;
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
-    const existing = new Map<string, { id: number; memberNumber: string; name: string; nik: string | null; phone: string | null; joinedOn: string | null; status: string }>();
+    const existing = new Map<string, { id: number; memberNumber: string; name: string; nik: string | null; phone: string | null; joinedOn: string | null; gender: string | null; status: string }>();
     await forEachPage(
       (afterId, take) =>
         tx.member.findMany({
           where: { koperasiId, id: { gt: afterId } },
           orderBy: { id: 'asc' },
           take,
-          select: { id: true, memberNumber: true, name: true, nik: true, phone: true, joinedOn: true, status: true },
+          select: { id: true, memberNumber: true, name: true, nik: true, phone: true, joinedOn: true, gender: true, status: true },
         }),
       (row) => existing.set(row.memberNumber, row),
     );
@@ -472,6 +484,7 @@ export const memberImporter: Importer<MemberRecord> = {
         nik: record.nik ?? null,
         phone: record.phone ?? null,
         joinedOn: record.joinedOn ?? null,
+        gender: record.gender ?? null,
         status: record.status ?? 'AKTIF',
       }));
     for (let i = 0; i < created.length; i += WRITE_SLICE) {
@@ -479,8 +492,8 @@ export const memberImporter: Importer<MemberRecord> = {
       await insertMany(
         tx,
         'Member',
-        ['koperasiId', 'memberNumber', 'name', 'nik', 'phone', 'joinedOn', 'status'],
-        slice.map((m) => [m.koperasiId, m.memberNumber, m.name, m.nik, m.phone, m.joinedOn, m.status]),
+        ['koperasiId', 'memberNumber', 'name', 'nik', 'phone', 'joinedOn', 'gender', 'status'],
+        slice.map((m) => [m.koperasiId, m.memberNumber, m.name, m.nik, m.phone, m.joinedOn, m.gender, m.status]),
         { timestamps: ['createdAt', 'updatedAt'] },
       );
       written(slice.length);

@@ -183,7 +183,7 @@ export function findLayout(kind: ImportKind, rows: readonly Row[], options: { as
   const missing = mapping.missing.map((key) =>
     key === 'per_tanggal' && kind === 'savings'
       ? 'Tanggal saldo tidak diketahui: tambahkan kolom per_tanggal, tulis "PER 31 OKTOBER 2026" di judul, atau gunakan --per-tanggal.'
-      : missingColumnProblem(key, headers, hint),
+      : missingColumnProblem(kind, key, headers, hint),
   );
   return { problems: [...mapping.problems, ...missing], line: row.line };
 }

@@ -19,6 +19,8 @@ export interface ImportResult {
   created: number;
   updated: number;
   unchanged: number;
+  /** Records made from the rows: a wide savings row gives one per kind. */
+  records: number;
   problems: ImportProblem[];
   warnings: ImportProblem[];
   ignoredColumns: string[];
@@ -95,7 +97,7 @@ export async function writeReportCsv(path: string, result: ImportResult): Promis
     ...result.warnings.map((p) => ({ p, jenis: 'catatan' })),
   ].map(({ p, jenis }) => [p.line ?? '', p.column ? columnName(p.column, result.columns) : '', jenis, p.message]);
   const text = stringify(rows, { delimiter: ';', header: true, columns: ['baris', 'kolom', 'jenis', 'keterangan'], record_delimiter: 'windows' });
-  await writeFile(path, `\uFEFF${text}`);
+  await writeFile(path, `\uFEFF${text}${text.endsWith('\r\n') ? '' : '\r\n'}`);
 }
 
 /** The one-line summary every import ends with. */
@@ -106,5 +108,6 @@ export function summarize(result: ImportResult): string {
     const where = lines.size > 0 ? ` di ${count(lines.size)} baris` : '';
     return `Impor ${label} dibatalkan: ${count(result.problems.length)} masalah${where}; tidak ada data yang diubah.`;
   }
-  return `Impor ${label} selesai: ${count(result.rows)} baris (${count(result.created)} baru, ${count(result.updated)} diperbarui, ${count(result.unchanged)} tetap).`;
+  const records = result.records !== result.rows && result.kind === 'savings' ? `, ${count(result.records)} saldo simpanan` : '';
+  return `Impor ${label} selesai: ${count(result.rows)} baris${records} (${count(result.created)} baru, ${count(result.updated)} diperbarui, ${count(result.unchanged)} tetap).`;
 }

@@ -47,7 +47,7 @@ describe('kopbot', () => {
 
   it("lists each import kind's columns and aliases in its help, in the clerk's words and the English kinds", () => {
     const members = kopbot(['import', 'anggota', '--help']);
-    expect(members.stdout).toContain('Cara pakai: kopbot import anggota|members [pilihan] <file>');
+    expect(members.stdout).toContain('Cara pakai: kopbot import anggota|members [pilihan] <berkas>');
     expect(members.stdout).toMatch(/nomor_anggota \(wajib\): juga no_anggota, .*kode_anggota/);
     expect(members.stdout).toMatch(/no_hp: juga nomor_hp, .*no_wa/);
     const savings = kopbot(['import', 'savings', '--help']);
@@ -57,7 +57,8 @@ describe('kopbot', () => {
     for (const kind of ['koperasi', 'anggota|members', 'simpanan|savings', 'pinjaman|loans', 'rapat|meetings']) expect(list.stdout).toContain(kind);
     const missing = kopbot(['import', 'anggota']);
     expect(missing.status).not.toBe(0);
-    expect(missing.stderr).toContain("galat: argumen wajib 'file' belum diisi");
+    expect(missing.stderr).toContain("galat: argumen wajib 'berkas' belum diisi");
+    expect(kopbot(['import']).status).toBe(1);
     const unknownKind = kopbot(['import', 'tabungan', 'x.csv']);
     expect(unknownKind.status).not.toBe(0);
     expect(unknownKind.stderr).toContain("perintah 'tabungan' tidak dikenal");
