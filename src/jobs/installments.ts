@@ -36,7 +36,7 @@ export async function queueInstallmentReminders(ctx: JobContext): Promise<JobRes
       ctx.engine.message('id', 'reminder.installment_footer'),
     ].join('\n\n');
     result.occurrences++;
-    result.queued += ctx.store.queue(
+    result.queued += await ctx.store.queue(
       [
         {
           idempotencyKey: `installment:l${loan.id}@${due}:${offset}`,

@@ -84,8 +84,8 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
       quorum: String(meeting.koperasi.quorumPercent),
     });
     const queued =
-      ctx.store.queue(messages, ctx.now) +
-      ctx.store.queueForOfficers(board, { key: `rat_board_reminder:${occurrence}`, purpose: 'rat_board_reminder', topic: 'reminders', text: boardText }, ctx.now);
+      (await ctx.store.queue(messages, ctx.now)) +
+      (await ctx.store.queueForOfficers(board, { key: `rat_board_reminder:${occurrence}`, purpose: 'rat_board_reminder', topic: 'reminders', text: boardText }, ctx.now));
     result.occurrences++;
     result.queued += queued;
     if (queued > 0) {
@@ -142,7 +142,7 @@ export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> 
         : ctx.engine.message('id', 'gempur.not_planned'),
     ].join('\n\n');
     result.occurrences++;
-    result.queued += ctx.store.queueForOfficers(
+    result.queued += await ctx.store.queueForOfficers(
       onePerPhone(koperasi.officers),
       { key: `gempur:${koperasi.id}:${bookYear}:${due.date}`, purpose: 'gempur_reminder', topic: 'reminders', text },
       ctx.now,

@@ -99,7 +99,7 @@ export async function promoteFromWaitlist(db: Db, store: OutboxStore, engine: Co
     if (rows.length === 0) return promoted;
     const event = await db.event.findUniqueOrThrow({ where: { id: eventId } });
     const officerId = Number(rows[0]!.officerId);
-    store.queueForOfficers(
+    await store.queueForOfficers(
       [{ id: officerId, koperasiId: null }],
       {
         // Keyed by the moment: the same officer can be moved up again after declining and rejoining.
@@ -154,7 +154,7 @@ export async function queueBimtekInvitations(ctx: JobContext): Promise<JobResult
       capacity: String(event.capacity),
       organiser: event.organiser,
     });
-    result.queued += ctx.store.queueForOfficers(invited, { key: `bimtek_invite:e${event.id}`, purpose: 'bimtek_invite', topic: 'invitations', text }, ctx.now);
+    result.queued += await ctx.store.queueForOfficers(invited, { key: `bimtek_invite:e${event.id}`, purpose: 'bimtek_invite', topic: 'invitations', text }, ctx.now);
   }
   return result;
 }
@@ -172,7 +172,7 @@ export async function queueBimtekReminders(ctx: JobContext): Promise<JobResult> 
     // "besok" only when it is: an event set for today (or a reminder sent late) says "hari ini".
     const away = describeDaysAway(ctx.engine, ctx.now, day, 'Asia/Jakarta');
     const text = ctx.engine.message('id', 'bimtek.reminder', { title: event.title, away, when: formatDateTime(event.startsAt, 'Asia/Jakarta'), place: event.place });
-    result.queued += ctx.store.queueForOfficers(
+    result.queued += await ctx.store.queueForOfficers(
       accepted.map((i) => ({ id: i.officerId, koperasiId: null })),
       { key: `bimtek_reminder:e${event.id}@${day}`, purpose: 'bimtek_reminder', topic: 'invitations', text },
       ctx.now,

@@ -450,7 +450,7 @@ export class OfficerDesk implements CommandDesk {
     const now = ctx.now;
     const officers = await this.#boardsOf(audience);
     const broadcast = await this.db.broadcast.create({ data: { koperasiId: null, text, actor: `officer:${dinas.id}`, sendAt: now, recipients: officers.length } });
-    const queued = this.store.queueForOfficers(officers, { key: `dinas_announcement:b${broadcast.id}`, purpose: 'dinas_announcement', topic: 'announcements', text }, now);
+    const queued = await this.store.queueForOfficers(officers, { key: `dinas_announcement:b${broadcast.id}`, purpose: 'dinas_announcement', topic: 'announcements', text }, now);
     await this.#audit(ctx, dinas, 'broadcast.queue_boards', { broadcastId: broadcast.id, audience, recipients: queued, length: text.length });
     return queued;
   }

@@ -49,6 +49,6 @@ export async function queueAnnouncement(
     if (!at) throw new BroadcastError(`Waktu kirim "${String(options.at)}" tidak sah; contoh: 2026-12-01T08:00+07:00 atau 2026-12-01T08:00.`);
     if (at.getTime() > options.now.getTime()) sendAt = at;
   }
-  const queued = store.queueBroadcast({ koperasiId: koperasi.id, text, actor: options.actor, via: options.via, sendAt, now: options.now });
+  const queued = await store.queueBroadcast({ koperasiId: koperasi.id, text, actor: options.actor, via: options.via, sendAt, now: options.now });
   return { ...queued, koperasiName: koperasi.name, sendAt };
 }

@@ -139,12 +139,12 @@ export class OutboxDispatcher {
   async drain(onProgress?: (summary: DrainSummary) => void): Promise<DrainSummary> {
     const summary: DrainSummary = { sent: 0, failed: 0, skipped: 0, retrying: 0, deferred: 0 };
     // Rows a killed process on this machine was sending: theirs no more, without waiting out the lease.
-    const released = this.#o.store.releaseDeadOwners(isDeadLocalOwner);
+    const released = await this.#o.store.releaseDeadOwners(isDeadLocalOwner);
     if (released > 0) this.#o.logger.warn({ released }, 'outbox: rows of a dispatcher that died are sent again');
     for (;;) {
       if (this.#stopped) break;
       const now = this.#o.clock();
-      const rows = this.#o.store.claim(this.#o.owner, now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batch, this.reach);
+      const rows = await this.#o.store.claim(this.#o.owner, now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batch, this.reach);
       if (rows.length === 0) break;
       await this.#deliverAll(rows, summary);
       onProgress?.(summary);
@@ -217,10 +217,10 @@ export class OutboxDispatcher {
    * Write a row's result, trying again while the database is busy (an import holding the write
    * lock): a message that went out must not be left looking unsent. Never throws.
    */
-  async #mark(row: OutboxRow, write: () => boolean): Promise<void> {
+  async #mark(row: OutboxRow, write: () => Promise<boolean>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        if (!write()) this.#o.logger.warn({ outbox: row.id }, 'outbox: the row\'s lease was lost before its result was written');
+        if (!(await write())) this.#o.logger.warn({ outbox: row.id }, 'outbox: the row\'s lease was lost before its result was written');
         return;
       } catch (error) {
         if (attempt >= 20) {
@@ -250,7 +250,7 @@ export class OutboxDispatcher {
     // The lease starts again now: however long the row waited for its turn, it has a whole
     // lease for the send itself. Lost meanwhile (another dispatcher took it): not sent here.
     const now = this.#o.clock();
-    if (this.#stopped || !this.#o.store.renewLease(row.id, this.#o.owner, new Date(now.getTime() + this.#o.leaseMs))) {
+    if (this.#stopped || !(await this.#o.store.renewLease(row.id, this.#o.owner, new Date(now.getTime() + this.#o.leaseMs)))) {
       release();
       return null;
     }
@@ -267,34 +267,34 @@ export class OutboxDispatcher {
     const now = this.#o.clock();
     const recipient = row.memberId !== null ? store.recipient(row.memberId) : row.officerId !== null ? store.officerRecipient(row.officerId) : null;
     if (!recipient) {
-      store.finish(row.id, owner, 'skipped', { error: 'no_recipient', at: now });
+      await store.finish(row.id, owner, 'skipped', { error: 'no_recipient', at: now });
       return 'skipped';
     }
     if (recipient.status !== 'AKTIF') {
-      store.finish(row.id, owner, 'skipped', { error: 'inactive', at: now });
+      await store.finish(row.id, owner, 'skipped', { error: 'inactive', at: now });
       return 'skipped';
     }
     if (recipient.optOut[row.topic]) {
-      store.finish(row.id, owner, 'skipped', { error: 'opted_out', at: now });
+      await store.finish(row.id, owner, 'skipped', { error: 'opted_out', at: now });
       return 'skipped';
     }
     const quiet = this.#o.quietHours;
     if (quiet && inQuietHours(now, recipient.timezone, quiet)) {
-      store.retryLater(row.id, owner, endOfQuietHours(now, recipient.timezone, quiet), { error: 'quiet_hours', countAttempt: false });
+      await store.retryLater(row.id, owner, endOfQuietHours(now, recipient.timezone, quiet), { error: 'quiet_hours', countAttempt: false });
       return 'deferred';
     }
     const routes = this.#routes(recipient);
     if (routes.length === 0) {
       // Unreachable only when nothing could ever reach them: no verified identity, no phone.
       if (recipient.identities.length === 0 && recipient.phone === null) {
-        store.finish(row.id, owner, 'skipped', { error: 'unreachable', at: now });
+        await store.finish(row.id, owner, 'skipped', { error: 'unreachable', at: now });
         return 'skipped';
       }
       // Claimed, yet no channel here reaches them (their identities changed meanwhile): the row
       // goes back untouched for a process that has their channel (a minute on, so this drain
       // does not claim it again).
       const waitingFor = recipient.identities.length > 0 ? recipient.identities[0]!.channel : 'whatsapp';
-      store.retryLater(row.id, owner, new Date(now.getTime() + 60_000), { error: `waiting_for:${waitingFor}`, countAttempt: false });
+      await store.retryLater(row.id, owner, new Date(now.getTime() + 60_000), { error: `waiting_for:${waitingFor}`, countAttempt: false });
       return 'deferred';
     }
     const refusals: string[] = [];

@@ -11,9 +11,15 @@
  *   row, and a row whose lease ran out (its process died mid-send) can be claimed again.
  *
  * Column formats are Prisma's (DateTime as ISO text with "+00:00"), so Prisma reads the rows.
+ *
+ * Writes are asynchronous: each waits for this process's turn in the write gate (a Prisma
+ * transaction may hold the lock across event-loop turns) and, the connection having no busy
+ * timeout, tries again later while another process writes (see write-gate.ts). Reads are
+ * synchronous: in WAL mode they never wait.
  */
 import Database from 'better-sqlite3';
 import { sqliteDateTime } from '../persistence/sqlite-hot-path.ts';
+import { writeGateFor, type WriteGate } from '../persistence/write-gate.ts';
 
 export type Topic = 'announcements' | 'reminders' | 'invitations';
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
@@ -113,11 +119,14 @@ function reachParams(reach: Reach): { identityChannels: string; byPhone: number 
 
 export class OutboxStore {
   readonly #db: Database.Database;
+  readonly #gate: WriteGate;
   readonly #statements;
 
   constructor(path: string) {
-    // A generous busy wait: a long import may hold the write lock for seconds.
-    this.#db = new Database(path, { timeout: 15_000 });
+    // No busy wait on the event loop: a long import holding the write lock is waited for by the
+    // gate's asynchronous retries (half a minute), the service answering meanwhile.
+    this.#db = new Database(path, { timeout: 0 });
+    this.#gate = writeGateFor(path);
     this.#db.pragma('synchronous = NORMAL');
     const db = this.#db;
     this.#statements = {
@@ -185,9 +194,9 @@ export class OutboxStore {
    * Queue an announcement to every active member of a cooperative: one Broadcast row and one
    * outbox row per member, in one transaction. Returns the broadcast id and recipient count.
    */
-  queueBroadcast(options: { koperasiId: number; text: string; actor: string; via?: Record<string, unknown>; sendAt: Date; now: Date }): { broadcastId: number; recipients: number } {
+  queueBroadcast(options: { koperasiId: number; text: string; actor: string; via?: Record<string, unknown>; sendAt: Date; now: Date }): Promise<{ broadcastId: number; recipients: number }> {
     const s = this.#statements;
-    return this.#db.transaction(() => {
+    return this.#write(() => this.#db.transaction(() => {
       const now = sqliteDateTime(options.now);
       const broadcastId = Number(s.insertBroadcast.run(options.koperasiId, options.text, options.actor, sqliteDateTime(options.sendAt), now).lastInsertRowid);
       const recipients = s.fanOut.run({ broadcastId, koperasiId: options.koperasiId, notBefore: sqliteDateTime(options.sendAt), now }).changes;
@@ -203,19 +212,19 @@ export class OutboxStore {
       });
       s.audit.run(now, options.actor, 'broadcast.queue', options.koperasiId, detail);
       return { broadcastId, recipients };
-    }).immediate();
+    }).immediate());
   }
 
   /** Queue messages; an idempotency key already present is left as it is. Returns how many were new. */
-  queue(messages: NewOutboxMessage[], now: Date): number {
+  queue(messages: NewOutboxMessage[], now: Date): Promise<number> {
     const s = this.#statements;
-    return this.#db.transaction(() => {
+    return this.#write(() => this.#db.transaction(() => {
       let added = 0;
       for (const m of messages) {
         added += s.insertOne.run({ ...m, officerId: m.officerId ?? null, notBefore: sqliteDateTime(m.notBefore), now: sqliteDateTime(now) }).changes;
       }
       return added;
-    }).immediate();
+    }).immediate());
   }
 
   /**
@@ -226,7 +235,7 @@ export class OutboxStore {
     officers: readonly { id: number; koperasiId: number | null }[],
     message: { key: string; purpose: string; topic: Topic; text: string },
     now: Date,
-  ): number {
+  ): Promise<number> {
     return this.queue(
       officers.map((o) => ({
         idempotencyKey: `${message.key}:o${o.id}`,
@@ -243,11 +252,9 @@ export class OutboxStore {
   }
 
   /** Claim up to `limit` due rows for `owner` until `leaseUntil`: only rows a process with this reach can close. */
-  claim(owner: string, now: Date, leaseUntil: Date, limit: number, reach: Reach): OutboxRow[] {
-    const rows = this.#statements.claim.all({ owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), limit, ...reachParams(reach) }) as Record<
-      string,
-      unknown
-    >[];
+  async claim(owner: string, now: Date, leaseUntil: Date, limit: number, reach: Reach): Promise<OutboxRow[]> {
+    const params = { owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), limit, ...reachParams(reach) };
+    const rows = (await this.#write(() => this.#statements.claim.all(params))) as Record<string, unknown>[];
     return rows
       .map((r) => ({
         id: Number(r.id),
@@ -266,36 +273,35 @@ export class OutboxStore {
   }
 
   /** Mark a claimed row done (sent, failed for good, or skipped). False when the lease was lost. */
-  finish(id: number, owner: string, state: 'sent' | 'failed' | 'skipped', detail: { channel?: string; error?: string; at: Date }): boolean {
-    return (
-      this.#statements.finish.run({
+  async finish(id: number, owner: string, state: 'sent' | 'failed' | 'skipped', detail: { channel?: string; error?: string; at: Date }): Promise<boolean> {
+    const params = {
         id,
         owner,
         state,
         channel: detail.channel ?? null,
         error: detail.error ?? null,
-        sentAt: state === 'sent' ? sqliteDateTime(detail.at) : null,
-      }).changes === 1
-    );
+      sentAt: state === 'sent' ? sqliteDateTime(detail.at) : null,
+    };
+    return (await this.#write(() => this.#statements.finish.run(params))).changes === 1;
   }
 
   /** Extend a claimed row's lease; false when it is no longer this owner's. */
-  renewLease(id: number, owner: string, leaseUntil: Date): boolean {
-    return this.#statements.renew.run({ id, owner, leaseUntil: sqliteDateTime(leaseUntil) }).changes === 1;
+  async renewLease(id: number, owner: string, leaseUntil: Date): Promise<boolean> {
+    const params = { id, owner, leaseUntil: sqliteDateTime(leaseUntil) };
+    return (await this.#write(() => this.#statements.renew.run(params))).changes === 1;
   }
 
   /** Give a claimed row back, due again at notBefore; `countAttempt: false` when nothing was tried (quiet hours). */
-  retryLater(id: number, owner: string, notBefore: Date, detail: { channel?: string; error?: string; countAttempt: boolean }): boolean {
-    return (
-      this.#statements.retryLater.run({
+  async retryLater(id: number, owner: string, notBefore: Date, detail: { channel?: string; error?: string; countAttempt: boolean }): Promise<boolean> {
+    const params = {
         id,
         owner,
         notBefore: sqliteDateTime(notBefore),
         channel: detail.channel ?? null,
         error: detail.error ?? null,
-        refund: detail.countAttempt ? 0 : 1,
-      }).changes === 1
-    );
+      refund: detail.countAttempt ? 0 : 1,
+    };
+    return (await this.#write(() => this.#statements.retryLater.run(params))).changes === 1;
   }
 
   recipient(memberId: number): Recipient | null {
@@ -317,10 +323,10 @@ export class OutboxStore {
    * Give back the rows of dispatchers that are known to be dead (a process of this machine that
    * no longer exists, killed mid-broadcast), without waiting for their leases to run out.
    */
-  releaseDeadOwners(isDead: (owner: string) => boolean): number {
+  async releaseDeadOwners(isDead: (owner: string) => boolean): Promise<number> {
     let released = 0;
     for (const { leaseOwner } of this.#statements.owners.all() as { leaseOwner: string }[]) {
-      if (isDead(leaseOwner)) released += this.#statements.release.run(leaseOwner).changes;
+      if (isDead(leaseOwner)) released += (await this.#write(() => this.#statements.release.run(leaseOwner))).changes;
     }
     return released;
   }
@@ -363,5 +369,9 @@ export class OutboxStore {
 
   close(): void {
     this.#db.close();
+  }
+
+  #write<T>(work: () => T): Promise<T> {
+    return this.#gate.write(work);
   }
 }

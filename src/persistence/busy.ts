@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export function isBusyError(error: unknown): boolean {
   const e = error as { code?: string; message?: string; cause?: unknown } | null;
   if (!e) return false;
-  if (e.code === 'P1008' || e.code === 'SQLITE_BUSY') return true;
+  if (e.code === 'P1008' || e.code?.startsWith('SQLITE_BUSY')) return true;
   const message = e.message ?? '';
   if (/SQLITE_BUSY|database is locked|Operation has timed out/i.test(message)) return true;
   return e.cause !== undefined && e.cause !== error && isBusyError(e.cause);

@@ -9,6 +9,7 @@ import { PrismaClient } from '../../generated/prisma/client.ts';
 import { applyMigrations, MIGRATIONS_DIR } from './migrate.ts';
 import { retryWhileBusy } from './busy.ts';
 import { DatabaseError, DiskFullError, isDiskFullError } from './faults.ts';
+import { writeGateFor, type WriteGate } from './write-gate.ts';
 
 export { DatabaseError };
 
@@ -43,12 +44,68 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   }
   // timeout: how long a writer waits for another process's write lock (the CLI and the service share the file).
   // timestampFormat: ISO text, as the better-sqlite3 statements (hot path, outbox) write and compare it.
-  const client = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${path}`, timeout: 15_000 }, { timestampFormat: 'iso8601' }) });
+  const adapter = new PrismaBetterSQLite3({ url: `file:${path}`, timeout: 15_000 }, { timestampFormat: 'iso8601' });
+  const client = new PrismaClient({ adapter: gatePrismaTransactions(adapter, writeGateFor(path)) });
   await client.$connect();
   // In WAL mode NORMAL still survives a crash of the process; only an OS crash or power cut can
   // lose the last commits. FULL would fsync on every message's session write.
   await client.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
   return withBusyRetry(client, dirname(path));
+}
+
+/** What gatePrismaTransactions touches of a driver adapter (its types are Prisma's internals). */
+interface GatedTransaction {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  queryRaw(...args: never[]): Promise<unknown>;
+  executeRaw(...args: never[]): Promise<unknown>;
+}
+interface GatedAdapter {
+  startTransaction(...args: never[]): Promise<GatedTransaction>;
+  /** The adapter's better-sqlite3 connection. */
+  client?: { inTransaction: boolean };
+}
+type AnyAsync = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * Every Prisma transaction holds the process's write gate from BEGIN until the connection is out
+ * of it (see write-gate.ts): the hot path's and the outbox's writes wait for it asynchronously
+ * instead of sleeping in SQLite's busy handler on the thread that would finish it. The gate is
+ * let go when SQLite says the transaction is over, not only when Prisma calls commit or rollback:
+ * Prisma skips both when its COMMIT or ROLLBACK statement fails (a full disk), and the gate must
+ * not stay shut then. Statements outside a transaction are synchronous and need nothing.
+ */
+function gatePrismaTransactions(factory: PrismaBetterSQLite3, gate: WriteGate): PrismaBetterSQLite3 {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const gated = adapter as unknown as GatedAdapter;
+    const start = gated.startTransaction.bind(adapter) as (...args: unknown[]) => Promise<GatedTransaction>;
+    gated.startTransaction = async (...args: unknown[]) => {
+      const release = await gate.acquire();
+      let tx: GatedTransaction;
+      try {
+        tx = await start(...args);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      const releaseWhenOver = () => {
+        if (gated.client?.inTransaction === false) release();
+      };
+      for (const method of ['queryRaw', 'executeRaw'] as const) {
+        const run = (tx[method] as AnyAsync).bind(tx);
+        (tx[method] as AnyAsync) = (...query: unknown[]) => run(...query).finally(releaseWhenOver);
+      }
+      for (const method of ['commit', 'rollback'] as const) {
+        const end = tx[method].bind(tx);
+        tx[method] = () => end().finally(release);
+      }
+      return tx;
+    };
+    return adapter;
+  };
+  return factory;
 }
 
 /**

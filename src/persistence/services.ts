@@ -408,12 +408,15 @@ export function createAuditService(db: Db): AuditService {
 }
 
 /**
- * The services on Prisma; with a SQLite hot path, the per-message reads go through it instead
- * (see sqlite-hot-path.ts for why and by how much).
+ * The services on Prisma; with a SQLite hot path, the per-message reads and a member's first
+ * writes (identity, phone, link, audit, session) go through it instead (see sqlite-hot-path.ts
+ * for why and by how much).
  */
 export function createServices(db: Db, options: { clock?: () => Date; hotPath?: HotPath } = {}): Services {
   const identities = createIdentityStore(db);
+  const members = createMemberService(db);
   const meetings = createMeetingService(db);
+  const audit = createAuditService(db);
   const hot = options.hotPath;
   return {
     identities: hot
@@ -421,17 +424,23 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
           ...identities,
           async resolve(channel, externalId, verifiedPhone) {
             const found = hot.findIdentity(channel, externalId);
-            // Creating an identity or recording a new phone is a write: Prisma does it.
-            if (found && (verifiedPhone === undefined || found.phone === verifiedPhone)) return found;
-            return identities.resolve(channel, externalId, verifiedPhone);
+            if (!found) return hot.createIdentity(channel, externalId, verifiedPhone ?? null);
+            if (verifiedPhone === undefined || found.phone === verifiedPhone) return found;
+            return hot.recordPhone(found, verifiedPhone);
           },
+          bindMember: (identity, memberId, method, at) => hot.bindMember(identity, memberId, method, at),
         }
       : identities,
     sessions: hot ? hot.sessions : createSessionStore(db),
-    members: createMemberService(db),
+    members: hot ? { ...members, findActiveByPhone: async (phone) => hot.findActiveByPhone(phone) } : members,
     ledger: hot ? hot.ledger : createLedgerService(db),
     meetings: hot ? { ...meetings, currentRat: async (member, now) => hot.currentRat(member, now) } : meetings,
     feedback: createFeedbackService(db, options.clock),
-    audit: createAuditService(db),
+    audit: hot
+      ? {
+          record: ({ actor, action, koperasiId, detail }) =>
+            hot.audit({ actor, action, koperasiId: koperasiId ?? null, detail: JSON.stringify(maskPersonalData(detail ?? {})) }, new Date()),
+        }
+      : audit,
   };
 }

@@ -4,9 +4,13 @@
  *
  * Why: measured on this machine, a Prisma 6.19 query through the driver adapter costs about
  * 300–400 µs of CPU, and a message needs five to seven of them: ~300 messages per second. The
- * same reads as prepared statements take a few µs each (see bench/member-messages.ts). Writes
- * (verification, complaints, attendance, imports) stay on Prisma: they are rare and benefit
- * from its types and transactions. The Prisma implementations of these ports remain the
+ * same reads as prepared statements take a few µs each (see bench/member-messages.ts). The
+ * writes of a member's first messages are here too: the identity created on first contact, the
+ * phone a shared contact proves, the link to the member and its audit entry, the session. On
+ * launch day every new member makes them at once, and through Prisma each costs a transaction
+ * (an upsert, an update reading back its relations) and milliseconds of query compilation on the
+ * event loop: 50 contacts at once stalled it for half a second. Rarer writes (complaints,
+ * attendance, imports) stay on Prisma: they benefit from its types and transactions. The Prisma implementations of these ports remain the
  * portable ones (PostgreSQL) and the tests run the conversation suite against both.
  *
  * Column formats follow what Prisma writes: DateTime as ISO text with "+00:00", BigInt and
@@ -25,6 +29,9 @@ import type {
   SessionStore,
   VerificationMethod,
 } from '../core/ports.ts';
+import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
+import { isBusyError } from './busy.ts';
+import { writeGateFor } from './write-gate.ts';
 
 /** Prisma's text form of a DateTime in SQLite; fixed width, so text order is time order. */
 export function sqliteDateTime(date: Date): string {
@@ -43,6 +50,15 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 
 export interface HotPath {
   findIdentity(channel: string, externalId: string): Identity | null;
+  /** The identity, created on first contact (with the phone the channel vouches for, if any). */
+  createIdentity(channel: string, externalId: string, phone: string | null): Promise<Identity>;
+  /** The channel vouches for another phone: a link made by the old phone ends with it. */
+  recordPhone(identity: Identity, phone: string): Promise<Identity>;
+  bindMember(identity: Identity, memberId: number, method: VerificationMethod, at: Date): Promise<Identity>;
+  /** Members of any cooperative with this phone on file and a usable status, oldest first. */
+  findActiveByPhone(phone: string): MemberRef[];
+  /** One audit entry; `detail` is already masked JSON. */
+  audit(entry: { actor: string; action: string; koperasiId: number | null; detail: string }, at: Date): Promise<void>;
   sessions: SessionStore;
   ledger: LedgerService;
   currentRat(member: MemberRef, now: Date): MeetingView | null;
@@ -50,20 +66,40 @@ export interface HotPath {
 }
 
 export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => void): HotPath {
-  // A short busy wait: these calls are synchronous, and a long import holding the write lock
-  // must not freeze the service. A session that cannot be saved is logged, not fatal.
-  const db = new Database(path, { timeout: 2_000 });
+  // No busy wait: these calls are synchronous and run on the event loop. The session write
+  // waits for this process's other writers in the write gate, and for another process's lock
+  // (a long import) by trying again asynchronously; a session still not saved after that is
+  // logged, not fatal. Reads never wait in WAL mode.
+  const db = new Database(path, { timeout: 0 });
+  const gate = writeGateFor(path);
   db.defaultSafeIntegers(true);
   db.pragma('synchronous = NORMAL');
 
+  const memberColumns = `m.id AS m_id, m.koperasiId AS m_koperasiId, m.memberNumber AS m_memberNumber, m.name AS m_name, m.phone AS m_phone,
+           m.status AS m_status, m.optOutAnnouncements AS m_optOut, k.code AS k_code, k.name AS k_name, k.timezone AS k_timezone`;
   const identityStmt = db.prepare(`
-    SELECT ci.id, ci.channel, ci.externalId, ci.phone, ci.language, ci.verifiedBy, ci.failedAttempts, ci.lockedUntil,
-           m.id AS m_id, m.koperasiId AS m_koperasiId, m.memberNumber AS m_memberNumber, m.name AS m_name, m.phone AS m_phone,
-           m.status AS m_status, m.optOutAnnouncements AS m_optOut, k.code AS k_code, k.name AS k_name, k.timezone AS k_timezone
+    SELECT ci.id, ci.channel, ci.externalId, ci.phone, ci.language, ci.verifiedBy, ci.failedAttempts, ci.lockedUntil, ${memberColumns}
     FROM ChannelIdentity ci
     LEFT JOIN Member m ON m.id = ci.memberId
     LEFT JOIN Koperasi k ON k.id = m.koperasiId
     WHERE ci.channel = ? AND ci.externalId = ?`);
+  const createIdentityStmt = db.prepare(`
+    INSERT INTO ChannelIdentity (channel, externalId, phone, language, failedAttempts, createdAt, updatedAt) VALUES (?, ?, ?, 'id', 0, ?, ?)
+    ON CONFLICT (channel, externalId) DO NOTHING`);
+  // SET expressions read the row as it was: a link the old phone made (phone, contact) ends.
+  const recordPhoneStmt = db.prepare(`
+    UPDATE ChannelIdentity SET phone = @phone, updatedAt = @now,
+      memberId = CASE WHEN verifiedBy IN ('phone', 'contact') THEN NULL ELSE memberId END,
+      verifiedAt = CASE WHEN verifiedBy IN ('phone', 'contact') THEN NULL ELSE verifiedAt END,
+      verifiedBy = CASE WHEN verifiedBy IN ('phone', 'contact') THEN NULL ELSE verifiedBy END
+    WHERE id = @id`);
+  const bindStmt = db.prepare(`
+    UPDATE ChannelIdentity SET memberId = ?, verifiedBy = ?, verifiedAt = ?, failedAttempts = 0, lockedUntil = NULL, updatedAt = ? WHERE id = ?`);
+  const activeByPhoneStmt = db.prepare(`
+    SELECT ${memberColumns} FROM Member m JOIN Koperasi k ON k.id = m.koperasiId
+    WHERE m.phone = ? AND m.status IN (SELECT value FROM json_each(?)) ORDER BY m.id ASC`);
+  const usableStatuses = JSON.stringify(USABLE_MEMBER_STATUSES);
+  const auditStmt = db.prepare('INSERT INTO AuditLog (at, actor, action, koperasiId, detail) VALUES (?, ?, ?, ?, ?)');
   const sessionLoad = db.prepare('SELECT node, data, expiresAt FROM ConversationSession WHERE channel = ? AND chatId = ?');
   const sessionSave = db.prepare(`
     INSERT INTO ConversationSession (channel, chatId, node, data, expiresAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
@@ -103,36 +139,67 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
     };
   }
 
+  function toMember(row: Row): MemberRef {
+    return {
+      id: num(row.m_id),
+      koperasiId: num(row.m_koperasiId),
+      koperasiCode: str(row.k_code),
+      koperasiName: str(row.k_name),
+      timezone: str(row.k_timezone),
+      memberNumber: str(row.m_memberNumber),
+      name: str(row.m_name),
+      phone: strOrNull(row.m_phone),
+      status: str(row.m_status),
+      optOutAnnouncements: num(row.m_optOut) === 1,
+    };
+  }
+
+  function findIdentity(channel: string, externalId: string): Identity | null {
+    const row = get(identityStmt, channel, externalId);
+    if (!row) return null;
+    const member: MemberRef | null = row.m_id === null ? null : toMember(row);
+    return {
+      id: num(row.id),
+      channel: str(row.channel),
+      externalId: str(row.externalId),
+      phone: strOrNull(row.phone),
+      language: (row.language === 'en' ? 'en' : 'id') as Language,
+      verifiedBy: strOrNull(row.verifiedBy) as VerificationMethod | null,
+      failedAttempts: num(row.failedAttempts),
+      lockedUntil: parseDateTime(row.lockedUntil),
+      member,
+    };
+  }
+
+  /** Write, then read the identity back as it now is (the write and the read in one gate turn). */
+  function writeIdentity(channel: string, externalId: string, write: () => void): Promise<Identity> {
+    return gate.write(() => {
+      write();
+      const identity = findIdentity(channel, externalId);
+      if (!identity) throw new Error(`channel identity ${channel}/${externalId} vanished while being written`);
+      return identity;
+    });
+  }
+
   return {
-    findIdentity(channel, externalId) {
-      const row = get(identityStmt, channel, externalId);
-      if (!row) return null;
-      const member: MemberRef | null =
-        row.m_id === null
-          ? null
-          : {
-              id: num(row.m_id),
-              koperasiId: num(row.m_koperasiId),
-              koperasiCode: str(row.k_code),
-              koperasiName: str(row.k_name),
-              timezone: str(row.k_timezone),
-              memberNumber: str(row.m_memberNumber),
-              name: str(row.m_name),
-              phone: strOrNull(row.m_phone),
-              status: str(row.m_status),
-              optOutAnnouncements: num(row.m_optOut) === 1,
-            };
-      return {
-        id: num(row.id),
-        channel: str(row.channel),
-        externalId: str(row.externalId),
-        phone: strOrNull(row.phone),
-        language: (row.language === 'en' ? 'en' : 'id') as Language,
-        verifiedBy: strOrNull(row.verifiedBy) as VerificationMethod | null,
-        failedAttempts: num(row.failedAttempts),
-        lockedUntil: parseDateTime(row.lockedUntil),
-        member,
-      };
+    findIdentity,
+    createIdentity(channel, externalId, phone) {
+      return writeIdentity(channel, externalId, () => {
+        const now = sqliteDateTime(new Date());
+        createIdentityStmt.run(channel, externalId, phone, now, now);
+      });
+    },
+    recordPhone(identity, phone) {
+      return writeIdentity(identity.channel, identity.externalId, () => recordPhoneStmt.run({ id: identity.id, phone, now: sqliteDateTime(new Date()) }));
+    },
+    bindMember(identity, memberId, method, at) {
+      return writeIdentity(identity.channel, identity.externalId, () => bindStmt.run(memberId, method, sqliteDateTime(at), sqliteDateTime(new Date()), identity.id));
+    },
+    findActiveByPhone(phone) {
+      return all(activeByPhoneStmt, phone, usableStatuses).map(toMember);
+    },
+    async audit(entry, at) {
+      await gate.write(() => auditStmt.run(sqliteDateTime(at), entry.actor, entry.action, entry.koperasiId, entry.detail));
     },
     sessions: {
       async load(channel, chatId) {
@@ -147,11 +214,12 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
         return { node: row.node === '' ? null : str(row.node), data, expiresAt: parseDateTime(row.expiresAt)! };
       },
       async save(channel, chatId, state) {
+        const values = [channel, chatId, state.node ?? '', JSON.stringify(state.data), sqliteDateTime(state.expiresAt)] as const;
         try {
-          sessionSave.run(channel, chatId, state.node ?? '', JSON.stringify(state.data), sqliteDateTime(state.expiresAt), sqliteDateTime(new Date()));
+          await gate.write(() => sessionSave.run(...values, sqliteDateTime(new Date())));
         } catch (error) {
           // The reply is still worth sending; only where the conversation stands is lost.
-          if ((error as { code?: string }).code === 'SQLITE_BUSY') onBusy?.(error);
+          if (isBusyError(error)) onBusy?.(error);
           else throw error;
         }
       },

@@ -112,14 +112,14 @@ describe('outbox', () => {
   test('blocked on one channel, the member is tried on the other; transient errors are retried later, then given up', async () => {
     const member = await siti();
     await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'contact', phone: member.phone } });
-    store.queue([{ idempotencyKey: 'test:1', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'Halo', notBefore: clock.now }], clock.now);
+    await store.queue([{ idempotencyKey: 'test:1', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'Halo', notBefore: clock.now }], clock.now);
     const tg = recordingChannel('telegram', { outcome: () => ({ ok: false, permanent: true, reason: 'blocked' }) });
     const wa = recordingChannel('whatsapp', { target: 'phone' });
     expect((await dispatcher([wa.channel, tg.channel]).drain()).sent).toBe(1);
     expect(wa.sent).toEqual([{ target: member.phone, text: 'Halo' }]);
     expect(await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'test:1' } })).toMatchObject({ state: 'sent', channel: 'whatsapp' });
 
-    store.queue([{ idempotencyKey: 'test:2', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'Lagi', notBefore: clock.now }], clock.now);
+    await store.queue([{ idempotencyKey: 'test:2', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'Lagi', notBefore: clock.now }], clock.now);
     const flaky = recordingChannel('whatsapp', { target: 'phone', outcome: () => ({ ok: false, permanent: false, reason: 'timeout' }) });
     const d = dispatcher([flaky.channel], { maxAttempts: 3 });
     expect((await d.drain()).retrying).toBe(1);
@@ -137,10 +137,10 @@ describe('outbox', () => {
     expect(row.lastError).toContain('gave up after 3 attempts');
   });
 
-  test('queueing the same key twice queues it once', () => {
+  test('queueing the same key twice queues it once', async () => {
     const message = { idempotencyKey: 'same', purpose: 'test', topic: 'reminders' as const, koperasiId: null, memberId: null, text: 'x', notBefore: clock.now };
-    expect(store.queue([message, message], clock.now)).toBe(1);
-    expect(store.queue([message], clock.now)).toBe(0);
+    expect(await store.queue([message, message], clock.now)).toBe(1);
+    expect(await store.queue([message], clock.now)).toBe(0);
   });
 
   test('two dispatchers on one database send each row once', async () => {
@@ -162,17 +162,17 @@ describe('outbox', () => {
     }
   });
 
-  test('a lease that ran out makes the row claimable again; a live one does not', () => {
-    store.queue([{ idempotencyKey: 'lease', purpose: 'test', topic: 'reminders', koperasiId: null, memberId: null, text: 'x', notBefore: clock.now }], clock.now);
+  test('a lease that ran out makes the row claimable again; a live one does not', async () => {
+    await store.queue([{ idempotencyKey: 'lease', purpose: 'test', topic: 'reminders', koperasiId: null, memberId: null, text: 'x', notBefore: clock.now }], clock.now);
     const until = new Date(clock.now.getTime() + 60_000);
     const any = { identityChannels: [], byPhone: true };
-    expect(store.claim('a', clock.now, until, 10, any)).toHaveLength(1);
-    expect(store.claim('b', new Date(clock.now.getTime() + 30_000), until, 10, any)).toHaveLength(0);
-    expect(store.claim('b', new Date(clock.now.getTime() + 61_000), new Date(clock.now.getTime() + 120_000), 10, any)).toHaveLength(1);
+    expect(await store.claim('a', clock.now, until, 10, any)).toHaveLength(1);
+    expect(await store.claim('b', new Date(clock.now.getTime() + 30_000), until, 10, any)).toHaveLength(0);
+    expect(await store.claim('b', new Date(clock.now.getTime() + 61_000), new Date(clock.now.getTime() + 120_000), 10, any)).toHaveLength(1);
     // The first owner's late answer no longer counts.
-    const [row] = store.claim('c', new Date(clock.now.getTime() + 121_000), new Date(clock.now.getTime() + 200_000), 10, any);
-    expect(store.finish(row!.id, 'a', 'sent', { at: clock.now })).toBe(false);
-    expect(store.finish(row!.id, 'c', 'sent', { at: clock.now })).toBe(true);
+    const [row] = await store.claim('c', new Date(clock.now.getTime() + 121_000), new Date(clock.now.getTime() + 200_000), 10, any);
+    expect(await store.finish(row!.id, 'a', 'sent', { at: clock.now })).toBe(false);
+    expect(await store.finish(row!.id, 'c', 'sent', { at: clock.now })).toBe(true);
   });
 
   test('Telegram deliveries keep to its limits and wait out a 429\'s retry_after', async () => {
@@ -370,11 +370,11 @@ describe('outbox', () => {
     const tg = recordingChannel('telegram');
     const queue = (key: string) =>
       store.queue([{ idempotencyKey: key, purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: key, notBefore: clock.now }], clock.now);
-    queue('via-telegram');
+    await queue('via-telegram');
     await t.db.channelIdentity.updateMany({ data: { updatedAt: new Date('2020-01-01T00:00:00Z') } }); // WhatsApp is tried first
     expect((await dispatcher([down, tg.channel]).drain()).sent).toBe(1);
     expect(tg.sent.map((m) => m.text)).toEqual(['via-telegram']);
-    queue('waits');
+    await queue('waits');
     expect((await dispatcher([down]).drain()).deferred).toBe(1);
     expect(await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'waits' } })).toMatchObject({ state: 'queued', attempts: 0 });
   });
@@ -382,7 +382,7 @@ describe('outbox', () => {
   test('outbox drain leaves to the service (WhatsApp) a member its own channels refuse', async () => {
     const member = await siti();
     await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'contact', phone: member.phone } });
-    store.queue([{ idempotencyKey: 'blocked', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'x', notBefore: clock.now }], clock.now);
+    await store.queue([{ idempotencyKey: 'blocked', purpose: 'test', topic: 'announcements', koperasiId: member.koperasiId, memberId: member.id, text: 'x', notBefore: clock.now }], clock.now);
     const blocked = recordingChannel('telegram', { outcome: () => ({ ok: false, permanent: true, reason: 'blocked' }) });
     expect((await dispatcher([blocked.channel], { elsewhere: ['whatsapp'] }).drain()).deferred).toBe(1);
     const row = await t.db.outboxMessage.findFirstOrThrow({ where: { idempotencyKey: 'blocked' } });
