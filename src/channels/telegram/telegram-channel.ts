@@ -51,6 +51,8 @@ export interface TelegramChannelOptions {
   floodQuietMs?: number;
   /** How long a shutdown lets the replies under way finish (ms, default 5 s). */
   stopDeadlineMs?: number;
+  /** Webhook: how long a post waits for its answer before the update is parked and the post answered (ms, default 2 s). */
+  webhookHoldMs?: number;
   /** getUpdates' long-poll timeout (seconds, default 25). */
   pollTimeoutSeconds?: number;
   /** An update still waiting this long, with Telegram's next 100 all fetched, is parked in the database (ms, default 3 s). */
@@ -189,6 +191,7 @@ export class TelegramChannel {
     if (webhook) {
       const url = new URL(webhook.url);
       this.#webhookPath = url.pathname;
+      this.#resumeParked();
       this.#webhookReady = true;
       try {
         await this.sender.call('setWebhook', { url: webhook.url, secret_token: webhook.secret, allowed_updates: ALLOWED_UPDATES });
@@ -232,15 +235,7 @@ export class TelegramChannel {
     // A webhook left from an earlier run would make getUpdates fail. Removed once only: on a
     // later 409 it may be another instance's, and that one is left alone.
     await this.bot.telegram.deleteWebhook({ drop_pending_updates: false });
-    const saved = this.#options.store?.pollState(botKeyOf(this.#options.token));
-    if (saved) {
-      this.#answeredBefore = new Set([...saved.answeredAhead, ...saved.parked.map((u) => u.update_id)]);
-      if (saved.parked.length > 0) this.#logger.info({ updates: saved.parked.length }, 'Telegram updates parked before the restart are answered now');
-      for (const update of saved.parked) {
-        this.#parked.set(update.update_id, update as unknown as Update);
-        this.#track(this.#handlePolled(update as unknown as Update));
-      }
-    }
+    this.#resumeParked();
     let idleMs = 10;
     for (let attempt = 0; !this.#stopped; ) {
       // With updates still being answered, Telegram hands the same ones back at once: then only
@@ -303,6 +298,21 @@ export class TelegramChannel {
       // the offset moves), or look again for news a little later, less often while none come.
       await this.#nextProgress(fetched >= POLL_LIMIT ? 1_000 : idleMs);
       idleMs = Math.min(1_000, idleMs * 2);
+    }
+  }
+
+  /**
+   * What the last run left: updates answered that Telegram may deliver again (skipped), and
+   * updates parked while they waited, answered now.
+   */
+  #resumeParked(): void {
+    const saved = this.#options.store?.pollState(botKeyOf(this.#options.token));
+    if (!saved) return;
+    this.#answeredBefore = new Set([...saved.answeredAhead, ...saved.parked.map((u) => u.update_id)]);
+    if (saved.parked.length > 0) this.#logger.info({ updates: saved.parked.length }, 'Telegram updates parked before the restart are answered now');
+    for (const update of saved.parked) {
+      this.#parked.set(update.update_id, update as unknown as Update);
+      this.#track(this.#handlePolled(update as unknown as Update));
     }
   }
 
@@ -431,8 +441,42 @@ export class TelegramChannel {
         refuseRequest(req, res, body.status);
         return;
       }
-      await this.bot.handleUpdate(body.value as unknown as Update);
-      this.#outcomes.delete(body.value.update_id);
+      const id = body.value.update_id;
+      // Answered before a restart, or parked and being answered: Telegram need not post it again.
+      if (this.#answeredBefore.delete(id) || this.#parked.has(id)) {
+        res.writeHead(200).end();
+        return;
+      }
+      const update = body.value as unknown as Update;
+      await this.bot.handleUpdate(update);
+      const outcome = this.#outcomes.get(id) ?? Promise.resolve<LaneOutcome>('answered');
+      this.#outcomes.delete(id);
+      // Telegram is told (200) once the update is answered or dropped, or parked in the database
+      // when its reply waits longer (a 429): a shutdown then loses nothing Telegram handed over.
+      let timer: NodeJS.Timeout | undefined;
+      const held = new Promise<'held'>((resolve) => {
+        timer = setTimeout(() => resolve('held'), this.#options.webhookHoldMs ?? 2_000);
+      });
+      let ended = await Promise.race([outcome, held]);
+      clearTimeout(timer);
+      if (ended === 'held') {
+        this.#parked.set(id, update);
+        try {
+          await this.#savePollState();
+          void outcome.then((last) => {
+            if (last === 'cancelled' || !this.#parked.delete(id)) return;
+            this.#saveSoon();
+          });
+        } catch (error) {
+          this.#parked.delete(id);
+          this.#logger.warn({ err: error }, 'a waiting Telegram update could not be parked; the webhook answer waits for it');
+          ended = await outcome;
+        }
+      }
+      if (ended === 'cancelled') {
+        refuseRequest(req, res, 503); // stopping: Telegram posts it again after the restart
+        return;
+      }
       res.writeHead(200).end();
     } catch (error) {
       this.#logger.error({ err: error }, 'Telegram webhook update failed');
@@ -467,7 +511,7 @@ export class TelegramChannel {
         // Calls already on their way get a moment to be answered.
         await this.#within(settled(), 2_000);
       }
-      if (!this.#options.webhook) await this.#confirmAnswered();
+      await this.#confirmAnswered();
       this.#logger.info('Telegram channel stopped');
     })();
     return this.#stopping;
@@ -487,7 +531,7 @@ export class TelegramChannel {
   /** Confirm the answered updates to Telegram (getUpdates with the offset) and remember those beyond it. */
   async #confirmAnswered(): Promise<void> {
     const offset = this.#ledger.offset;
-    if (offset !== undefined && this.bot.botInfo) {
+    if (!this.#options.webhook && offset !== undefined && this.bot.botInfo) {
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), 2_000);
       try {
