@@ -158,7 +158,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
       const key = keyed.of(reader);
       if (key) {
         const first = seen.get(key);
-        if (first !== undefined) reader.problem(typeof keyed.column === 'string' ? keyed.column : keyed.column(reader), `${keyed.what} ${key} sudah ada di baris ${first} (duplikat)`);
+        if (first !== undefined) reader.problem(typeof keyed.column === 'string' ? keyed.column : keyed.column(reader), `${typeof keyed.what === 'string' ? keyed.what : keyed.what(reader)} ${key} sudah ada di baris ${first} (duplikat)`);
         else seen.set(key, row.line);
       }
     }

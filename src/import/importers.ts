@@ -53,7 +53,7 @@ export interface WriteCounts {
 export interface Importer<R> {
   needsKoperasi: boolean;
   /** The natural key of a row, to report duplicates on every row, valid or not. */
-  duplicateKey?: { column: string | ((row: RowReader) => string); what: string; of(row: RowReader): string | null };
+  duplicateKey?: { column: string | ((row: RowReader) => string); what: string | ((row: RowReader) => string); of(row: RowReader): string | null };
   /** A row's record (a wide savings row gives one per kind), or null when the row has problems. */
   read(row: RowReader, ctx: ImportContext): R | R[] | null;
   /** Checks across rows and against the database; returns problems and non-blocking warnings. */
@@ -135,17 +135,20 @@ function zeroTwins(numbers: Iterable<string>): Map<string, string[]> {
 }
 
 function unknownMembers<R extends { memberNumber: string }>(records: Located<R>[], known: Map<string, number>, code: string): ImportProblem[] {
-  const missing = records.filter(({ record }) => !known.has(record.memberNumber));
+  // One problem per row, though a wide savings row makes a record per kind.
+  const seenLines = new Set<number>();
+  const missing = records.filter(({ line, record }) => !known.has(record.memberNumber) && !seenLines.has(line) && seenLines.add(line));
   if (missing.length === 0) return [];
   const twins = zeroTwins(known.keys());
+  const byCase = new Map([...known.keys()].map((number) => [number.toUpperCase(), number]));
   return missing.map(({ line, record }) => {
     const bare = bareNumber(record.memberNumber);
-    const twin = bare === null ? undefined : twins.get(bare)?.[0];
+    const twin = bare === null ? byCase.get(record.memberNumber.toUpperCase()) : twins.get(bare)?.[0];
     return {
       line,
       column: 'nomor_anggota',
       message: twin
-        ? `nomor anggota ${record.memberNumber} tidak terdaftar; maksudnya ${twin}? Nol di depan hilang bila kolom diformat angka di Excel`
+        ? `nomor anggota ${record.memberNumber} tidak terdaftar; maksudnya ${twin}?${bare === null ? '' : ' Nol di depan hilang bila kolom diformat angka di Excel'}`
         : `nomor anggota ${record.memberNumber} tidak terdaftar di koperasi ${code} (impor data anggota dulu)`,
     };
   });
@@ -427,10 +430,13 @@ export const memberImporter: Importer<MemberRecord> = {
     // Excel drops leading zeros from a numeric cell: "7" arriving for a stored "007" is the same member, reported.
     const storedNumbers = new Set(stored.map((m) => m.memberNumber));
     const twins = zeroTwins(new Set([...storedNumbers, ...records.map((r) => r.record.memberNumber)]));
+    const byCase = new Map<string, string>();
+    for (const number of [...storedNumbers, ...records.map((r) => r.record.memberNumber)]) if (!byCase.has(number.toUpperCase())) byCase.set(number.toUpperCase(), number);
     for (const { line, record } of records) {
       if (storedNumbers.has(record.memberNumber)) continue;
       const bare = bareNumber(record.memberNumber);
-      const twin = bare === null ? undefined : twins.get(bare)?.find((form) => form !== record.memberNumber);
+      const caseTwin = byCase.get(record.memberNumber.toUpperCase());
+      const twin = bare === null ? (caseTwin !== record.memberNumber ? caseTwin : undefined) : twins.get(bare)?.find((form) => form !== record.memberNumber);
       if (twin) {
         problems.push({
           line,
@@ -600,7 +606,7 @@ export const savingsImporter: Importer<SavingsRecord> = {
   needsKoperasi: true,
   duplicateKey: {
     column: (row) => (row.hasColumn('jenis_simpanan') ? 'jenis_simpanan' : 'nomor_anggota'),
-    what: 'simpanan anggota/jenis',
+    what: (row) => (row.hasColumn('jenis_simpanan') ? 'simpanan anggota/jenis' : 'baris simpanan anggota'),
     of: (row) => {
       // Wide sheets have no kind column: one row per member.
       if (!row.hasColumn('jenis_simpanan')) return row.text('nomor_anggota') || null;

@@ -285,6 +285,11 @@ export class RowSorter {
       this.#held.push(row);
       return [];
     }
+    // "KELOMPOK A" alone in the member-number column: a heading, not a member.
+    if (/\s|^\p{L}+$/u.test(key) && row.cells.filter((c) => c.text.trim() !== '').length === 1) {
+      this.skipped.blank.push(row.line);
+      return [];
+    }
     const ready = this.#release(this.#held);
     this.#held = [];
     ready.push(row);

@@ -114,7 +114,14 @@ export function parseDate(cell: Cell): Parsed<string> {
   let match = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$/.exec(text);
   if (match) return isoDate(Number(match[1]), Number(match[2]), Number(match[3]));
   match = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?: \d{1,2}[.:]\d{2}(?:[.:]\d{2})?)?$/.exec(text);
-  if (match) return isoDate(Number(match[3]), Number(match[2]), Number(match[1]));
+  if (match) {
+    const [day, month, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    // 12/25/2019: month and day swapped, the American way Excel writes with an English locale.
+    if (month > 12 && day <= 12 && month <= 31) {
+      return fail(`"${text}" tampaknya ditulis bulan/tanggal/tahun (cara Amerika); di sini dibaca tanggal/bulan/tahun. Ubah format kolom tanggal di Excel ke tanggal/bulan/tahun, lalu ekspor lagi`);
+    }
+    return isoDate(year, month, day);
+  }
   match = /^(\d{1,2})[\s-]+([a-z]+)\.?[\s-]+(\d{4})$/i.exec(text);
   if (match) {
     const month = MONTH_NAMES[match[2]!.toLowerCase()];

@@ -247,9 +247,9 @@ describe('reports a clerk can act on', () => {
     expect(result.ok).toBe(false);
     const lines = reportLines(result);
     expect(lines).toEqual([
-      'Baris 3, kolom E (Tgl Masuk): bulan 31 tidak ada',
-      'Baris 4, kolom E (Tgl Masuk): bulan 31 tidak ada',
-      'Baris 5, kolom E (Tgl Masuk): bulan 31 tidak ada',
+      'Baris 3, kolom E (Tgl Masuk): "12/31/2019" tampaknya ditulis bulan/tanggal/tahun (cara Amerika); di sini dibaca tanggal/bulan/tahun. Ubah format kolom tanggal di Excel ke tanggal/bulan/tahun, lalu ekspor lagi',
+      'Baris 4, kolom E (Tgl Masuk): "12/31/2019" tampaknya ditulis bulan/tanggal/tahun (cara Amerika); di sini dibaca tanggal/bulan/tahun. Ubah format kolom tanggal di Excel ke tanggal/bulan/tahun, lalu ekspor lagi',
+      'Baris 5, kolom E (Tgl Masuk): "12/31/2019" tampaknya ditulis bulan/tanggal/tahun (cara Amerika); di sini dibaca tanggal/bulan/tahun. Ubah format kolom tanggal di Excel ke tanggal/bulan/tahun, lalu ekspor lagi',
       '  … dan 19.997 masalah lain yang serupa di kolom E (Tgl Masuk).',
     ]);
     expect(summarize(result)).toBe('Impor anggota dibatalkan: 20.000 masalah di 20.000 baris; tidak ada data yang diubah.');
@@ -258,7 +258,7 @@ describe('reports a clerk can act on', () => {
     const written = readFileSync(csv, 'utf8').split('\r\n').filter((l) => l !== '');
     expect(written[0]).toBe('\uFEFFbaris;kolom;jenis;keterangan');
     expect(written).toHaveLength(20_001);
-    expect(written[1]).toBe('3;E (Tgl Masuk);masalah;bulan 31 tidak ada');
+    expect(written[1]).toBe('3;E (Tgl Masuk);masalah;"""12/31/2019"" tampaknya ditulis bulan/tanggal/tahun (cara Amerika); di sini dibaca tanggal/bulan/tahun. Ubah format kolom tanggal di Excel ke tanggal/bulan/tahun, lalu ekspor lagi"');
     expect(await app.db.member.count()).toBe(0);
   });
 });
