@@ -4,7 +4,12 @@
  * keep Telegram's limit, and members' replies go ahead of the broadcast.
  */
 import { expect, test } from 'vitest';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { createApp } from '../../src/app.ts';
+import { TelegramStore } from '../../src/channels/telegram/telegram-store.ts';
 import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
+import { tempDir } from '../helpers/app.ts';
 import { addTelegramMembers } from '../helpers/fake-bot-api.ts';
 import { startTelegramService, useKopbotProcesses } from './helpers.ts';
 
@@ -75,5 +80,33 @@ test('a reply waits out 429s for up to 60 s instead of giving up after ten; beyo
     expect(health.telegram).toEqual({ repliesLost: 1 });
   } finally {
     await t.dispose();
+  }
+});
+
+test('the budget row: 30 a window for all processes together, a reserve for replies while members write, none held back once they are quiet', async () => {
+  const dir = tempDir('kopbot-tg-budget-row-');
+  const path = join(dir, 'kopbot.db');
+  const app = await createApp({ DATABASE_URL: `file:${path}`, LOG_LEVEL: 'silent' });
+  const stores = [new TelegramStore(path), new TelegramStore(path)]; // two processes' connections
+  try {
+    const [service, drain] = stores.map((store) => store.budget('7000001', { window: { count: 30, ms: 1_000 }, replyReserve: 5 })) as [ReturnType<TelegramStore['budget']>, ReturnType<TelegramStore['budget']>];
+    const t0 = 1_000_000;
+    // Nobody has written lately: a broadcast from the drain may use the whole window.
+    for (let i = 0; i < 30; i++) expect(drain.take('outbox', t0)).toBe(0);
+    // Then the window is full for everyone, the service's reply included.
+    expect(service.take('reply', t0 + 10)).toBeGreaterThan(0);
+    // While that reply waits, the drain holds back even once the window has room again.
+    expect(drain.take('outbox', t0 + 1_101)).toBeGreaterThan(0);
+    expect(service.take('reply', t0 + 1_101)).toBe(0);
+    // Members are writing now: outbox sends leave 5 slots of every window to replies.
+    const t1 = t0 + 1_500;
+    for (let i = 0; i < 24; i++) expect(drain.take('outbox', t1)).toBe(0);
+    expect(drain.take('outbox', t1)).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect(service.take('reply', t1)).toBe(0);
+    expect(service.take('reply', t1)).toBeGreaterThan(0);
+  } finally {
+    for (const store of stores) store.close();
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

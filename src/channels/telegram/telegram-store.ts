@@ -5,8 +5,8 @@
  * - the send budget: one row per bot with the moments of its last sends. A process takes a
  *   slot in one short IMMEDIATE transaction before each message, so all of them together stay
  *   within Telegram's ~30 a second instead of each keeping its own 30. Members' replies come
- *   first: outbox sends leave a few slots of every window to replies, and hold back entirely
- *   while some process has replies waiting for a slot.
+ *   first: while members are writing, outbox sends leave a few slots of every window to
+ *   replies, and they hold back entirely while some process has replies waiting for a slot.
  * - the poll state: updates answered at shutdown that Telegram could not be told about (an
  *   earlier one was still waiting), so they are not answered twice when Telegram delivers them
  *   again after the restart; and updates parked while they waited (a reply held by a 429), so
@@ -31,7 +31,7 @@ export interface SendBudget {
   take(kind: SendKind, now: number): number;
 }
 
-/** How long a process's waiting replies keep outbox sends back (renewed while they wait). */
+/** How long past its next try a waiting reply keeps outbox sends back (renewed while it waits). */
 const REPLIES_WAITING_MS = 250;
 /**
  * Slots are stamped when granted, while Telegram counts a message when it arrives, a little
@@ -41,7 +41,13 @@ const ARRIVAL_MARGIN_MS = 100;
 /** A busy database: ask again this soon. */
 const BUSY_RETRY_MS = 3;
 
-const ZSlots = z.array(z.number());
+/** The row's `slots`: the moments of the last sends, and of the last reply among them. */
+const ZSlots = z.union([
+  z.object({ at: z.array(z.number()), lastReply: z.number() }),
+  z.array(z.number()).transform((at) => ({ at, lastReply: 0 })),
+]);
+/** Replies seen this recently keep their reserve in every window; otherwise a broadcast may use all of it. */
+const REPLIES_RECENT_MS = 10_000;
 const ZIds = z.array(z.number().int());
 const ZParked = z.array(z.looseObject({ update_id: z.number().int() }));
 
@@ -105,23 +111,26 @@ export class TelegramStore {
         this.#statements.ensureBudget.run(bot);
         const row = this.#statements.budget.get(bot) as { slots: string; repliesWaitingUntil: number };
         const parsed = ZSlots.safeParse(JSON.parse(row.slots));
-        const slots = (parsed.success ? parsed.data : []).filter((at) => at > now - window.ms && at <= now + window.ms);
+        const slots = (parsed.success ? parsed.data.at : []).filter((at) => at > now - window.ms && at <= now + window.ms);
+        let lastReply = parsed.success ? parsed.data.lastReply : 0;
         let repliesWaitingUntil = row.repliesWaitingUntil;
-        // Outbox sends use the window up to its reserve, and none while replies wait somewhere.
-        const room = kind === 'reply' ? window.count : window.count - reserve;
+        // Outbox sends use the window up to its reserve while members are writing, and none
+        // while replies wait somewhere.
+        const room = kind === 'reply' || now - lastReply > REPLIES_RECENT_MS ? window.count : window.count - reserve;
         let wait = 0;
         if (slots.length >= room) wait = slots[slots.length - room]! + window.ms + 1 - now;
         if (kind === 'outbox' && repliesWaitingUntil > now) wait = Math.max(wait, repliesWaitingUntil - now);
         if (wait > 0) {
           if (kind === 'reply') {
-            // Tell the other processes: their outbox sends wait until this reply is out.
-            repliesWaitingUntil = Math.max(repliesWaitingUntil, now + Math.min(wait, REPLIES_WAITING_MS));
-            this.#statements.saveBudget.run(JSON.stringify(slots), repliesWaitingUntil, bot);
+            // Tell the other processes: their outbox sends wait until this reply has asked again.
+            repliesWaitingUntil = Math.max(repliesWaitingUntil, now + wait + REPLIES_WAITING_MS);
+            this.#statements.saveBudget.run(JSON.stringify({ at: slots, lastReply }), repliesWaitingUntil, bot);
           }
           return wait;
         }
         slots.push(now);
-        this.#statements.saveBudget.run(JSON.stringify(slots.slice(-window.count)), repliesWaitingUntil, bot);
+        if (kind === 'reply') lastReply = now;
+        this.#statements.saveBudget.run(JSON.stringify({ at: slots.slice(-window.count), lastReply }), repliesWaitingUntil, bot);
         return 0;
       })
       .immediate;
