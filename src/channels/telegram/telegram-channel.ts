@@ -509,7 +509,7 @@ export class TelegramChannel {
         this.#logger.warn({ unfinished: this.#inFlight.size }, 'Telegram replies still waiting at shutdown were cancelled; Telegram delivers their messages again after the restart');
         this.sender.close();
         // Calls already on their way get a moment to be answered.
-        await this.#within(settled(), 2_000);
+        await this.#within(settled(), 1_000);
       }
       await this.#confirmAnswered();
       this.#logger.info('Telegram channel stopped');
@@ -533,7 +533,7 @@ export class TelegramChannel {
     const offset = this.#ledger.offset;
     if (!this.#options.webhook && offset !== undefined && this.bot.botInfo) {
       const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), 2_000);
+      const timer = setTimeout(() => abort.abort(), 1_500);
       try {
         await this.bot.telegram.callApi('getUpdates', { offset, limit: 1, timeout: 0, allowed_updates: ALLOWED_UPDATES }, { signal: abort.signal as never });
       } catch (error) {
