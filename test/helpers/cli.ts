@@ -1,5 +1,6 @@
 /** The `kopbot` program as a separate process, as a user or a supervisor runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -57,4 +58,13 @@ export function spawnKopbot(args: readonly string[], env: Record<string, string 
 /** Run `kopbot ARGS` to its end. */
 export function runKopbot(args: readonly string[], env: Record<string, string | undefined>, input?: string): Promise<KopbotExit> {
   return spawnKopbot(args, env, input).exited;
+}
+
+/** A TCP port nothing listens on right now (for a `kopbot start` of one's own). */
+export async function unusedPort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

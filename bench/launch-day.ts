@@ -1,0 +1,244 @@
+/**
+ * Launch day. Members are told "press 📱 Bagikan nomor saya" and they all do: a real `kopbot
+ * start` polls a local Bot API on 127.0.0.1 that enforces Telegram's limits (30 messages a
+ * second overall, 429 beyond), and 1,000 new Telegram users each share their contact and send 4
+ * messages, all within 2 seconds. Prints the time to the last reply, replies lost, session states
+ * lost, /health's answer time (polled every 100 ms throughout) and how long SIGTERM takes to end
+ * the process. Then the same again while a broadcast to 6,000 members drains, and the difference
+ * in the members' reply time.
+ *
+ * A reply counts as lost when it never arrived; a session state as lost when the conversation
+ * row does not hold the phone the member's contact proved (or the service logged "not saved").
+ *
+ *   npm run bench:launch                       # 1,000 users, 4 messages each, broadcast to 6,000
+ *   npm run bench:launch -- 200 4 1000         # users, messages per user, broadcast size
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createApp } from '../src/app.ts';
+import { DEMO_KOPERASI, seedDemo } from '../src/domain/seed-demo.ts';
+import { queueAnnouncement } from '../src/outbox/broadcast.ts';
+import { sqliteDateTime } from '../src/persistence/sqlite-hot-path.ts';
+import { spawnKopbot, unusedPort } from '../test/helpers/cli.ts';
+import { FakeBotApi, type FakeUser } from '../test/helpers/fake-bot-api.ts';
+
+const USERS = Number(process.argv[2] ?? 1_000);
+const MESSAGES = Number(process.argv[3] ?? 4);
+const BROADCAST = Number(process.argv[4] ?? 6_000);
+const SPREAD_MS = 2_000;
+const SCRIPT = ['saldo', 'pinjaman', 'kapan rat', 'menu', 'simpanan wajib saya', 'rat'];
+/** Nothing more arrives this long after the last reply: what is missing is lost (a reply waits 60 s at most). */
+const SILENCE_MS = 65_000;
+const FIRST_CHAT = 3_000_000;
+const BROADCAST_CHAT = 4_000_000;
+
+const phoneOf = (i: number) => `62816${String(10_000_000 + i)}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+interface RunResult {
+  lastReplyMs: number;
+  expected: number;
+  received: number;
+  replyP50: number;
+  replyP99: number;
+  lostByService: number;
+  sessionsLost: number;
+  notSavedLogs: number;
+  healthP99: number;
+  healthMax: number;
+  healthFailed: number;
+  exitMs: number;
+  exitCode: number | null;
+  broadcastSent: number;
+}
+
+/** Members with phones (the users-to-be), a savings account each; with a broadcast, its audience verified on Telegram. */
+async function seed(url: string, api: FakeBotApi, broadcast: number): Promise<void> {
+  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
+  try {
+    await seedDemo(app.db);
+    const demo = await app.db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
+    const audience = broadcast > 0 ? await app.db.koperasi.create({ data: { code: 'SIARAN', name: 'KSP Siaran Makmur', type: 'KSP' } }) : null;
+    // Straight into SQLite: setting up is not what is measured.
+    const raw = new Database(url.slice('file:'.length));
+    const now = sqliteDateTime(new Date());
+    const member = raw.prepare("INSERT INTO Member (koperasiId, memberNumber, name, phone, status, createdAt, updatedAt) VALUES (?, ?, ?, ?, 'AKTIF', ?, ?)");
+    const account = raw.prepare("INSERT INTO SavingsAccount (memberId, kind, label, balance, asOf, updatedAt) VALUES (?, 'wajib', 'Simpanan Wajib', 1250000, '2026-10-31', ?)");
+    const identity = raw.prepare("INSERT INTO ChannelIdentity (channel, externalId, memberId, phone, verifiedBy, language, failedAttempts, createdAt, updatedAt) VALUES ('telegram', ?, ?, ?, 'contact', 'id', 0, ?, ?)");
+    raw.transaction(() => {
+      // One more than the users: the member who shows what each step is answered with.
+      for (let i = 0; i <= USERS; i++) account.run(member.run(demo.id, `LD${String(i).padStart(5, '0')}`, `Peserta ${i}`, phoneOf(i), now, now).lastInsertRowid, now);
+      for (let i = 0; i < broadcast; i++) {
+        const phone = `62817${String(10_000_000 + i)}`;
+        identity.run(String(BROADCAST_CHAT + i), member.run(audience!.id, String(i + 1).padStart(5, '0'), `Anggota Siaran ${i}`, phone, now, now).lastInsertRowid, phone, now, now);
+        api.addChat(BROADCAST_CHAT + i);
+      }
+    })();
+    raw.close();
+    if (audience) await queueAnnouncement(app.db, app.outbox, { koperasiCode: audience.code, text: 'Pengumuman: kantor koperasi tutup 25 Desember.', actor: 'bench', now: new Date() });
+  } finally {
+    await app.close();
+  }
+}
+
+/** How many messages the bot sends for each step, seen on one member taking the steps one by one. */
+async function messagesPerStep(api: FakeBotApi, user: FakeUser, steps: readonly ((user: FakeUser) => void)[]): Promise<number[]> {
+  const counts: number[] = [];
+  for (const step of steps) {
+    const before = api.messagesTo(user.id).length;
+    step(user);
+    await api.waitForMessages(user.id, 1, { after: before, timeoutMs: 30_000 });
+    for (let seen = -1; seen !== api.messagesTo(user.id).length; ) {
+      seen = api.messagesTo(user.id).length;
+      await sleep(300);
+    }
+    counts.push(api.messagesTo(user.id).length - before);
+  }
+  return counts;
+}
+
+/** GET /health every 100 ms until stopped; each answer's time (a failure or a 30 s timeout counts as 30 s). */
+function pollHealth(port: number): { stop(): Promise<{ times: number[]; failed: number; last: { telegram?: { repliesLost?: number } } }> } {
+  const times: number[] = [];
+  let failed = 0;
+  let last: { telegram?: { repliesLost?: number } } = {};
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const began = performance.now();
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(30_000) });
+        last = (await response.json()) as typeof last;
+        if (!response.ok) failed++;
+        times.push(performance.now() - began);
+      } catch {
+        failed++;
+        times.push(30_000);
+      }
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { times, failed, last };
+    },
+  };
+}
+
+async function run(broadcast: number): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'kopbot-bench-launch-'));
+  const api = await new FakeBotApi().start();
+  try {
+    const url = `file:${join(dir, 'bench.db')}`;
+    await seed(url, api, broadcast);
+    const port = await unusedPort();
+    const kopbot = spawnKopbot(['start'], { DATABASE_URL: url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, PORT: String(port), LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'false' });
+    await kopbot.saysOnStderr('Layanan koperasi berjalan');
+
+    const steps = [(u: FakeUser, i: number) => api.shareContact(u, { phone: phoneOf(i) }), ...Array.from({ length: MESSAGES }, (_, k) => (u: FakeUser) => void api.sendText(u, SCRIPT[k % SCRIPT.length]!))];
+    const perStep = await messagesPerStep(api, { id: FIRST_CHAT + USERS, first_name: 'Contoh' }, steps.map((step) => (u: FakeUser) => step(u, USERS)));
+    const perUser = perStep.reduce((a, b) => a + b, 0);
+
+    // The burst: user i takes all its steps at i × 2 ms, 1,000 users over 2 seconds.
+    const users: FakeUser[] = Array.from({ length: USERS }, (_, i) => ({ id: FIRST_CHAT + i, first_name: `Peserta${i}` }));
+    const sentAt = users.map(() => [] as number[]);
+    const health = pollHealth(port);
+    const burstAt = Date.now();
+    for (let next = 0; next < USERS; ) {
+      const due = Math.min(USERS, Math.floor(((Date.now() - burstAt) / SPREAD_MS) * USERS) + 1);
+      for (; next < due; next++) {
+        for (const step of steps) {
+          sentAt[next]!.push(Date.now());
+          step(users[next]!, next);
+        }
+      }
+      await sleep(5);
+    }
+
+    const ids = new Set(users.map((u) => u.id));
+    const toUsers = () => api.sent.filter((m) => ids.has(m.chat_id));
+    for (let last = Date.now(), count = 0; ; ) {
+      const now = toUsers().length;
+      if (now !== count) [count, last] = [now, Date.now()];
+      if (count >= USERS * perUser || Date.now() - last > SILENCE_MS) break;
+      await sleep(250);
+    }
+    const polled = await health.stop();
+
+    const replies = users.map((u) => api.messagesTo(u.id));
+    const received = replies.reduce((sum, r) => sum + Math.min(perUser, r.length), 0);
+    // Step k's answer is the first message after the earlier steps' messages (a chat is answered in order).
+    const waits: number[] = [];
+    replies.forEach((got, i) => {
+      let index = 0;
+      perStep.forEach((count, k) => {
+        if (got[index]) waits.push(got[index]!.at - sentAt[i]![k]!);
+        index += count;
+      });
+    });
+    const lastReplyMs = Math.max(...toUsers().map((m) => m.at)) - burstAt;
+
+    const stopping = Date.now();
+    kopbot.child.kill('SIGTERM');
+    const exit = await kopbot.exited;
+    const exitMs = Date.now() - stopping;
+
+    const db = new Database(url.slice('file:'.length), { readonly: true });
+    const session = db.prepare("SELECT data FROM ConversationSession WHERE channel = 'telegram' AND chatId = ?");
+    const sessionsLost = users.filter((u, i) => {
+      const row = session.get(String(u.id)) as { data: string } | undefined;
+      return !row || (JSON.parse(row.data) as { provenPhone?: string }).provenPhone !== phoneOf(i);
+    }).length;
+    const broadcastSent = Number((db.prepare("SELECT COUNT(*) AS n FROM OutboxMessage WHERE state = 'sent'").get() as { n: number }).n);
+    db.close();
+
+    return {
+      lastReplyMs,
+      expected: USERS * perUser,
+      received,
+      replyP50: percentile(waits, 50),
+      replyP99: percentile(waits, 99),
+      lostByService: polled.last.telegram?.repliesLost ?? 0,
+      sessionsLost,
+      notSavedLogs: exit.stderr.split('\n').filter((line) => line.includes('not saved')).length,
+      healthP99: percentile(polled.times, 99),
+      healthMax: Math.max(...polled.times),
+      healthFailed: polled.failed,
+      exitMs,
+      exitCode: exit.code,
+      broadcastSent,
+    };
+  } finally {
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(label: string, r: RunResult): void {
+  console.log(`${label}:`);
+  console.log(`  last reply ${seconds(r.lastReplyMs)} after the first contact; replies lost ${r.expected - r.received} of ${r.expected} (the service counted ${r.lostByService} as lost past its 60 s deadline)`);
+  console.log(`  members' reply time p50 ${seconds(r.replyP50)}, p99 ${seconds(r.replyP99)}`);
+  console.log(`  session states lost ${r.sessionsLost} of ${USERS} ("not saved" logged ${r.notSavedLogs} times)`);
+  console.log(`  /health p99 ${Math.round(r.healthP99)} ms, max ${Math.round(r.healthMax)} ms, failed ${r.healthFailed}`);
+  console.log(`  SIGTERM to exit ${r.exitMs} ms (code ${r.exitCode})${r.broadcastSent > 0 ? `; broadcast messages sent meanwhile ${r.broadcastSent}` : ''}`);
+}
+
+console.log(`launch day: ${USERS} new Telegram users each share their contact and send ${MESSAGES} messages within ${SPREAD_MS / 1000} s; Bot API at 30 messages/s on 127.0.0.1`);
+const calm = await run(0);
+report('alone', calm);
+if (BROADCAST > 0) {
+  const busy = await run(BROADCAST);
+  report(`while a broadcast to ${BROADCAST} drains`, busy);
+  console.log(`members' reply p99: ${seconds(busy.replyP99 - calm.replyP99)} above the run without the broadcast (goal: under 3 s)`);
+}
+console.log('goals: 0 replies lost, 0 session states lost, /health p99 under 1 s, SIGTERM to exit under 10 s');
