@@ -6,29 +6,21 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig, quietHoursOf, type Config } from '../config.ts';
-import { createApp } from '../app.ts';
-import { createLogger } from '../logger.ts';
 import { normalizePhone, displayPhone } from '../core/phone.ts';
 import { formatDateTime, parseIsoInstant } from '../core/format.ts';
-import { runTerminalChat } from '../channels/terminal/terminal-channel.ts';
-import { FLOWS_DIR } from '../core/create-engine.ts';
-import { loadFlows, FlowCheckError } from '../core/flows/load.ts';
-import { ACTION_NAMES } from '../core/actions/index.ts';
-import { DatabaseError } from '../persistence/database.ts';
-import { DiskFullError, isDiskFullError } from '../persistence/faults.ts';
+import { DatabaseError, DiskFullError, isDiskFullError } from '../persistence/faults.ts';
+import { DatabaseBusyError, isBusyError } from '../persistence/busy.ts';
 import { describeColumns, IMPORT_KINDS, KIND_NAMES } from '../import/columns.ts';
-import { importFile, type ImportPhase } from '../import/import-file.ts';
-import { reportLines, summarize, writeReportCsv } from '../import/report.ts';
+import type { ImportPhase } from '../import/import-file.ts';
 import { parseDate } from '../import/values.ts';
 import { favourSmallHeap } from '../import/heap.ts';
+import type { JobName } from '../jobs/run-due.ts';
 import { inIndonesian } from './indonesian.ts';
-import { seedDemo } from '../domain/seed-demo.ts';
-import { ActivationError, issueActivationCode } from '../domain/activation-codes.ts';
-import { startService, StartupError } from '../service.ts';
-import { DatabaseBusyError, isBusyError } from '../persistence/busy.ts';
-import { commandLineChannels, describeMissingChannels } from '../outbox/setup.ts';
-import { OutboxDispatcher } from '../outbox/dispatcher.ts';
-import { runDueJobs, type JobName } from '../jobs/run-due.ts';
+import { FLOWS_DIR } from '../core/flows/dir.ts';
+// Everything heavier (Prisma, Baileys, telegraf, exceljs) is loaded by the command that needs
+// it, so `kopbot --help` and a typo answer at once.
+type App = Awaited<ReturnType<typeof import('../app.ts').createApp>>;
+
 
 /** How `jobs run-due` names each job to a clerk. */
 const JOB_LABELS: Record<JobName, string> = {
@@ -38,7 +30,9 @@ const JOB_LABELS: Record<JobName, string> = {
   bimtek_invitations: 'Undangan bimtek',
   bimtek_reminders: 'Pengingat bimtek',
 };
-import { queueAnnouncement, BroadcastError } from '../outbox/broadcast.ts';
+
+/** Errors from lazily loaded modules whose message is the sentence to show, known by their class name. */
+const USER_FACING_ERRORS = new Set(['StartupError', 'ActivationError', 'BroadcastError']);
 
 /** An error whose message is already the sentence the user should read. */
 class UserError extends Error {
@@ -54,8 +48,9 @@ function config(): Config {
   return loadConfig(process.env);
 }
 
-async function withApp<T>(fn: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>): Promise<T> {
+async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   const cfg = config();
+  const [{ createApp }, { createLogger }] = await Promise.all([import('../app.ts'), import('../logger.ts')]);
   // Commands keep stdout for their own output; logs go to stderr and only when something is wrong.
   const app = await createApp(cfg, { logger: createLogger(cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL) });
   try {
@@ -101,6 +96,7 @@ function buildProgram(): Command {
     .description('Menjalankan layanan (yang dijalankan npm start): basis data, server HTTP, bot Telegram bila TELEGRAM_BOT_TOKEN diisi, dan WhatsApp bila WHATSAPP_ENABLED=true (kode QR tampil di terminal saat pertama kali).')
     .action(async () => {
       const cfg = config();
+      const [{ createLogger }, { startService }] = await Promise.all([import('../logger.ts'), import('../service.ts')]);
       const logger = createLogger(cfg.LOG_LEVEL);
       const service = await startService(cfg, logger);
       // Listening before saying it runs: a supervisor's SIGTERM right after the line still stops cleanly.
@@ -138,6 +134,7 @@ function buildProgram(): Command {
     .requiredOption('--demo', 'koperasi demo dengan anggota, simpanan, pinjaman, RAT dan bimtek')
     .action(async () => {
       await withApp(async (app) => {
+        const { seedDemo } = await import('../domain/seed-demo.ts');
         const summary = await seedDemo(app.db);
         const out = process.stdout;
         out.write(`Koperasi demo: ${summary.koperasi.join(', ')}\n`);
@@ -160,6 +157,7 @@ function buildProgram(): Command {
       if (!phone.ok) throw new UserError(`Nomor HP "${options.as}" tidak sah: gunakan nomor seperti 0812-3456-7890.`, 2);
       await withApp(async (app) => {
         if (process.stdin.isTTY) process.stderr.write(`Anda bercakap sebagai ${displayPhone(phone.phone)}. Ketik pesan lalu Enter; Ctrl+D untuk keluar.\n`);
+        const { runTerminalChat } = await import('../channels/terminal/terminal-channel.ts');
         await runTerminalChat({ engine: app.engine, phone: phone.phone, input: process.stdin, output: process.stdout });
       });
     });
@@ -189,6 +187,7 @@ function buildProgram(): Command {
         asOf = parsed.value;
       }
       await withApp(async (app) => {
+        const [{ importFile }, { reportLines, summarize, writeReportCsv }] = await Promise.all([import('../import/import-file.ts'), import('../import/report.ts')]);
         const result = await importFile(app.db, kind, file, {
           koperasiCode: options.koperasi,
           actor: 'cli',
@@ -219,6 +218,7 @@ function buildProgram(): Command {
     }))
     .action(async (options: { koperasi: string; member: string; days: string }) => {
       await withApp(async (app) => {
+        const { issueActivationCode } = await import('../domain/activation-codes.ts');
         const issued = await issueActivationCode(app.db, {
           koperasiCode: options.koperasi,
           memberNumber: options.member,
@@ -239,6 +239,7 @@ function buildProgram(): Command {
     .option('--at <ISO-8601>', 'waktu kirim, misalnya 2026-12-01T08:00+07:00 (bawaan: sekarang)')
     .action(async (options: { koperasi: string; text: string; at?: string }) => {
       await withApp(async (app) => {
+        const { queueAnnouncement } = await import('../outbox/broadcast.ts');
         const queued = await queueAnnouncement(app.db, app.outbox, { koperasiCode: options.koperasi, text: options.text, at: options.at, actor: 'cli', now: new Date() });
         process.stdout.write(
           `Pengumuman #${queued.broadcastId} diantrekan untuk ${queued.recipients} anggota ${queued.koperasiName}, dikirim mulai ${formatDateTime(queued.sendAt, config().TZ)}.\n`,
@@ -253,6 +254,7 @@ function buildProgram(): Command {
     .action(async () => {
       await withApp(async (app) => {
         const cfg = config();
+        const [{ commandLineChannels, describeMissingChannels }, { OutboxDispatcher }] = await Promise.all([import('../outbox/setup.ts'), import('../outbox/dispatcher.ts')]);
         const { channels, elsewhere, close } = commandLineChannels(cfg, app.logger, process.stdout);
         const dispatcher = new OutboxDispatcher({ store: app.outbox, channels, elsewhere, logger: app.logger, quietHours: quietHoursOf(cfg) });
         const tty = process.stderr.isTTY;
@@ -279,6 +281,7 @@ function buildProgram(): Command {
     .action(async (options: { now?: string }) => {
       const now = options.now === undefined ? new Date() : parseInstant(options.now, '--now');
       await withApp(async (app) => {
+        const { runDueJobs } = await import('../jobs/run-due.ts');
         const results = await runDueJobs({ db: app.db, store: app.outbox, engine: app.engine, now });
         for (const r of results) process.stdout.write(`${JOB_LABELS[r.job]}: ${r.queued} pesan diantrekan (${r.occurrences} jadwal jatuh tempo).\n`);
         const total = results.reduce((sum, r) => sum + r.queued, 0);
@@ -291,7 +294,8 @@ function buildProgram(): Command {
     .command('check')
     .description('Memeriksa flows/: YAML, skema, tujuan node, aksi dan pesan di setiap bahasa.')
     .option('--dir <DIR>', 'folder flows', FLOWS_DIR)
-    .action((options: { dir: string }) => {
+    .action(async (options: { dir: string }) => {
+      const [{ loadFlows }, { ACTION_NAMES }] = await Promise.all([import('../core/flows/load.ts'), import('../core/actions/index.ts')]);
       const bundle = loadFlows(options.dir, ACTION_NAMES);
       process.stdout.write(
         `flows/ sah: ${Object.keys(bundle.nodes).length} node, ${bundle.intents.length} intent, ${Object.keys(bundle.messages.id).length} pesan per bahasa.\n`,
@@ -324,8 +328,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       // --help is a success; help shown because a command was missing ("kopbot import") is not.
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : error.exitCode || 2;
     }
-    if (error instanceof FlowCheckError) {
-      process.stderr.write(`${error.message}\n${error.problems.length} masalah di flows/.\n`);
+    if (error instanceof Error && error.name === 'FlowCheckError') {
+      process.stderr.write(`${error.message}\n${(error as Error & { problems: unknown[] }).problems.length} masalah di flows/.\n`);
       return 1;
     }
     if (error instanceof ConfigError) {
@@ -343,10 +347,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (
       error instanceof DatabaseError ||
-      error instanceof StartupError ||
-      error instanceof ActivationError ||
-      error instanceof BroadcastError ||
-      error instanceof DatabaseBusyError
+      error instanceof DatabaseBusyError ||
+      (error instanceof Error && USER_FACING_ERRORS.has(error.constructor.name))
     ) {
       process.stderr.write(`${error.message}\n`);
       return 1;

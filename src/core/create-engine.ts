@@ -1,12 +1,13 @@
 /** Builds the conversation engine from flows/ and a set of services. */
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ACTIONS, ACTION_NAMES } from './actions/index.ts';
 import { ConversationEngine } from './engine.ts';
 import { loadFlows } from './flows/load.ts';
 import type { Services } from './ports.ts';
 
-export const FLOWS_DIR = fileURLToPath(new URL('../../flows', import.meta.url));
+import { FLOWS_DIR } from './flows/dir.ts';
+
+export { FLOWS_DIR };
 
 export function createEngine(options: { services: Services; logger: Logger; flowsDir?: string; clock?: () => Date; timeZone?: string }): ConversationEngine {
   const flows = loadFlows(options.flowsDir ?? FLOWS_DIR, ACTION_NAMES);

@@ -179,6 +179,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
     throw error;
   }
   options.onProgress?.('read', result.rows, null);
+  seen.clear(); // the duplicate check is done; its keys need not outlive the reading
   const { skipped } = sorter;
   if (skipped.totals.length > 0 || skipped.footer.length > 0 || skipped.blank.length > 0) {
     const parts = [
