@@ -12,13 +12,15 @@
  *   again after the restart; and updates parked while they waited (a reply held by a 429), so
  *   Telegram could be told past them without losing them.
  *
- * Its own better-sqlite3 connection with no busy timeout: a statement never sleeps on the
- * event loop waiting for another connection's lock; a busy database is tried again a few
- * milliseconds later, asynchronously, by the caller.
+ * Its own better-sqlite3 connection with no busy timeout, writing through the process's write
+ * gate: never while a Prisma transaction of this process is open (it would find the lock
+ * taken, or spoil that transaction's snapshot), and never sleeping on the event loop; a busy
+ * database is tried again a few milliseconds later, asynchronously.
  */
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { sqliteDateTime } from '../../persistence/sqlite-hot-path.ts';
+import { writeGateFor, type WriteGate } from '../../persistence/write-gate.ts';
 import type { RateWindow } from './telegram-sender.ts';
 
 export type SendKind = 'reply' | 'outbox';
@@ -79,6 +81,7 @@ function isBusy(error: unknown): boolean {
 
 export class TelegramStore {
   readonly #db: Database.Database;
+  readonly #gate: WriteGate;
   readonly #statements: {
     budget: Database.Statement;
     ensureBudget: Database.Statement;
@@ -89,6 +92,7 @@ export class TelegramStore {
 
   constructor(path: string) {
     this.#db = new Database(path, { timeout: 0 });
+    this.#gate = writeGateFor(path);
     const db = this.#db;
     this.#statements = {
       budget: db.prepare('SELECT slots, repliesWaitingUntil FROM TelegramSendBudget WHERE bot = ?'),
@@ -136,6 +140,9 @@ export class TelegramStore {
       .immediate;
     return {
       take: (kind, now) => {
+        // A transaction of this process is under way: ask again in a moment (a synchronous
+        // write now would meet its lock or spoil its snapshot).
+        if (this.#gate.held) return BUSY_RETRY_MS;
         try {
           const r = take(kind, now);
           return r;
@@ -165,15 +172,7 @@ export class TelegramStore {
 
   /** Remember the poll state (replacing the last); tried again while the database is busy. */
   async savePollState(bot: string, state: PollState, now = new Date()): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.#statements.savePoll.run(bot, JSON.stringify(state.answeredAhead), JSON.stringify(state.parked), sqliteDateTime(now));
-        return;
-      } catch (error) {
-        if (!isBusy(error) || attempt >= 200) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
+    await this.#gate.write(() => this.#statements.savePoll.run(bot, JSON.stringify(state.answeredAhead), JSON.stringify(state.parked), sqliteDateTime(now)));
   }
 
   close(): void {
