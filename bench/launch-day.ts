@@ -11,7 +11,7 @@
  * row does not hold the phone the member's contact proved (or the service logged "not saved").
  *
  *   npm run bench:launch                       # 1,000 users, 4 messages each, broadcast to 6,000
- *   npm run bench:launch -- 200 4 1000         # users, messages per user, broadcast size
+ *   npm run bench:launch -- 200 4 1000 300     # users, messages per user, broadcast size, most seconds to wait
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ import { FakeBotApi, type FakeUser } from '../test/helpers/fake-bot-api.ts';
 const USERS = Number(process.argv[2] ?? 1_000);
 const MESSAGES = Number(process.argv[3] ?? 4);
 const BROADCAST = Number(process.argv[4] ?? 6_000);
+/** What has not arrived this long after the burst counts as lost (a frozen service never goes quiet). */
+const GIVE_UP_MS = Number(process.argv[5] ?? 900) * 1000;
 const SPREAD_MS = 2_000;
 const SCRIPT = ['saldo', 'pinjaman', 'kapan rat', 'menu', 'simpanan wajib saya', 'rat'];
 /** Nothing more arrives this long after the last reply: what is missing is lost (a reply waits 60 s at most). */
@@ -170,7 +172,7 @@ async function run(broadcast: number): Promise<RunResult> {
     for (let last = Date.now(), count = 0; ; ) {
       const now = toUsers().length;
       if (now !== count) [count, last] = [now, Date.now()];
-      if (count >= USERS * perUser || Date.now() - last > SILENCE_MS) break;
+      if (count >= USERS * perUser || Date.now() - last > SILENCE_MS || Date.now() - burstAt > GIVE_UP_MS) break;
       await sleep(250);
     }
     const polled = await health.stop();
