@@ -10,8 +10,9 @@
  * launch day every new member makes them at once, and through Prisma each costs a transaction
  * (an upsert, an update reading back its relations) and milliseconds of query compilation on the
  * event loop: 50 contacts at once stalled it for half a second. Rarer writes (complaints,
- * attendance, imports) stay on Prisma: they benefit from its types and transactions. The Prisma implementations of these ports remain the
- * portable ones (PostgreSQL) and the tests run the conversation suite against both.
+ * attendance, imports) stay on Prisma: they benefit from its types and transactions. The Prisma
+ * implementations of these ports remain the portable ones (PostgreSQL) and the tests run the
+ * conversation suite against both.
  *
  * Column formats follow what Prisma writes: DateTime as ISO text with "+00:00", BigInt and
  * Int as SQLite integers (read back as bigint with safe integers on).
