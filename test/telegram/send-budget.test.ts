@@ -7,7 +7,11 @@ import { expect, test } from 'vitest';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { createApp } from '../../src/app.ts';
+import { Telegram } from 'telegraf';
+import { TelegramSender } from '../../src/channels/telegram/telegram-sender.ts';
 import { TelegramStore } from '../../src/channels/telegram/telegram-store.ts';
+import { createLogger } from '../../src/logger.ts';
+import { FakeBotApi } from '../helpers/fake-bot-api.ts';
 import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
 import { tempDir } from '../helpers/app.ts';
 import { addTelegramMembers } from '../helpers/fake-bot-api.ts';
@@ -108,5 +112,37 @@ test('the budget row: 30 a window for all processes together, a reserve for repl
     for (const store of stores) store.close();
     await app.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an outbox send that a member\'s reply waits behind in its chat goes at the reply\'s priority, ahead of the rest of the broadcast', async () => {
+  const api = await new FakeBotApi().start();
+  try {
+    for (let chat = 1; chat <= 6; chat++) api.addChat(chat);
+    const telegram = new Telegram(api.token, { apiRoot: api.url });
+    let clock = 1_000_000;
+    const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), createLogger('silent'), {
+      global: { count: 3, ms: 1_000 },
+      now: () => clock,
+      // Time moves on at once; the event loop still turns, so Telegram's answers come in.
+      sleep: (ms) => {
+        clock += ms;
+        return new Promise((resolve) => setImmediate(resolve));
+      },
+    });
+    // A broadcast to six chats, then member 5 writes and member 6 writes (6 has a broadcast
+    // message ahead of its reply), all before the first window has room.
+    const sends = [1, 2, 3, 4, 5, 6].map((chat) => sender.send(chat, 'sendMessage', { text: `Pengumuman ${chat}` }, { kind: 'outbox' }));
+    sends.push(sender.send(5, 'sendMessage', { text: 'Balasan 5' }), sender.send(6, 'sendMessage', { text: 'Balasan 6' }));
+    await Promise.all(sends);
+    const order = api.sent.map((m) => m.text);
+    // The first window went to the broadcast as it came; in the next, the announcements the two
+    // replies wait behind went first, ahead of announcement 4; each chat kept its order.
+    expect(order.slice(0, 3)).toEqual(['Pengumuman 1', 'Pengumuman 2', 'Pengumuman 3']);
+    expect(order.slice(3, 5)).toEqual(['Pengumuman 5', 'Pengumuman 6']);
+    expect(order.indexOf('Balasan 5')).toBeGreaterThan(order.indexOf('Pengumuman 5'));
+    expect(order.indexOf('Balasan 6')).toBeGreaterThan(order.indexOf('Pengumuman 6'));
+  } finally {
+    await api.close();
   }
 });

@@ -118,8 +118,17 @@ export interface SendOptions {
   kind?: SendKind;
 }
 
+/** One chat's pacing and queue; `replies`: members' replies to it queued or under way. */
+interface ChatEntry {
+  window: Window;
+  queue: Promise<unknown>;
+  pending: number;
+  replies: number;
+}
+
 interface Waiter {
   kind: SendKind;
+  chat: ChatEntry;
   deadline: number;
   resolve: (slot: { at: number }) => void;
   reject: (error: unknown) => void;
@@ -134,7 +143,7 @@ export class TelegramSender {
   readonly #logger: Logger;
   readonly #global: Window;
   readonly #budget?: SendBudget;
-  readonly #chats = new Map<string, { window: Window; queue: Promise<unknown>; pending: number }>();
+  readonly #chats = new Map<string, ChatEntry>();
   readonly #options: Required<Omit<TelegramSenderOptions, 'global' | 'privateChat' | 'groupChat' | 'budget'>> & {
     privateChat: RateWindow;
     groupChat: RateWindow;
@@ -177,16 +186,22 @@ export class TelegramSender {
     let chat = this.#chats.get(key);
     if (!chat) {
       const rate = key.startsWith('-') ? this.#options.groupChat : this.#options.privateChat;
-      chat = { window: new Window(rate), queue: Promise.resolve(), pending: 0 };
+      chat = { window: new Window(rate), queue: Promise.resolve(), pending: 0, replies: 0 };
       this.#chats.set(key, chat);
     }
     const entry = chat;
     entry.pending++;
-    const result = entry.queue.then(() => this.#sendNow(entry.window, method, { chat_id: chatId, ...payload }, kind, deadline));
-    entry.queue = result.then(
-      () => void entry.pending--,
-      () => void entry.pending--,
-    );
+    if (kind === 'reply') {
+      // An outbox send to this chat ahead of the reply now goes at the reply's priority.
+      entry.replies++;
+      this.#wakePump?.();
+    }
+    const result = entry.queue.then(() => this.#sendNow(entry, method, { chat_id: chatId, ...payload }, kind, deadline));
+    const settled = () => {
+      entry.pending--;
+      if (kind === 'reply') entry.replies--;
+    };
+    entry.queue = result.then(settled, settled);
     this.#forgetIdleChats();
     return result as Promise<T>;
   }
@@ -239,10 +254,10 @@ export class TelegramSender {
   }
 
   /** Wait for a slot of the global budget: this process's window and, when shared, the bot's. */
-  #globalSlot(kind: SendKind, deadline: number, method: string): Promise<{ at: number }> {
+  #globalSlot(kind: SendKind, chat: ChatEntry, deadline: number, method: string): Promise<{ at: number }> {
     if (this.#cancelled[kind].signal.aborted) return Promise.reject(cancelled(method));
     return new Promise((resolve, reject) => {
-      this.#waiting[kind].push({ kind, deadline, resolve, reject: (error) => reject(error instanceof TelegramSendError && error.reason === 'lost' ? this.#lost(method) : error) });
+      this.#waiting[kind].push({ kind, chat, deadline, resolve, reject: (error) => reject(error instanceof TelegramSendError && error.reason === 'lost' ? this.#lost(method) : error) });
       if (kind === 'reply') this.#wakePump?.(); // an outbox send may be waiting at the head
       void this.#pump();
     });
@@ -253,12 +268,21 @@ export class TelegramSender {
     this.#pumping = true;
     try {
       for (;;) {
-        const kind: SendKind | undefined = this.#waiting.reply.length > 0 ? 'reply' : this.#waiting.outbox.length > 0 ? 'outbox' : undefined;
-        if (!kind) return;
-        const head = this.#waiting[kind][0]!;
+        // Replies first; then an outbox send that a reply to the same chat waits behind (it
+        // goes as a reply); then outbox sends in order.
+        let kind: SendKind = 'reply';
+        let index = 0;
+        if (this.#waiting.reply.length === 0) {
+          if (this.#waiting.outbox.length === 0) return;
+          kind = 'outbox';
+          index = Math.max(0, this.#waiting.outbox.findIndex((waiter) => waiter.chat.replies > 0));
+        }
+        const queue = this.#waiting[kind];
+        const head = queue[index]!;
+        const priority: SendKind = kind === 'reply' || head.chat.replies > 0 ? 'reply' : 'outbox';
         const now = this.#options.now();
         if (head.deadline <= now) {
-          this.#waiting[kind].shift();
+          queue.splice(index, 1);
           head.reject(new TelegramSendError('lost', false, 'deadline'));
           continue;
         }
@@ -267,13 +291,13 @@ export class TelegramSender {
         let wait = local > now ? (Number.isFinite(local) ? local - now : IN_FLIGHT_POLL_MS) : 0;
         if (wait === 0 && this.#budget) {
           try {
-            wait = this.#budget.take(kind, now);
+            wait = this.#budget.take(priority, now);
           } catch (error) {
             this.#logger.warn({ err: error }, 'Telegram send budget unreadable; keeping this process\'s own');
           }
         }
         if (wait === 0) {
-          this.#waiting[kind].shift();
+          queue.splice(index, 1);
           const slot = { at: Number.POSITIVE_INFINITY };
           this.#global.add(slot);
           head.resolve(slot);
@@ -296,7 +320,8 @@ export class TelegramSender {
     }
   }
 
-  async #sendNow(chat: Window, method: string, payload: Record<string, unknown>, kind: SendKind, deadline: number): Promise<unknown> {
+  async #sendNow(entry: ChatEntry, method: string, payload: Record<string, unknown>, kind: SendKind, deadline: number): Promise<unknown> {
+    const chat = entry.window;
     let slot: { at: number } | undefined;
     try {
       const result = await this.#withRetries(
@@ -315,7 +340,7 @@ export class TelegramSender {
               if (now >= deadline) throw this.#lost(method);
               await this.#sleep(Math.min(Number.isFinite(when) ? when - now : IN_FLIGHT_POLL_MS, Math.max(1, deadline - now)), kind, method);
             }
-            slot = await this.#globalSlot(kind, deadline, method);
+            slot = await this.#globalSlot(kind, entry, deadline, method);
             chat.add(slot);
           },
           // A refused try counted for Telegram from its answer; waiting for the next must not hold the window.
