@@ -12,6 +12,7 @@ import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.t
 import type { Identity, MemberRef, Services, SessionState } from './ports.ts';
 import { USABLE_MEMBER_STATUSES } from './member-number.ts';
 import { knownWordsOf, matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
+import { TurnAdmission } from './turn-admission.ts';
 
 const NUMBER_ANSWER = /^(?:(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)\s*)*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
 const MAX_HOPS = 25;
@@ -153,6 +154,7 @@ export class ConversationEngine {
   readonly #logger: Logger;
   readonly #clock: () => Date;
   readonly #chatQueues = new Map<string, Promise<void>>();
+  readonly #admission = new TurnAdmission();
   #desk?: CommandDesk;
   readonly timeZone: string;
 
@@ -177,7 +179,8 @@ export class ConversationEngine {
   handle(message: InboundMessage): Promise<ReplyBatch> {
     const key = `${message.channel}\u0000${message.chatId}`;
     const previous = this.#chatQueues.get(key) ?? Promise.resolve();
-    const current = previous.then(() => this.#handleNow(message));
+    // Many chats at once: one turn begins per event-loop iteration (see turn-admission.ts).
+    const current = previous.then(() => this.#admission.admit()).then(() => this.#handleNow(message));
     const settled = current.then(
       () => undefined,
       () => undefined,

@@ -70,6 +70,9 @@ const KOPERASI_TYPES = ['KPRI', 'KSU', 'KSP', 'KUD', 'KOPWAN', 'KSPPS', 'LAINNYA
 
 export class OfficerDesk implements CommandDesk {
   #phones?: { at: number; byPhone: Map<string, OfficerRow[]> };
+  #loadingPhones?: Promise<void>;
+  /** Bumped by refresh(): a read begun before it does not count. */
+  #phonesGeneration = 0;
 
   constructor(
     private readonly db: Db,
@@ -82,20 +85,30 @@ export class OfficerDesk implements CommandDesk {
   async #officersOf(phone: string): Promise<OfficerRow[]> {
     const now = Date.now();
     if (!this.#phones || now - this.#phones.at > 30_000) {
-      const rows = await this.db.officer.findMany({
-        include: { koperasi: { select: { id: true, code: true, name: true, timezone: true, quorumPercent: true } } },
-        orderBy: { id: 'asc' },
-      });
-      const byPhone = new Map<string, OfficerRow[]>();
-      for (const row of rows) byPhone.set(row.phone, [...(byPhone.get(row.phone) ?? []), row]);
-      this.#phones = { at: now, byPhone };
+      // One read for every message that finds the list stale at the same moment (launch day:
+      // hundreds at once), not one Prisma query each.
+      this.#loadingPhones ??= this.#loadOfficerPhones(now).finally(() => (this.#loadingPhones = undefined));
+      await this.#loadingPhones;
     }
-    return this.#phones.byPhone.get(phone) ?? [];
+    return this.#phones?.byPhone.get(phone) ?? [];
+  }
+
+  async #loadOfficerPhones(now: number): Promise<void> {
+    const generation = this.#phonesGeneration;
+    const rows = await this.db.officer.findMany({
+      include: { koperasi: { select: { id: true, code: true, name: true, timezone: true, quorumPercent: true } } },
+      orderBy: { id: 'asc' },
+    });
+    const byPhone = new Map<string, OfficerRow[]>();
+    for (const row of rows) byPhone.set(row.phone, [...(byPhone.get(row.phone) ?? []), row]);
+    if (generation === this.#phonesGeneration) this.#phones = { at: now, byPhone };
   }
 
   /** Forget the cached officer list (after an import or a test changed it). */
   refresh(): void {
     this.#phones = undefined;
+    this.#loadingPhones = undefined;
+    this.#phonesGeneration++;
   }
 
   async handle(message: InboundMessage, identity: Identity, language: Language): Promise<Reply[] | null> {
