@@ -11,7 +11,7 @@ export type { Logger };
 
 const NIK_KEYS = new Set(['nik']);
 
-/** Runs of 8+ digits (phones, NIKs, LIDs) inside any text: "62812****7801". */
+/** Runs of 8+ digits (phones, NIKs, LIDs) inside any text: "6281******801". */
 export function maskDigitRuns(text: string): string {
   return text.replace(/\+?\d{8,}/g, (run) => (run.replace('+', '').length === 16 ? maskNik(run) : maskPhone(run.replace('+', ''))));
 }
@@ -21,10 +21,21 @@ const JID = /\b(\d+)((?::\d+)?@(?:s\.whatsapp\.net|c\.us|g\.us|lid|broadcast|new
 // An Indonesian mobile number as people write it: "0812-3456-7801", "+62 812 3456 7801", "62.812.3456.7801".
 const WRITTEN_PHONE = /(?<![\d])(?:\+?62|0)[\s.-]?8\d(?:[\s.-]?\d){6,11}(?![\d])/g;
 
-/** Every personal identifier in a text masked: JIDs, phones as written, digit runs of 8 and more. */
+// Digits in groups, as a NIK is written on a form: "3513-1234-5678-0001", "35.13.12.345678.0001".
+// Twelve digits or more, so dates and times ("2026-12-01 10:11") are left alone.
+const GROUPED_DIGITS = /(?<![\d])\d{1,6}(?:[\s.-]\d{1,6}){1,6}(?![\d])/g;
+
+/** Every personal identifier in a text masked: JIDs, phones as written, NIKs in groups, digit runs of 8 and more. */
 export function maskText(text: string): string {
   return maskDigitRuns(
-    text.replace(JID, (_, user: string, rest: string) => `${user.length > 8 ? maskPhone(user) : '****'}${rest}`).replace(WRITTEN_PHONE, (phone) => maskPhone(phone.replace(/\D/g, ''))),
+    text
+      .replace(JID, (_, user: string, rest: string) => `${user.length > 8 ? maskPhone(user) : '****'}${rest}`)
+      .replace(WRITTEN_PHONE, (phone) => maskPhone(phone.replace(/\D/g, '')))
+      .replace(GROUPED_DIGITS, (run) => {
+        const digits = run.replace(/\D/g, '');
+        if (digits.length < 12) return run;
+        return digits.length === 16 ? maskNik(digits) : maskPhone(digits);
+      }),
   );
 }
 

@@ -109,15 +109,21 @@ export function daysBetween(a: string, b: string): number {
   return Math.round((toUtc(b) - toUtc(a)) / 86_400_000);
 }
 
-/** "6281234567890" → "62812****7890": enough to recognise, not enough to misuse. */
+/**
+ * "6281234567890" → "6281******890": the country and operator prefix and the last three
+ * digits, enough to recognise one's own number, never fewer than six digits hidden.
+ */
 export function maskPhone(phone: string): string {
   if (phone.length <= 8) return '****';
-  return `${phone.slice(0, 5)}****${phone.slice(-4)}`;
+  const head = Math.max(0, Math.min(4, phone.length - 9));
+  return `${phone.slice(0, head)}******${phone.slice(-3)}`;
 }
 
+/** "3513124509800001" → "3513**********01": the province and regency, and two digits. */
 export function maskNik(nik: string): string {
-  if (nik.length < 10) return '****';
-  return `${nik.slice(0, 6)}******${nik.slice(-4)}`;
+  const digits = nik.replace(/\D/g, '');
+  if (digits.length < 10) return '****';
+  return `${digits.slice(0, 4)}**********${digits.slice(-2)}`;
 }
 
 /**

@@ -55,8 +55,11 @@ describe('phones', () => {
 
   it('shows and masks a phone', () => {
     expect(displayPhone('6281234567890')).toBe('0812-3456-7890');
-    expect(maskPhone('6281234567890')).toBe('62812****7890');
-    expect(maskNik('3513124509800001')).toBe('351312******0001');
+    expect(maskPhone('6281234567890')).toBe('6281******890');
+    expect(maskPhone('081234567')).toBe('******567');
+    expect(maskPhone('7099887766')).toBe('7******766');
+    expect(maskNik('3513124509800001')).toBe('3513**********01');
+    expect(maskNik('3513 1245 0980 0001')).toBe('3513**********01');
   });
 });
 

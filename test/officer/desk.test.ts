@@ -119,7 +119,7 @@ describe('officer desk', () => {
     await t.say(BOARD, 'ya');
     const terminal = await t.db.channelIdentity.findFirstOrThrow({ where: { channel: 'terminal', externalId: BOARD } });
     const queued = JSON.parse((await t.db.auditLog.findFirstOrThrow({ where: { action: 'broadcast.queue' } })).detail);
-    expect(queued.via).toEqual({ identityId: terminal.id, channel: 'terminal', externalId: '62812****7890', proof: 'sender' });
+    expect(queued.via).toEqual({ identityId: terminal.id, channel: 'terminal', externalId: '6281******890', proof: 'sender' });
 
     // On Telegram: the contact shared in this session. The officer works at the desk longer
     // than the member conversation's idle time; the session that proved the phone stays open.

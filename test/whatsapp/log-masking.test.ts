@@ -49,14 +49,21 @@ test('Baileys\' own lines and ours carry no phone, JID or NIK, under any key or 
   expect(text).toContain('pnUser');
   expect(text).toContain('SQLITE_CONSTRAINT');
   for (const raw of [SITI, AHMAD, SITI_LID, NIK, '81234567801', '0812-3456-7801', '812 3456 7802']) expect(text, raw).not.toContain(raw);
-  expect(text).toContain('62812****7801@s.whatsapp.net');
-  expect(text).toContain('351312******0001');
+  expect(text).toContain('6281******801@s.whatsapp.net');
+  expect(text).toContain('3513**********01');
   // Each line is still JSON a log tool can read.
   for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
 });
 
 test('masking keeps what is not personal: dates, amounts, short numbers', () => {
   expect(maskText('RAT 2027-01-09T02:00:00.000Z, Rp1.250.000, 240 baris, angsuran ke-3')).toBe('RAT 2027-01-09T02:00:00.000Z, Rp1.250.000, 240 baris, angsuran ke-3');
-  expect(maskText('6281234567801@s.whatsapp.net')).toBe('62812****7801@s.whatsapp.net');
-  expect(maskText('120363000000000001@g.us')).toBe('12036****0001@g.us');
+  expect(maskText('6281234567801@s.whatsapp.net')).toBe('6281******801@s.whatsapp.net');
+  expect(maskText('120363000000000001@g.us')).toBe('1203******001@g.us');
+});
+
+test('masking hides most of every number, and NIKs written in groups', () => {
+  // Never fewer than six digits hidden, whatever the length.
+  expect(maskText('081234567 0812345678 7099887766')).toBe('******567 0******678 7******766');
+  for (const nik of ['3513-1234-5678-0001', '35.13.12.345678.0001', '3513 1234 5678 0001']) expect(maskText(`NIK ${nik} ditolak`)).toBe('NIK 3513**********01 ditolak');
+  expect(maskText('jadwal 2026-12-01 10:11:35')).toBe('jadwal 2026-12-01 10:11:35');
 });
