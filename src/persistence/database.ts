@@ -2,7 +2,7 @@
  * Opening the database: the SQLite file is created and migrated on first use, then handed to
  * Prisma through the better-sqlite3 driver adapter (no engine binary, see toolchain notes).
  */
-import { mkdirSync, statfsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../../generated/prisma/client.ts';
@@ -36,7 +36,11 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   const path = sqlitePathOf(url);
   try {
     mkdirSync(dirname(path), { recursive: true });
+    const created = !existsSync(path);
     applyMigrations(path, options.migrationsDir ?? MIGRATIONS_DIR);
+    // Members' money data and the WhatsApp session live here: readable by the service's user
+    // only (SQLite gives its -wal and -shm files the same mode).
+    if (created) chmodSync(path, 0o600);
   } catch (error) {
     if (error instanceof DatabaseError) throw error;
     if (isDiskFullError(error)) throw new DiskFullError({ cause: error });

@@ -1,4 +1,5 @@
 /** The native SQLite module, migrations and configuration: what a fresh machine must get right. */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +33,14 @@ describe('database', () => {
     const big = 9_007_199_254_740_993n; // above 2^53: a float would round it
     await db.savingsAccount.create({ data: { memberId: member.id, kind: 'wajib', label: 'W', balance: big, asOf: '2026-01-01' } });
     expect((await db.savingsAccount.findFirstOrThrow()).balance).toBe(big);
+    await db.$disconnect();
+  });
+
+  it('creates the database readable by its owner only, its WAL files too', async () => {
+    const path = join(tempDir(), 'private.db');
+    const db = await openDatabase(`file:${path}`);
+    await db.koperasi.create({ data: { code: 'K', name: 'K', type: 'KSP' } });
+    for (const file of [path, `${path}-wal`]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
     await db.$disconnect();
   });
 
