@@ -9,7 +9,7 @@ import type { FlowBundle } from './flows/load.ts';
 import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
 import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
-import type { Identity, MemberRef, Services, SessionState } from './ports.ts';
+import type { Identity, MemberRef, MemberService, Services, SessionData, SessionState } from './ports.ts';
 import { USABLE_MEMBER_STATUSES } from './member-number.ts';
 import { knownWordsOf, matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
 import { TurnAdmission } from './turn-admission.ts';
@@ -36,6 +36,8 @@ function smallTalk(flows: FlowBundle): Set<string> {
  */
 export interface CommandDesk {
   handle(message: InboundMessage, identity: Identity, language: Language): Promise<Reply[] | null>;
+  /** The officers with this phone on file now: a contact shared for it covers these (SessionData.provenOfficers). */
+  officerIdsOf?(phone: string): Promise<number[]>;
 }
 
 export interface EngineOptions {
@@ -102,21 +104,63 @@ function phoneLinkHolds(identity: Identity): boolean {
   );
 }
 
+/** How long a contact shared in a session proves its phone, from the moment it was shared (not sliding). */
+export const SESSION_PROOF_MINUTES = 15;
+
 /**
- * Say how this message's phone is proven (see InboundMessage.phoneProof). On a channel that
- * vouches for a phone once (a contact shared on Telegram), the identity's remembered phone counts
- * as verified only while the sender's own contact proved it in this session, or while a link
- * made by that phone still matches the file. Otherwise it is only remembered: a recycled number
- * must never hand its new holder's data, memberships or roles to an old account.
+ * Whether the contact shared earlier in this session still proves `phone`: shared less than
+ * SESSION_PROOF_MINUTES ago, and every member it was on file for then still has it (`onFile`:
+ * the members with the phone on file now). A change of the file that moves the phone away from
+ * them ends the proof at once.
  */
-export function withPhoneProof(message: InboundMessage, identity: Identity, session: SessionState | null, now: Date): InboundMessage {
+export function sessionProofHolds(data: SessionData, phone: string, now: Date, onFile: readonly MemberRef[]): boolean {
+  if (data.provenPhone !== phone || typeof data.provenAt !== 'string' || !Array.isArray(data.provenMembers)) return false;
+  const at = Date.parse(data.provenAt);
+  if (!Number.isFinite(at) || at > now.getTime() + 60_000 || now.getTime() - at >= SESSION_PROOF_MINUTES * 60_000) return false;
+  return data.provenMembers.every((id) => onFile.some((m) => m.id === id));
+}
+
+/**
+ * Say how this message's phone is proven (see InboundMessage.phoneProof), and whom the proof
+ * covers (phoneCovers). On a channel that vouches for a phone once (a contact shared on
+ * Telegram), the identity's remembered phone counts as verified only while the sender's own
+ * contact proved it in this session (for the members it was on file for then, within
+ * SESSION_PROOF_MINUTES of the share), or while a link made by that phone still matches the file
+ * (for the linked member only). Otherwise it is only remembered: a recycled number must never
+ * hand its new holder's data, memberships or roles to an old account.
+ */
+export async function withPhoneProof(
+  message: InboundMessage,
+  identity: Identity,
+  session: SessionState | null,
+  now: Date,
+  members: Pick<MemberService, 'findActiveByPhone'>,
+): Promise<InboundMessage> {
   if (message.verifiedPhone) return { ...message, phoneProof: message.phoneVerifiedBy === 'contact' ? 'contact' : 'sender' };
   if (!message.keepsVerifiedPhone || !identity.phone) return message;
   const phone = identity.phone;
   const live = session && session.expiresAt > now ? session.data : undefined;
-  if (live?.provenPhone === phone) return { ...message, verifiedPhone: phone, phoneVerifiedBy: 'contact', phoneProof: 'session' };
-  if (phoneLinkHolds(identity)) return { ...message, verifiedPhone: phone, phoneVerifiedBy: 'contact', phoneProof: 'link' };
+  if (live?.provenPhone === phone && sessionProofHolds(live, phone, now, await members.findActiveByPhone(phone))) {
+    return {
+      ...message,
+      verifiedPhone: phone,
+      phoneVerifiedBy: 'contact',
+      phoneProof: 'session',
+      phoneCovers: [...(live.provenMembers ?? [])],
+      phoneOfficers: [...(live.provenOfficers ?? [])],
+    };
+  }
+  if (phoneLinkHolds(identity)) {
+    return { ...message, verifiedPhone: phone, phoneVerifiedBy: 'contact', phoneProof: 'link', phoneCovers: [identity.member!.id], phoneOfficers: [] };
+  }
   return { ...message, rememberedPhone: phone };
+}
+
+function dropSessionProof(data: SessionData): void {
+  delete data.provenPhone;
+  delete data.provenAt;
+  delete data.provenMembers;
+  delete data.provenOfficers;
 }
 
 /** Markup characters the channels give meaning to (WhatsApp's and our templates' *bold*). */
@@ -172,6 +216,11 @@ export class ConversationEngine {
     this.#desk = desk;
   }
 
+  /** The officers with this phone on file now (none without a desk). */
+  async officerIdsOf(phone: string): Promise<number[]> {
+    return (await this.#desk?.officerIdsOf?.(phone)) ?? [];
+  }
+
   /**
    * Answer one message. Messages of one chat are answered in the order they arrived, one at a
    * time: two quick messages must not both read the same conversation state and overwrite it.
@@ -201,7 +250,7 @@ export class ConversationEngine {
       language = identity.language;
       const now = this.#clock();
       const stored = await this.#services.sessions.load(message.channel, message.chatId);
-      const vouched = withPhoneProof(message, identity, stored, now);
+      const vouched = await withPhoneProof(message, identity, stored, now, this.#services.members);
       if (this.#desk && (vouched.verifiedPhone || vouched.rememberedPhone)) {
         const desk = await this.#desk.handle(vouched, identity, language);
         if (desk) {
@@ -305,6 +354,8 @@ class Turn {
     const stored = this.stored;
     if (stored && stored.expiresAt > this.now) this.#state = { ...stored, data: { ...stored.data } };
     else if (stored?.node) this.#expiredWhileWaiting = true;
+    // A contact proof that no longer holds (too old, or the file moved the phone) is not carried on.
+    if (this.#state.data.provenPhone !== undefined && this.message.phoneProof !== 'session') dropSessionProof(this.#state.data);
     this.#original = JSON.stringify([this.#state.node, this.#state.data]);
     const storedExpiry = stored?.expiresAt.getTime() ?? 0;
 
@@ -347,7 +398,13 @@ class Turn {
       // keyboard away), then carry on with what verification was started for.
       this.#say('contact.received');
       this.#flush();
+      // The proof is for this phone and for whom the file gives it to now, from now on.
+      dropSessionProof(this.#state.data);
+      const { members } = this.engine.services;
       this.#state.data.provenPhone = contact.phone;
+      this.#state.data.provenAt = this.now.toISOString();
+      this.#state.data.provenMembers = (await members.findActiveByPhone(contact.phone)).map((m) => m.id);
+      this.#state.data.provenOfficers = await this.engine.officerIdsOf(contact.phone);
       this.#state.node = null;
       this.#state.data.resume ??= 'main';
       await this.#enter('verify');

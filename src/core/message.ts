@@ -42,6 +42,15 @@ export interface InboundMessage {
    */
   phoneProof?: PhoneProof;
   /**
+   * Set by the core: the members the proof of verifiedPhone covers. Absent when the platform
+   * vouches for the phone on this very message (every member with it on file now); for a proof
+   * from earlier in the session, the members it was on file for then; for a link, the linked
+   * member only. Reaching any other member with that phone needs a fresh contact.
+   */
+  phoneCovers?: readonly number[];
+  /** Set by the core, with phoneCovers: the officers a session proof covers (see SessionData.provenOfficers). */
+  phoneOfficers?: readonly number[];
+  /**
    * Set by the core: the phone this identity once proved (a Telegram contact) and that is not
    * proven now. Enough to recognise an officer and ask for the contact again; never to act on.
    */

@@ -45,6 +45,19 @@ export interface SessionData {
    * word goes here, never a link or a code; it ends with the session.
    */
   provenPhone?: string;
+  /**
+   * When Telegram vouched for provenPhone (ISO time). The proof lasts SESSION_PROOF_MINUTES from
+   * then, however busy the session: it does not slide with the session's expiry.
+   */
+  provenAt?: string;
+  /**
+   * The members provenPhone was on file for when Telegram vouched. The proof covers them only: it
+   * never links to a member given that phone later, and it ends as soon as the file moves the
+   * phone away from any of them.
+   */
+  provenMembers?: number[];
+  /** The officers (board, Dinas) with provenPhone on file when Telegram vouched: the desk acts for these only. */
+  provenOfficers?: number[];
   /** The "share my phone number" keyboard is on the member's screen. */
   contactAsked?: boolean;
   /** Where to go once verification succeeds. */

@@ -104,6 +104,10 @@ export class OfficerDesk implements CommandDesk {
     if (generation === this.#phonesGeneration) this.#phones = { at: now, byPhone };
   }
 
+  async officerIdsOf(phone: string): Promise<number[]> {
+    return (await this.#officersOf(phone)).map((o) => o.id);
+  }
+
   /** Forget the cached officer list (after an import or a test changed it). */
   refresh(): void {
     this.#phones = undefined;
@@ -115,8 +119,8 @@ export class OfficerDesk implements CommandDesk {
     const phone = message.verifiedPhone ?? message.rememberedPhone;
     // A shared contact is the member flow's to thank for and record (it proves the session).
     if (message.chatType !== 'private' || !phone || message.contact) return null;
-    const officers = await this.#officersOf(phone);
-    if (officers.length === 0) return null;
+    const onFile = await this.#officersOf(phone);
+    if (onFile.length === 0) return null;
     const memberSession = await this.engine.services.sessions.load(message.channel, message.chatId);
     const memberOpen = memberSession !== null && memberSession.expiresAt > this.clock() ? memberSession : null;
     const text = (message.text ?? '').trim();
@@ -128,20 +132,30 @@ export class OfficerDesk implements CommandDesk {
     // instead of answering as to a member. Only a bimtek answer (it changes no one else's data)
     // is taken from an account whose link by that phone still matches the file: the invitation
     // reached it there.
-    const proof = message.verifiedPhone === phone ? message.phoneProof : undefined;
+    // A proof covers only the officers it was made for: a contact shared earlier in the session,
+    // those with the phone on file then (an officer given the phone since needs a fresh contact);
+    // a link, the officer who is the linked member.
+    const vouched = message.verifiedPhone === phone ? message.phoneProof : undefined;
+    const officers = onFile.filter((o) =>
+      vouched === 'session' ? (message.phoneOfficers ?? []).includes(o.id) : vouched === 'link' ? isLinkedMember(o, identity) : true,
+    );
+    const proof = officers.length > 0 ? vouched : undefined;
     const inSession = proof === 'sender' || proof === 'contact' || proof === 'session';
-    if (!proof || (!inSession && OPEN_WORDS.has(said))) {
-      if (!OPEN_WORDS.has(said) || !message.canRequestContact) return null;
+    const key = `desk:${message.chatId}`;
+    const now = this.clock();
+    const stored = await this.engine.services.sessions.load(message.channel, key);
+    // A step under way whose proof has ended (a contact proves the phone for 15 minutes from
+    // the share): the officer is asked for the contact again, and the step waits for it.
+    const stepOpen = stored !== null && stored.expiresAt > now && (stored.data as DeskData).desk !== undefined;
+    if (!proof || (!inSession && (OPEN_WORDS.has(said) || stepOpen))) {
+      if (!(OPEN_WORDS.has(said) || stepOpen) || !message.canRequestContact) return null;
       return [
         {
-          text: this.engine.message(language, 'officer.share_contact', {}, message.channel),
+          text: this.engine.message(language, OPEN_WORDS.has(said) ? 'officer.share_contact' : 'officer.share_contact_step', {}, message.channel),
           requestContact: { label: this.engine.message(language, 'contact.button', {}, message.channel) },
         },
       ];
     }
-    const key = `desk:${message.chatId}`;
-    const now = this.clock();
-    const stored = await this.engine.services.sessions.load(message.channel, key);
     const step = stored && stored.expiresAt > now && inSession ? (stored.data as DeskData).desk : undefined;
     const t = (k: string, vars: Record<string, string> = {}) => this.engine.message(language, k, vars, message.channel);
     const save = async (next: Step | undefined) => {
@@ -504,6 +518,21 @@ export class OfficerDesk implements CommandDesk {
   async #audit(ctx: Ctx, officer: OfficerRow, action: string, detail: Record<string, unknown>): Promise<void> {
     await this.db.auditLog.create({ data: { actor: `officer:${officer.id}`, action, koperasiId: officer.koperasiId, detail: JSON.stringify({ ...detail, via: ctx.via }) } });
   }
+}
+
+/**
+ * Whether a Telegram link names this officer: the linked member has the officer's phone on file,
+ * is of the officer's cooperative (any, for the Dinas) and has the officer's name. The same rule
+ * routes officer mail (OFFICER_IDENTITY in src/outbox/outbox-store.ts).
+ */
+function isLinkedMember(officer: { phone: string; name: string; koperasiId: number | null }, identity: Identity): boolean {
+  const member = identity.member;
+  return (
+    member !== null &&
+    member.phone === officer.phone &&
+    (officer.koperasiId === null || member.koperasiId === officer.koperasiId) &&
+    member.name.trim().toLowerCase() === officer.name.trim().toLowerCase()
+  );
 }
 
 /** Keep the first row of each phone: one person, one message. */

@@ -86,11 +86,14 @@ const RECIPIENTS = 'OutboxMessage o LEFT JOIN Member m ON m.id = o.memberId LEFT
 // member's on file (as in a conversation); a code-made link holds until a new code is issued.
 const MEMBER_IDENTITY = "ci.memberId = m.id AND (ci.verifiedBy = 'code' OR (ci.verifiedBy IN ('phone', 'contact') AND ci.phone = m.phone))";
 // An identity `ci` whose proof of officer `f`'s phone still holds: a link that phone made (the
-// sender number, a Telegram contact) to a member who still has it on file. A phone only
-// remembered, or a link made by a code, proves nothing: numbers are recycled, and an old account
-// must not get the officer's mail (the officer then gets it by WhatsApp).
+// sender number, a Telegram contact) to the member who is that officer (the officer's cooperative,
+// any for the Dinas, and the officer's name), who still has it on file. A link to another member
+// who has the phone on file too proves the phone for that member only; a phone only remembered,
+// or a link made by a code, proves nothing: numbers are recycled, and an old account must not get
+// the officer's mail (the officer then gets it by WhatsApp). The desk's isLinkedMember is the same rule.
 const OFFICER_IDENTITY = `ci.phone = f.phone AND ci.verifiedBy IN ('phone', 'contact')
-  AND EXISTS (SELECT 1 FROM Member pm WHERE pm.id = ci.memberId AND pm.phone = ci.phone AND pm.status IN ('AKTIF', 'NONAKTIF'))`;
+  AND EXISTS (SELECT 1 FROM Member pm WHERE pm.id = ci.memberId AND pm.phone = ci.phone AND pm.status IN ('AKTIF', 'NONAKTIF')
+    AND (f.koperasiId IS NULL OR pm.koperasiId = f.koperasiId) AND lower(trim(pm.name)) = lower(trim(f.name)))`;
 // Due now: queued, or claimed by a process whose lease ran out.
 const DUE = "o.notBefore <= @now AND (o.state = 'queued' OR (o.state = 'sending' AND o.leaseUntil < @now))";
 const HERE = 'ci.channel IN (SELECT value FROM json_each(@identityChannels))';

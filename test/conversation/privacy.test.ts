@@ -243,6 +243,56 @@ describe.each(STORES)('with the $name store', ({ hotPath }) => {
       const identity = await app.db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: ACCOUNT } });
       expect(identity.memberId).toBeNull();
     });
+
+    const shareSiti = () => app.send(telegram({ contact: { phone: DEMO_PHONES.siti, own: true }, verifiedPhone: DEMO_PHONES.siti, phoneVerifiedBy: 'contact' }));
+
+    it('a contact shared while P was Siti\'s proves nothing about Hasan once the file moves P to him in the same session, and links nothing that lasts', async () => {
+      await shareSiti();
+      expect(await app.send(telegram({ text: 'saldo' }))).toContain('Rp6.150.000');
+      await app.db.member.updateMany({ where: { memberNumber: '001' }, data: { phone: '6281299990001' } });
+      await app.db.member.updateMany({ where: { name: 'Moh. Hasan' }, data: { phone: DEMO_PHONES.siti } });
+      for (const text of ['saldo', 'ganti koperasi', '1', 'saldo', 'saldo ksu', 'stop']) {
+        const reply = await app.send(telegram({ text }));
+        expect(reply, text).not.toMatch(HASAN);
+        expect(hasMoney(reply), text).toBe(false);
+      }
+      app.clock.now = new Date(app.clock.now.getTime() + 40 * 24 * 3600_000);
+      for (const text of ['saldo', 'ganti koperasi', '2', 'saldo']) expect(await app.send(telegram({ text })), text).not.toMatch(HASAN);
+      const identity = await app.db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: ACCOUNT } });
+      expect(identity.memberId).toBeNull();
+      expect((await app.db.member.findMany({ where: { name: 'Moh. Hasan' } })).some((m) => m.optOutAnnouncements)).toBe(false);
+    });
+
+    it('a contact proves P for 15 minutes from the share, however busy the session; a link then covers its own member only', async () => {
+      const HASAN_ACCOUNT = '7003';
+      const hasan = (extra: Partial<InboundMessage>) => telegramMessage(HASAN_ACCOUNT, extra);
+      await app.send(hasan({ contact: { phone: DEMO_PHONES.hasan, own: true }, verifiedPhone: DEMO_PHONES.hasan, phoneVerifiedBy: 'contact' }));
+      expect(await app.send(hasan({ text: '1' }))).toContain('KPRI Sejahtera Kraksaan');
+      for (let step = 1; step <= 3; step++) {
+        app.clock.now = new Date(app.clock.now.getTime() + 4 * 60_000);
+        expect(await app.send(hasan({ text: 'ganti koperasi' }))).toContain('KSU-0117');
+        await app.send(hasan({ text: '1' }));
+      }
+      app.clock.now = new Date(app.clock.now.getTime() + 4 * 60_000);
+      expect(await app.send(hasan({ text: 'saldo' }))).toContain('Rp2.400.000');
+      const asked = await app.send(hasan({ text: 'ganti koperasi' }));
+      expect(asked).toContain('masih milik Anda');
+      expect(asked).not.toContain('KSU-0117');
+      expect(await app.send(hasan({ text: 'saldo ksu' }))).not.toContain('Rp780.000');
+    });
+
+    it('a contact link to Siti does not reach a membership the file gives P later for Hasan', async () => {
+      await shareSiti();
+      await app.db.member.updateMany({ where: { memberNumber: 'KSU-0117' }, data: { phone: DEMO_PHONES.siti } });
+      await app.db.member.updateMany({ where: { memberNumber: '003' }, data: { phone: '6281299990003' } });
+      await app.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
+      for (const text of ['ganti koperasi', '2', 'saldo', 'saldo ksu', 'paiton', 'stop']) {
+        const reply = await app.send(telegram({ text }));
+        expect(reply, text).not.toMatch(HASAN);
+        expect(reply, text).not.toContain('KSU Maju Bersama');
+      }
+      expect((await app.db.member.findFirstOrThrow({ where: { memberNumber: 'KSU-0117' } })).optOutAnnouncements).toBe(false);
+    });
   });
 
   describe('group chats', () => {

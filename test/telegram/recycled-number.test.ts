@@ -19,10 +19,17 @@ const RUPIAH = /Rp\s?\d/;
 /** What would give Hasan away: his name, his KSU member number, his savings. */
 const HASAN = /Hasan|KSU-0117|Rp780\.000|Rp2\.400\.000/;
 
+let t: TelegramTestService;
+beforeEach(async () => {
+  t = await startTelegramService();
+});
+afterEach(async () => {
+  await t.dispose();
+});
+const lastAsksForContact = (user: FakeUser = ACCOUNT) => t.api.messagesTo(user.id).at(-1)!.reply_markup?.keyboard?.[0]?.[0]?.request_contact === true;
+
 describe('a Telegram account whose number went to someone else', () => {
-  let t: TelegramTestService;
   beforeEach(async () => {
-    t = await startTelegramService();
     // Years ago the account shared its own contact: P was Siti's, so it was linked to Siti.
     await share(t, ACCOUNT, { phone: P });
     // Then Siti changed numbers, and P went to Hasan, a member of two cooperatives.
@@ -31,11 +38,7 @@ describe('a Telegram account whose number went to someone else', () => {
     await db.member.updateMany({ where: { name: 'Moh. Hasan' }, data: { phone: P } });
     await expireSessions(t);
   });
-  afterEach(async () => {
-    await t.dispose();
-  });
 
-  const lastAsksForContact = () => t.api.messagesTo(ACCOUNT.id).at(-1)!.reply_markup?.keyboard?.[0]?.[0]?.request_contact === true;
 
   async function linkWithCode(): Promise<string> {
     const { code } = await issueActivationCode(t.service.app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: new Date() });
@@ -145,12 +148,16 @@ describe('a Telegram account whose number went to someone else', () => {
     expect(allTextOfAccount()).not.toMatch(HASAN);
   });
 
-  test('the real holder\'s own Telegram, whose contact link still matches the file, switches and stops as before', async () => {
+  test('the real holder\'s own Telegram, whose contact link still matches the file, sees its member; switching needs its contact again, then works as before', async () => {
     await share(t, HASAN_TELEGRAM, { phone: P });
     expect(textOf(await ask(t, HASAN_TELEGRAM, '1'))).toContain('KPRI Sejahtera Kraksaan');
     await expireSessions(t);
-    // A later session: the link made by P still matches the file, so P is still proven.
-    const list = textOf(await ask(t, HASAN_TELEGRAM, 'ganti koperasi'));
+    // A later session: the link made by P still matches the file, so P is still proven, for the
+    // linked membership only. The others of P need Telegram to vouch again.
+    expect(textOf(await ask(t, HASAN_TELEGRAM, 'saldo'))).toContain('Simpanan Moh. Hasan');
+    expect(textOf(await ask(t, HASAN_TELEGRAM, 'ganti koperasi'))).toContain('masih milik Anda');
+    expect(lastAsksForContact(HASAN_TELEGRAM)).toBe(true);
+    const list = textOf(await share(t, HASAN_TELEGRAM, { phone: P }));
     expect(list).toContain('KSU Maju Bersama Paiton (No. anggota KSU-0117)');
     expect(textOf(await ask(t, HASAN_TELEGRAM, 'paiton'))).toContain('KSU Maju Bersama Paiton');
     expect(textOf(await ask(t, HASAN_TELEGRAM, 'stop'))).toContain('tidak akan menerima pengumuman');
@@ -161,4 +168,115 @@ describe('a Telegram account whose number went to someone else', () => {
   function allTextOfAccount(): string {
     return textOf(t.api.messagesTo(ACCOUNT.id));
   }
+});
+
+/**
+ * A contact proof is for the phone and for the members that phone was on file for when Telegram
+ * vouched, for 15 minutes from the share; a link proves the phone for the linked member only.
+ * Issue 11, second review.
+ */
+describe('a Telegram contact proves its phone for whom the file gave it to then', () => {
+  const accountId = { channel: 'telegram', externalId: String(ACCOUNT.id) };
+
+  async function hasan(): Promise<{ id: number; memberNumber: string; optOutAnnouncements: boolean }[]> {
+    return t.service.app.db.member.findMany({ where: { name: 'Moh. Hasan' }, select: { id: true, memberNumber: true, optOutAnnouncements: true } });
+  }
+
+  test('the file moves P from Siti to Hasan (and makes it an officer\'s phone) during the session that proved P: no Hasan data, memberships or officer menu, then or later, and none of his mail', async () => {
+    const db = t.service.app.db;
+    await share(t, ACCOUNT, { phone: P });
+    expect(textOf(await ask(t, ACCOUNT, 'saldo'))).toContain('Simpanan Siti Aminah');
+    await db.member.updateMany({ where: { memberNumber: '001' }, data: { phone: SITI_NEW } });
+    await db.member.updateMany({ where: { name: 'Moh. Hasan' }, data: { phone: P } });
+    const kpri = await db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
+    const officer = await db.officer.create({ data: { koperasiId: kpri.id, name: 'Moh. Hasan', phone: P, role: 'PENGURUS' } });
+    t.service.app.desk.refresh();
+
+    const now: string[] = [];
+    for (const text of ['saldo', 'ganti koperasi', '1', 'saldo', 'saldo ksu', 'pengurus', '1']) now.push(textOf(await ask(t, ACCOUNT, text)));
+    expect(now.join('\n')).not.toMatch(HASAN);
+    expect(now.join('\n')).not.toContain('Menu petugas');
+    expect(now.join('\n')).not.toContain('KSU Maju Bersama');
+    expect(now[5]).toContain('bagikan dulu nomor Anda');
+
+    // A month later.
+    await expireSessions(t);
+    const later: string[] = [];
+    for (const text of ['saldo', 'ganti koperasi', '2', 'saldo', 'stop', 'pengurus']) later.push(textOf(await ask(t, ACCOUNT, text)));
+    expect(later.join('\n')).not.toMatch(HASAN);
+    expect(later.join('\n')).not.toContain('Menu petugas');
+
+    const identity = await db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: String(ACCOUNT.id) } });
+    const hasanIds = (await hasan()).map((m) => m.id);
+    expect(hasanIds).not.toContain(identity.memberId);
+    for (const id of hasanIds) expect(t.service.app.outbox.recipient(id)!.identities).not.toContainEqual(accountId);
+    expect(t.service.app.outbox.officerRecipient(officer.id)!.identities).not.toContainEqual(accountId);
+    expect((await hasan()).every((m) => !m.optOutAnnouncements)).toBe(true);
+    expect(await db.broadcast.count()).toBe(0);
+    expect(await db.auditLog.count({ where: { actor: `officer:${officer.id}` } })).toBe(0);
+  });
+
+  test('a contact for a phone on file for no one links nothing the file gives that phone to later in the session, and opens no officer menu given to it since', async () => {
+    const db = t.service.app.db;
+    const X = '6281299990077';
+    await share(t, ACCOUNT, { phone: X });
+    await db.member.updateMany({ where: { memberNumber: 'KSU-0117' }, data: { phone: X } });
+    const ksu = await db.member.findFirstOrThrow({ where: { memberNumber: 'KSU-0117' } });
+    await db.officer.create({ data: { koperasiId: ksu.koperasiId, name: 'Moh. Hasan', phone: X, role: 'PENGURUS' } });
+    t.service.app.desk.refresh();
+    const out: string[] = [];
+    for (const text of ['saldo', 'ganti koperasi', '1', 'stop', 'pengurus']) out.push(textOf(await ask(t, ACCOUNT, text)));
+    expect(out.join('\n')).not.toMatch(HASAN);
+    expect(out.join('\n')).not.toContain('Menu petugas');
+    expect(lastAsksForContact()).toBe(true);
+    expect((await db.channelIdentity.findFirstOrThrow({ where: { externalId: String(ACCOUNT.id) } })).memberId).toBeNull();
+    expect((await db.member.findUniqueOrThrow({ where: { id: ksu.id } })).optOutAnnouncements).toBe(false);
+  });
+
+  test('a contact proof lasts 15 minutes from the share, however busy the session; the link that remains covers its own membership only', async () => {
+    const db = t.service.app.db;
+    await share(t, HASAN_TELEGRAM, { phone: DEMO_PHONES.hasan });
+    expect(textOf(await ask(t, HASAN_TELEGRAM, '1'))).toContain('KPRI Sejahtera Kraksaan');
+    expect(textOf(await ask(t, HASAN_TELEGRAM, 'ganti koperasi'))).toContain('KSU Maju Bersama Paiton');
+    expect(textOf(await ask(t, HASAN_TELEGRAM, '1'))).toContain('KPRI Sejahtera Kraksaan');
+    // Sixteen minutes after the share, the session still open (it was busy all along).
+    const session = await db.conversationSession.findFirstOrThrow({ where: { chatId: String(HASAN_TELEGRAM.id) } });
+    const data = JSON.parse(session.data) as { provenAt?: string };
+    expect(data.provenAt).toBeDefined();
+    await db.conversationSession.update({
+      where: { channel_chatId: { channel: session.channel, chatId: session.chatId } },
+      data: { data: JSON.stringify({ ...data, provenAt: new Date(Date.now() - 16 * 60_000).toISOString() }), expiresAt: new Date(Date.now() + 10 * 60_000) },
+    });
+    expect(textOf(await ask(t, HASAN_TELEGRAM, 'saldo'))).toContain('Simpanan Moh. Hasan');
+    expect(textOf(await ask(t, HASAN_TELEGRAM, 'ganti koperasi'))).toContain('masih milik Anda');
+    expect(lastAsksForContact(HASAN_TELEGRAM)).toBe(true);
+    expect(textOf(await ask(t, HASAN_TELEGRAM, 'saldo ksu'))).not.toContain('KSU-0117');
+    // Telegram vouches again: both memberships.
+    await share(t, HASAN_TELEGRAM, { phone: DEMO_PHONES.hasan });
+    expect(textOf(await ask(t, HASAN_TELEGRAM, 'ganti koperasi'))).toContain('KSU Maju Bersama Paiton (No. anggota KSU-0117)');
+  });
+
+  test('a contact link to Siti does not reach a membership the file later gives P for Hasan: not listed, switched to, read, opted out, nor his or his officer mail', async () => {
+    const db = t.service.app.db;
+    await share(t, ACCOUNT, { phone: P });
+    await db.member.updateMany({ where: { memberNumber: 'KSU-0117' }, data: { phone: P } });
+    await db.member.updateMany({ where: { memberNumber: '003' }, data: { phone: '6281299990003' } });
+    const kpri = await db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
+    const officer = await db.officer.create({ data: { koperasiId: kpri.id, name: 'Moh. Hasan', phone: P, role: 'PENGURUS' } });
+    t.service.app.desk.refresh();
+    await expireSessions(t);
+    const out: string[] = [];
+    for (const text of ['ganti koperasi', '2', 'saldo', 'saldo ksu', 'paiton', 'stop', 'langganan', 'stop pengingat', 'pengurus']) out.push(textOf(await ask(t, ACCOUNT, text)));
+    expect(out.join('\n')).not.toMatch(HASAN);
+    expect(out.join('\n')).not.toContain('KSU Maju Bersama');
+    expect(out.join('\n')).not.toContain('Menu petugas');
+    expect(out[2]).toContain('Simpanan Siti Aminah');
+    const ksu = await db.member.findFirstOrThrow({ where: { memberNumber: 'KSU-0117' } });
+    expect([ksu.optOutAnnouncements, ksu.optOutReminders]).toEqual([false, false]);
+    expect(t.service.app.outbox.recipient(ksu.id)!.identities).not.toContainEqual(accountId);
+    expect(t.service.app.outbox.officerRecipient(officer.id)!.identities).not.toContainEqual(accountId);
+    // Siti's own mail still reaches her account: its link names her.
+    const siti = await db.member.findFirstOrThrow({ where: { memberNumber: '001', koperasiId: kpri.id } });
+    expect(t.service.app.outbox.recipient(siti.id)!.identities).toContainEqual(accountId);
+  });
 });

@@ -2,7 +2,7 @@
 import { normalizeText } from '../text-match.ts';
 import { formatDate, localDate } from '../format.ts';
 import type { MemberRef } from '../ports.ts';
-import { askContactAgain } from './identity.ts';
+import { askContactAgain, provenMemberships } from './identity.ts';
 import { requireMember, type Action, type ActionContext } from './types.ts';
 
 const NUMBER_WORDS: Record<string, number> = {
@@ -129,8 +129,7 @@ export const saveRating: Action = async (ctx) => {
  * may be someone else's by now. Null when the member's own contact must be asked for first.
  */
 async function membershipsToSet(ctx: ActionContext): Promise<Map<number, MemberRef> | null> {
-  const phone = ctx.message.verifiedPhone;
-  const members = new Map((phone ? await ctx.services.members.findActiveByPhone(phone) : []).map((m) => [m.id, m]));
+  const members = new Map((await provenMemberships(ctx)).covered.map((m) => [m.id, m]));
   if (ctx.member) members.set(ctx.member.id, ctx.member);
   const resume = typeof ctx.args.resume === 'string' ? ctx.args.resume : null;
   if (members.size === 0 && resume && askContactAgain(ctx, resume)) return null;

@@ -31,6 +31,28 @@ export function askContactAgain(ctx: ActionContext, resume: string): { outcome: 
   return { outcome: 'share_contact' };
 }
 
+/**
+ * The members with the proven phone on file whom its proof covers (InboundMessage.phoneCovers),
+ * and whether the file gives the phone to others the proof does not cover (reaching them needs
+ * a fresh contact). Never a member the phone was not on file for when it was proven.
+ */
+export async function provenMemberships(ctx: ActionContext): Promise<{ covered: MemberRef[]; uncovered: number }> {
+  const phone = ctx.message.verifiedPhone;
+  if (!phone) return { covered: [], uncovered: 0 };
+  const onFile = await ctx.services.members.findActiveByPhone(phone);
+  const covers = ctx.message.phoneCovers;
+  if (!covers) return { covered: onFile, uncovered: 0 };
+  const covered = onFile.filter((m) => covers.includes(m.id));
+  return { covered, uncovered: onFile.length - covered.length };
+}
+
+/** Telegram: the proven phone is on file for members its proof does not cover: ask for the contact afresh. */
+function askFreshContact(ctx: ActionContext, uncovered: number, resume: string): { outcome: string } | null {
+  if (uncovered === 0 || !ctx.message.canRequestContact) return null;
+  ctx.session.resume = resume;
+  return { outcome: 'share_contact' };
+}
+
 /** Link this channel identity to a member, and say so in the audit log. */
 async function bindVerified(ctx: ActionContext, member: MemberRef, method: VerificationMethod, how: string = method): Promise<void> {
   ctx.setIdentity(await ctx.services.identities.bindMember(ctx.identity, member.id, method, ctx.now));
@@ -51,7 +73,9 @@ export const resolveIdentity: Action = async (ctx) => {
   // No phone from the channel: Telegram can ask for the member's own contact; otherwise (a
   // WhatsApp sender known only by LID, say) the activation code is the way.
   if (!phone) return { outcome: ctx.message.canRequestContact ? 'share_contact' : 'no_member_channel' };
-  const members = await ctx.services.members.findActiveByPhone(phone);
+  const { covered: members, uncovered } = await provenMemberships(ctx);
+  // The file gives the phone to a member the proof was not made for: Telegram must vouch again.
+  if (members.length === 0 && uncovered > 0 && ctx.message.canRequestContact) return { outcome: 'share_contact' };
   if (members.length === 0) {
     // The sender's own phone, on file only for a membership that ended: say so plainly.
     return { outcome: (await ctx.services.members.onlyInactiveByPhone(phone)) ? 'inactive' : 'code' };
@@ -69,16 +93,15 @@ export const resolveIdentity: Action = async (ctx) => {
 export const greet: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
   if (ctx.member || !phone || isLocked(ctx)) return {};
-  const members = await ctx.services.members.findActiveByPhone(phone);
-  if (members.length !== 1) return {};
+  const { covered: members, uncovered } = await provenMemberships(ctx);
+  if (members.length !== 1 || uncovered > 0) return {};
   const member = members[0]!;
   await bindVerified(ctx, member, phoneMethod(ctx));
   return {};
 };
 
 export const listChoices: Action = async (ctx) => {
-  const phone = ctx.message.verifiedPhone;
-  const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];
+  const { covered: members } = await provenMemberships(ctx);
   ctx.session.choices = members.map((m) => m.id);
   ctx.session.memberships = members.map((m) => ({ id: m.id, words: koperasiWords(m) }));
   // Two memberships in one cooperative (a shared family phone) are told apart by name.
@@ -94,7 +117,7 @@ export const chooseKoperasi: Action = async (ctx) => {
   const phone = ctx.message.verifiedPhone;
   if (!phone) return { outcome: 'invalid' };
   // Re-check: the list was offered earlier, the member's phone may have changed since.
-  const offered = (await ctx.services.members.findActiveByPhone(phone)).filter((m) => choices.includes(m.id));
+  const offered = (await provenMemberships(ctx)).covered.filter((m) => choices.includes(m.id));
   offered.sort((a, b) => choices.indexOf(a.id) - choices.indexOf(b.id));
   const text = normalizeText(ctx.input);
   const number = /^(?:no|nomor|nomer|pilih|yang|yg)?\s*(\d{1,2})(?:\s+\w+)?$/.exec(text);
@@ -132,6 +155,8 @@ export const followNamedKoperasi: Action = async (ctx) => {
   if (named.length !== 1 || named[0]!.id === ctx.member.id) return {};
   const member = await ctx.services.members.findById(named[0]!.id);
   if (!member || member.phone !== phone) return {};
+  const covers = ctx.message.phoneCovers;
+  if (covers && !covers.includes(member.id)) return {};
   await bindVerified(ctx, member, phoneMethod(ctx), `${phoneMethod(ctx)} (named cooperative)`);
   return { outcome: 'switched', vars: { koperasi_name: member.koperasiName } };
 };
@@ -140,8 +165,10 @@ export const followNamedKoperasi: Action = async (ctx) => {
 export const switchKoperasi: Action = async (ctx) => {
   const ask = askContactAgain(ctx, 'switch_koperasi');
   if (ask) return ask;
-  const phone = ctx.message.verifiedPhone;
-  const members = phone ? await ctx.services.members.findActiveByPhone(phone) : [];
+  const { covered: members, uncovered } = await provenMemberships(ctx);
+  // Other memberships of this phone the proof does not cover (a link covers its member only).
+  const fresh = askFreshContact(ctx, uncovered, 'switch_koperasi');
+  if (fresh) return fresh;
   if (members.length <= 1) return { outcome: 'single', vars: { koperasi_name: ctx.member?.koperasiName ?? members[0]?.koperasiName ?? '-' } };
   // The current link stays until another membership is chosen: on Telegram it may be what
   // proves the phone the choice is made by.
