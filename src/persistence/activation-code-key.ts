@@ -5,7 +5,7 @@
  * key generated on first start and kept next to the database file (readable by its owner only).
  * Whoever holds the database and that file can still try codes; the attempt limits guard the bot.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DatabaseError, type Db } from './database.ts';
@@ -57,11 +57,9 @@ export function hashActivationCode(db: Db, code: string): string {
 }
 
 /**
- * Whether a typed code is the one stored. Codes issued before the keyed hash (a bare unsalted
- * SHA-256) keep working until they expire, a week at most: the members holding them were told
- * to use them.
+ * Whether a typed code is the one stored. Only keyed hashes match: codes stored before the
+ * keyed hash were voided by migration 20261201140000 (their bare SHA-256 gave them away).
  */
 export function activationCodeMatches(db: Db, stored: string, code: string): boolean {
-  if (stored.startsWith(HMAC_PREFIX)) return stored === hashActivationCode(db, code);
-  return stored === createHash('sha256').update(canonical(code)).digest('hex');
+  return stored.startsWith(HMAC_PREFIX) && stored === hashActivationCode(db, code);
 }

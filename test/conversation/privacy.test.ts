@@ -1,4 +1,5 @@
 /** Members' money data goes only to the verified member: the attempts that must fail. */
+import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -404,12 +405,23 @@ describe('activation codes at rest', () => {
     );
   });
 
-  it('issued before the keyed hash (plain SHA-256) still work until they expire', async () => {
+  it('issued before the keyed hash (plain SHA-256) are voided when the database is upgraded, and do not work', async () => {
     const code = 'ABCD-EFGH';
     const member = await app.db.member.findFirstOrThrow({ where: { memberNumber: '004' } });
     await app.db.activationCode.create({
       data: { memberId: member.id, codeHash: createHash('sha256').update('ABCDEFGH').digest('hex'), expiresAt: new Date(app.clock.now.getTime() + 86_400_000), issuedBy: 'old' },
     });
-    expect(await redeem(app, '6289900000304', code.toLowerCase())).toContain('Nur Hayati');
+    // As the database held it before the upgrade: the voiding migration not yet applied.
+    const file = new Database(join(app.dir, 'test.db'));
+    file.prepare(`DELETE FROM _prisma_migrations WHERE migration_name = '20261201140000_void_unkeyed_activation_codes'`).run();
+    file.close();
+    const upgraded = await createApp({ DATABASE_URL: app.url, LOG_LEVEL: 'silent' }, { clock: () => app.clock.now });
+    try {
+      const stored = await upgraded.db.activationCode.findFirstOrThrow({ where: { issuedBy: 'old' } });
+      expect(stored.codeHash).toBe('void:unkeyed');
+      expect(await redeem(upgraded, '6289900000304', code.toLowerCase())).not.toContain('Nur Hayati');
+    } finally {
+      await upgraded.close();
+    }
   });
 });
