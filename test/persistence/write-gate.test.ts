@@ -36,13 +36,16 @@ async function longestStall(work: () => Promise<unknown>): Promise<number> {
 test('a session saved while a Prisma transaction is open waits for its commit, without stalling the event loop', async () => {
   const order: string[] = [];
   const stall = await longestStall(async () => {
+    let opened!: () => void;
+    const inside = new Promise<void>((resolve) => (opened = resolve));
     const transaction = t.db.$transaction(async (tx) => {
       await tx.auditLog.create({ data: { actor: 'test', action: 'first', detail: '{}' } });
-      await sleep(300); // other messages are answered meanwhile
+      opened();
+      await sleep(300); // the transaction stays open across event-loop turns, as Prisma's do
       await tx.auditLog.create({ data: { actor: 'test', action: 'second', detail: '{}' } });
       order.push('transaction');
     });
-    await sleep(20);
+    await inside; // the save starts while the transaction is surely open
     const saving = t.services.sessions.save('telegram', '77', state('menu')).then(() => order.push('session'));
     await Promise.all([transaction, saving]);
   });
