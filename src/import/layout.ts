@@ -236,7 +236,7 @@ function isTotalWord(text: string): boolean {
 }
 
 const PLACE_DATE = /^[a-z][a-z .'-]{1,40},\s*(?:[a-z']+,?\s+)?\d{1,2}[\s/.-]+(?:[a-z]+|\d{1,2})[\s/.-]+\d{4}$/i;
-const SIGNATURE_WORDS = /^(ketua|wakil ketua|sekretaris|bendahara|pengurus|pengawas|mengetahui|menyetujui|disetujui|manajer|manager|kepala|dibuat oleh|diperiksa oleh|keterangan|catatan|dicetak|tanggal cetak|sumber|ttd|nip|a\.?n\.?)\b/i;
+const SIGNATURE_WORDS = /^(ketua|wakil ketua|sekretaris|bendahara|pengurus|pengawas|mengetahui|menyetujui|disetujui|manajer|manager|kepala|dibuat oleh|diperiksa oleh|keterangan|catatan|dicetak|tanggal cetak|sumber|ttd)(?=$|[\s,.:;])|^(nip|nrp)[.:\s]|^a\.n\.\s/i;
 
 /** A line of the block under a printed list: a place and date, a title, a name in brackets, a NIP, a print stamp. */
 export function isSignatureText(text: string): boolean {

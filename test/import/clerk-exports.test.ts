@@ -127,6 +127,13 @@ describe('what is not data', () => {
       'Catatan: baris 5, 8 (baris jumlah) dan baris 3, 6 (judul kelompok atau baris kosong templat) dan baris 9–15 (tanda tangan dan keterangan di bawah daftar) tidak dibaca sebagai data.',
     );
   });
+
+  it('never takes a member for a signature: numbers like AN-001 or SUMBER-01 just above the block are members', async () => {
+    const csv = 'No. Anggota;Nama;No. HP\nAN-001;Ani;081234560101\nSUMBER-01;Budi;081234560102\n;;\n;Kraksaan, 31 Oktober 2026;\n;Ketua;\n;(H. Moh. Sholeh);\n';
+    const result = await run('members', file('an.csv', csv));
+    expect(result).toMatchObject({ ok: true, created: 2 });
+    expect(await app.db.member.count({ where: { memberNumber: { in: ['AN-001', 'SUMBER-01'] } } })).toBe(2);
+  });
 });
 
 describe('values as clerks write them', () => {
