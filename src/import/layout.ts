@@ -232,7 +232,8 @@ export function titleDate(titleRows: readonly Row[]): string | null {
 /** JUMLAH, TOTAL, Sub-Total, "J U M L A H", Grand Total, Jumlah Keseluruhan… */
 function isTotalWord(text: string): boolean {
   const squeezed = text.toLowerCase().replace(/[\s\-_.:]/g, '');
-  return text.length <= 40 && /^(jumlah|total|grandtotal|subtotal|jml|jumlahtotal|jumlahkeseluruhan|totalkeseluruhan|jumlahseluruhnya)/.test(squeezed);
+  // Not a member number that merely starts so: "JML-001", "TOTAL-1".
+  return text.length <= 40 && /^(jumlah|total|grandtotal|subtotal|jml|jumlahtotal|jumlahkeseluruhan|totalkeseluruhan|jumlahseluruhnya)(?![0-9])/.test(squeezed);
 }
 
 const PLACE_DATE = /^[a-z][a-z .'-]{1,40},\s*(?:[a-z']+,?\s+)?\d{1,2}[\s/.-]+(?:[a-z]+|\d{1,2})[\s/.-]+\d{4}$/i;

@@ -128,11 +128,11 @@ describe('what is not data', () => {
     );
   });
 
-  it('never takes a member for a signature: numbers like AN-001 or SUMBER-01 just above the block are members', async () => {
-    const csv = 'No. Anggota;Nama;No. HP\nAN-001;Ani;081234560101\nSUMBER-01;Budi;081234560102\n;;\n;Kraksaan, 31 Oktober 2026;\n;Ketua;\n;(H. Moh. Sholeh);\n';
+  it('never takes a member for a signature or a total: numbers like JML-001, AN-001 or SUMBER-01 are members', async () => {
+    const csv = 'No. Anggota;Nama;No. HP\nJML-001;Joko;081234560100\nAN-001;Ani;081234560101\nSUMBER-01;Budi;081234560102\n;;\n;Kraksaan, 31 Oktober 2026;\n;Ketua;\n;(H. Moh. Sholeh);\n';
     const result = await run('members', file('an.csv', csv));
-    expect(result).toMatchObject({ ok: true, created: 2 });
-    expect(await app.db.member.count({ where: { memberNumber: { in: ['AN-001', 'SUMBER-01'] } } })).toBe(2);
+    expect(result).toMatchObject({ ok: true, created: 3 });
+    expect(await app.db.member.count({ where: { memberNumber: { in: ['JML-001', 'AN-001', 'SUMBER-01'] } } })).toBe(3);
   });
 });
 
