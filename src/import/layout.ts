@@ -107,19 +107,14 @@ function wideSavings(headers: readonly string[], mapping: HeaderMapping): WideRe
       );
       continue;
     }
-    const kind = SAVINGS_KIND_OF_BASE[key] ?? { kind: chosen.kind, label: chosen.label };
+    // A running-total column names its base kind: "Simpanan Wajib s/d Bulan Ini" is wajib.
+    const kind = (chosen.base ? savingsKindOf(chosen.base) : null) ?? { kind: chosen.kind, label: chosen.label };
     kinds.push({ index: chosen.index, key: `simpanan:${kind.kind}`, kind: kind.kind, label: kind.label, header: chosen.header });
   }
   if (problems.length > 0) return { problems };
   return { kinds, totalIndex };
 }
 
-const SAVINGS_KIND_OF_BASE: Record<string, { kind: string; label: string }> = {
-  pokok: { kind: 'pokok', label: 'Simpanan Pokok' },
-  wajib: { kind: 'wajib', label: 'Simpanan Wajib' },
-  sukarela: { kind: 'sukarela', label: 'Simpanan Sukarela' },
-  manasuka: { kind: 'sukarela', label: 'Simpanan Sukarela' },
-};
 
 /**
  * The header row: the first of the top rows that names every required column. Savings may
