@@ -5,7 +5,10 @@
 import { chmodSync, existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../generated/prisma/client.ts';
+import { PrismaClient as PostgresPrismaClient } from '../../generated/prisma-pg/client.ts';
+import { applyPostgresMigrations, describePostgresUrl } from './migrate-postgres.ts';
 import { applyMigrations, MIGRATIONS_DIR } from './migrate.ts';
 import { retryWhileBusy } from './busy.ts';
 import { DatabaseError, DiskFullError, isDiskFullError } from './faults.ts';
@@ -13,7 +16,23 @@ import { writeGateFor, type WriteGate } from './write-gate.ts';
 
 export { DatabaseError };
 
+/**
+ * The Prisma client of either store. Both generated clients come from one model
+ * (prisma/postgres/schema.prisma is prisma/schema.prisma with another provider, checked by a
+ * test), so they have the same model API; the SQLite client's type stands for both.
+ */
 export type Db = PrismaClient;
+
+export type StoreKind = 'sqlite' | 'postgresql';
+
+/** Which store a DATABASE_URL names. */
+export function storeKindOf(url: string): StoreKind {
+  return isPostgresUrl(url) ? 'postgresql' : 'sqlite';
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgresql://') || url.startsWith('postgres://');
+}
 
 /** The file behind a `file:` URL, resolved against the working directory. */
 export function sqlitePathOf(url: string): string {
@@ -28,10 +47,9 @@ export interface OpenOptions {
 
 /** Open (creating and migrating if needed) the database at url. */
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Db> {
+  if (isPostgresUrl(url)) return openPostgres(url);
   if (!url.startsWith('file:')) {
-    throw new DatabaseError(
-      'Versi ini baru mendukung SQLite (DATABASE_URL=file:…); dukungan PostgreSQL untuk banyak instans menyusul.',
-    );
+    throw new DatabaseError('DATABASE_URL harus berupa file:… (SQLite) atau postgresql://… (PostgreSQL).');
   }
   const path = sqlitePathOf(url);
   try {
@@ -55,6 +73,22 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   // lose the last commits. FULL would fsync on every message's session write.
   await client.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
   return withBusyRetry(client, dirname(path));
+}
+
+/** Connection pool size per process for PostgreSQL (each instance has its own pool). */
+const POSTGRES_POOL = 10;
+
+async function openPostgres(url: string): Promise<Db> {
+  try {
+    await applyPostgresMigrations(url);
+  } catch (error) {
+    if (error instanceof DatabaseError) throw error;
+    throw new DatabaseError(`Basis data PostgreSQL ${describePostgresUrl(url)} tidak bisa dibuka atau dimigrasi: ${(error as Error).message}`, { cause: error });
+  }
+  const client = new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: url, max: POSTGRES_POOL }) });
+  await client.$connect();
+  // Same model, same API (see Db): the SQLite client's type stands for both.
+  return client as unknown as Db;
 }
 
 /** What gatePrismaTransactions touches of a driver adapter (its types are Prisma's internals). */

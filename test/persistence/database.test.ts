@@ -1,5 +1,5 @@
 /** The native SQLite module, migrations and configuration: what a fresh machine must get right. */
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { applyMigrations, listMigrations, MIGRATIONS_DIR } from '../../src/persi
 import { openDatabase } from '../../src/persistence/database.ts';
 import { loadConfig, ConfigError } from '../../src/config.ts';
 import { tempDir } from '../helpers/app.ts';
+import { createTestPostgres } from '../helpers/postgres.ts';
 
 describe('database', () => {
   it('loads the native better-sqlite3 module', () => {
@@ -44,8 +45,39 @@ describe('database', () => {
     await db.$disconnect();
   });
 
-  it('refuses a PostgreSQL URL with a clear sentence in this version', async () => {
-    await expect(openDatabase('postgresql://127.0.0.1/test')).rejects.toThrow('baru mendukung SQLite');
+  it('refuses a URL that is neither SQLite nor PostgreSQL with one sentence', async () => {
+    await expect(openDatabase('mysql://127.0.0.1/test')).rejects.toThrow('DATABASE_URL harus berupa file:');
+  });
+});
+
+describe('PostgreSQL', () => {
+  it('keeps its schema the SQLite schema with another provider', () => {
+    const sqlite = readFileSync('prisma/schema.prisma', 'utf8');
+    const postgres = readFileSync('prisma/postgres/schema.prisma', 'utf8');
+    const expected = sqlite
+      .replace('provider = "sqlite"', 'provider = "postgresql"')
+      .replace('output     = "../generated/prisma"', 'output     = "../../generated/prisma-pg"');
+    expect(postgres).toBe(expected);
+  });
+
+  it('migrates a new database once, even when three instances start together', async () => {
+    const pg = await createTestPostgres();
+    try {
+      const dbs = await Promise.all([openDatabase(pg.url), openDatabase(pg.url), openDatabase(pg.url)]);
+      await dbs[0]!.koperasi.create({ data: { code: 'K', name: 'K', type: 'KSP' } });
+      expect(await dbs[2]!.koperasi.count()).toBe(1);
+      const rows = await dbs[1]!.$queryRawUnsafe<{ n: bigint }[]>('SELECT COUNT(*) AS n FROM "_prisma_migrations"');
+      expect(Number(rows[0]!.n)).toBe(readdirSync('prisma/postgres/migrations').length);
+      await Promise.all(dbs.map((db) => db.$disconnect()));
+    } finally {
+      await pg.drop();
+    }
+  });
+
+  it('refuses an unreachable server with one sentence naming it, without its password', async () => {
+    const error = await openDatabase('postgresql://kopbot:rahasia@127.0.0.1:1/kopbot').catch((e: unknown) => e as Error);
+    expect(error.message).toMatch(/^Basis data PostgreSQL 127\.0\.0\.1:1\/kopbot tidak bisa dibuka/);
+    expect(error.message).not.toContain('rahasia');
   });
 });
 
