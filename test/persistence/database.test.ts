@@ -75,7 +75,7 @@ describe('PostgreSQL', () => {
   });
 
   it('refuses an unreachable server with one sentence naming it, without its password', async () => {
-    const error = await openDatabase('postgresql://kopbot:rahasia@127.0.0.1:1/kopbot').catch((e: unknown) => e as Error);
+    const error = await openDatabase('postgresql://kopbot:rahasia@127.0.0.1:1/kopbot').then(() => new Error('opened'), (e: unknown) => e as Error);
     expect(error.message).toMatch(/^Basis data PostgreSQL 127\.0\.0\.1:1\/kopbot tidak bisa dibuka/);
     expect(error.message).not.toContain('rahasia');
   });
