@@ -55,6 +55,13 @@ export interface InboundMessage {
    * proven now. Enough to recognise an officer and ask for the contact again; never to act on.
    */
   rememberedPhone?: string;
+  /**
+   * The sender's identity key is the phone number itself (a WhatsApp sender known by phone JID
+   * only, no LID): the identity passes to whoever holds the number next. A link made by an
+   * activation code would pass with it, so the code route is refused for such a sender; the
+   * sender number alone still verifies a member who has it on file, on every message.
+   */
+  identityIsNumber?: boolean;
   /** The channel can show a "share my phone number" button (Telegram private chats). */
   canRequestContact?: boolean;
   /**

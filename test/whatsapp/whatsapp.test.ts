@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openWhatsAppAuthStore } from '../../src/channels/whatsapp/auth-store.ts';
 import { reconnectDelay, WhatsAppChannel, type PairingEvent, type WhatsAppChannelOptions } from '../../src/channels/whatsapp/whatsapp-channel.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
+import { createApp } from '../../src/app.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { captureLogs, createTestApp, type TestApp } from '../helpers/app.ts';
@@ -173,6 +174,42 @@ describe('WhatsApp channel: members', () => {
     const identity = await t.db.channelIdentity.findFirstOrThrow({ where: { externalId: STRANGER_LID } });
     expect(identity.verifiedBy).toBe('code');
     expect(identity.phone).toBeNull();
+  });
+
+  test('a sender known only by phone number cannot take an activation code: the link would pass to the number\'s next holder', async () => {
+    // No LID known: the identity is keyed by the number, which a recycled SIM hands on.
+    const number = '6285700000077@s.whatsapp.net';
+    const { code } = await issueActivationCode(t.db, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test' });
+    const asked = (await h.say(waMessage({ from: number, text: 'cek simpanan' }))).join('\n');
+    expect(asked).toContain('kode aktivasi tidak bisa dipakai lewat nomor ini');
+    expect(asked).toContain('Minta pengurus koperasi mencatat nomor HP ini');
+    for (const text of ['004', code, 'saldo']) {
+      const reply = (await h.say(waMessage({ from: number, text }))).join('\n');
+      expect(reply, text).not.toMatch(RUPIAH);
+      expect(reply, text).not.toContain('Nur Hayati');
+    }
+    expect(await t.db.channelIdentity.count({ where: { memberId: { not: null } } })).toBe(0);
+    // The code was not spent: the same member, from an account WhatsApp knows by LID, uses it.
+    await h.say(waMessage({ from: STRANGER_LID, alt: number, text: 'cek simpanan' }));
+    await h.say(waMessage({ from: STRANGER_LID, alt: number, text: '004' }));
+    expect((await h.say(waMessage({ from: STRANGER_LID, alt: number, text: code }))).join('\n')).toContain('Nur Hayati');
+  });
+
+  test('a code link made earlier on a phone-number identity is undone when the database is upgraded', async () => {
+    const member = await t.db.member.findFirstOrThrow({ where: { memberNumber: '004' } });
+    const number = '6285700000078@s.whatsapp.net';
+    await t.db.channelIdentity.create({ data: { channel: 'whatsapp', externalId: number, memberId: member.id, verifiedBy: 'code', verifiedAt: new Date() } });
+    await t.db.channelIdentity.create({ data: { channel: 'whatsapp', externalId: STRANGER_LID, memberId: member.id, verifiedBy: 'code', verifiedAt: new Date() } });
+    await t.db.$executeRawUnsafe(`DELETE FROM _prisma_migrations WHERE migration_name = '20261201160000_whatsapp_number_code_links'`);
+    const upgraded = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent' });
+    try {
+      const byNumber = await upgraded.db.channelIdentity.findFirstOrThrow({ where: { externalId: number } });
+      expect(byNumber).toMatchObject({ memberId: null, verifiedBy: null });
+      const byLid = await upgraded.db.channelIdentity.findFirstOrThrow({ where: { externalId: STRANGER_LID } });
+      expect(byLid).toMatchObject({ memberId: member.id, verifiedBy: 'code' });
+    } finally {
+      await upgraded.close();
+    }
   });
 
   test('a LID that Baileys has mapped to a phone (its LID mapping store) is verified by that phone', async () => {

@@ -417,6 +417,8 @@ export class WhatsAppChannel {
       // WhatsApp vouches for the sender's number on every message; a LID without a known phone
       // gets none, and the core offers the activation-code route.
       ...(sender.phone ? { verifiedPhone: sender.phone, phoneVerifiedBy: 'phone' as const } : {}),
+      // Keyed by the phone JID: a recycled number brings its next holder to this same identity.
+      ...(sender.lid ? {} : { identityIsNumber: true }),
     };
   }
 

@@ -78,7 +78,8 @@ export const resolveIdentity: Action = async (ctx) => {
   if (members.length === 0 && uncovered > 0 && ctx.message.canRequestContact) return { outcome: 'share_contact' };
   if (members.length === 0) {
     // The sender's own phone, on file only for a membership that ended: say so plainly.
-    return { outcome: (await ctx.services.members.onlyInactiveByPhone(phone)) ? 'inactive' : 'code' };
+    if (await ctx.services.members.onlyInactiveByPhone(phone)) return { outcome: 'inactive' };
+    return { outcome: ctx.message.identityIsNumber ? 'code_not_here' : 'code' };
   }
   if (members.length > 1) return { outcome: 'choose' };
   const member = members[0]!;
@@ -180,6 +181,8 @@ export const switchKoperasi: Action = async (ctx) => {
 export const rememberMemberNumber: Action = async (ctx) => {
   const locked = isLocked(ctx);
   if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
+  // A link made by a code would pass with the number to its next holder (see identityIsNumber).
+  if (ctx.message.identityIsNumber) return { outcome: 'code_not_here' };
   // "No. anggota: 004", "nomor 004" → "004"; a number that itself starts with NO stays whole.
   let memberNumber = ctx.input
     .trim()
@@ -205,6 +208,7 @@ export const checkActivationCode: Action = async (ctx) => {
   if (locked) return { outcome: 'locked', vars: lockedVars(ctx, locked) };
   const memberNumber = ctx.session.memberNumber;
   delete ctx.session.memberNumber;
+  if (ctx.message.identityIsNumber) return { outcome: 'code_not_here' };
   const code = ctx.input.trim().replace(/^(?:kode\s*aktivasi|kodenya|kode|code)\s*(?:nya|saya|:)?\s*/i, '');
   const member = memberNumber ? await ctx.services.members.redeemActivationCode(memberNumber, code, ctx.now) : null;
   if (!member) {
