@@ -21,7 +21,7 @@ import { TelegramSender } from '../src/channels/telegram/telegram-sender.ts';
 import { telegramOutbound } from '../src/outbox/channels.ts';
 import { queueAnnouncement } from '../src/outbox/broadcast.ts';
 import { OutboxDispatcher } from '../src/outbox/dispatcher.ts';
-import { OutboxStore } from '../src/outbox/outbox-store.ts';
+import { openOutboxStore } from '../src/persistence/outbox-stores.ts';
 import { sqliteDateTime } from '../src/persistence/sqlite-hot-path.ts';
 import { sqlitePathOf } from '../src/persistence/database.ts';
 import { tempDir } from '../test/helpers/app.ts';
@@ -39,7 +39,7 @@ const dir = tempDir('kopbot-bench-broadcast-');
 const url = `file:${join(dir, 'bench.db')}`;
 const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'warn' }, { logger: quiet });
 const api = await new FakeBotApi().start();
-const store = new OutboxStore(sqlitePathOf(url));
+const store = openOutboxStore(url);
 try {
   // Members are written straight into SQLite (setting up is not what is measured).
   const big = await app.db.koperasi.create({ data: { code: 'BESAR', name: 'KSP Bench Besar', type: 'KSP' } });
@@ -85,7 +85,7 @@ try {
   );
 } finally {
   clearInterval(sampler);
-  store.close();
+  await store.close();
   await api.close();
   await app.close();
   rmSync(dir, { recursive: true, force: true });

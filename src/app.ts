@@ -11,7 +11,8 @@ import { openDatabase, sqlitePathOf, type Db } from './persistence/database.ts';
 import { loadActivationCodeKey, useActivationCodeKey } from './persistence/activation-code-key.ts';
 import { openSqliteHotPath } from './persistence/sqlite-hot-path.ts';
 import { createServices } from './persistence/services.ts';
-import { OutboxStore } from './outbox/outbox-store.ts';
+import type { OutboxStore } from './outbox/outbox-store.ts';
+import { openOutboxStore } from './persistence/outbox-stores.ts';
 import { OfficerDesk } from './officer/desk.ts';
 
 export interface App {
@@ -41,10 +42,10 @@ export async function createApp(
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config.DATABASE_URL);
   const hotPath = options.hotPath !== false && config.DATABASE_URL.startsWith('file:') ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL), (error) => logger.warn({ err: error }, 'conversation state not saved: database busy')) : undefined;
-  const outbox = new OutboxStore(sqlitePathOf(config.DATABASE_URL));
+  const outbox = openOutboxStore(config.DATABASE_URL);
   const close = async () => {
     hotPath?.close();
-    outbox.close();
+    await outbox.close();
     await db.$disconnect();
   };
   try {

@@ -177,7 +177,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   dispatcher.start(options.outbox?.intervalMs);
   // Rows only another process's channels can send stay queued here: say so once, so a service
   // started without TELEGRAM_BOT_TOKEN is not mistaken for one delivering everything.
-  const waiting = store.waitingFor(new Date(), dispatcher.reach);
+  const waiting = await store.waitingFor(new Date(), dispatcher.reach);
   if (waiting.length > 0) logger.warn({ waiting }, 'outbox: messages wait for channels this process does not run; they stay queued');
   const scheduler = options.scheduler === false ? undefined : startScheduler(app, store, dispatcher, logger.child({ part: 'scheduler' }), config.TZ);
   logger.info({ port, database: config.DATABASE_URL }, 'service started');

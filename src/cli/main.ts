@@ -262,13 +262,13 @@ function buildProgram(): Command {
           .drain(tty ? (s) => process.stderr.write(`\rMengirim: ${s.sent} terkirim, ${s.failed} gagal, ${s.skipped} dilewati`) : undefined)
           .finally(close);
         if (tty) process.stderr.write('\n');
-        const left = app.outbox.counts();
+        const left = await app.outbox.counts();
         process.stdout.write(
           `Outbox: ${summary.sent} terkirim, ${summary.failed} gagal, ${summary.skipped} dilewati, ${summary.retrying} dicoba lagi nanti, ${summary.deferred} ditunda (jam tenang atau menunggu WhatsApp di layanan); ${left.queued} masih antre.\n`,
         );
         // Rows for a channel this command lacks were never claimed: say so, and fail, so a
         // shell without TELEGRAM_BOT_TOKEN does not look like a finished broadcast.
-        const missing = describeMissingChannels(app.outbox.waitingFor(new Date(), dispatcher.reach), elsewhere);
+        const missing = describeMissingChannels(await app.outbox.waitingFor(new Date(), dispatcher.reach), elsewhere);
         if (missing) throw new UserError(missing, 1);
       });
     });

@@ -265,7 +265,7 @@ export class OutboxDispatcher {
   async #deliver(row: OutboxRow): Promise<keyof DrainSummary> {
     const { store, owner } = this.#o;
     const now = this.#o.clock();
-    const recipient = row.memberId !== null ? store.recipient(row.memberId) : row.officerId !== null ? store.officerRecipient(row.officerId) : null;
+    const recipient = row.memberId !== null ? await store.recipient(row.memberId) : row.officerId !== null ? await store.officerRecipient(row.officerId) : null;
     if (!recipient) {
       await store.finish(row.id, owner, 'skipped', { error: 'no_recipient', at: now });
       return 'skipped';

@@ -9,8 +9,7 @@ import { expect, test } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
-import { OutboxStore } from '../../src/outbox/outbox-store.ts';
-import { sqlitePathOf } from '../../src/persistence/database.ts';
+import { openOutboxStore } from '../../src/persistence/outbox-stores.ts';
 import { tempDir } from '../helpers/app.ts';
 import { spawnKopbot } from '../helpers/cli.ts';
 import { addTelegramMembers, FakeBotApi } from '../helpers/fake-bot-api.ts';
@@ -26,10 +25,10 @@ test('a drain killed mid-broadcast loses no recipient when run again, and duplic
     const now = new Date('2026-11-23T03:00:00Z'); // 10.00 WIB, outside quiet hours in any case below
     await seedDemo(app.db, now);
     await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: MEMBERS, firstChatId: 20_000 });
-    const store = new OutboxStore(sqlitePathOf(url));
+    const store = openOutboxStore(url);
     // Sent "now" by the wall clock, so the child processes (real time) find it due.
     const queued = await queueAnnouncement(app.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Pengumuman penting', actor: 'test', now: new Date() });
-    store.close();
+    await store.close();
     await app.close();
     // The child processes run on the wall clock: quiet hours off, so the test does not depend on the hour.
     // WhatsApp is the service's: the demo members with a phone are left to it.

@@ -8,12 +8,12 @@ import { TelegramSender } from '../../src/channels/telegram/telegram-sender.ts';
 import { telegramOutbound } from '../../src/outbox/channels.ts';
 import { endOfQuietHours, inQuietHours, OutboxDispatcher, type OutboundChannel, type SendOutcome } from '../../src/outbox/dispatcher.ts';
 import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
-import { OutboxStore } from '../../src/outbox/outbox-store.ts';
+import type { OutboxStore } from '../../src/outbox/outbox-store.ts';
+import { openOutboxStore } from '../../src/persistence/outbox-stores.ts';
 import { queueGempurReminders, queueRatReminders } from '../../src/jobs/run-due.ts';
 import { queueInstallmentReminders } from '../../src/jobs/installments.ts';
 import { queueBimtekReminders } from '../../src/officer/bimtek.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { sqlitePathOf } from '../../src/persistence/database.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeBotApi } from '../helpers/fake-bot-api.ts';
 
@@ -44,10 +44,10 @@ describe('outbox', () => {
     clock.now = new Date('2026-11-23T03:00:00Z'); // Monday 10.00 WIB
     t = await createTestApp(clock.now);
     await seedDemo(t.db, clock.now);
-    store = new OutboxStore(sqlitePathOf(t.url));
+    store = openOutboxStore(t.url);
   });
   afterEach(async () => {
-    store.close();
+    await store.close();
     await t.dispose();
   });
 
@@ -145,7 +145,7 @@ describe('outbox', () => {
 
   test('two dispatchers on one database send each row once', async () => {
     for (let i = 0; i < 30; i++) await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: `Pengumuman ${i}`, actor: 'cli', now: clock.now });
-    const other = new OutboxStore(sqlitePathOf(t.url));
+    const other = openOutboxStore(t.url);
     try {
       const a = recordingChannel('whatsapp', { target: 'phone', delayMs: 1 });
       const b = recordingChannel('whatsapp', { target: 'phone', delayMs: 1 });
@@ -158,7 +158,7 @@ describe('outbox', () => {
       expect(new Set(all).size).toBe(all.length);
       expect(await t.db.outboxMessage.count({ where: { state: 'sent' } })).toBe(all.length);
     } finally {
-      other.close();
+      await other.close();
     }
   });
 
@@ -412,7 +412,7 @@ describe('outbox', () => {
     expect(await dispatcher([wa.channel]).drain()).toMatchObject({ sent: queued.recipients - 2, skipped: 0, deferred: 0 });
     expect(wa.sent.map((m) => m.target)).toContain(ahmad.phone);
     expect(await state(member.id)).toMatchObject({ state: 'queued', attempts: 0, lastError: null });
-    expect(store.waitingFor(clock.now, dispatcher([wa.channel]).reach)).toEqual([{ channel: 'telegram', count: 1 }]);
+    expect(await store.waitingFor(clock.now, dispatcher([wa.channel]).reach)).toEqual([{ channel: 'telegram', count: 1 }]);
 
     // With Telegram, it goes out.
     const tg = recordingChannel('telegram');
@@ -424,6 +424,6 @@ describe('outbox', () => {
   test('an identity whose phone is no longer the member\'s on file is not a route', async () => {
     const member = await siti();
     await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'contact', phone: '6281299999999' } });
-    expect(store.recipient(member.id)!.identities).toEqual([]);
+    expect((await store.recipient(member.id))!.identities).toEqual([]);
   });
 });

@@ -87,7 +87,7 @@ describe('a Telegram account whose number went to someone else', () => {
 
     // Hasan's reminders and announcements are never routed to the account.
     for (const id of await hasanIds()) {
-      expect(t.service.app.outbox.recipient(id)!.identities).not.toContainEqual({ channel: 'telegram', externalId: String(ACCOUNT.id) });
+      expect((await t.service.app.outbox.recipient(id))!.identities).not.toContainEqual({ channel: 'telegram', externalId: String(ACCOUNT.id) });
     }
 
     // P becomes a board member's phone: linked again by code, the account still opens no officer menu.
@@ -209,8 +209,8 @@ describe('a Telegram contact proves its phone for whom the file gave it to then'
     const identity = await db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: String(ACCOUNT.id) } });
     const hasanIds = (await hasan()).map((m) => m.id);
     expect(hasanIds).not.toContain(identity.memberId);
-    for (const id of hasanIds) expect(t.service.app.outbox.recipient(id)!.identities).not.toContainEqual(accountId);
-    expect(t.service.app.outbox.officerRecipient(officer.id)!.identities).not.toContainEqual(accountId);
+    for (const id of hasanIds) expect((await t.service.app.outbox.recipient(id))!.identities).not.toContainEqual(accountId);
+    expect((await t.service.app.outbox.officerRecipient(officer.id))!.identities).not.toContainEqual(accountId);
     expect((await hasan()).every((m) => !m.optOutAnnouncements)).toBe(true);
     expect(await db.broadcast.count()).toBe(0);
     expect(await db.auditLog.count({ where: { actor: `officer:${officer.id}` } })).toBe(0);
@@ -273,10 +273,10 @@ describe('a Telegram contact proves its phone for whom the file gave it to then'
     expect(out[2]).toContain('Simpanan Siti Aminah');
     const ksu = await db.member.findFirstOrThrow({ where: { memberNumber: 'KSU-0117' } });
     expect([ksu.optOutAnnouncements, ksu.optOutReminders]).toEqual([false, false]);
-    expect(t.service.app.outbox.recipient(ksu.id)!.identities).not.toContainEqual(accountId);
-    expect(t.service.app.outbox.officerRecipient(officer.id)!.identities).not.toContainEqual(accountId);
+    expect((await t.service.app.outbox.recipient(ksu.id))!.identities).not.toContainEqual(accountId);
+    expect((await t.service.app.outbox.officerRecipient(officer.id))!.identities).not.toContainEqual(accountId);
     // Siti's own mail still reaches her account: its link names her.
     const siti = await db.member.findFirstOrThrow({ where: { memberNumber: '001', koperasiId: kpri.id } });
-    expect(t.service.app.outbox.recipient(siti.id)!.identities).toContainEqual(accountId);
+    expect((await t.service.app.outbox.recipient(siti.id))!.identities).toContainEqual(accountId);
   });
 });

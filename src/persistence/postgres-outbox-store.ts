@@ -1,0 +1,234 @@
+/**
+ * The outbox on PostgreSQL, for one or several instances on one database. The rules are the
+ * SQLite store's, in the same SQL (outbox-sql.ts); what PostgreSQL needs besides:
+ *
+ * - Claiming locks the picked rows `FOR UPDATE SKIP LOCKED` in the statement that leases them.
+ *   Under READ COMMITTED a plain `UPDATE … WHERE id IN (SELECT … LIMIT)` lets two instances
+ *   pick the same due rows from their snapshots and both lease them; with the lock, a row
+ *   another instance is claiming is skipped, and one it has just claimed is re-checked against
+ *   its new version (no longer due) and left out.
+ * - Queueing many messages is one `INSERT … SELECT FROM unnest(…)`: one statement, one round trip.
+ * - DateTime columns are `timestamp(3)` holding UTC (Prisma's convention): instants go in as
+ *   ISO text (the zone suffix is ignored by a timestamp cast, and the text is UTC) and come back
+ *   read as UTC, whatever the server's or this process's time zone.
+ */
+import pg from 'pg';
+import {
+  broadcastAuditDetail,
+  officerMessages,
+  type NewOutboxMessage,
+  type OfficerMessage,
+  type OutboxRow,
+  type OutboxStore,
+  type QueueBroadcast,
+  type Reach,
+  type Recipient,
+  type StateCounts,
+} from '../outbox/outbox-store.ts';
+import { identitiesSql, MEMBER_RECIPIENT, memberRecipient, OFFICER_RECIPIENT, officerRecipient, outboxRowOf, outboxSql } from './outbox-sql.ts';
+
+const { RECIPIENTS, DUE, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('postgresql');
+const IDENTITIES = identitiesSql('postgresql');
+
+/** A statement with `@name` parameters, numbered for PostgreSQL ($1, $2, …; a name used twice is one parameter). */
+interface Named {
+  text: string;
+  names: string[];
+}
+
+export function compileNamed(sql: string): Named {
+  const names: string[] = [];
+  const text = sql.replace(/@(\w+)/g, (_, name: string) => {
+    let index = names.indexOf(name);
+    if (index < 0) index = names.push(name) - 1;
+    return `$${index + 1}`;
+  });
+  return { text, names };
+}
+
+const TIMESTAMP_OID = 1114;
+
+/** timestamp (without zone) columns hold UTC: read them as UTC, not in this process's zone. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TIMESTAMP_OID && format !== 'binary') return (value: string) => new Date(`${value.replace(' ', 'T')}Z`);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+const utc = (date: Date) => date.toISOString();
+
+const STATEMENTS = {
+  insertBroadcast: compileNamed(`
+    INSERT INTO "Broadcast" ("koperasiId", "text", "actor", "sendAt", "recipients", "createdAt")
+    VALUES (@koperasiId, @text, @actor, @sendAt, 0, @now) RETURNING "id"`),
+  fanOut: compileNamed(FAN_OUT),
+  setRecipients: compileNamed('UPDATE "Broadcast" SET "recipients" = @recipients WHERE "id" = @broadcastId'),
+  audit: compileNamed(`INSERT INTO "AuditLog" ("at", "actor", "action", "koperasiId", "detail") VALUES (@now, @actor, 'broadcast.queue', @koperasiId, @detail)`),
+  insertMany: compileNamed(`
+    INSERT INTO "OutboxMessage" ("idempotencyKey", "purpose", "topic", "koperasiId", "memberId", "officerId", "text", "notBefore", "state", "attempts", "createdAt")
+    SELECT k, p, t, kid, mid, oid, x, nb, 'queued', 0, CAST(@now AS timestamp(3))
+    FROM unnest(CAST(@keys AS text[]), CAST(@purposes AS text[]), CAST(@topics AS text[]), CAST(@koperasiIds AS int[]),
+      CAST(@memberIds AS int[]), CAST(@officerIds AS int[]), CAST(@texts AS text[]), CAST(@notBefores AS timestamp(3)[]))
+      AS n(k, p, t, kid, mid, oid, x, nb)
+    ON CONFLICT ("idempotencyKey") DO NOTHING`),
+  claim: compileNamed(`
+    WITH picked AS (
+      SELECT o."id" FROM ${RECIPIENTS}
+      WHERE ${DUE} AND ${ROUTABLE_HERE}
+      ORDER BY o."notBefore", o."id" LIMIT @limit
+      FOR UPDATE OF o SKIP LOCKED)
+    UPDATE "OutboxMessage" x
+    SET "state" = 'sending', "leaseOwner" = @owner, "leaseUntil" = @leaseUntil, "attempts" = x."attempts" + 1
+    FROM picked WHERE x."id" = picked."id"
+    RETURNING x."id", x."idempotencyKey", x."purpose", x."topic", x."koperasiId", x."memberId", x."officerId", x."broadcastId",
+      ${TEXT_OF('x')} AS "text", x."notBefore", x."attempts"`),
+  waiting: compileNamed(WAITING),
+  finish: compileNamed(`
+    UPDATE "OutboxMessage" SET "state" = @state, "channel" = @channel, "lastError" = @error, "sentAt" = @sentAt, "leaseOwner" = NULL, "leaseUntil" = NULL
+    WHERE "id" = @id AND "leaseOwner" = @owner`),
+  renew: compileNamed(`UPDATE "OutboxMessage" SET "leaseUntil" = @leaseUntil WHERE "id" = @id AND "leaseOwner" = @owner AND "state" = 'sending'`),
+  retryLater: compileNamed(`
+    UPDATE "OutboxMessage" SET "state" = 'queued', "notBefore" = @notBefore, "channel" = @channel, "lastError" = @error, "leaseOwner" = NULL, "leaseUntil" = NULL,
+      "attempts" = "attempts" - @refund
+    WHERE "id" = @id AND "leaseOwner" = @owner`),
+  member: compileNamed(MEMBER_RECIPIENT),
+  identities: compileNamed(IDENTITIES.member),
+  officer: compileNamed(OFFICER_RECIPIENT),
+  officerIdentities: compileNamed(IDENTITIES.officer),
+  counts: compileNamed('SELECT "state", COUNT(*) AS n FROM "OutboxMessage" GROUP BY "state"'),
+  owners: compileNamed(`SELECT DISTINCT "leaseOwner" FROM "OutboxMessage" WHERE "state" = 'sending' AND "leaseOwner" IS NOT NULL`),
+  release: compileNamed(`UPDATE "OutboxMessage" SET "state" = 'queued', "leaseOwner" = NULL, "leaseUntil" = NULL WHERE "state" = 'sending' AND "leaseOwner" = @owner`),
+  pendingDue: compileNamed(`SELECT COUNT(*) AS n FROM "OutboxMessage" o WHERE ${DUE}`),
+} satisfies Record<string, Named>;
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+function run(on: Queryable, statement: Named, params: Record<string, unknown>): Promise<pg.QueryResult<Record<string, unknown>>> {
+  return on.query<Record<string, unknown>>(statement.text, statement.names.map((name) => {
+    if (!(name in params)) throw new Error(`outbox: parameter @${name} missing`);
+    return params[name];
+  }));
+}
+
+function reachParams(reach: Reach): { identityChannels: string[]; byPhone: boolean } {
+  return { identityChannels: [...reach.identityChannels], byPhone: reach.byPhone };
+}
+
+/** Connections per store: the dispatcher's writes are short single statements. */
+const POOL_SIZE = 4;
+
+export class PostgresOutboxStore implements OutboxStore {
+  readonly #pool: pg.Pool;
+
+  constructor(url: string, options: { poolSize?: number } = {}) {
+    this.#pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? POOL_SIZE, types });
+    // An idle connection the server dropped must not take the process down; the next query reconnects.
+    this.#pool.on('error', () => undefined);
+  }
+
+  async queueBroadcast(options: QueueBroadcast): Promise<{ broadcastId: number; recipients: number }> {
+    return this.#transaction(async (client) => {
+      const base = { koperasiId: options.koperasiId, actor: options.actor, now: utc(options.now) };
+      const inserted = await run(client, STATEMENTS.insertBroadcast, { ...base, text: options.text, sendAt: utc(options.sendAt) });
+      const broadcastId = Number(inserted.rows[0]!.id);
+      const recipients = (await run(client, STATEMENTS.fanOut, { broadcastId })).rowCount ?? 0;
+      await run(client, STATEMENTS.setRecipients, { recipients, broadcastId });
+      await run(client, STATEMENTS.audit, { ...base, detail: broadcastAuditDetail(options, broadcastId, recipients) });
+      return { broadcastId, recipients };
+    });
+  }
+
+  async queue(messages: readonly NewOutboxMessage[], now: Date): Promise<number> {
+    if (messages.length === 0) return 0;
+    const result = await run(this.#pool, STATEMENTS.insertMany, {
+      now: utc(now),
+      keys: messages.map((m) => m.idempotencyKey),
+      purposes: messages.map((m) => m.purpose),
+      topics: messages.map((m) => m.topic),
+      koperasiIds: messages.map((m) => m.koperasiId),
+      memberIds: messages.map((m) => m.memberId),
+      officerIds: messages.map((m) => m.officerId ?? null),
+      texts: messages.map((m) => m.text),
+      notBefores: messages.map((m) => utc(m.notBefore)),
+    });
+    return result.rowCount ?? 0;
+  }
+
+  queueForOfficers(officers: readonly { id: number; koperasiId: number | null }[], message: OfficerMessage, now: Date): Promise<number> {
+    return this.queue(officerMessages(officers, message, now), now);
+  }
+
+  async claim(owner: string, now: Date, leaseUntil: Date, limit: number, reach: Reach): Promise<OutboxRow[]> {
+    const { rows } = await run(this.#pool, STATEMENTS.claim, { owner, now: utc(now), leaseUntil: utc(leaseUntil), limit, ...reachParams(reach) });
+    return rows.map(outboxRowOf).sort((a, b) => a.id - b.id);
+  }
+
+  async finish(id: number, owner: string, state: 'sent' | 'failed' | 'skipped', detail: { channel?: string; error?: string; at: Date }): Promise<boolean> {
+    const params = { id, owner, state, channel: detail.channel ?? null, error: detail.error ?? null, sentAt: state === 'sent' ? utc(detail.at) : null };
+    return (await run(this.#pool, STATEMENTS.finish, params)).rowCount === 1;
+  }
+
+  async renewLease(id: number, owner: string, leaseUntil: Date): Promise<boolean> {
+    return (await run(this.#pool, STATEMENTS.renew, { id, owner, leaseUntil: utc(leaseUntil) })).rowCount === 1;
+  }
+
+  async retryLater(id: number, owner: string, notBefore: Date, detail: { channel?: string; error?: string; countAttempt: boolean }): Promise<boolean> {
+    const params = { id, owner, notBefore: utc(notBefore), channel: detail.channel ?? null, error: detail.error ?? null, refund: detail.countAttempt ? 0 : 1 };
+    return (await run(this.#pool, STATEMENTS.retryLater, params)).rowCount === 1;
+  }
+
+  async recipient(memberId: number): Promise<Recipient | null> {
+    const [member, identities] = await Promise.all([run(this.#pool, STATEMENTS.member, { memberId }), run(this.#pool, STATEMENTS.identities, { memberId })]);
+    const m = member.rows[0];
+    return m ? memberRecipient(m, identities.rows as { channel: string; externalId: string }[]) : null;
+  }
+
+  async officerRecipient(officerId: number): Promise<Recipient | null> {
+    const [officer, identities] = await Promise.all([run(this.#pool, STATEMENTS.officer, { officerId }), run(this.#pool, STATEMENTS.officerIdentities, { officerId })]);
+    const o = officer.rows[0];
+    return o ? officerRecipient(o, identities.rows as { channel: string; externalId: string }[]) : null;
+  }
+
+  async releaseDeadOwners(isDead: (owner: string) => boolean): Promise<number> {
+    let released = 0;
+    for (const { leaseOwner } of (await run(this.#pool, STATEMENTS.owners, {})).rows as { leaseOwner: string }[]) {
+      if (isDead(leaseOwner)) released += (await run(this.#pool, STATEMENTS.release, { owner: leaseOwner })).rowCount ?? 0;
+    }
+    return released;
+  }
+
+  async counts(): Promise<StateCounts> {
+    const counts: StateCounts = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
+    for (const row of (await run(this.#pool, STATEMENTS.counts, {})).rows as { state: keyof StateCounts; n: string }[]) counts[row.state] = Number(row.n);
+    return counts;
+  }
+
+  async waitingFor(now: Date, reach: Reach): Promise<{ channel: string; count: number }[]> {
+    const { rows } = await run(this.#pool, STATEMENTS.waiting, { now: utc(now), ...reachParams(reach) });
+    return (rows as { needs: string; n: string }[]).map((r) => ({ channel: r.needs, count: Number(r.n) }));
+  }
+
+  async dueCount(now: Date): Promise<number> {
+    return Number((await run(this.#pool, STATEMENTS.pendingDue, { now: utc(now) })).rows[0]!.n);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
