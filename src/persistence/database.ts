@@ -64,9 +64,12 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     if (isDiskFullError(error)) throw new DiskFullError({ cause: error });
     throw new DatabaseError(`Basis data ${path} tidak bisa dibuka atau dimigrasi: ${(error as Error).message}`, { cause: error });
   }
-  // timeout: how long a writer waits for another process's write lock (the CLI and the service share the file).
+  // timeout 0: SQLite's busy handler sleeps on the thread that runs it, which here is the event
+  // loop: while another process (an import) held the write lock, every member would wait, for up
+  // to the whole timeout. A busy statement fails at once instead and is tried again after an
+  // asynchronous pause (withBusyRetry), so everyone else keeps being answered meanwhile.
   // timestampFormat: ISO text, as the better-sqlite3 statements (hot path, outbox) write and compare it.
-  const adapter = new PrismaBetterSQLite3({ url: `file:${path}`, timeout: 15_000 }, { timestampFormat: 'iso8601' });
+  const adapter = new PrismaBetterSQLite3({ url: `file:${path}`, timeout: 0 }, { timestampFormat: 'iso8601' });
   const client = new PrismaClient({ adapter: gatePrismaTransactions(adapter, writeGateFor(path)) });
   await client.$connect();
   // In WAL mode NORMAL still survives a crash of the process; only an OS crash or power cut can
@@ -160,6 +163,9 @@ function diskIsFull(dir: string): boolean {
   }
 }
 
+/** Pauses between tries of a busy statement: about 15 seconds in all, as the busy timeout was. */
+const STATEMENT_BUSY_DELAYS_MS = [5, 10, 25, 50, 100, 200, 400, 800, 1600, 2000, 2000, 2000, 2000, 2000, 2000];
+
 /**
  * Every query tried again, briefly, when SQLite answers "busy"; a failure on a full disk is a DiskFullError. With two processes on one file
  * (two instances, or the service and `kopbot chat`), Prisma's own transactions (an upsert, a
@@ -173,7 +179,7 @@ function withBusyRetry(client: PrismaClient, dir: string): Db {
     query: {
       async $allOperations({ args, query }) {
         try {
-          return await retryWhileBusy(() => query(args), [10, 25, 50, 100, 200, 400, 800, 1600]);
+          return await retryWhileBusy(() => query(args), STATEMENT_BUSY_DELAYS_MS);
         } catch (error) {
           // A full disk is named, whatever Prisma made of it.
           if (!isDiskFullError(error) && diskIsFull(dir)) throw new DiskFullError({ cause: error });

@@ -73,3 +73,19 @@ test("another process's lock is waited for asynchronously: the write lands once 
   expect(ticks).toBeGreaterThan(10);
   expect(stall).toBeLessThan(150);
 });
+
+test("Prisma's own writes wait for another process's lock asynchronously too, and land once it is let go", async () => {
+  // An import in another process holds the write lock for half a second; a member's complaint
+  // (a Prisma write) arrives meanwhile. Everyone else must keep being answered.
+  const other = new Database(sqlitePathOf(t.url), { timeout: 0 });
+  other.exec('BEGIN IMMEDIATE');
+  setTimeout(() => other.exec('COMMIT'), 500);
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 10);
+  const stall = await longestStall(() => t.db.auditLog.create({ data: { actor: 'test', action: 'during-import', detail: '{}' } }));
+  clearInterval(ticker);
+  other.close();
+  expect(await t.db.auditLog.count({ where: { action: 'during-import' } })).toBe(1);
+  expect(ticks).toBeGreaterThan(10);
+  expect(stall).toBeLessThan(150);
+});
