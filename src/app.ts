@@ -7,7 +7,7 @@ import { createEngine } from './core/create-engine.ts';
 import type { ConversationEngine } from './core/engine.ts';
 import type { Services } from './core/ports.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { openDatabase, sqlitePathOf, type Db } from './persistence/database.ts';
+import { openDatabase, sqlitePathOf, storeKindOf, type Db } from './persistence/database.ts';
 import { loadActivationCodeKey, useActivationCodeKey } from './persistence/activation-code-key.ts';
 import { openSqliteHotPath } from './persistence/sqlite-hot-path.ts';
 import { createServices } from './persistence/services.ts';
@@ -41,7 +41,7 @@ export async function createApp(
 ): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config.DATABASE_URL);
-  const hotPath = options.hotPath !== false && config.DATABASE_URL.startsWith('file:') ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL), (error) => logger.warn({ err: error }, 'conversation state not saved: database busy')) : undefined;
+  const hotPath = options.hotPath !== false && storeKindOf(config.DATABASE_URL) === 'sqlite' ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL), (error) => logger.warn({ err: error }, 'conversation state not saved: database busy')) : undefined;
   const outbox = openOutboxStore(config.DATABASE_URL);
   const close = async () => {
     hotPath?.close();
@@ -49,7 +49,7 @@ export async function createApp(
     await db.$disconnect();
   };
   try {
-    useActivationCodeKey(db, loadActivationCodeKey(sqlitePathOf(config.DATABASE_URL), config.ACTIVATION_CODE_SECRET));
+    useActivationCodeKey(db, loadActivationCodeKey(config.DATABASE_URL, config.ACTIVATION_CODE_SECRET));
     const services = createServices(db, { clock: options.clock, hotPath });
     const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock, timeZone: config.TZ });
     const desk = new OfficerDesk(db, outbox, engine, options.clock);

@@ -9,14 +9,14 @@ import { createApp, type App } from './app.ts';
 import type { Logger } from './logger.ts';
 import { defaultWebhookSecret, TelegramChannel, TelegramStartError } from './channels/telegram/telegram-channel.ts';
 import { openWhatsAppAuthStore } from './channels/whatsapp/auth-store.ts';
+import { openWhatsAppSessionStore } from './persistence/whatsapp-session-store.ts';
 import { WhatsAppChannel, type WhatsAppChannelOptions, type WhatsAppStatus } from './channels/whatsapp/whatsapp-channel.ts';
 import { normalizePhone } from './core/phone.ts';
 import { telegramOutbound, whatsappOutbound } from './outbox/channels.ts';
 import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from './outbox/dispatcher.ts';
 import { startScheduler } from './outbox/setup.ts';
-import { sqlitePathOf } from './persistence/database.ts';
-import { DatabaseProbe } from './persistence/health.ts';
-import { TelegramStore } from './channels/telegram/telegram-store.ts';
+import { openDatabaseProbe } from './persistence/health.ts';
+import { openTelegramStore } from './persistence/telegram-store.ts';
 import { refuseRequest } from './http/json-body.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 
@@ -55,17 +55,16 @@ export class StartupError extends Error {
 
 export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
   const app = await createApp(config, { logger });
-  const probe = new DatabaseProbe(sqlitePathOf(config.DATABASE_URL));
+  const probe = openDatabaseProbe(config.DATABASE_URL);
   // The bot's send budget and poll state, shared with its other processes (outbox drain).
-  const telegramStore = config.TELEGRAM_BOT_TOKEN ? new TelegramStore(sqlitePathOf(config.DATABASE_URL)) : undefined;
+  const telegramStore = config.TELEGRAM_BOT_TOKEN ? openTelegramStore(config.DATABASE_URL) : undefined;
   const closeApp = async () => {
-    probe.close();
-    telegramStore?.close();
+    await Promise.all([probe.close(), telegramStore?.close()]);
     await app.close();
   };
   let telegram: TelegramChannel | undefined;
   let whatsapp: WhatsAppChannel | undefined;
-  const route = (req: IncomingMessage, res: ServerResponse) => {
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
     if (telegram?.ownsRequest(req)) {
       telegram.handleWebhook(req, res).catch((error: unknown) => {
         logger.error({ err: error }, 'Telegram webhook request failed');
@@ -76,7 +75,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     }
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
       // The database read and written (a full disk, a damaged or read-only file: 503).
-      const database = probe.check(new Date());
+      const database = await probe.check(new Date());
       if (!database.ok) {
         logger.error({ problem: database.problem, detail: database.detail }, 'health check: the database cannot be used');
         res.writeHead(503, { 'content-type': 'application/json' });
@@ -102,12 +101,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
   };
   // Whatever a request does, it ends here as an answer, never as a throw that stops the service.
   const server = createServer((req, res) => {
-    try {
-      route(req, res);
-    } catch (error) {
+    route(req, res).catch((error: unknown) => {
       logger.error({ err: error, url: req.url }, 'HTTP request failed');
       refuseRequest(req, res, 500);
-    }
+    });
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -152,7 +149,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     whatsapp = new WhatsAppChannel({
       engine: app.engine,
       logger,
-      openAuthStore: () => openWhatsAppAuthStore(app.db),
+      openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(app.db)),
       ...(config.WHATSAPP_PAIRING_NUMBER ? { pairingNumber: pairingNumberOf(config.WHATSAPP_PAIRING_NUMBER) } : {}),
       unsolicited: { intervalMs: config.WHATSAPP_SEND_INTERVAL_SECONDS * 1000, jitter: 0.5 },
       ...options.whatsapp,

@@ -9,8 +9,7 @@ import { Telegram } from 'telegraf';
 import type { Config } from '../config.ts';
 import type { App } from '../app.ts';
 import { TelegramSender, type TelegramSenderOptions } from '../channels/telegram/telegram-sender.ts';
-import { botKeyOf, TelegramStore } from '../channels/telegram/telegram-store.ts';
-import { sqlitePathOf } from '../persistence/database.ts';
+import { botKeyOf, openTelegramStore, type TelegramStore } from '../persistence/telegram-store.ts';
 import { runDueJobs } from '../jobs/run-due.ts';
 import type { Logger } from '../logger.ts';
 import { terminalOutbound, telegramOutbound } from './channels.ts';
@@ -27,18 +26,18 @@ export function commandLineChannels(
   logger: Logger,
   output: Writable,
   telegramOptions?: TelegramSenderOptions,
-): { channels: OutboundChannel[]; elsewhere: string[]; close(): void } {
+): { channels: OutboundChannel[]; elsewhere: string[]; close(): Promise<void> } {
   const channels: OutboundChannel[] = [];
   let store: TelegramStore | undefined;
   if (config.TELEGRAM_BOT_TOKEN) {
     const telegram = new Telegram(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT });
-    store = config.DATABASE_URL?.startsWith('file:') ? new TelegramStore(sqlitePathOf(config.DATABASE_URL)) : undefined;
+    store = config.DATABASE_URL === undefined ? undefined : openTelegramStore(config.DATABASE_URL);
     const budget = store?.budget(botKeyOf(config.TELEGRAM_BOT_TOKEN), telegramOptions?.global ? { window: telegramOptions.global } : {});
     const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), logger, { ...(budget ? { budget } : {}), ...telegramOptions });
     channels.push(telegramOutbound(sender));
   }
   channels.push(terminalOutbound(output));
-  return { channels, elsewhere: config.WHATSAPP_ENABLED ? ['whatsapp'] : [], close: () => store?.close() };
+  return { channels, elsewhere: config.WHATSAPP_ENABLED ? ['whatsapp'] : [], close: async () => store?.close() };
 }
 
 /** What a clerk must do for each channel `outbox drain` lacks. */

@@ -1,14 +1,18 @@
 /**
  * Activation codes are stored under a keyed hash (HMAC-SHA256), so that a copy of the database
  * alone does not give the codes away: eight characters from 31 are few enough to try them all
- * against an unkeyed hash. The key is ACTIVATION_CODE_SECRET, or, when that is unset, a random
- * key generated on first start and kept next to the database file (readable by its owner only).
- * Whoever holds the database and that file can still try codes; the attempt limits guard the bot.
+ * against an unkeyed hash. The key is ACTIVATION_CODE_SECRET, or, on SQLite when that is unset,
+ * a random key generated on first start and kept next to the database file (readable by its
+ * owner only). On PostgreSQL there is no file beside the database, and a key kept in the
+ * database would be copied with it: ACTIVATION_CODE_SECRET is required there (every instance
+ * sets the same one). Whoever holds the database and the key can still try codes; the attempt
+ * limits guard the bot.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DatabaseError, type Db } from './database.ts';
+import { ConfigError } from '../config.ts';
+import { DatabaseError, isPostgresUrl, sqlitePathOf, type Db } from './database.ts';
 
 /** The file the generated key is kept in, in the database's directory. */
 export const KEY_FILE = 'kopbot-activation-code.key';
@@ -16,10 +20,15 @@ const HMAC_PREFIX = 'hmac-sha256:';
 
 const keys = new WeakMap<Db, Buffer>();
 
-/** The configured secret, or the key kept next to the database file (created on first start). */
-export function loadActivationCodeKey(databasePath: string, secret?: string): Buffer {
+/** The configured secret, or the key kept next to the SQLite file (created on first start). */
+export function loadActivationCodeKey(databaseUrl: string, secret?: string): Buffer {
   if (secret !== undefined) return Buffer.from(secret, 'utf8');
-  const file = join(dirname(databasePath), KEY_FILE);
+  if (isPostgresUrl(databaseUrl)) {
+    throw new ConfigError([
+      'ACTIVATION_CODE_SECRET: wajib diisi bila DATABASE_URL=postgresql://… (paling sedikit 32 karakter acak, misalnya dari `openssl rand -base64 32`; sama di setiap instance)',
+    ]);
+  }
+  const file = join(dirname(sqlitePathOf(databaseUrl)), KEY_FILE);
   try {
     // "wx": two processes starting at once cannot both write a key; the second reads the first's.
     writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });

@@ -18,15 +18,15 @@ function codesOf(error: unknown, depth = 0): string[] {
   return e.cause !== undefined && e.cause !== error ? [...own, ...codesOf(e.cause, depth + 1)] : own;
 }
 
-/** SQLITE_FULL, however a driver wraps it (Prisma keeps only SQLite's message). */
+/** SQLITE_FULL, however a driver wraps it (Prisma keeps only SQLite's message), or PostgreSQL's disk_full (53100). */
 export function isDiskFullError(error: unknown): boolean {
   if (error instanceof DiskFullError) return true;
-  return codesOf(error).some((text) => text === 'SQLITE_FULL' || /database or disk is full|SQLITE_FULL|ENOSPC/i.test(text));
+  return codesOf(error).some((text) => text === 'SQLITE_FULL' || text === '53100' || /database or disk is full|SQLITE_FULL|ENOSPC/i.test(text));
 }
 
-/** A damaged file: SQLITE_CORRUPT (any extended code) or SQLITE_NOTADB. */
+/** A damaged file: SQLITE_CORRUPT (any extended code) or SQLITE_NOTADB; PostgreSQL's data_corrupted or index_corrupted (XX001, XX002). */
 export function isCorruptError(error: unknown): boolean {
-  return codesOf(error).some((text) => /^SQLITE_(CORRUPT|NOTADB)/.test(text) || /database disk image is malformed|file is not a database/i.test(text));
+  return codesOf(error).some((text) => /^SQLITE_(CORRUPT|NOTADB)/.test(text) || text === 'XX001' || text === 'XX002' || /database disk image is malformed|file is not a database/i.test(text));
 }
 
 export class DiskFullError extends DatabaseError {

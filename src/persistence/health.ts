@@ -1,19 +1,32 @@
 /**
- * The database part of `/health`: can the file be read, and written? A read alone says "ok"
- * while the disk is full and every member's message fails, so the probe also commits one row.
- * Its own connection waits for no lock (busy: another process writes, which proves nothing is
- * wrong), so the check never holds up the event loop.
+ * The database part of `/health`: can the database be read, and written? A read alone says
+ * "ok" while the disk is full and every member's message fails, so the probe also commits one
+ * row. Its own connection, so the check never waits behind the service's work: on SQLite it
+ * waits for no lock (busy: another process writes, which proves nothing is wrong) and never
+ * holds up the event loop; on PostgreSQL a statement that takes over two seconds is a failure.
  */
 import Database from 'better-sqlite3';
 import { isBusyError } from './busy.ts';
+import { isPostgresUrl, sqlitePathOf } from './database.ts';
 import { isCorruptError, isDiskFullError } from './faults.ts';
+import { openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
 import { sqliteDateTime } from './sqlite-hot-path.ts';
 
 export type DatabaseHealth =
   | { ok: true; koperasi: number; busy: boolean }
   | { ok: false; problem: 'disk_full' | 'corrupt' | 'unavailable'; detail: string };
 
-export class DatabaseProbe {
+export interface DatabaseProbe {
+  check(now: Date): Promise<DatabaseHealth>;
+  close(): Promise<void>;
+}
+
+/** The probe for DATABASE_URL (connecting when first asked). */
+export function openDatabaseProbe(url: string): DatabaseProbe {
+  return isPostgresUrl(url) ? new PostgresProbe(url) : new SqliteProbe(sqlitePathOf(url));
+}
+
+class SqliteProbe implements DatabaseProbe {
   readonly #path: string;
   #db?: Database.Database;
 
@@ -21,7 +34,7 @@ export class DatabaseProbe {
     this.#path = path;
   }
 
-  check(now: Date): DatabaseHealth {
+  async check(now: Date): Promise<DatabaseHealth> {
     let koperasi: number;
     try {
       this.#db ??= new Database(this.#path, { timeout: 0, fileMustExist: true });
@@ -38,9 +51,31 @@ export class DatabaseProbe {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#db?.close();
     this.#db = undefined;
+  }
+}
+
+class PostgresProbe implements DatabaseProbe {
+  readonly #pool: pg.Pool;
+
+  constructor(url: string) {
+    this.#pool = openPgPool(url, { max: 1, statementTimeoutMs: 2_000, connectionTimeoutMs: 2_000 });
+  }
+
+  async check(now: Date): Promise<DatabaseHealth> {
+    try {
+      const counted = await this.#pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM "Koperasi"');
+      await this.#pool.query('INSERT INTO "HealthProbe" ("id", "at") VALUES (1, $1) ON CONFLICT ("id") DO UPDATE SET "at" = excluded."at"', [pgTimestamp(now)]);
+      return { ok: true, koperasi: Number(counted.rows[0]?.n ?? 0), busy: false };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
   }
 }
 

@@ -3,13 +3,15 @@
  * as the same bot against the local Bot API (30 messages a second, 429 beyond). Together they
  * keep Telegram's limit, and members' replies go ahead of the broadcast.
  */
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { createApp } from '../../src/app.ts';
 import { Telegram } from 'telegraf';
 import { TelegramSender } from '../../src/channels/telegram/telegram-sender.ts';
-import { TelegramStore } from '../../src/channels/telegram/telegram-store.ts';
+import { openDatabase } from '../../src/persistence/database.ts';
+import { openTelegramStore, type SendBudget } from '../../src/persistence/telegram-store.ts';
+import { createTestPostgres } from '../helpers/postgres.ts';
 import { createLogger } from '../../src/logger.ts';
 import { FakeBotApi } from '../helpers/fake-bot-api.ts';
 import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
@@ -87,32 +89,81 @@ test('a reply waits out 429s for up to 60 s instead of giving up after ten; beyo
   }
 });
 
-test('the budget row: 30 a window for all processes together, a reserve for replies while members write, none held back once they are quiet', async () => {
-  const dir = tempDir('kopbot-tg-budget-row-');
-  const path = join(dir, 'kopbot.db');
-  const app = await createApp({ DATABASE_URL: `file:${path}`, LOG_LEVEL: 'silent' });
-  const stores = [new TelegramStore(path), new TelegramStore(path)]; // two processes' connections
-  try {
-    const [service, drain] = stores.map((store) => store.budget('7000001', { window: { count: 30, ms: 1_000 }, replyReserve: 5 })) as [ReturnType<TelegramStore['budget']>, ReturnType<TelegramStore['budget']>];
-    const t0 = 1_000_000;
-    // Nobody has written lately: a broadcast from the drain may use the whole window.
-    for (let i = 0; i < 30; i++) expect(drain.take('outbox', t0)).toBe(0);
-    // Then the window is full for everyone, the service's reply included.
-    expect(service.take('reply', t0 + 10)).toBeGreaterThan(0);
-    // While that reply waits, the drain holds back even once the window has room again.
-    expect(drain.take('outbox', t0 + 1_101)).toBeGreaterThan(0);
-    expect(service.take('reply', t0 + 1_101)).toBe(0);
-    // Members are writing now: outbox sends leave 5 slots of every window to replies.
-    const t1 = t0 + 1_500;
-    for (let i = 0; i < 24; i++) expect(drain.take('outbox', t1)).toBe(0);
-    expect(drain.take('outbox', t1)).toBeGreaterThan(0);
-    for (let i = 0; i < 5; i++) expect(service.take('reply', t1)).toBe(0);
-    expect(service.take('reply', t1)).toBeGreaterThan(0);
-  } finally {
-    for (const store of stores) store.close();
-    await app.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** A migrated database of each store, its URL, and how to remove it. */
+const BUDGET_STORES = [
+  {
+    name: 'SQLite',
+    async open() {
+      const dir = tempDir('kopbot-tg-budget-row-');
+      const url = `file:${join(dir, 'kopbot.db')}`;
+      const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
+      return { url, dispose: async () => { await app.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const pg = await createTestPostgres();
+      const db = await openDatabase(pg.url);
+      return { url: pg.url, dispose: async () => { await db.$disconnect(); await pg.drop(); } };
+    },
+  },
+] as const;
+
+describe.each(BUDGET_STORES)('on $name', (kind) => {
+  test('the budget row: 30 a window for all processes together, a reserve for replies while members write, none held back once they are quiet', async () => {
+    const database = await kind.open();
+    const stores = [openTelegramStore(database.url), openTelegramStore(database.url)]; // two processes' connections
+    try {
+      const [service, drain] = stores.map((store) => store.budget('7000001', { window: { count: 30, ms: 1_000 }, replyReserve: 5 })) as [SendBudget, SendBudget];
+      // Epoch milliseconds, as the sender passes them (beyond a 32-bit column).
+      const t0 = Date.parse('2026-12-01T03:00:00Z');
+      // Nobody has written lately: a broadcast from the drain may use the whole window.
+      for (let i = 0; i < 30; i++) expect(await drain.take('outbox', t0)).toBe(0);
+      // Then the window is full for everyone, the service's reply included.
+      expect(await service.take('reply', t0 + 10)).toBeGreaterThan(0);
+      // While that reply waits, the drain holds back even once the window has room again.
+      expect(await drain.take('outbox', t0 + 1_101)).toBeGreaterThan(0);
+      expect(await service.take('reply', t0 + 1_101)).toBe(0);
+      // Members are writing now: outbox sends leave 5 slots of every window to replies.
+      const t1 = t0 + 1_500;
+      for (let i = 0; i < 24; i++) expect(await drain.take('outbox', t1)).toBe(0);
+      expect(await drain.take('outbox', t1)).toBeGreaterThan(0);
+      for (let i = 0; i < 5; i++) expect(await service.take('reply', t1)).toBe(0);
+      expect(await service.take('reply', t1)).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+      await database.dispose();
+    }
+  });
+
+  test('takes from many processes at once never give one window more than 30 slots', async () => {
+    const database = await kind.open();
+    const stores = Array.from({ length: 4 }, () => openTelegramStore(database.url));
+    try {
+      const t0 = Date.parse('2026-12-01T03:00:00Z');
+      const budgets = stores.map((store) => store.budget('7000002', { window: { count: 30, ms: 1_000 } }));
+      const answers = await Promise.all(budgets.flatMap((budget) => Array.from({ length: 20 }, () => Promise.resolve(budget.take('outbox', t0)))));
+      expect(answers.filter((wait) => wait === 0)).toHaveLength(30);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+      await database.dispose();
+    }
+  });
+
+  test('the poll state comes back after a restart; answered ids only while fresh, parked updates however old', async () => {
+    const database = await kind.open();
+    const store = openTelegramStore(database.url);
+    try {
+      const saved = new Date('2026-12-01T03:00:00Z');
+      await store.savePollState('7000003', { answeredAhead: [11, 12], parked: [{ update_id: 13 }] }, saved);
+      expect(await store.pollState('7000003', new Date(saved.getTime() + 60_000))).toEqual({ answeredAhead: [11, 12], parked: [{ update_id: 13 }] });
+      expect(await store.pollState('7000003', new Date(saved.getTime() + 25 * 3_600_000))).toEqual({ answeredAhead: [], parked: [{ update_id: 13 }] });
+    } finally {
+      await store.close();
+      await database.dispose();
+    }
+  });
 });
 
 test('an outbox send that a member\'s reply waits behind in its chat goes at the reply\'s priority, ahead of the rest of the broadcast', async () => {

@@ -7,6 +7,7 @@ import makeWASocket, { BufferJSON, proto } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { openWhatsAppAuthStore } from '../../src/channels/whatsapp/auth-store.ts';
+import { openWhatsAppSessionStore } from '../../src/persistence/whatsapp-session-store.ts';
 import { closeAction, WhatsAppChannel, type WhatsAppSocket } from '../../src/channels/whatsapp/whatsapp-channel.ts';
 import { protectLiterals, renderWhatsAppReply } from '../../src/channels/whatsapp/whatsapp-format.ts';
 import { identifySender, phoneFromVcard, phoneOfJid, readWhatsAppMessage } from '../../src/channels/whatsapp/whatsapp-messages.ts';
@@ -16,7 +17,7 @@ import { socketFactory, until, waMessage } from './helpers.ts';
 /** A started channel on the socket stand-in, and the settings each socket was made with. */
 async function channelOnStandIn(t: TestApp, logger: ReturnType<typeof captureLogs>['logger']) {
   const factory = socketFactory();
-  const channel = new WhatsAppChannel({ engine: t.engine, logger, openAuthStore: () => openWhatsAppAuthStore(t.db), makeSocket: factory.make });
+  const channel = new WhatsAppChannel({ engine: t.engine, logger, openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(t.db)), makeSocket: factory.make });
   await channel.start();
   return { channel, configs: factory.sockets.map((socket) => socket.config) };
 }
@@ -29,7 +30,7 @@ describe('WhatsApp session in the database', () => {
   afterEach(async () => t.dispose());
 
   test('credentials and keys round-trip through SQLite, Buffers and protobufs included, and survive a restart', async () => {
-    const store = await openWhatsAppAuthStore(t.db);
+    const store = await openWhatsAppAuthStore(openWhatsAppSessionStore(t.db));
     expect(store.paired).toBe(false);
     const creds = store.state.creds;
     creds.me = { id: '6281200000000:7@s.whatsapp.net', lid: '190000000000077:7@lid', name: 'Koperasi' };
@@ -51,7 +52,7 @@ describe('WhatsApp session in the database', () => {
     await t.close();
     const reopened = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent' });
     try {
-      const again = await openWhatsAppAuthStore(reopened.db);
+      const again = await openWhatsAppAuthStore(openWhatsAppSessionStore(reopened.db));
       expect(again.paired).toBe(true);
       const c = again.state.creds;
       expect(c.me).toEqual(creds.me);
@@ -83,7 +84,7 @@ describe('WhatsApp session in the database', () => {
   });
 
   test('a key change is one atomic statement: a set that fails writes none of its rows', async () => {
-    const store = await openWhatsAppAuthStore(t.db);
+    const store = await openWhatsAppAuthStore(openWhatsAppSessionStore(t.db));
     await store.state.keys.set({ session: { a: Buffer.from('old') } });
     // A value JSON cannot write (a BigInt) makes the whole set fail before anything is written.
     await expect(store.state.keys.set({ session: { a: Buffer.from('new'), b: Buffer.from('x') }, 'sender-key': { c: 1n as never } })).rejects.toThrow();
@@ -95,7 +96,7 @@ describe('WhatsApp session in the database', () => {
   });
 
   test('credential saves are written in order, and clear() forgets the session completely', async () => {
-    const store = await openWhatsAppAuthStore(t.db);
+    const store = await openWhatsAppAuthStore(openWhatsAppSessionStore(t.db));
     for (let i = 0; i < 20; i++) {
       store.state.creds.nextPreKeyId = i;
       void store.saveCreds();
@@ -113,7 +114,7 @@ describe('WhatsApp session in the database', () => {
   });
 
   test('the service resumes a stored session: the socket gets the saved credentials, no new pairing', async () => {
-    const first = await openWhatsAppAuthStore(t.db);
+    const first = await openWhatsAppAuthStore(openWhatsAppSessionStore(t.db));
     first.state.creds.me = { id: '6281200000000:7@s.whatsapp.net' };
     first.state.creds.account = proto.ADVSignedDeviceIdentity.create({ details: Buffer.from([9]) });
     await first.saveCreds();
@@ -129,7 +130,7 @@ describe('WhatsApp session in the database', () => {
   });
 
   test('an unfinished pairing-code attempt is not mistaken for a session', async () => {
-    const store = await openWhatsAppAuthStore(t.db);
+    const store = await openWhatsAppAuthStore(openWhatsAppSessionStore(t.db));
     store.state.creds.me = { id: '6281200000000@s.whatsapp.net', name: '~' }; // set by requestPairingCode
     store.state.creds.pairingCode = 'ABCD1234';
     await store.saveCreds();
@@ -245,7 +246,7 @@ describe('a real Baileys socket', () => {
     const channel = new WhatsAppChannel({
       engine: t.engine,
       logger,
-      openAuthStore: () => openWhatsAppAuthStore(t.db),
+      openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(t.db)),
       makeSocket: (config) => {
         const socket = makeWASocket(config);
         sockets.push(socket);

@@ -6,6 +6,7 @@
 import { DisconnectReason, proto } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openWhatsAppAuthStore } from '../../src/channels/whatsapp/auth-store.ts';
+import { openWhatsAppSessionStore } from '../../src/persistence/whatsapp-session-store.ts';
 import { reconnectDelay, WhatsAppChannel, type PairingEvent, type WhatsAppChannelOptions } from '../../src/channels/whatsapp/whatsapp-channel.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
 import { createApp } from '../../src/app.ts';
@@ -41,7 +42,7 @@ async function harness(t: TestApp, options: Partial<WhatsAppChannelOptions> = {}
   const channel = new WhatsAppChannel({
     engine: t.engine,
     logger,
-    openAuthStore: () => openWhatsAppAuthStore(t.db),
+    openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(t.db)),
     makeSocket: factory.make,
     showPairing: (event) => pairings.push(event),
     typingMs: () => 0,
@@ -467,7 +468,7 @@ describe('WhatsApp channel: pairing and the connection lifecycle', () => {
   test('logged out: the session is cleared, the channel stops and says what to do', async () => {
     const h = await harness(t);
     // A paired session with keys, as it would be after linking.
-    const store = await openWhatsAppAuthStore(t.db);
+    const store = await openWhatsAppAuthStore(openWhatsAppSessionStore(t.db));
     store.state.creds.account = proto.ADVSignedDeviceIdentity.create({ details: Buffer.from('x') });
     store.state.creds.me = { id: '6281200000000:3@s.whatsapp.net' };
     await store.saveCreds();

@@ -23,7 +23,7 @@ import { readJsonBody, refuseRequest } from '../../http/json-body.ts';
 import type { Update } from 'telegraf/types';
 import { z } from 'zod';
 import { ChatLanes, type LaneOutcome } from './chat-lanes.ts';
-import { botKeyOf, type TelegramStore } from './telegram-store.ts';
+import { botKeyOf, type TelegramStore } from '../../persistence/telegram-store.ts';
 import { UpdateLedger } from './update-ledger.ts';
 
 export class TelegramStartError extends Error {
@@ -191,7 +191,7 @@ export class TelegramChannel {
     if (webhook) {
       const url = new URL(webhook.url);
       this.#webhookPath = url.pathname;
-      this.#resumeParked();
+      await this.#resumeParked();
       this.#webhookReady = true;
       try {
         await this.sender.call('setWebhook', { url: webhook.url, secret_token: webhook.secret, allowed_updates: ALLOWED_UPDATES });
@@ -235,7 +235,7 @@ export class TelegramChannel {
     // A webhook left from an earlier run would make getUpdates fail. Removed once only: on a
     // later 409 it may be another instance's, and that one is left alone.
     await this.bot.telegram.deleteWebhook({ drop_pending_updates: false });
-    this.#resumeParked();
+    await this.#resumeParked();
     let idleMs = 10;
     for (let attempt = 0; !this.#stopped; ) {
       // With updates still being answered, Telegram hands the same ones back at once: then only
@@ -305,8 +305,8 @@ export class TelegramChannel {
    * What the last run left: updates answered that Telegram may deliver again (skipped), and
    * updates parked while they waited, answered now.
    */
-  #resumeParked(): void {
-    const saved = this.#options.store?.pollState(botKeyOf(this.#options.token));
+  async #resumeParked(): Promise<void> {
+    const saved = await this.#options.store?.pollState(botKeyOf(this.#options.token));
     if (!saved) return;
     this.#answeredBefore = new Set([...saved.answeredAhead, ...saved.parked.map((u) => u.update_id)]);
     if (saved.parked.length > 0) this.#logger.info({ updates: saved.parked.length }, 'Telegram updates parked before the restart are answered now');

@@ -14,9 +14,9 @@
  */
 import { TelegramError } from 'telegraf';
 import type { Logger } from '../../logger.ts';
-import type { SendBudget, SendKind } from './telegram-store.ts';
+import type { RateWindow, SendBudget, SendKind } from '../../persistence/telegram-store.ts';
 
-export type { SendKind } from './telegram-store.ts';
+export type { RateWindow, SendKind } from '../../persistence/telegram-store.ts';
 
 export type SendFailure = 'blocked' | 'chat_not_found' | 'bad_request' | 'unauthorized' | 'gave_up' | 'lost' | 'cancelled';
 
@@ -30,11 +30,6 @@ export class TelegramSendError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface RateWindow {
-  count: number;
-  ms: number;
 }
 
 export interface TelegramSenderOptions {
@@ -291,7 +286,7 @@ export class TelegramSender {
         let wait = local > now ? (Number.isFinite(local) ? local - now : IN_FLIGHT_POLL_MS) : 0;
         if (wait === 0 && this.#budget) {
           try {
-            wait = this.#budget.take(priority, now);
+            wait = await this.#budget.take(priority, now);
           } catch (error) {
             this.#logger.warn({ err: error }, 'Telegram send budget unreadable; keeping this process\'s own');
           }

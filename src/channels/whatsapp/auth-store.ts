@@ -6,9 +6,7 @@
  *   chained so an older save can never land after a newer one.
  * - Signal keys: one row per (type, id). Baileys commits a key transaction as a single `set()`
  *   call (outside a transaction it may split a change per key type), and each `set()` is
- *   written as ONE SQL statement (an upsert of all its rows; a deleted key becomes a null
- *   value), so it is atomic without an interactive transaction — which on the SQLite driver
- *   adapter would swallow the process's other writes (see services.ts).
+ *   one atomic write of the session store (persistence/whatsapp-session-store.ts).
  *   Deleted rows are purged by `purgeDeleted()`, a single statement that is safe at any time.
  */
 import {
@@ -21,11 +19,7 @@ import {
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from '@whiskeysockets/baileys';
-import { Prisma } from '../../../generated/prisma/client.ts';
-import type { Db } from '../../persistence/database.ts';
-
-/** SQLite allows 32,766 bound parameters; five per row leaves a wide margin at 2,000 rows. */
-const ROWS_PER_STATEMENT = 2_000;
+import type { WhatsAppKeyRow, WhatsAppSessionStore } from '../../persistence/whatsapp-session-store.ts';
 
 export interface WhatsAppAuthStore {
   state: AuthenticationState;
@@ -49,10 +43,10 @@ function decode<T>(text: string): T {
   return JSON.parse(text, BufferJSON.reviver) as T;
 }
 
-/** Load (or start) the session called `session` and return Baileys' auth state over it. */
-export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promise<WhatsAppAuthStore> {
-  const row = await db.whatsAppCreds.findUnique({ where: { session } });
-  const creds: AuthenticationCreds = row ? decode<AuthenticationCreds>(row.data) : initAuthCreds();
+/** Load (or start) the session kept in rows and return Baileys' auth state over it. */
+export async function openWhatsAppAuthStore(rows: WhatsAppSessionStore): Promise<WhatsAppAuthStore> {
+  const saved = await rows.loadCreds();
+  const creds: AuthenticationCreds = saved !== null ? decode<AuthenticationCreds>(saved) : initAuthCreds();
   let saving: Promise<void> = Promise.resolve();
   const writing = new Set<Promise<unknown>>();
   const tracked = <T>(work: Promise<T>): Promise<T> => {
@@ -64,13 +58,8 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
   const keys: SignalKeyStore = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
       const found: { [id: string]: SignalDataTypeMap[T] } = {};
-      if (ids.length === 0) return found;
-      const rows = await db.whatsAppKey.findMany({
-        where: { session, type, id: { in: ids }, value: { not: null } },
-        select: { id: true, value: true },
-      });
-      for (const { id, value } of rows) {
-        let parsed = decode<unknown>(value!);
+      for (const { id, value } of await rows.loadKeys(type, ids)) {
+        let parsed = decode<unknown>(value);
         // Baileys expects a protobuf object here, not the plain JSON it was saved as.
         if (type === 'app-state-sync-key') parsed = proto.Message.AppStateSyncKeyData.fromObject(parsed as object);
         found[id] = parsed as SignalDataTypeMap[T];
@@ -83,21 +72,13 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
   };
 
   async function writeKeys(data: SignalDataSet): Promise<void> {
-    const now = new Date();
-    const rows: Prisma.Sql[] = [];
+    const keys: WhatsAppKeyRow[] = [];
     for (const [type, entries] of Object.entries(data)) {
       for (const [id, value] of Object.entries(entries ?? {})) {
-        rows.push(Prisma.sql`(${session}, ${type}, ${id}, ${value === null || value === undefined ? null : encode(value)}, ${now})`);
+        keys.push({ type, id, value: value === null || value === undefined ? null : encode(value) });
       }
     }
-    if (rows.length === 0) return;
-    // One statement is one atomic write. Only a set larger than any Baileys makes would be split.
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      await db.$executeRaw`
-        INSERT INTO "WhatsAppKey" ("session", "type", "id", "value", "updatedAt")
-        VALUES ${Prisma.join(rows.slice(start, start + ROWS_PER_STATEMENT))}
-        ON CONFLICT ("session", "type", "id") DO UPDATE SET "value" = excluded."value", "updatedAt" = excluded."updatedAt"`;
-    }
+    if (keys.length > 0) await rows.saveKeys(keys);
   }
 
   const store: WhatsAppAuthStore = {
@@ -113,17 +94,14 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
         saving
           .catch(() => undefined)
           .then(async () => {
-            await db.whatsAppCreds.upsert({ where: { session }, create: { session, data }, update: { data } });
+            await rows.saveCreds(data);
           }),
       );
       return saving;
     },
     async clear() {
       await store.flush();
-      // Keys first: credentials without keys fail at the next login and are cleared again,
-      // while keys without credentials would be mistaken for a fresh device's.
-      await db.whatsAppKey.deleteMany({ where: { session } });
-      await db.whatsAppCreds.deleteMany({ where: { session } });
+      await rows.clear();
       // The object Baileys holds goes back to a fresh, unpaired state.
       for (const key of Object.keys(creds)) delete (creds as unknown as Record<string, unknown>)[key];
       Object.assign(creds, initAuthCreds());
@@ -132,8 +110,8 @@ export async function openWhatsAppAuthStore(db: Db, session = 'default'): Promis
       while (writing.size > 0) await Promise.allSettled([...writing]);
       await saving.catch(() => undefined);
     },
-    async purgeDeleted() {
-      return db.whatsAppKey.deleteMany({ where: { session, value: null } }).then((r) => r.count);
+    purgeDeleted() {
+      return rows.purgeDeleted();
     },
   };
   return store;
