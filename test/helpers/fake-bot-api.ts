@@ -287,6 +287,11 @@ export class FakeBotApi {
     return { message_id: this.#nextMessageId++, from: { ...user, is_bot: false, language_code: 'id' }, chat: theChat, date: Math.floor(Date.now() / 1000), ...content };
   }
 
+  /** The id of the latest update a member's action made (to await the bot's answer to it). */
+  get lastUpdateId(): number {
+    return this.#nextUpdateId - 1;
+  }
+
   #push(content: Record<string, unknown>): void {
     const update = { update_id: this.#nextUpdateId++, ...content } as Update;
     this.#updates.push(update);

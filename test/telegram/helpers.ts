@@ -83,13 +83,14 @@ export async function ask(t: TelegramTestService, user: FakeUser, text: string):
   return settle(t, user.id, before);
 }
 
-export async function settle(t: TelegramTestService, chatId: number, before: number): Promise<SentMessage[]> {
-  await t.api.waitForMessages(chatId, 1, { after: before });
-  // A reply may be several messages: wait until the chat is quiet.
-  for (let seen = -1; seen !== t.api.messagesTo(chatId).length; ) {
-    seen = t.api.messagesTo(chatId).length;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
+/**
+ * The bot's messages to this chat since `before`, once the service has settled the member's
+ * latest update (by default the last one the Bot API stand-in handed out): a chat's updates are
+ * answered in order, so every earlier one of that chat is settled too, all its replies sent.
+ */
+export async function settle(t: TelegramTestService, chatId: number, before: number, updateId = t.api.lastUpdateId): Promise<SentMessage[]> {
+  if (!t.service.telegram) throw new Error('the service runs without its Telegram channel');
+  await t.service.telegram.whenSettled(updateId);
   return t.api.messagesTo(chatId).slice(before);
 }
 

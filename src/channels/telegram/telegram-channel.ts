@@ -115,6 +115,9 @@ export class TelegramChannel {
   readonly #ledger = new UpdateLedger();
   /** How each update handed to telegraf ended, picked up by whoever handed it over. */
   readonly #outcomes = new Map<number, Promise<LaneOutcome>>();
+  /** How the latest updates ended, and who waits to know (see whenSettled). */
+  readonly #settled = new Map<number, LaneOutcome>();
+  readonly #settledWaiters = new Map<number, ((outcome: LaneOutcome) => void)[]>();
   /** Answered before the last shutdown (or parked then), still to come again from Telegram: skipped. */
   #answeredBefore = new Set<number>();
   /** Polled updates being answered, by id, with when they came, in case they must be parked. */
@@ -153,9 +156,10 @@ export class TelegramChannel {
     // 429 or a group's pace must not hold up the next updates of everyone else. Each lane
     // answers its chat's messages in order, and the sender sends each chat's replies in order.
     this.bot.use((ctx) => {
+      const updateId = ctx.update.update_id;
       const outcome = this.#onUpdate(ctx.update);
-      this.#outcomes.set(ctx.update.update_id, outcome);
-      this.#track(outcome.then(() => undefined));
+      this.#outcomes.set(updateId, outcome);
+      this.#track(outcome.then((how) => this.#settle(updateId, how)));
       return Promise.resolve();
     });
     this.bot.catch((error) => this.#logger.error({ err: error }, 'Telegram update failed'));
@@ -557,6 +561,28 @@ export class TelegramChannel {
     // Both ways: a failed piece of work must not become an unhandled rejection (that ends the process).
     const done = () => void this.#inFlight.delete(work);
     work.then(done, done);
+  }
+
+  /**
+   * Resolves once the update with this id has been received and its chat's lane is done with it
+   * (answered, dropped in a flood, or cancelled at a stop), its replies sent. Lets a caller
+   * await the event instead of guessing from silence how long a reply in several parts takes.
+   */
+  whenSettled(updateId: number): Promise<LaneOutcome> {
+    const known = this.#settled.get(updateId);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const waiters = this.#settledWaiters.get(updateId) ?? [];
+      waiters.push(resolve);
+      this.#settledWaiters.set(updateId, waiters);
+    });
+  }
+
+  #settle(updateId: number, outcome: LaneOutcome): void {
+    this.#settled.set(updateId, outcome);
+    if (this.#settled.size > 1_000) this.#settled.delete(this.#settled.keys().next().value!);
+    for (const resolve of this.#settledWaiters.get(updateId) ?? []) resolve(outcome);
+    this.#settledWaiters.delete(updateId);
   }
 
   /** Parse an update and hand it to its chat's lane; resolves with how it ended. */
