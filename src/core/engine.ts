@@ -10,12 +10,15 @@ import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
 import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
 import type { Identity, MemberRef, MemberService, Services, SessionData, SessionState } from './ports.ts';
+import { StaleSessionError } from './ports.ts';
 import { USABLE_MEMBER_STATUSES } from './member-number.ts';
 import { knownWordsOf, matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
 import { TurnAdmission } from './turn-admission.ts';
 
 const NUMBER_ANSWER = /^(?:(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)\s*)*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
 const MAX_HOPS = 25;
+/** Answers to one message, when other instances keep saving this chat's session first. */
+const MAX_TURN_ATTEMPTS = 3;
 /** Small-talk targets that may still end a free-text prompt. */
 const ESCAPES = new Set(['main', 'cancelled', 'help']);
 const smallTalkTargets = new WeakMap<FlowBundle, Set<string>>();
@@ -246,33 +249,49 @@ export class ConversationEngine {
     try {
       // Groups never show private data, so they need no identity (and create no rows).
       if (message.chatType === 'group') return { replies: this.#answerGroup(message, language), language };
-      const identity = await this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone);
-      language = identity.language;
-      const now = this.#clock();
-      const stored = await this.#services.sessions.load(message.channel, message.chatId);
-      const vouched = await withPhoneProof(message, identity, stored, now, this.#services.members);
-      if (this.#desk && (vouched.verifiedPhone || vouched.rememberedPhone)) {
-        const desk = await this.#desk.handle(vouched, identity, language);
-        if (desk) {
-          // The officer is talking to the desk: the session that proved the phone stays open.
-          if (vouched.phoneProof === 'session' && stored) {
-            await this.#services.sessions.save(message.channel, message.chatId, { ...stored, expiresAt: new Date(now.getTime() + this.#flows.settings.idle_minutes * 60_000) });
-          }
-          return { replies: desk, language };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#answer(message, (l) => (language = l));
+        } catch (error) {
+          // Another instance answered this chat meanwhile and saved first. This turn's replies
+          // are not sent yet: drop them and answer again from what is stored now, so the later
+          // turn builds on the fresher state instead of overwriting it.
+          if (!(error instanceof StaleSessionError) || attempt >= MAX_TURN_ATTEMPTS) throw error;
+          this.#logger.info({ channel: message.channel, chatId: message.chatId, attempt }, 'session moved on meanwhile: answering again from a fresh load');
         }
       }
-      const turn = new Turn(this, vouched, identity, now, stored);
-      await turn.run();
-      if (this.#logger.isLevelEnabled('debug')) {
-        // Never the text itself: members write personal things in complaints.
-        this.#logger.debug({ channel: message.channel, chatId: message.chatId, replies: turn.replies.length, node: turn.node }, 'answered');
-      }
-      return { replies: turn.replies, language: turn.language };
     } catch (error) {
       this.#logger.error({ err: error, channel: message.channel, chatId: message.chatId }, 'failed to answer a message');
       // A full disk is said plainly: what they sent is not saved, and trying again later helps.
       return { replies: [{ text: this.message(language, isDiskFullError(error) ? 'error.disk_full' : 'error.internal') }], language };
     }
+  }
+
+  /** One attempt at answering: identity and session read afresh, the session saved at the end. */
+  async #answer(message: InboundMessage, onLanguage: (language: Language) => void): Promise<ReplyBatch> {
+    const identity = await this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone);
+    const language = identity.language;
+    onLanguage(language);
+    const now = this.#clock();
+    const stored = await this.#services.sessions.load(message.channel, message.chatId);
+    const vouched = await withPhoneProof(message, identity, stored, now, this.#services.members);
+    if (this.#desk && (vouched.verifiedPhone || vouched.rememberedPhone)) {
+      const desk = await this.#desk.handle(vouched, identity, language);
+      if (desk) {
+        // The officer is talking to the desk: the session that proved the phone stays open.
+        if (vouched.phoneProof === 'session' && stored) {
+          await this.#services.sessions.save(message.channel, message.chatId, { ...stored, expiresAt: new Date(now.getTime() + this.#flows.settings.idle_minutes * 60_000) });
+        }
+        return { replies: desk, language };
+      }
+    }
+    const turn = new Turn(this, vouched, identity, now, stored);
+    await turn.run();
+    if (this.#logger.isLevelEnabled('debug')) {
+      // Never the text itself: members write personal things in complaints.
+      this.#logger.debug({ channel: message.channel, chatId: message.chatId, replies: turn.replies.length, node: turn.node }, 'answered');
+    }
+    return { replies: turn.replies, language: turn.language };
   }
 
   /** In a group, private data is never shown: answer a service request with a pointer, ignore chatter. */
@@ -324,7 +343,7 @@ class Turn {
   readonly replies: Reply[] = [];
   language: Language;
   #identity: Identity;
-  #state: SessionState = { node: null, data: {}, expiresAt: new Date(0) };
+  #state: SessionState = { node: null, data: {}, expiresAt: new Date(0), version: 0 };
   #original = '';
   #pendingText: string[] = [];
   #expiredWhileWaiting = false;
@@ -371,6 +390,8 @@ class Turn {
         node: this.#state.node,
         data: this.#state.data,
         expiresAt: new Date(this.now.getTime() + idleMs),
+        // The version read, even when the stored state had expired: the row is still there.
+        version: stored?.version ?? 0,
       });
     }
   }

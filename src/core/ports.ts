@@ -37,6 +37,12 @@ export interface SessionState {
   node: string | null;
   data: SessionData;
   expiresAt: Date;
+  /**
+   * The stored version this state was read at (0: no state stored yet). A save carries it back:
+   * the store refuses the save when the row moved on since (another instance answered this chat
+   * meanwhile), so a stale turn never overwrites fresher state.
+   */
+  version: number;
 }
 
 export interface SessionData {
@@ -137,7 +143,27 @@ export interface IdentityStore {
 
 export interface SessionStore {
   load(channel: string, chatId: string): Promise<SessionState | null>;
+  /**
+   * Save `state` if the stored version is still `state.version` (compare-and-set); the stored
+   * version then moves on by one. Throws StaleSessionError when it is not.
+   */
   save(channel: string, chatId: string, state: SessionState): Promise<void>;
+}
+
+/**
+ * A session save refused because the stored state moved on since it was read: another instance
+ * answered the same chat meanwhile. The engine answers the message again from a fresh load.
+ */
+export class StaleSessionError extends Error {
+  readonly code = 'session.stale';
+  constructor(
+    readonly channel: string,
+    readonly chatId: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`session ${channel}/${chatId} moved on from version ${expectedVersion}`);
+    this.name = 'StaleSessionError';
+  }
 }
 
 export interface MemberService {

@@ -158,12 +158,16 @@ export class OfficerDesk implements CommandDesk {
     }
     const step = stored && stored.expiresAt > now && inSession ? (stored.data as DeskData).desk : undefined;
     const t = (k: string, vars: Record<string, string> = {}) => this.engine.message(language, k, vars, message.channel);
+    // Compare-and-set on the version read (a turn on another instance may have moved the step on).
+    let version = stored?.version ?? 0;
     const save = async (next: Step | undefined) => {
       await this.engine.services.sessions.save(message.channel, key, {
         node: next ? next.step : null,
         data: next ? ({ desk: next } as DeskData) : {},
         expiresAt: new Date(now.getTime() + IDLE_MS),
+        version,
       });
+      version++;
     };
     const ctx: Ctx = { officers, text, said, t, save, message, now, language, via: actingIdentity(identity, proof) };
 

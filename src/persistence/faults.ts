@@ -29,6 +29,11 @@ export function isCorruptError(error: unknown): boolean {
   return codesOf(error).some((text) => /^SQLITE_(CORRUPT|NOTADB)/.test(text) || text === 'XX001' || text === 'XX002' || /database disk image is malformed|file is not a database/i.test(text));
 }
 
+/** A unique key refused the row: Prisma's P2002, SQLite's constraint codes, PostgreSQL's 23505. */
+export function isUniqueViolation(error: unknown): boolean {
+  return codesOf(error).some((text) => text === 'P2002' || text === '23505' || /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(text));
+}
+
 export class DiskFullError extends DatabaseError {
   constructor(options?: ErrorOptions) {
     super('Disk penuh: basis data tidak bisa menyimpan perubahan ini; kosongkan ruang disk di server, lalu jalankan perintah ini lagi.', options);

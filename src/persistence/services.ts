@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { activationCodeMatches } from './activation-code-key.ts';
 import type { Db } from './database.ts';
+import { isUniqueViolation } from './faults.ts';
 import { localParts, type Language } from '../core/format.ts';
 import type {
   AuditService,
@@ -23,6 +24,7 @@ import type {
   SessionData,
   VerificationMethod,
 } from '../core/ports.ts';
+import { StaleSessionError } from '../core/ports.ts';
 import { maskPersonalData } from '../logger.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
 import { USABLE_MEMBER_STATUSES, zeroPaddedForms } from '../core/member-number.ts';
@@ -119,12 +121,14 @@ export function createIdentityStore(db: Db): IdentityStore {
     async resolve(channel, externalId, verifiedPhone) {
       let row = await db.channelIdentity.findUnique({ where: { channel_externalId: { channel, externalId } }, include });
       if (!row) {
-        row = await db.channelIdentity.upsert({
-          where: { channel_externalId: { channel, externalId } },
-          create: { channel, externalId, phone: verifiedPhone ?? null },
-          update: {},
-          include,
-        });
+        try {
+          row = await db.channelIdentity.create({ data: { channel, externalId, phone: verifiedPhone ?? null }, include });
+        } catch (error) {
+          // Another instance met this user at the same moment and created the row: use it.
+          // (Prisma's upsert is a read then an insert here, so it fails the same way.)
+          if (!isUniqueViolation(error)) throw error;
+          row = await db.channelIdentity.findUniqueOrThrow({ where: { channel_externalId: { channel, externalId } }, include });
+        }
       } else if (verifiedPhone !== undefined && row.phone !== verifiedPhone) {
         // The channel now vouches for another phone: a phone-based verification no longer holds.
         const dropMember = row.verifiedBy === 'phone' || row.verifiedBy === 'contact';
@@ -185,15 +189,26 @@ export function createSessionStore(db: Db): SessionStore {
       } catch {
         data = {};
       }
-      return { node: row.node === '' ? null : row.node, data, expiresAt: row.expiresAt };
+      return { node: row.node === '' ? null : row.node, data, expiresAt: row.expiresAt, version: row.version };
     },
     async save(channel, chatId, state) {
       const values = { node: state.node ?? '', data: JSON.stringify(state.data), expiresAt: state.expiresAt };
-      await db.conversationSession.upsert({
-        where: { channel_chatId: { channel, chatId } },
-        create: { channel, chatId, ...values },
-        update: values,
+      // Compare-and-set: a first save inserts (the key refuses a second first save), a later one
+      // updates only the version it read.
+      if (state.version === 0) {
+        try {
+          await db.conversationSession.create({ data: { channel, chatId, ...values, version: 1 } });
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new StaleSessionError(channel, chatId, 0);
+          throw error;
+        }
+        return;
+      }
+      const { count } = await db.conversationSession.updateMany({
+        where: { channel, chatId, version: state.version },
+        data: { ...values, version: state.version + 1 },
       });
+      if (count === 0) throw new StaleSessionError(channel, chatId, state.version);
     },
   };
 }

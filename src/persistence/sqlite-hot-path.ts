@@ -30,6 +30,7 @@ import type {
   SessionStore,
   VerificationMethod,
 } from '../core/ports.ts';
+import { StaleSessionError } from '../core/ports.ts';
 import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
 import { isBusyError } from './busy.ts';
 import { writeGateFor } from './write-gate.ts';
@@ -101,11 +102,15 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
     WHERE m.phone = ? AND m.status IN (SELECT value FROM json_each(?)) ORDER BY m.id ASC`);
   const usableStatuses = JSON.stringify(USABLE_MEMBER_STATUSES);
   const auditStmt = db.prepare('INSERT INTO AuditLog (at, actor, action, koperasiId, detail) VALUES (?, ?, ?, ?, ?)');
-  const sessionLoad = db.prepare('SELECT node, data, expiresAt FROM ConversationSession WHERE channel = ? AND chatId = ?');
-  const sessionSave = db.prepare(`
-    INSERT INTO ConversationSession (channel, chatId, node, data, expiresAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (channel, chatId) DO UPDATE SET node = excluded.node, data = excluded.data,
-      expiresAt = excluded.expiresAt, updatedAt = excluded.updatedAt`);
+  const sessionLoad = db.prepare('SELECT node, data, expiresAt, version FROM ConversationSession WHERE channel = ? AND chatId = ?');
+  // Compare-and-set on the version read (see SessionStore.save): a first save inserts, a later
+  // one updates only the version it read; no change means another writer got there first.
+  const sessionInsert = db.prepare(`
+    INSERT INTO ConversationSession (channel, chatId, node, data, expiresAt, updatedAt, version) VALUES (?, ?, ?, ?, ?, ?, 1)
+    ON CONFLICT (channel, chatId) DO NOTHING`);
+  const sessionUpdate = db.prepare(`
+    UPDATE ConversationSession SET node = ?, data = ?, expiresAt = ?, updatedAt = ?, version = version + 1
+    WHERE channel = ? AND chatId = ? AND version = ?`);
   const accountsStmt = db.prepare('SELECT kind, label, balance, asOf FROM SavingsAccount WHERE memberId = ?');
   const recentStmt = db.prepare(`
     SELECT t.date, t.amount, t.description, a.label FROM SavingsTransaction t
@@ -212,17 +217,31 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
         } catch {
           data = {};
         }
-        return { node: row.node === '' ? null : str(row.node), data, expiresAt: parseDateTime(row.expiresAt)! };
+        return { node: row.node === '' ? null : str(row.node), data, expiresAt: parseDateTime(row.expiresAt)!, version: Number(row.version) };
       },
       async save(channel, chatId, state) {
-        const values = [channel, chatId, state.node ?? '', JSON.stringify(state.data), sqliteDateTime(state.expiresAt)] as const;
+        const node = state.node ?? '';
+        const data = JSON.stringify(state.data);
+        const expiresAt = sqliteDateTime(state.expiresAt);
+        let changes: number;
         try {
-          await gate.write(() => sessionSave.run(...values, sqliteDateTime(new Date())));
+          changes = await gate.write(() => {
+            const now = sqliteDateTime(new Date());
+            const result =
+              state.version === 0
+                ? sessionInsert.run(channel, chatId, node, data, expiresAt, now)
+                : sessionUpdate.run(node, data, expiresAt, now, channel, chatId, state.version);
+            return Number(result.changes);
+          });
         } catch (error) {
           // The reply is still worth sending; only where the conversation stands is lost.
-          if (isBusyError(error)) onBusy?.(error);
-          else throw error;
+          if (isBusyError(error)) {
+            onBusy?.(error);
+            return;
+          }
+          throw error;
         }
+        if (changes === 0) throw new StaleSessionError(channel, chatId, state.version);
       },
     },
     ledger: {

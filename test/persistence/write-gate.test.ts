@@ -19,7 +19,7 @@ afterEach(async () => {
   await t.dispose();
 });
 
-const state = (node: string) => ({ node, data: {}, expiresAt: new Date(Date.now() + 60_000) });
+const state = (node: string) => ({ node, data: {}, expiresAt: new Date(Date.now() + 60_000), version: 0 });
 
 /** The longest the event loop stood still while `work` ran, in ms. */
 async function longestStall(work: () => Promise<unknown>): Promise<number> {

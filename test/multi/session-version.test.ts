@@ -1,0 +1,144 @@
+/**
+ * A conversation's state is saved with compare-and-set on its version: of two instances
+ * answering one chat at once, the later save never overwrites the fresher state; that turn is
+ * answered again from a fresh load instead.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/core/create-engine.ts';
+import { StaleSessionError, type Services, type SessionState } from '../../src/core/ports.ts';
+import { openDatabase, type Db } from '../../src/persistence/database.ts';
+import { createServices } from '../../src/persistence/services.ts';
+import { useActivationCodeKey } from '../../src/persistence/activation-code-key.ts';
+import { terminalMessage } from '../../src/channels/terminal/terminal-channel.ts';
+import { DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
+import { renderPlainText } from '../../src/channels/plain-text.ts';
+import { captureLogs, createTestApp, STORES, type TestApp } from '../helpers/app.ts';
+import { createTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+
+const later = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+const state = (node: string | null, version: number): SessionState => ({ node, data: {}, expiresAt: later(30), version });
+
+/** The session store's contract on one store. */
+function sessionContract(open: () => Promise<{ services: Services; dispose(): Promise<void> }>) {
+  let store: { services: Services; dispose(): Promise<void> } | undefined;
+  afterEach(async () => {
+    await store?.dispose();
+    store = undefined;
+  });
+
+  it('numbers the saves, and refuses a save carrying a version that moved on', async () => {
+    store = await open();
+    const { sessions } = store.services;
+    expect(await sessions.load('telegram', '1')).toBeNull();
+    await sessions.save('telegram', '1', state('menu', 0));
+    expect(await sessions.load('telegram', '1')).toMatchObject({ node: 'menu', version: 1 });
+    await sessions.save('telegram', '1', state('saldo', 1));
+    expect(await sessions.load('telegram', '1')).toMatchObject({ node: 'saldo', version: 2 });
+
+    // Two turns that both read version 2: the first save wins, the second is refused.
+    await sessions.save('telegram', '1', state('rat', 2));
+    const stale = await sessions.save('telegram', '1', state('help', 2)).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(StaleSessionError);
+    expect(await sessions.load('telegram', '1')).toMatchObject({ node: 'rat', version: 3 });
+  });
+
+  it('refuses a second first save of one chat', async () => {
+    store = await open();
+    const { sessions } = store.services;
+    await sessions.save('whatsapp', '62811', state('menu', 0));
+    await expect(sessions.save('whatsapp', '62811', state('help', 0))).rejects.toBeInstanceOf(StaleSessionError);
+    expect(await sessions.load('whatsapp', '62811')).toMatchObject({ node: 'menu', version: 1 });
+  });
+}
+
+for (const { name, hotPath } of STORES) {
+  describe(`session versions on SQLite (${name})`, () => {
+    sessionContract(async () => {
+      const app: TestApp = await createTestApp(undefined, { hotPath });
+      return { services: app.services, dispose: () => app.dispose() };
+    });
+  });
+}
+
+describe('session versions on PostgreSQL', () => {
+  let pg: TestPostgres | undefined;
+  const dbs: Db[] = [];
+  afterEach(async () => {
+    await Promise.all(dbs.splice(0).map((db) => db.$disconnect()));
+    await pg?.drop();
+    pg = undefined;
+  });
+
+  sessionContract(async () => {
+    const own = await createTestPostgres();
+    const db = await openDatabase(own.url);
+    return {
+      services: createServices(db),
+      async dispose() {
+        await db.$disconnect();
+        await own.drop();
+      },
+    };
+  });
+
+  it('two instances answering one chat at once: the later turn is answered again from the fresher state', async () => {
+    pg = await createTestPostgres();
+    const now = new Date('2026-11-22T03:00:00Z');
+    const seedDb = await openDatabase(pg.url);
+    dbs.push(seedDb);
+    useActivationCodeKey(seedDb, Buffer.from('a test secret of at least thirty-two characters'));
+    await seedDemo(seedDb, now);
+
+    // Two instances: each its own connection pool, services and engine, on one database.
+    let firstSaved!: () => void;
+    const saved = new Promise<void>((resolve) => (firstSaved = resolve));
+    const loadsOfB: number[] = [];
+    const instance = async (role: 'A' | 'B') => {
+      const db = await openDatabase(pg!.url);
+      dbs.push(db);
+      const services = createServices(db, { clock: () => now });
+      const { sessions } = services;
+      services.sessions =
+        role === 'A'
+          ? {
+              load: (channel, chatId) => sessions.load(channel, chatId),
+              async save(channel, chatId, next) {
+                await sessions.save(channel, chatId, next);
+                firstSaved();
+              },
+            }
+          : {
+              // B reads the session before A saves, and goes on only once A has saved: the
+              // interleaving two instances produce when two messages arrive together.
+              async load(channel, chatId) {
+                const read = await sessions.load(channel, chatId);
+                loadsOfB.push(read?.version ?? 0);
+                if (loadsOfB.length === 1) await saved;
+                return read;
+              },
+              save: (channel, chatId, next) => sessions.save(channel, chatId, next),
+            };
+      const { logs, logger } = captureLogs();
+      return { engine: createEngine({ services, logger, clock: () => now }), logs };
+    };
+    const a = await instance('A');
+    const b = await instance('B');
+    const siti = DEMO_PHONES.siti;
+    const answer = async (engine: typeof a.engine, text: string) =>
+      (await engine.handle(terminalMessage(siti, text))).replies.map(renderPlainText).join('\n\n');
+
+    // Siti asks when the RAT is (A opens the attendance question), and at once answers "1".
+    // (Should A fail before saving, B goes on all the same: the test fails instead of hanging.)
+    const [ratReply, oneReply] = await Promise.all([answer(a.engine, 'kapan rat').finally(firstSaved), answer(b.engine, '1')]);
+    expect(ratReply).toContain('1. Hadir');
+    // B read the chat at rest (where "1" means savings), was refused, and answered "1" to the
+    // question A left open: the attendance is recorded, and the question is closed.
+    expect(loadsOfB).toEqual([0, 1]);
+    expect(oneReply).toContain('sudah kami catat');
+    expect(oneReply).not.toContain('Simpanan Siti');
+    expect(b.logs.some((line) => line.includes('answering again from a fresh load'))).toBe(true);
+    expect(await seedDb.meetingAttendance.count({ where: { attending: true } })).toBe(1);
+    const row = await seedDb.conversationSession.findFirstOrThrow({ where: { channel: 'terminal' } });
+    expect(row.version).toBe(2);
+  });
+});
