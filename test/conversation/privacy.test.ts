@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 import { answerLine } from '../../src/channels/terminal/terminal-channel.ts';
 import { KEY_FILE } from '../../src/persistence/activation-code-key.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
@@ -13,13 +13,14 @@ import { createTestApp, STORES, telegramMessage, type TestApp } from '../helpers
 import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 import { MAX_CODE_ATTEMPTS } from '../../src/persistence/services.ts';
+import { createTestPostgres } from '../helpers/postgres.ts';
 
-describe.each(STORES)('with the $name store', ({ hotPath }) => {
+describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
   let app: TestApp;
   const STRANGER = '6289911112222';
 
   beforeEach(async () => {
-    app = await createTestApp(undefined, { hotPath });
+    app = await createTestApp(undefined, { hotPath, postgres });
     await seedDemo(app.db, app.clock.now);
   });
   afterEach(async () => {
@@ -422,6 +423,19 @@ describe('activation codes at rest', () => {
       expect(await redeem(upgraded, '6289900000304', code.toLowerCase())).not.toContain('Nur Hayati');
     } finally {
       await upgraded.close();
+    }
+  });
+});
+
+describe('activation codes on PostgreSQL', () => {
+  it('need ACTIVATION_CODE_SECRET: there is no file beside the database, and a key inside it would be copied with it', async () => {
+    const pg = await createTestPostgres();
+    try {
+      const error = (await createApp({ DATABASE_URL: pg.url, LOG_LEVEL: 'silent' }).then(() => undefined, (e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain('ACTIVATION_CODE_SECRET: wajib diisi bila DATABASE_URL=postgresql://');
+    } finally {
+      await pg.drop();
     }
   });
 });

@@ -7,6 +7,7 @@ import { createApp, type App } from '../../src/app.ts';
 import { answerLine } from '../../src/channels/terminal/terminal-channel.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
+import { createTestPostgres } from './postgres.ts';
 
 export interface TestApp extends App {
   dir: string;
@@ -36,18 +37,32 @@ export function tempDir(prefix = 'kopbot-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** The two implementations of the per-message reads; conversation suites run against both. */
+/** The stores and per-message read paths; conversation suites run against each. */
 export const STORES = [
-  { name: 'SQLite hot path', hotPath: true },
-  { name: 'Prisma', hotPath: false },
+  { name: 'SQLite hot path', hotPath: true, postgres: false },
+  { name: 'Prisma', hotPath: false, postgres: false },
+  { name: 'PostgreSQL', hotPath: true, postgres: true },
 ] as const;
 
-export async function createTestApp(now = new Date('2026-11-22T03:00:00Z'), options: { hotPath?: boolean } = {}): Promise<TestApp> {
+/** The activation-code key of test apps on PostgreSQL (which has no key file beside it). */
+export const TEST_ACTIVATION_CODE_SECRET = 'kunci-kode-aktivasi-untuk-uji-0123456789';
+
+export async function createTestApp(now = new Date('2026-11-22T03:00:00Z'), options: { hotPath?: boolean; postgres?: boolean } = {}): Promise<TestApp> {
   const dir = tempDir();
-  const url = `file:${join(dir, 'test.db')}`;
+  const postgres = options.postgres ? await createTestPostgres() : undefined;
+  const url = postgres?.url ?? `file:${join(dir, 'test.db')}`;
   const clock = { now };
   const { logs, logger } = captureLogs();
-  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'info' }, { clock: () => clock.now, logger, hotPath: options.hotPath });
+  let app: App;
+  try {
+    app = await createApp(
+      { DATABASE_URL: url, LOG_LEVEL: 'info', ...(postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {}) },
+      { clock: () => clock.now, logger, hotPath: options.hotPath },
+    );
+  } catch (error) {
+    await postgres?.drop();
+    throw error;
+  }
   return Object.assign(app, {
     dir,
     url,
@@ -62,6 +77,7 @@ export async function createTestApp(now = new Date('2026-11-22T03:00:00Z'), opti
     },
     async dispose() {
       await app.close();
+      await postgres?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   });
