@@ -15,7 +15,7 @@ import { normalizePhone } from './core/phone.ts';
 import { telegramOutbound, whatsappOutbound } from './outbox/channels.ts';
 import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from './outbox/dispatcher.ts';
 import { startScheduler } from './outbox/setup.ts';
-import { openDatabaseProbe } from './persistence/health.ts';
+import { openDatabaseProbe, type ProbeOptions } from './persistence/health.ts';
 import { openTelegramStore } from './persistence/telegram-store.ts';
 import { refuseRequest } from './http/json-body.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
@@ -37,6 +37,8 @@ export interface ServiceOptions {
   whatsapp?: Partial<Omit<WhatsAppChannelOptions, 'engine' | 'logger'>>;
   /** Outbox dispatcher settings (tests use a fake clock, no quiet hours). */
   outbox?: Partial<Pick<DispatcherOptions, 'clock' | 'quietHours' | 'owner' | 'leaseMs'>> & { intervalMs?: number };
+  /** The /health probe's settings (tests read the file whole at every check). */
+  health?: ProbeOptions;
   /** Run the scheduler (node-cron). Default true. */
   scheduler?: boolean;
 }
@@ -55,7 +57,7 @@ export class StartupError extends Error {
 
 export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
   const app = await createApp(config, { logger });
-  const probe = openDatabaseProbe(config.DATABASE_URL);
+  const probe = openDatabaseProbe(config.DATABASE_URL, options.health);
   // The bot's send budget and poll state, shared with its other processes (outbox drain).
   const telegramStore = config.TELEGRAM_BOT_TOKEN ? openTelegramStore(config.DATABASE_URL) : undefined;
   const closeApp = async () => {

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { sqlitePathOf } from '../../src/persistence/database.ts';
-import { tempDir } from '../helpers/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { startService } from '../../src/service.ts';
+import { captureLogs, tempDir } from '../helpers/app.ts';
 import { runKopbot, spawnKopbot, type KopbotProcess } from '../helpers/cli.ts';
 import { freePort } from '../telegram/helpers.ts';
 
@@ -51,6 +53,37 @@ describe('a database kopbot must not use', () => {
       expect(chat.code).toBe(1);
       expect(chat.stderr).toContain('rusak');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('a page damaged while the service runs turns /health to 503 "corrupt"', async () => {
+    const dir = tempDir('kopbot-corrupt-live-');
+    const url = await seededFile(dir);
+    const { logger } = captureLogs('warn');
+    const config = loadConfig({ DATABASE_URL: url, PORT: String(await freePort()), LOG_LEVEL: 'warn', WHATSAPP_ENABLED: 'false' });
+    const service = await startService(config, logger, { scheduler: false, health: { integrityEveryMs: 0 } });
+    try {
+      const health = () => fetch(`http://127.0.0.1:${service.port}/health`).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }));
+      expect((await health()).status).toBe(200);
+      const path = sqlitePathOf(url);
+      const db = new Database(path);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      const pageSize = Number(db.pragma('page_size', { simple: true }));
+      const root = Number((db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'SavingsAccount'").get() as { rootpage: number }).rootpage);
+      db.close();
+      // A bad sector under members' savings, while the service holds the file open.
+      const fd = openSync(path, 'r+');
+      writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, (root - 1) * pageSize);
+      closeSync(fd);
+      const after = await health();
+      expect(after.status).toBe(503);
+      expect(after.body).toMatchObject({ status: 'error', database: 'corrupt' });
+      expect(String(after.body.detail)).toMatch(/^Basis data rusak: /);
+      // Damage does not heal: it stays 503 until someone restores the file.
+      expect((await health()).status).toBe(503);
+    } finally {
+      await service.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
