@@ -17,6 +17,7 @@ import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from '
 import { startScheduler } from './outbox/setup.ts';
 import { openDatabaseProbe, type ProbeOptions } from './persistence/health.ts';
 import { openTelegramStore } from './persistence/telegram-store.ts';
+import { instanceLockFor } from './persistence/instance-lock.ts';
 import { refuseRequest } from './http/json-body.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 
@@ -152,6 +153,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
       engine: app.engine,
       logger,
       openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(app.db)),
+      // Several instances on one PostgreSQL: one holds the session, the others stand by.
+      lock: instanceLockFor(config.DATABASE_URL, 'whatsapp', { logger }),
       ...(config.WHATSAPP_PAIRING_NUMBER ? { pairingNumber: pairingNumberOf(config.WHATSAPP_PAIRING_NUMBER) } : {}),
       unsolicited: { intervalMs: config.WHATSAPP_SEND_INTERVAL_SECONDS * 1000, jitter: 0.5 },
       ...options.whatsapp,

@@ -31,6 +31,7 @@ import type { InboundMessage } from '../../core/message.ts';
 import type { Reply } from '../../core/message.ts';
 import type { Logger } from '../../logger.ts';
 import type { WhatsAppAuthStore } from './auth-store.ts';
+import type { InstanceLock } from '../../persistence/instance-lock.ts';
 import { renderWhatsAppReply } from './whatsapp-format.ts';
 import { identifySender, readWhatsAppMessage, WHATSAPP_CHANNEL, type WhatsAppIncoming } from './whatsapp-messages.ts';
 
@@ -44,6 +45,8 @@ export type WhatsAppSocketFactory = (config: UserFacingSocketConfig) => WhatsApp
 
 export type WhatsAppStatus =
   | 'stopped'
+  /** Another instance holds the session (see InstanceLock); this one takes over if that one dies. */
+  | 'standby'
   | 'connecting'
   | 'waiting_for_pairing'
   | 'open'
@@ -59,6 +62,11 @@ export interface WhatsAppChannelOptions {
   logger: Logger;
   /** Opens the session store (the database row of this WhatsApp number). */
   openAuthStore: () => Promise<WhatsAppAuthStore>;
+  /**
+   * Held while this process uses the session: with several instances on one database, exactly
+   * one connects; the others wait in 'standby' and take over when it dies. None: connect at once.
+   */
+  lock?: InstanceLock;
   /** Link by pairing code for this number instead of a QR code. */
   pairingNumber?: string;
   /** Shows a QR code or pairing code to the operator (default: on the terminal, stderr). */
@@ -131,6 +139,9 @@ export class WhatsAppChannel {
   #reconnectTimer?: NodeJS.Timeout;
   #stopped = false;
   #stopping?: Promise<void>;
+  /** The lock-holding loop (with a lock): stop() waits for it. */
+  #holding?: Promise<void>;
+  readonly #stopSignal = new AbortController();
   #pairingRequested = false;
   #pairing?: PairingEvent;
   readonly #options: WhatsAppChannelOptions;
@@ -173,10 +184,55 @@ export class WhatsAppChannel {
 
   /** Load the session and start connecting; does not wait for WhatsApp (a QR may be needed first). */
   async start(): Promise<void> {
+    const lock = this.#options.lock;
+    if (!lock) return this.#begin();
+    this.#status = 'standby';
+    this.#holding = this.#hold(lock);
+  }
+
+  async #begin(): Promise<void> {
     this.#store = await this.#options.openAuthStore();
     this.#keys = makeCacheableSignalKeyStore(this.#store.state.keys, this.#libraryLogger());
     if (!this.#store.paired) this.#logger.info('no WhatsApp session yet: link this service as a device of the cooperative\'s WhatsApp number');
     this.#connect();
+  }
+
+  /** Connect while this process holds the lock; stand by whenever another instance does. */
+  async #hold(lock: InstanceLock): Promise<void> {
+    const stopped = new Promise<void>((resolve) => this.#stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+    while (!this.#stopped) {
+      if (!(await lock.acquire()) || this.#stopped) return;
+      let unsubscribe = () => {};
+      const lost = new Promise<void>((resolve) => (unsubscribe = lock.onLost(resolve)));
+      try {
+        // The session as the last holder left it: read afresh on every hold.
+        await this.#begin();
+      } catch (error) {
+        this.#logger.error({ err: error }, 'WhatsApp session could not be loaded');
+      }
+      await Promise.race([lost, stopped]);
+      unsubscribe();
+      if (this.#stopped) return;
+      this.#logger.warn('WhatsApp session lock lost: this instance stops using the session and waits to take it again');
+      await this.#standDown();
+    }
+  }
+
+  /** Let the session go without stopping the channel: another instance may take it over now. */
+  async #standDown(): Promise<void> {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    const sock = this.#sock;
+    this.#sock = undefined; // its last events mean nothing now
+    if (!['logged_out', 'replaced', 'banned'].includes(this.#status)) this.#status = 'standby';
+    // Replies waiting for the connection give up: the next holder answers what comes next.
+    for (const wake of [...this.#openWaiters]) wake();
+    await sock?.end(undefined);
+    await this.#store?.flush().catch((error: unknown) => this.#logger.error({ err: error }, 'WhatsApp session writes lost when the lock was lost'));
+    this.#store = undefined;
+    this.#keys = undefined;
+    this.#attempt = 0;
+    this.#openedAt = undefined;
   }
 
   #connect(): void {
@@ -570,6 +626,7 @@ export class WhatsAppChannel {
   stop(deadlineMs = 25_000): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#stopped = true;
+    this.#stopSignal.abort();
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
     // Replies waiting for a reconnect that will not come, and paced sends, give up at once.
@@ -593,6 +650,9 @@ export class WhatsAppChannel {
       await sock?.end(undefined);
       // Key and credential writes still under way land before the database closes.
       await this.#store?.flush().catch((error: unknown) => this.#logger.error({ err: error }, 'WhatsApp session writes lost at shutdown'));
+      // Only now, with the session's last writes in: the next holder reads it as this one left it.
+      await this.#options.lock?.release();
+      await this.#holding;
       this.#logger.info('WhatsApp channel stopped');
     })();
     return this.#stopping;
