@@ -27,7 +27,7 @@ import {
 } from '../outbox/outbox-store.ts';
 import { identitiesSql, MEMBER_RECIPIENT, memberRecipient, OFFICER_RECIPIENT, officerRecipient, outboxRowOf, outboxSql } from './outbox-sql.ts';
 
-const { RECIPIENTS, DUE, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('postgresql');
+const { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('postgresql');
 const IDENTITIES = identitiesSql('postgresql');
 
 /** A statement with `@name` parameters, numbered for PostgreSQL ($1, $2, …; a name used twice is one parameter). */
@@ -58,6 +58,25 @@ const types = {
 
 const utc = (date: Date) => date.toISOString();
 
+/**
+ * Lease up to @limit rows due in this way that this reach may claim, oldest first. The rows are
+ * locked as they are picked, skipping any another instance is claiming; one it claimed since
+ * this statement's snapshot is re-checked when locked, found no longer due, and left out.
+ */
+function claimStatement(due: string): Named {
+  return compileNamed(`
+    WITH picked AS (
+      SELECT o."id" FROM ${RECIPIENTS}
+      WHERE ${due} AND ${ROUTABLE_HERE}
+      ORDER BY o."notBefore" LIMIT @limit
+      FOR UPDATE OF o SKIP LOCKED)
+    UPDATE "OutboxMessage" x
+    SET "state" = 'sending', "leaseOwner" = @owner, "leaseUntil" = @leaseUntil, "attempts" = x."attempts" + 1
+    FROM picked WHERE x."id" = picked."id"
+    RETURNING x."id", x."idempotencyKey", x."purpose", x."topic", x."koperasiId", x."memberId", x."officerId", x."broadcastId",
+      ${TEXT_OF('x')} AS "text", x."notBefore", x."attempts"`);
+}
+
 const STATEMENTS = {
   insertBroadcast: compileNamed(`
     INSERT INTO "Broadcast" ("koperasiId", "text", "actor", "sendAt", "recipients", "createdAt")
@@ -72,17 +91,8 @@ const STATEMENTS = {
       CAST(@memberIds AS int[]), CAST(@officerIds AS int[]), CAST(@texts AS text[]), CAST(@notBefores AS timestamp(3)[]))
       AS n(k, p, t, kid, mid, oid, x, nb)
     ON CONFLICT ("idempotencyKey") DO NOTHING`),
-  claim: compileNamed(`
-    WITH picked AS (
-      SELECT o."id" FROM ${RECIPIENTS}
-      WHERE ${DUE} AND ${ROUTABLE_HERE}
-      ORDER BY o."notBefore", o."id" LIMIT @limit
-      FOR UPDATE OF o SKIP LOCKED)
-    UPDATE "OutboxMessage" x
-    SET "state" = 'sending', "leaseOwner" = @owner, "leaseUntil" = @leaseUntil, "attempts" = x."attempts" + 1
-    FROM picked WHERE x."id" = picked."id"
-    RETURNING x."id", x."idempotencyKey", x."purpose", x."topic", x."koperasiId", x."memberId", x."officerId", x."broadcastId",
-      ${TEXT_OF('x')} AS "text", x."notBefore", x."attempts"`),
+  claimLapsed: claimStatement(DUE_LAPSED),
+  claimQueued: claimStatement(DUE_QUEUED),
   waiting: compileNamed(WAITING),
   finish: compileNamed(`
     UPDATE "OutboxMessage" SET "state" = @state, "channel" = @channel, "lastError" = @error, "sentAt" = @sentAt, "leaseOwner" = NULL, "leaseUntil" = NULL
@@ -160,8 +170,12 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async claim(owner: string, now: Date, leaseUntil: Date, limit: number, reach: Reach): Promise<OutboxRow[]> {
-    const { rows } = await run(this.#pool, STATEMENTS.claim, { owner, now: utc(now), leaseUntil: utc(leaseUntil), limit, ...reachParams(reach) });
-    return rows.map(outboxRowOf).sort((a, b) => a.id - b.id);
+    const params = { owner, now: utc(now), leaseUntil: utc(leaseUntil), ...reachParams(reach) };
+    // Rows whose dispatcher died first (they are the older), then the queue; each statement
+    // claims atomically, so two of them need no transaction around them.
+    const lapsed = (await run(this.#pool, STATEMENTS.claimLapsed, { ...params, limit })).rows;
+    const queued = lapsed.length < limit ? (await run(this.#pool, STATEMENTS.claimQueued, { ...params, limit: limit - lapsed.length })).rows : [];
+    return [...lapsed, ...queued].map(outboxRowOf).sort((a, b) => a.id - b.id);
   }
 
   async finish(id: number, owner: string, state: 'sent' | 'failed' | 'skipped', detail: { channel?: string; error?: string; at: Date }): Promise<boolean> {
@@ -213,8 +227,9 @@ export class PostgresOutboxStore implements OutboxStore {
     return Number((await run(this.#pool, STATEMENTS.pendingDue, { now: utc(now) })).rows[0]!.n);
   }
 
+  /** Close the pool (once: closing again does nothing, as with the SQLite store). */
   async close(): Promise<void> {
-    await this.#pool.end();
+    if (!this.#pool.ended && !this.#pool.ending) await this.#pool.end();
   }
 
   async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -223,12 +238,13 @@ export class PostgresOutboxStore implements OutboxStore {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
+      client.release();
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection whose ROLLBACK fails is broken: it leaves the pool instead of going back.
+      const broken = await client.query('ROLLBACK').then(() => undefined, (rollbackError: Error) => rollbackError);
+      client.release(broken);
       throw error;
-    } finally {
-      client.release();
     }
   }
 }
