@@ -16,7 +16,7 @@ import { telegramOutbound, whatsappOutbound } from './outbox/channels.ts';
 import { OutboxDispatcher, type DispatcherOptions, type OutboundChannel } from './outbox/dispatcher.ts';
 import { startScheduler } from './outbox/setup.ts';
 import { openDatabaseProbe, type ProbeOptions } from './persistence/health.ts';
-import { openTelegramStore } from './persistence/telegram-store.ts';
+import { botKeyOf, openTelegramStore } from './persistence/telegram-store.ts';
 import { instanceLockFor } from './persistence/instance-lock.ts';
 import { refuseRequest } from './http/json-body.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
@@ -133,9 +133,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
       token: config.TELEGRAM_BOT_TOKEN,
       apiRoot: config.TELEGRAM_API_ROOT,
       ...(telegramStore ? { store: telegramStore } : {}),
+      // A webhook posts to any instance; long polling is one instance's at a time.
       ...(config.TELEGRAM_WEBHOOK_URL
         ? { webhook: { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? defaultWebhookSecret(config.TELEGRAM_BOT_TOKEN) } }
-        : {}),
+        : { pollLock: instanceLockFor(config.DATABASE_URL, `telegram-poll:${botKeyOf(config.TELEGRAM_BOT_TOKEN)}`, { logger }) }),
       ...options.telegram,
     });
     try {

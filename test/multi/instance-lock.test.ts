@@ -1,5 +1,5 @@
 /**
- * Exactly one instance holds the WhatsApp session (and polls a Telegram bot) at a time: a
+ * Exactly one instance holds the WhatsApp session (and long-polls a Telegram bot) at a time: a
  * PostgreSQL advisory lock on a connection of its own. The others try again every few seconds
  * and take over when the holder dies. The retries here are driven by the test, not by a clock.
  */
@@ -7,6 +7,9 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openWhatsAppAuthStore } from '../../src/channels/whatsapp/auth-store.ts';
 import { WhatsAppChannel } from '../../src/channels/whatsapp/whatsapp-channel.ts';
+import { TelegramChannel } from '../../src/channels/telegram/telegram-channel.ts';
+import { botKeyOf } from '../../src/persistence/telegram-store.ts';
+import { FakeBotApi } from '../helpers/fake-bot-api.ts';
 import { createEngine } from '../../src/core/create-engine.ts';
 import { openDatabase, type Db } from '../../src/persistence/database.ts';
 import { instanceLockFor, type InstanceLock } from '../../src/persistence/instance-lock.ts';
@@ -203,5 +206,54 @@ describe('the WhatsApp session across instances', () => {
     a.pause.retry();
     await until(() => a.factory.sockets.length === 2, 5_000, 'a to connect again');
     expect(a.factory.last.config.auth.creds.me?.id).toBe('6281200000000:5@s.whatsapp.net');
+  });
+});
+
+describe('Telegram long polling across instances', () => {
+  it('one instance polls the bot; when it dies, another takes polling over', async () => {
+    pgdb = await createTestPostgres();
+    const url = pgdb.url;
+    const api = await new FakeBotApi().start();
+    cleanups.push(() => api.close());
+    const instance = async (name: string) => {
+      const db: Db = await openDatabase(url);
+      cleanups.push(() => db.$disconnect());
+      const { logger } = captureLogs();
+      const pause = manualPause();
+      const pollLock = lock(url, `telegram-poll:${botKeyOf(api.token)}`, pause);
+      const channel = new TelegramChannel({
+        engine: createEngine({ services: createServices(db), logger }),
+        logger: logger.child({ instance: name }),
+        token: api.token,
+        apiRoot: api.url,
+        pollLock,
+        stopDeadlineMs: 1_000,
+      });
+      cleanups.push(() => channel.stop());
+      return { channel, pause, pollLock };
+    };
+    const a = await instance('a');
+    const b = await instance('b');
+    await a.channel.start();
+    await b.channel.start();
+    await until(() => b.pause.waiting === 1, 5_000, 'b to find polling taken');
+    const member = { id: 5550001, first_name: 'Sari' };
+    api.sendText(member, 'halo');
+    expect(await a.channel.whenSettled(api.lastUpdateId)).toBe('answered');
+    expect(api.messagesTo(member.id).map((m) => m.text).join('\n')).toMatch(/^Halo! Silakan pilih/);
+
+    // A dies: its poll lock goes with its connection, and B polls from its next try.
+    await killLockConnection(url, `telegram-poll:${botKeyOf(api.token)}`);
+    await until(() => a.pause.waiting === 1, 5_000, 'a to stop polling and wait');
+    b.pause.retry();
+    await until(() => b.pollLock.held, 5_000, 'b to take polling');
+    expect(a.pollLock.held).toBe(false);
+    const before = api.messagesTo(member.id).length;
+    api.sendText(member, 'bantuan');
+    expect(await b.channel.whenSettled(api.lastUpdateId)).toBe('answered');
+    expect(api.messagesTo(member.id).slice(before).map((m) => m.text).join('\n')).toContain('cek saldo');
+    // A, back, finds polling taken.
+    a.pause.retry();
+    await until(() => a.pause.waiting === 1, 5_000, 'a to find polling taken');
   });
 });

@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { ChatLanes, type LaneOutcome } from './chat-lanes.ts';
 import { botKeyOf, type TelegramStore } from '../../persistence/telegram-store.ts';
 import { UpdateLedger } from './update-ledger.ts';
+import type { InstanceLock } from '../../persistence/instance-lock.ts';
 
 export class TelegramStartError extends Error {
   override name = 'TelegramStartError';
@@ -37,6 +38,12 @@ export interface TelegramChannelOptions {
   apiRoot: string;
   /** Webhook mode: Telegram posts updates to this URL, checked with this secret. */
   webhook?: { url: string; secret: string };
+  /**
+   * Long polling: held while this process polls. With several instances on one database one
+   * polls (Telegram answers a second getUpdates with 409) and the others take over when it
+   * dies; every instance still sends and answers webhook posts. None: poll at once.
+   */
+  pollLock?: InstanceLock;
   sender?: TelegramSenderOptions;
   /** Waits between attempts to reach Telegram when it is unreachable at start (ms). */
   reconnectMs?: { first: number; cap: number };
@@ -208,8 +215,28 @@ export class TelegramChannel {
       this.#logger.info({ bot: this.bot.botInfo.username, webhook: webhook.url }, 'Telegram bot receiving by webhook');
       return;
     }
-    this.#polling = this.#poll();
-    this.#logger.info({ bot: this.bot.botInfo.username }, 'Telegram bot receiving by long polling');
+    const lock = this.#options.pollLock;
+    this.#polling = lock ? this.#pollWhileHeld(lock) : this.#poll();
+    this.#logger.info({ bot: this.bot.botInfo.username }, lock ? 'Telegram bot receiving by long polling while this instance holds the poll lock' : 'Telegram bot receiving by long polling');
+  }
+
+  /** Poll while this process holds the lock; wait to take it over while another instance does. */
+  async #pollWhileHeld(lock: InstanceLock): Promise<void> {
+    while (!this.#stopped) {
+      if (!(await lock.acquire()) || this.#stopped) return;
+      const lost = new AbortController();
+      const unsubscribe = lock.onLost(() => {
+        this.#logger.warn('Telegram poll lock lost: this instance stops polling and waits to take it again');
+        lost.abort();
+        this.#wake?.();
+        this.#progress?.();
+      });
+      try {
+        await this.#poll(lost.signal);
+      } finally {
+        unsubscribe();
+      }
+    }
   }
 
   async #retryConnect(): Promise<void> {
@@ -235,13 +262,14 @@ export class TelegramChannel {
    * it has fetched them): each getUpdates confirms only the updates before the oldest one not
    * answered yet. Restarted if Telegram ends it (another instance polling the same bot: 409).
    */
-  async #poll(): Promise<void> {
+  async #poll(lost?: AbortSignal): Promise<void> {
     // A webhook left from an earlier run would make getUpdates fail. Removed once only: on a
     // later 409 it may be another instance's, and that one is left alone.
     await this.bot.telegram.deleteWebhook({ drop_pending_updates: false });
     await this.#resumeParked();
     let idleMs = 10;
-    for (let attempt = 0; !this.#stopped; ) {
+    const abort = lost ? AbortSignal.any([this.#abortPoll.signal, lost]) : this.#abortPoll.signal;
+    for (let attempt = 0; !this.#stopped && !lost?.aborted; ) {
       // With updates still being answered, Telegram hands the same ones back at once: then only
       // news is looked for (no long poll), and not before some answer is done or a while passed.
       const waiting = this.#ledger.unfinished > 0;
@@ -252,7 +280,7 @@ export class TelegramChannel {
         const raw = await this.bot.telegram.callApi(
           'getUpdates',
           { ...(offset !== undefined ? { offset } : {}), limit: POLL_LIMIT, timeout: waiting ? 0 : (this.#options.pollTimeoutSeconds ?? 25), allowed_updates: ALLOWED_UPDATES },
-          { signal: this.#abortPoll.signal as never },
+          { signal: abort as never },
         );
         attempt = 0;
         const updates = ZUpdates.parse(raw);
@@ -280,7 +308,7 @@ export class TelegramChannel {
         // Telegram can be told past them and the updates after them come in.
         if (fresh === 0 && fetched >= POLL_LIMIT && this.#ledger.unfinished > 0 && !this.#stopped && (await this.#park())) continue;
       } catch (error) {
-        if (this.#stopped) return;
+        if (this.#stopped || lost?.aborted) return;
         if (error instanceof TelegramError && error.code === 401) {
           this.#logger.fatal({ err: error }, 'Telegram no longer accepts the bot token (revoked in @BotFather?); the Telegram channel has stopped');
           return;
@@ -500,6 +528,8 @@ export class TelegramChannel {
     this.#wake?.();
     this.#progress?.();
     this.#abortPoll.abort();
+    // Waiting to take the poll lock: stop waiting (a held lock goes once the answers are confirmed).
+    if (this.#options.pollLock && !this.#options.pollLock.held) void this.#options.pollLock.release();
     this.sender.cancel('outbox');
     this.#lanes.cancelWaiting();
     this.#stopping = (async () => {
@@ -516,6 +546,8 @@ export class TelegramChannel {
         await this.#within(settled(), 1_000);
       }
       await this.#confirmAnswered();
+      // Only now: the next instance to poll starts past what this one answered.
+      await this.#options.pollLock?.release();
       this.#logger.info('Telegram channel stopped');
     })();
     return this.#stopping;
