@@ -1,7 +1,8 @@
 /**
  * Killing `kopbot outbox drain` with SIGKILL in the middle of a broadcast, then running it
  * again: every member gets the announcement, and only the few sends in flight at the kill can
- * arrive twice. Real processes, the real Telegram sender, the local Bot API server.
+ * arrive twice. Real processes, the real Telegram sender, the local Bot API server; on SQLite
+ * and on PostgreSQL (DATABASE_URL=postgresql://…, a database of the test's own).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,18 +11,22 @@ import { createApp } from '../../src/app.ts';
 import { seedDemo } from '../../src/domain/seed-demo.ts';
 import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
 import { openOutboxStore } from '../../src/persistence/outbox-stores.ts';
-import { tempDir } from '../helpers/app.ts';
+import { tempDir, TEST_ACTIVATION_CODE_SECRET } from '../helpers/app.ts';
 import { spawnKopbot } from '../helpers/cli.ts';
 import { addTelegramMembers, FakeBotApi } from '../helpers/fake-bot-api.ts';
+import { createTestPostgres } from '../helpers/postgres.ts';
 
 const MEMBERS = 240;
 
-test('a drain killed mid-broadcast loses no recipient when run again, and duplicates only what was in flight', async () => {
+test.each(['sqlite', 'postgresql'] as const)('on %s, a drain killed mid-broadcast loses no recipient when run again, and duplicates only what was in flight', async (kind) => {
   const dir = tempDir('kopbot-crash-');
-  const url = `file:${join(dir, 'kopbot.db')}`;
+  const postgres = kind === 'postgresql' ? await createTestPostgres() : undefined;
+  const url = postgres?.url ?? `file:${join(dir, 'kopbot.db')}`;
+  // On PostgreSQL there is no file beside the database to keep a generated key in.
+  const secret = postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {};
   const api = await new FakeBotApi().start();
   try {
-    const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
+    const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...secret });
     const now = new Date('2026-11-23T03:00:00Z'); // 10.00 WIB, outside quiet hours in any case below
     await seedDemo(app.db, now);
     await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: MEMBERS, firstChatId: 20_000 });
@@ -32,7 +37,7 @@ test('a drain killed mid-broadcast loses no recipient when run again, and duplic
     await app.close();
     // The child processes run on the wall clock: quiet hours off, so the test does not depend on the hour.
     // WhatsApp is the service's: the demo members with a phone are left to it.
-    const env = { DATABASE_URL: url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'true' };
+    const env = { ...secret, DATABASE_URL: url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'true' };
     const drain = () => spawnKopbot(['outbox', 'drain'], env);
 
     const first = drain();
@@ -57,7 +62,7 @@ test('a drain killed mid-broadcast loses no recipient when run again, and duplic
     if (process.env.SHOW_FIGURES) console.log({ atKill, duplicates });
     // At most the sends under way at the kill (the sender keeps ~30 a second in flight at most).
     expect(duplicates).toBeLessThanOrEqual(40);
-    const check = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
+    const check = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...secret });
     try {
       const rows = await check.db.outboxMessage.groupBy({ by: ['state'], where: { broadcastId: queued.broadcastId }, _count: true });
       const counts = Object.fromEntries(rows.map((r) => [r.state, r._count]));
@@ -72,6 +77,7 @@ test('a drain killed mid-broadcast loses no recipient when run again, and duplic
     }
   } finally {
     await api.close();
+    await postgres?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);

@@ -1,5 +1,5 @@
 /**
- * The outbox and the scheduled jobs on real SQLite, with a fake clock; Telegram delivery
+ * The outbox and the scheduled jobs on real SQLite and PostgreSQL, with a fake clock; Telegram delivery
  * through the real sender against the local Bot API server (flood limits and 429s included).
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -36,13 +36,16 @@ function recordingChannel(name: string, options: { target?: 'phone' | 'identity'
   return { channel, sent };
 }
 
-describe('outbox', () => {
+describe.each([
+  { name: 'SQLite', postgres: false },
+  { name: 'PostgreSQL', postgres: true },
+])('outbox on $name', ({ postgres }) => {
   let t: TestApp;
   let store: OutboxStore;
   const clock = { now: new Date('2026-11-23T03:00:00Z') };
   beforeEach(async () => {
     clock.now = new Date('2026-11-23T03:00:00Z'); // Monday 10.00 WIB
-    t = await createTestApp(clock.now);
+    t = await createTestApp(clock.now, { postgres });
     await seedDemo(t.db, clock.now);
     store = openOutboxStore(t.url);
   });
