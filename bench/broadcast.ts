@@ -26,7 +26,8 @@ import pino from 'pino';
 import { Telegram } from 'telegraf';
 import { TelegramSender } from '../src/channels/telegram/telegram-sender.ts';
 import { telegramOutbound } from '../src/outbox/channels.ts';
-import { queueAnnouncement } from '../src/outbox/broadcast.ts';
+import { queueAnnouncement } from '../src/domain/announcements.ts';
+import { createKoperasiStore } from '../src/persistence/domain-stores.ts';
 import { OutboxDispatcher } from '../src/outbox/dispatcher.ts';
 import { openDatabase, storeKindOf, type Db } from '../src/persistence/database.ts';
 import { openOutboxStore } from '../src/persistence/outbox-stores.ts';
@@ -90,7 +91,7 @@ try {
   const rssBefore = process.memoryUsage().rss;
   peakRss = rssBefore;
   let started = performance.now();
-  const queued = await queueAnnouncement(db, store, { koperasiCode: big.code, text: 'Pengumuman: RAT tahun buku 2026 diadakan Sabtu, 13 Maret 2027.', actor: 'bench', at: tomorrow, now: new Date() });
+  const queued = await queueAnnouncement({ koperasi: createKoperasiStore(db), outbox: store }, { koperasiCode: big.code, text: 'Pengumuman: RAT tahun buku 2026 diadakan Sabtu, 13 Maret 2027.', actor: 'bench', at: tomorrow, now: new Date() });
   const queueMs = performance.now() - started;
   console.log(
     `${kind} queue: ${queued.recipients.toLocaleString('en')} recipients in ${(queueMs / 1000).toFixed(2)} s ` +
@@ -104,7 +105,7 @@ try {
   console.log(`${kind} claim: ${claimed.length} of ${queued.recipients.toLocaleString('en')} due rows in ${Math.round(performance.now() - started)} ms`);
 
   // 3. Draining to the local Bot API server (30 messages/s overall).
-  await queueAnnouncement(db, store, { koperasiCode: small.code, text: 'Pengumuman: kantor tutup 25 Desember.', actor: 'bench', now: new Date() });
+  await queueAnnouncement({ koperasi: createKoperasiStore(db), outbox: store }, { koperasiCode: small.code, text: 'Pengumuman: kantor tutup 25 Desember.', actor: 'bench', now: new Date() });
   const telegram = new Telegram(api.token, { apiRoot: api.url });
   const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), quiet);
   const dispatcher = new OutboxDispatcher({ store, channels: [telegramOutbound(sender)], logger: quiet, quietHours: null });

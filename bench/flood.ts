@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../src/app.ts';
-import { seedDemo } from '../src/domain/seed-demo.ts';
+import { seedDemo } from '../src/persistence/seed-demo.ts';
 import { addTelegramMembers, FakeBotApi } from '../test/helpers/fake-bot-api.ts';
 
 const OTHERS = Number(process.argv[2] ?? 100);

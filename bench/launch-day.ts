@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createApp } from '../src/app.ts';
-import { DEMO_KOPERASI, seedDemo } from '../src/domain/seed-demo.ts';
-import { queueAnnouncement } from '../src/outbox/broadcast.ts';
+import { DEMO_KOPERASI, seedDemo } from '../src/persistence/seed-demo.ts';
+import { queueAnnouncement } from '../src/domain/announcements.ts';
 import { sqliteDateTime } from '../src/persistence/sqlite-hot-path.ts';
 import { spawnKopbot, unusedPort } from '../test/helpers/cli.ts';
 import { FakeBotApi, type FakeUser } from '../test/helpers/fake-bot-api.ts';
@@ -85,7 +85,7 @@ async function seed(url: string, api: FakeBotApi, broadcast: number): Promise<vo
       }
     })();
     raw.close();
-    if (audience) await queueAnnouncement(app.db, app.outbox, { koperasiCode: audience.code, text: 'Pengumuman: kantor koperasi tutup 25 Desember.', actor: 'bench', now: new Date() });
+    if (audience) await queueAnnouncement(app.domain, { koperasiCode: audience.code, text: 'Pengumuman: kantor koperasi tutup 25 Desember.', actor: 'bench', now: new Date() });
   } finally {
     await app.close();
   }

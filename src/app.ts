@@ -14,10 +14,14 @@ import { createServices } from './persistence/services.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 import { openOutboxStore } from './persistence/outbox-stores.ts';
 import { OfficerDesk } from './officer/desk.ts';
+import type { Domain } from './domain/ports.ts';
+import { createDomainStores } from './persistence/domain-stores.ts';
 
 export interface App {
   db: Db;
   services: Services;
+  /** The business operations' stores and texts: what the desk, the jobs and the CLI run on (src/domain). */
+  domain: Domain;
   engine: ConversationEngine;
   /** Officers' commands by chat (announcements, RAT date, bimtek answers). */
   desk: OfficerDesk;
@@ -52,9 +56,10 @@ export async function createApp(
     useActivationCodeKey(db, loadActivationCodeKey(config.DATABASE_URL, config.ACTIVATION_CODE_SECRET));
     const services = createServices(db, { clock: options.clock, hotPath });
     const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock, timeZone: config.TZ });
-    const desk = new OfficerDesk(db, outbox, engine, options.clock);
+    const domain: Domain = { ...createDomainStores(db, outbox), texts: engine };
+    const desk = new OfficerDesk(domain, engine, options.clock);
     engine.setDesk(desk);
-    return { db, services, engine, desk, outbox, logger, close };
+    return { db, services, domain, engine, desk, outbox, logger, close };
   } catch (error) {
     await close();
     throw error;

@@ -14,7 +14,7 @@ import { describeColumns, IMPORT_KINDS, KIND_NAMES } from '../import/columns.ts'
 import type { ImportPhase } from '../import/import-file.ts';
 import { parseDate } from '../import/values.ts';
 import { favourSmallHeap } from '../import/heap.ts';
-import type { JobName } from '../jobs/run-due.ts';
+import type { JobName } from '../jobs/job.ts';
 import { inIndonesian } from './indonesian.ts';
 import { FLOWS_DIR } from '../core/flows/dir.ts';
 // Everything heavier (Prisma, Baileys, telegraf, exceljs) is loaded by the command that needs
@@ -32,7 +32,7 @@ const JOB_LABELS: Record<JobName, string> = {
 };
 
 /** Errors from lazily loaded modules whose message is the sentence to show, known by their class name. */
-const USER_FACING_ERRORS = new Set(['StartupError', 'ActivationError', 'BroadcastError']);
+const USER_FACING_ERRORS = new Set(['StartupError', 'DomainError']);
 
 /** An error whose message is already the sentence the user should read. */
 class UserError extends Error {
@@ -134,7 +134,7 @@ function buildProgram(): Command {
     .requiredOption('--demo', 'koperasi demo dengan anggota, simpanan, pinjaman, RAT dan bimtek')
     .action(async () => {
       await withApp(async (app) => {
-        const { seedDemo } = await import('../domain/seed-demo.ts');
+        const { seedDemo } = await import('../persistence/seed-demo.ts');
         const summary = await seedDemo(app.db);
         const out = process.stdout;
         out.write(`Koperasi demo: ${summary.koperasi.join(', ')}\n`);
@@ -219,7 +219,7 @@ function buildProgram(): Command {
     .action(async (options: { koperasi: string; member: string; days: string }) => {
       await withApp(async (app) => {
         const { issueActivationCode } = await import('../domain/activation-codes.ts');
-        const issued = await issueActivationCode(app.db, {
+        const issued = await issueActivationCode(app.domain, {
           koperasiCode: options.koperasi,
           memberNumber: options.member,
           actor: 'cli',
@@ -239,8 +239,8 @@ function buildProgram(): Command {
     .option('--at <ISO-8601>', 'waktu kirim, misalnya 2026-12-01T08:00+07:00 (bawaan: sekarang)')
     .action(async (options: { koperasi: string; text: string; at?: string }) => {
       await withApp(async (app) => {
-        const { queueAnnouncement } = await import('../outbox/broadcast.ts');
-        const queued = await queueAnnouncement(app.db, app.outbox, { koperasiCode: options.koperasi, text: options.text, at: options.at, actor: 'cli', now: new Date() });
+        const { queueAnnouncement } = await import('../domain/announcements.ts');
+        const queued = await queueAnnouncement(app.domain, { koperasiCode: options.koperasi, text: options.text, at: options.at, actor: 'cli', now: new Date() });
         process.stdout.write(
           `Pengumuman #${queued.broadcastId} diantrekan untuk ${queued.recipients} anggota ${queued.koperasiName}, dikirim mulai ${formatDateTime(queued.sendAt, config().TZ)}.\n`,
         );
@@ -282,7 +282,7 @@ function buildProgram(): Command {
       const now = options.now === undefined ? new Date() : parseInstant(options.now, '--now');
       await withApp(async (app) => {
         const { runDueJobs } = await import('../jobs/run-due.ts');
-        const results = await runDueJobs({ db: app.db, store: app.outbox, engine: app.engine, now });
+        const results = await runDueJobs({ domain: app.domain, now });
         for (const r of results) process.stdout.write(`${JOB_LABELS[r.job]}: ${r.queued} pesan diantrekan (${r.occurrences} jadwal jatuh tempo).\n`);
         const total = results.reduce((sum, r) => sum + r.queued, 0);
         process.stdout.write(`Tugas terjadwal pada ${formatDateTime(now, config().TZ)}: ${total} pesan baru di outbox; kirim dengan kopbot outbox drain (atau biarkan layanan mengirimnya).\n`);

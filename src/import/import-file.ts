@@ -12,6 +12,7 @@ import type { ImportProblem, ImportResult } from './report.ts';
 import { RowReader } from './row-reader.ts';
 import { readTable, TableError, type Encoding, type Row, type Table } from './table.ts';
 import { retryWhileBusy } from '../persistence/busy.ts';
+import { auditRow } from '../domain/audit.ts';
 
 export type ImportPhase = 'read' | 'check' | 'write';
 
@@ -208,12 +209,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
         if (n > 0) options.onProgress?.('write', done, total);
       });
       await tx.auditLog.create({
-        data: {
-          actor: options.actor,
-          action: `import.${kind}`,
-          koperasiId: koperasi?.id ?? null,
-          detail: JSON.stringify({ file: result.file, rows: result.rows, ...sum }),
-        },
+        data: auditRow({ actor: options.actor, action: `import.${kind}`, koperasiId: koperasi?.id ?? null, detail: { file: result.file, rows: result.rows, ...sum } }),
       });
       return sum;
     },

@@ -15,6 +15,7 @@ import type { ImportProblem } from './report.ts';
 import type { RowReader } from './row-reader.ts';
 import type { WideSavings } from './layout.ts';
 import { savingsKindOf } from './savings-kinds.ts';
+import { ratLegalLimit } from '../domain/rat.ts';
 import { isNothing, monthNumber, parseAmount, parseDate, parseInteger, parseTime } from './values.ts';
 
 export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
@@ -901,7 +902,7 @@ export const meetingImporter: Importer<MeetingRecord> = {
       if (record.kind !== 'RAT') continue;
       // UU 25/1992 art. 26: the RAT is held within six months after the book year ends.
       const yearEnd = `${record.bookYear}-${endMonth}-${endDay}`;
-      const limit = addMonths(yearEnd, 6);
+      const limit = ratLegalLimit(record.bookYear, ctx.koperasi!.bookYearEnd);
       if (record.date > limit) {
         warnings.push({ line, column: 'tanggal', message: `RAT tahun buku ${record.bookYear} pada ${formatDate(record.date)} melewati batas 6 bulan setelah tutup buku (${formatDate(limit)}), UU 25/1992 pasal 26` });
       } else if (daysBetween(yearEnd, record.date) < 0) {

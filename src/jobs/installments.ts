@@ -5,19 +5,16 @@
  * each; when several fell due while the service was down, only the latest is sent.
  */
 import { addDays, daysBetween, formatDate, formatRupiah, localDate, zonedTimeToUtc } from '../core/format.ts';
-import type { JobContext, JobResult } from './run-due.ts';
+import type { JobContext, JobResult } from './job.ts';
 
 export const INSTALLMENT_OFFSETS = [-3, 0, 7] as const;
 
 export async function queueInstallmentReminders(ctx: JobContext): Promise<JobResult> {
+  const { domain } = ctx;
   const result: JobResult = { job: 'installment_reminders', occurrences: 0, queued: 0 };
-  const loans = await ctx.db.loan.findMany({
-    where: { nextDueOn: { not: null }, outstanding: { gt: 0 }, member: { remindInstallments: true, status: 'AKTIF' } },
-    include: { member: { include: { koperasi: true } } },
-  });
-  for (const loan of loans) {
-    const due = loan.nextDueOn!;
-    const tz = loan.member.koperasi.timezone;
+  for (const loan of await domain.loans.remindable()) {
+    const due = loan.nextDueOn;
+    const tz = loan.timezone;
     const offset = [...INSTALLMENT_OFFSETS].reverse().find((n) => zonedTimeToUtc(addDays(due, n), 8, 0, tz) <= ctx.now);
     // Nothing yet, or past the last reminder's day: the next import will bring the next due date.
     if (offset === undefined || zonedTimeToUtc(addDays(due, 8), 0, 0, tz) <= ctx.now) continue;
@@ -26,28 +23,18 @@ export async function queueInstallmentReminders(ctx: JobContext): Promise<JobRes
     const daysAway = daysBetween(localDate(ctx.now, tz), due);
     const key = offset > 0 ? 'reminder.installment_late' : daysAway > 0 ? 'reminder.installment_before' : 'reminder.installment_today';
     const text = [
-      ctx.engine.message('id', key, {
-        koperasi: loan.member.koperasi.name,
+      domain.texts.message('id', key, {
+        koperasi: loan.koperasiName,
         loan: loan.loanNumber,
         amount: formatRupiah(loan.installment),
         date: formatDate(due, 'id', true),
         days: String(daysAway),
       }),
-      ctx.engine.message('id', 'reminder.installment_footer'),
+      domain.texts.message('id', 'reminder.installment_footer'),
     ].join('\n\n');
     result.occurrences++;
-    result.queued += await ctx.store.queue(
-      [
-        {
-          idempotencyKey: `installment:l${loan.id}@${due}:${offset}`,
-          purpose: 'installment_reminder',
-          topic: 'reminders',
-          koperasiId: loan.koperasiId,
-          memberId: loan.memberId,
-          text,
-          notBefore: ctx.now,
-        },
-      ],
+    result.queued += await domain.outbox.queue(
+      [{ idempotencyKey: `installment:l${loan.id}@${due}:${offset}`, purpose: 'installment_reminder', topic: 'reminders', koperasiId: loan.koperasiId, memberId: loan.memberId, text, notBefore: ctx.now }],
       ctx.now,
     );
   }

@@ -15,19 +15,26 @@
  * own (chat "desk:<chat>"), so an officer who is also a member keeps both conversations.
  */
 import type { CommandDesk, ConversationEngine } from '../core/engine.ts';
-import { formatDateTime, localParts, parseIsoInstant } from '../core/format.ts';
+import { formatDate, formatDateTime, parseIsoInstant } from '../core/format.ts';
 import type { Language } from '../core/format.ts';
 import type { InboundMessage, PhoneProof, Reply } from '../core/message.ts';
 import { maskDigitRuns } from '../logger.ts';
 import type { Identity, SessionData } from '../core/ports.ts';
 import { normalizeText } from '../core/text-match.ts';
-import type { Db } from '../persistence/database.ts';
-import { queueAnnouncement, ANNOUNCEMENT_MAX_LENGTH } from '../outbox/broadcast.ts';
-import type { OutboxStore } from '../outbox/outbox-store.ts';
-import { respondToInvitation } from './bimtek.ts';
-
-export const BOARD_ROLES = ['PENGURUS', 'PENGAWAS', 'PENGELOLA'];
-export const DINAS_ROLES = ['DINAS', 'PPKL'];
+import {
+  announceToBoards,
+  announcementRecipients,
+  boardsInAudience,
+  queueAnnouncement,
+  readAudience,
+  ANNOUNCEMENT_MAX_LENGTH,
+  type Audience,
+} from '../domain/announcements.ts';
+import { listBimtekParticipants, respondToInvitation } from '../domain/bimtek.ts';
+import { isDomainError } from '../domain/errors.ts';
+import { isBoard, isDinas, officersByPhone } from '../domain/officers.ts';
+import type { Domain, OfficerRecord } from '../domain/ports.ts';
+import { moveRat, plannedRat, ratToMove, pastLegalLimit, bookYearOfRat, setRat, viewRatTally } from '../domain/rat.ts';
 
 const OPEN_WORDS = new Set(['pengurus', 'menu pengurus', '/pengurus', 'dinas', 'menu dinas', '/dinas', 'admin', '/admin', 'petugas', 'menu petugas']);
 const CANCEL_WORDS = new Set(['batal', 'cancel', 'batalkan', 'tidak jadi', 'ga jadi', 'gak jadi', 'nggak jadi']);
@@ -37,14 +44,7 @@ const NO_WORDS = new Set(['tidak', 'tdk', 'no', 'n', 'jangan', 'enggak', 'nggak'
 export const RSVP_YES = new Set(['ya', 'iya', 'y', 'yes', 'ikut', 'ya ikut', 'bimtek ya', 'ya bimtek', 'ikut bimtek', 'hadir bimtek']);
 export const RSVP_NO = new Set(['tidak', 'tdk', 'no', 'n', 'tidak ikut', 'bimtek tidak', 'tidak bimtek', 'tidak ikut bimtek', 'batal bimtek', 'batal ikut bimtek']);
 
-interface OfficerRow {
-  id: number;
-  name: string;
-  phone: string;
-  role: string;
-  koperasiId: number | null;
-  koperasi: { id: number; code: string; name: string; timezone: string; quorumPercent: number } | null;
-}
+type OfficerRow = OfficerRecord;
 
 type Step =
   | { step: 'menu'; choices: string[] }
@@ -58,15 +58,9 @@ type Step =
   | { step: 'rat_confirm'; meetingId: number; startsAt: string }
   | { step: 'rat_set_confirm'; startsAt: string; place: string };
 
-interface Audience {
-  kind: 'all' | 'type' | 'district';
-  value?: string;
-}
-
 type DeskData = SessionData & { desk?: Step };
 
 const IDLE_MS = 30 * 60_000;
-const KOPERASI_TYPES = ['KPRI', 'KSU', 'KSP', 'KUD', 'KOPWAN', 'KSPPS', 'LAINNYA'];
 
 export class OfficerDesk implements CommandDesk {
   #phones?: { at: number; byPhone: Map<string, OfficerRow[]> };
@@ -75,8 +69,7 @@ export class OfficerDesk implements CommandDesk {
   #phonesGeneration = 0;
 
   constructor(
-    private readonly db: Db,
-    private readonly store: OutboxStore,
+    private readonly domain: Domain,
     private readonly engine: ConversationEngine,
     private readonly clock: () => Date = () => new Date(),
   ) {}
@@ -95,12 +88,7 @@ export class OfficerDesk implements CommandDesk {
 
   async #loadOfficerPhones(now: number): Promise<void> {
     const generation = this.#phonesGeneration;
-    const rows = await this.db.officer.findMany({
-      include: { koperasi: { select: { id: true, code: true, name: true, timezone: true, quorumPercent: true } } },
-      orderBy: { id: 'asc' },
-    });
-    const byPhone = new Map<string, OfficerRow[]>();
-    for (const row of rows) byPhone.set(row.phone, [...(byPhone.get(row.phone) ?? []), row]);
+    const byPhone = await officersByPhone(this.domain);
     if (generation === this.#phonesGeneration) this.#phones = { at: now, byPhone };
   }
 
@@ -187,7 +175,7 @@ export class OfficerDesk implements CommandDesk {
     // member conversation has a question open (then "ya" answers that), or "bimtek ya" anytime.
     const aboutBimtek = said.includes('bimtek');
     if ((RSVP_YES.has(said) || RSVP_NO.has(said)) && (aboutBimtek || !memberOpen?.node)) {
-      const answered = await respondToInvitation(this.db, this.store, this.engine, {
+      const answered = await respondToInvitation(this.domain, {
         officerIds: officers.map((o) => o.id),
         attending: RSVP_YES.has(said),
         aboutBimtek,
@@ -203,11 +191,11 @@ export class OfficerDesk implements CommandDesk {
   }
 
   #board(ctx: Ctx): OfficerRow | undefined {
-    return ctx.officers.find((o) => o.koperasi && BOARD_ROLES.includes(o.role));
+    return ctx.officers.find(isBoard);
   }
 
   #dinas(ctx: Ctx): OfficerRow | undefined {
-    return ctx.officers.find((o) => !o.koperasiId && DINAS_ROLES.includes(o.role));
+    return ctx.officers.find(isDinas);
   }
 
   async #menu(ctx: Ctx): Promise<Reply[]> {
@@ -234,6 +222,17 @@ export class OfficerDesk implements CommandDesk {
       await ctx.save(undefined);
       return [{ text: ctx.t('officer.no_role') }];
     }
+    try {
+      return await this.#answer(ctx, step);
+    } catch (error) {
+      // A refusal of the operation (the RAT was removed meanwhile, a date passed) is its sentence.
+      if (!isDomainError(error)) throw error;
+      await ctx.save(undefined);
+      return [{ text: error.message }];
+    }
+  }
+
+  async #answer(ctx: Ctx, step: Step): Promise<Reply[]> {
     switch (step.step) {
       case 'menu': {
         const index = Number(ctx.said) - 1;
@@ -248,11 +247,11 @@ export class OfficerDesk implements CommandDesk {
         if (text.length > ANNOUNCEMENT_MAX_LENGTH) return [{ text: ctx.t('officer.announce_too_long', { max: String(ANNOUNCEMENT_MAX_LENGTH), length: String(text.length) }) }];
         if (step.step === 'announce_text') {
           const board = this.#board(ctx)!;
-          const count = await this.db.member.count({ where: { koperasiId: board.koperasiId!, status: 'AKTIF' } });
+          const count = await announcementRecipients(this.domain, board.koperasiId!);
           await ctx.save({ step: 'announce_confirm', text });
           return [{ text: ctx.t('officer.announce_preview', { count: count.toLocaleString('id-ID'), koperasi: board.koperasi!.name, text }), options: this.#yesNo(ctx) }];
         }
-        const officers = await this.#boardsOf(step.audience);
+        const officers = await boardsInAudience(this.domain, step.audience);
         await ctx.save({ step: 'dinas_confirm', audience: step.audience, text });
         return [{ text: ctx.t('officer.dinas_preview', { count: officers.length.toLocaleString('id-ID'), audience: this.#audienceLabel(ctx, step.audience), text }), options: this.#yesNo(ctx) }];
       }
@@ -262,13 +261,13 @@ export class OfficerDesk implements CommandDesk {
         await ctx.save(undefined);
         if (!answer) return [{ text: ctx.t('officer.cancelled') }];
         const board = this.#board(ctx)!;
-        const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: board.koperasi!.code, text: step.text, actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
+        const queued = await queueAnnouncement(this.domain, { koperasiCode: board.koperasi!.code, text: step.text, actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
         return [{ text: ctx.t('officer.announce_queued', { id: String(queued.broadcastId), count: queued.recipients.toLocaleString('id-ID') }) }];
       }
       case 'dinas_audience': {
-        const audience = await this.#readAudience(ctx.said);
+        const audience = await readAudience(this.domain, ctx.said);
         if (!audience) return [{ text: ctx.t('officer.dinas_audience_unknown') }];
-        const officers = await this.#boardsOf(audience);
+        const officers = await boardsInAudience(this.domain, audience);
         if (officers.length === 0) return [{ text: ctx.t('officer.dinas_audience_empty', { audience: this.#audienceLabel(ctx, audience) }) }];
         await ctx.save({ step: 'dinas_text', audience });
         return [{ text: ctx.t('officer.dinas_ask_text', { count: officers.length.toLocaleString('id-ID'), audience: this.#audienceLabel(ctx, audience) }) }];
@@ -279,12 +278,13 @@ export class OfficerDesk implements CommandDesk {
         await ctx.save(undefined);
         if (!answer) return [{ text: ctx.t('officer.cancelled') }];
         const dinas = this.#dinas(ctx)!;
-        const count = await this.#queueToBoards(ctx, dinas, step.audience, step.text);
+        const count = await announceToBoards(this.domain, { actor: `officer:${dinas.id}`, via: ctx.via, audience: step.audience, text: step.text, now: ctx.now });
         return [{ text: ctx.t('officer.dinas_queued', { count: count.toLocaleString('id-ID') }) }];
       }
       case 'rat_date': {
         const board = this.#board(ctx)!;
-        const startsAt = parseMeetingTime(ctx.text, board.koperasi!.timezone);
+        const koperasi = board.koperasi!;
+        const startsAt = parseMeetingTime(ctx.text, koperasi.timezone);
         if (!startsAt) return [{ text: ctx.t('officer.rat_date_invalid') }];
         if (startsAt <= ctx.now) return [{ text: ctx.t('officer.rat_date_past') }];
         if (step.meetingId === null) {
@@ -292,52 +292,53 @@ export class OfficerDesk implements CommandDesk {
           await ctx.save({ step: 'rat_place', startsAt: startsAt.toISOString() });
           return [{ text: ctx.t('officer.rat_place_ask') }];
         }
-        const meeting = await this.db.meeting.findUnique({ where: { id: step.meetingId } });
-        if (!meeting) {
-          await ctx.save(undefined);
-          return [{ text: ctx.t('officer.rat_none') }];
-        }
-        const count = await this.db.member.count({ where: { koperasiId: board.koperasiId!, status: 'AKTIF' } });
+        const meeting = await ratToMove(this.domain, koperasi, step.meetingId);
+        const count = await announcementRecipients(this.domain, koperasi.id);
         await ctx.save({ step: 'rat_confirm', meetingId: meeting.id, startsAt: startsAt.toISOString() });
-        return [
-          {
-            text: ctx.t('officer.rat_move_preview', {
-              from: formatDateTime(meeting.startsAt, board.koperasi!.timezone, ctx.language),
-              to: formatDateTime(startsAt, board.koperasi!.timezone, ctx.language),
-              count: count.toLocaleString('id-ID'),
-            }),
-            options: this.#yesNo(ctx, 'officer.option_move'),
-          },
-        ];
+        const preview = ctx.t('officer.rat_move_preview', {
+          from: formatDateTime(meeting.startsAt, koperasi.timezone, ctx.language),
+          to: formatDateTime(startsAt, koperasi.timezone, ctx.language),
+          count: count.toLocaleString('id-ID'),
+        });
+        return [{ text: this.#withLegalLimit(ctx, preview, pastLegalLimit(startsAt, meeting.bookYear, koperasi), meeting.bookYear), options: this.#yesNo(ctx, 'officer.option_move') }];
       }
       case 'rat_confirm': {
         const answer = this.#yesOrNo(ctx.said);
         if (answer === null) return [{ text: ctx.t('officer.answer_yes_no') }];
         await ctx.save(undefined);
         if (!answer) return [{ text: ctx.t('officer.cancelled') }];
-        return this.#moveRat(ctx, step.meetingId, new Date(step.startsAt));
+        const board = this.#board(ctx)!;
+        const moved = await moveRat(this.domain, { koperasi: board.koperasi!, meetingId: step.meetingId, startsAt: new Date(step.startsAt), actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
+        return [{ text: ctx.t('officer.rat_moved', { to: formatDateTime(moved.meeting.startsAt, board.koperasi!.timezone, ctx.language), count: moved.recipients.toLocaleString('id-ID') }) }];
       }
       case 'rat_place': {
         const place = ctx.text.trim().replace(/\s+/g, ' ');
         if (place.length < 3 || place.length > 200) return [{ text: ctx.t('officer.rat_place_invalid') }];
         const board = this.#board(ctx)!;
-        const count = await this.db.member.count({ where: { koperasiId: board.koperasiId!, status: 'AKTIF' } });
+        const koperasi = board.koperasi!;
+        const startsAt = new Date(step.startsAt);
+        const count = await announcementRecipients(this.domain, koperasi.id);
         await ctx.save({ step: 'rat_set_confirm', startsAt: step.startsAt, place });
-        return [
-          {
-            text: ctx.t('officer.rat_set_preview', { to: formatDateTime(new Date(step.startsAt), board.koperasi!.timezone, ctx.language), place, count: count.toLocaleString('id-ID') }),
-            options: this.#yesNo(ctx, 'officer.option_set'),
-          },
-        ];
+        const bookYear = bookYearOfRat(startsAt, koperasi);
+        const preview = ctx.t('officer.rat_set_preview', { to: formatDateTime(startsAt, koperasi.timezone, ctx.language), place, count: count.toLocaleString('id-ID') });
+        return [{ text: this.#withLegalLimit(ctx, preview, pastLegalLimit(startsAt, bookYear, koperasi), bookYear), options: this.#yesNo(ctx, 'officer.option_set') }];
       }
       case 'rat_set_confirm': {
         const answer = this.#yesOrNo(ctx.said);
         if (answer === null) return [{ text: ctx.t('officer.answer_yes_no') }];
         await ctx.save(undefined);
         if (!answer) return [{ text: ctx.t('officer.cancelled') }];
-        return this.#setRat(ctx, new Date(step.startsAt), step.place);
+        const board = this.#board(ctx)!;
+        const set = await setRat(this.domain, { koperasi: board.koperasi!, startsAt: new Date(step.startsAt), place: step.place, actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
+        return [{ text: ctx.t('officer.rat_set', { to: formatDateTime(set.meeting.startsAt, board.koperasi!.timezone, ctx.language), count: set.recipients.toLocaleString('id-ID') }) }];
       }
     }
+  }
+
+  /** A preview that would pass the six-month limit says so (the board may still go ahead: a late RAT beats none). */
+  #withLegalLimit(ctx: Ctx, preview: string, limit: string | null, bookYear: number | null): string {
+    if (limit === null || bookYear === null) return preview;
+    return `${preview}\n\n${ctx.t('officer.rat_past_limit', { book_year: String(bookYear), limit: formatDate(limit, ctx.language) })}`;
   }
 
   async #start(ctx: Ctx, choice: string): Promise<Reply[]> {
@@ -350,10 +351,7 @@ export class OfficerDesk implements CommandDesk {
         await ctx.save(undefined);
         return [{ text: await this.#ratTally(ctx, board!) }];
       case 'rat_date': {
-        const meeting = await this.db.meeting.findFirst({
-          where: { koperasiId: board!.koperasiId!, kind: 'RAT', heldAt: null, startsAt: { gt: ctx.now } },
-          orderBy: { startsAt: 'asc' },
-        });
+        const meeting = await plannedRat(this.domain, board!.koperasiId!, ctx.now);
         if (!meeting) {
           await ctx.save({ step: 'rat_date', meetingId: null });
           return [{ text: ctx.t('officer.rat_set_ask') }];
@@ -387,74 +385,19 @@ export class OfficerDesk implements CommandDesk {
 
   async #ratTally(ctx: Ctx, board: OfficerRow): Promise<string> {
     const koperasi = board.koperasi!;
-    const meeting =
-      (await this.db.meeting.findFirst({ where: { koperasiId: koperasi.id, kind: 'RAT', startsAt: { gt: ctx.now } }, orderBy: { startsAt: 'asc' } })) ??
-      (await this.db.meeting.findFirst({ where: { koperasiId: koperasi.id, kind: 'RAT' }, orderBy: { startsAt: 'desc' } }));
-    if (!meeting) return ctx.t('officer.rat_none');
-    const [active, yes, no] = await Promise.all([
-      this.db.member.count({ where: { koperasiId: koperasi.id, status: 'AKTIF' } }),
-      this.db.meetingAttendance.count({ where: { meetingId: meeting.id, attending: true, member: { status: 'AKTIF' } } }),
-      this.db.meetingAttendance.count({ where: { meetingId: meeting.id, attending: false, member: { status: 'AKTIF' } } }),
-    ]);
-    const needed = Math.ceil((active * koperasi.quorumPercent) / 100);
-    await this.#audit(ctx, board, 'rat.tally_view', { meetingId: meeting.id });
+    const viewed = await viewRatTally(this.domain, koperasi, { actor: `officer:${board.id}`, via: ctx.via }, ctx.now);
+    if (!viewed) return ctx.t('officer.rat_none');
+    const { meeting, tally } = viewed;
     return ctx.t('officer.rat_tally', {
       when: formatDateTime(meeting.startsAt, koperasi.timezone, ctx.language),
-      yes: yes.toLocaleString('id-ID'),
-      no: no.toLocaleString('id-ID'),
-      unknown: Math.max(0, active - yes - no).toLocaleString('id-ID'),
-      active: active.toLocaleString('id-ID'),
-      quorum: String(koperasi.quorumPercent),
-      needed: needed.toLocaleString('id-ID'),
-      status: ctx.t(yes >= needed ? 'officer.quorum_met' : 'officer.quorum_short', { short: Math.max(0, needed - yes).toLocaleString('id-ID') }),
+      yes: tally.yes.toLocaleString('id-ID'),
+      no: tally.no.toLocaleString('id-ID'),
+      unknown: tally.unknown.toLocaleString('id-ID'),
+      active: tally.active.toLocaleString('id-ID'),
+      quorum: String(tally.quorumPercent),
+      needed: tally.needed.toLocaleString('id-ID'),
+      status: ctx.t(tally.met ? 'officer.quorum_met' : 'officer.quorum_short', { short: tally.short.toLocaleString('id-ID') }),
     });
-  }
-
-  async #moveRat(ctx: Ctx, meetingId: number, startsAt: Date): Promise<Reply[]> {
-    const board = this.#board(ctx)!;
-    const koperasi = board.koperasi!;
-    const meeting = await this.db.meeting.findUnique({ where: { id: meetingId } });
-    if (!meeting || meeting.koperasiId !== koperasi.id) return [{ text: ctx.t('officer.rat_none') }];
-    const from = meeting.startsAt;
-    await this.db.meeting.update({ where: { id: meeting.id }, data: { startsAt } });
-    await this.#audit(ctx, board, 'rat.move', { meetingId: meeting.id, from: from.toISOString(), to: startsAt.toISOString() });
-    // Members are told: an announcement on the announcements path (opt-outs honoured).
-    const notice = this.engine.message('id', 'officer.rat_moved_notice', {
-      koperasi: koperasi.name,
-      from: formatDateTime(from, koperasi.timezone),
-      to: formatDateTime(startsAt, koperasi.timezone),
-      place: meeting.place,
-    });
-    const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: koperasi.code, text: notice, actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
-    return [{ text: ctx.t('officer.rat_moved', { to: formatDateTime(startsAt, koperasi.timezone, ctx.language), count: queued.recipients.toLocaleString('id-ID') }) }];
-  }
-
-  /** A new RAT for the last book year that has ended, with the usual agenda; members are told. */
-  async #setRat(ctx: Ctx, startsAt: Date, place: string): Promise<Reply[]> {
-    const board = this.#board(ctx)!;
-    const koperasi = board.koperasi!;
-    const bookYear = localParts(startsAt, koperasi.timezone).year - 1;
-    const agenda = this.engine.message('id', 'officer.rat_default_agenda');
-    const key = `RAT:${bookYear}`;
-    const existing = await this.db.meeting.findUnique({ where: { koperasiId_key: { koperasiId: koperasi.id, key } } });
-    const meeting = existing
-      ? await this.db.meeting.update({ where: { id: existing.id }, data: { startsAt, place, heldAt: null } })
-      : await this.db.meeting.create({ data: { koperasiId: koperasi.id, key, kind: 'RAT', bookYear, startsAt, place, agenda } });
-    await this.#audit(ctx, board, 'rat.set', { meetingId: meeting.id, startsAt: startsAt.toISOString(), place });
-    const notice = this.engine.message('id', 'officer.rat_set_notice', { koperasi: koperasi.name, book_year: String(bookYear), to: formatDateTime(startsAt, koperasi.timezone), place });
-    const queued = await queueAnnouncement(this.db, this.store, { koperasiCode: koperasi.code, text: notice, actor: `officer:${board.id}`, via: ctx.via, now: ctx.now });
-    return [{ text: ctx.t('officer.rat_set', { to: formatDateTime(startsAt, koperasi.timezone, ctx.language), count: queued.recipients.toLocaleString('id-ID') }) }];
-  }
-
-  async #readAudience(said: string): Promise<Audience | null> {
-    if (['semua', 'semua koperasi', 'all', 'seluruh', 'seluruhnya'].includes(said)) return { kind: 'all' };
-    const upper = said.toUpperCase().replace(/^KOPERASI\s+/, '');
-    if (KOPERASI_TYPES.includes(upper)) return { kind: 'type', value: upper };
-    const district = said.replace(/^(kecamatan|kec\.?)\s+/, '').trim();
-    if (district === '') return null;
-    const known = await this.db.koperasi.findFirst({ where: { district: { equals: district.toUpperCase() } } })
-      ?? (await this.db.koperasi.findMany({ where: { district: { not: null } }, select: { district: true } })).find((k) => normalizeText(k.district ?? '') === district);
-    return known ? { kind: 'district', value: (known.district ?? district).toUpperCase() } : null;
   }
 
   #audienceLabel(ctx: Ctx, audience: Audience): string {
@@ -463,64 +406,24 @@ export class OfficerDesk implements CommandDesk {
     return ctx.t('officer.audience_district', { district: audience.value! });
   }
 
-  /** The board members of the cooperatives in the audience, one per phone (a person with two roles hears it once). */
-  async #boardsOf(audience: Audience): Promise<{ id: number; koperasiId: number | null }[]> {
-    const rows = await this.db.officer.findMany({
-      where: { role: { in: BOARD_ROLES }, koperasiId: { not: null }, koperasi: { is: {} } },
-      select: { id: true, phone: true, koperasiId: true, koperasi: { select: { type: true, district: true } } },
-      orderBy: { id: 'asc' },
-    });
-    return onePerPhone(rows).filter((o) => {
-      if (audience.kind === 'type') return o.koperasi?.type.toUpperCase() === audience.value;
-      if (audience.kind === 'district') return (o.koperasi?.district ?? '').toUpperCase() === audience.value;
-      return true;
-    });
-  }
-
-  async #queueToBoards(ctx: Ctx, dinas: OfficerRow, audience: Audience, text: string): Promise<number> {
-    const now = ctx.now;
-    const officers = await this.#boardsOf(audience);
-    const broadcast = await this.db.broadcast.create({ data: { koperasiId: null, text, actor: `officer:${dinas.id}`, sendAt: now, recipients: officers.length } });
-    const queued = await this.store.queueForOfficers(officers, { key: `dinas_announcement:b${broadcast.id}`, purpose: 'dinas_announcement', topic: 'announcements', text }, now);
-    await this.#audit(ctx, dinas, 'broadcast.queue_boards', { broadcastId: broadcast.id, audience, recipients: queued, length: text.length });
-    return queued;
-  }
-
   async #bimtekList(ctx: Ctx): Promise<string> {
-    const events = await this.db.event.findMany({ where: { startsAt: { gt: ctx.now }, forMembers: false }, orderBy: { startsAt: 'asc' }, take: 5 });
-    if (events.length === 0) return ctx.t('bimtek.list_none');
-    const parts: string[] = [];
-    for (const event of events) {
-      const invitations = await this.db.eventInvitation.findMany({ where: { eventId: event.id }, orderBy: [{ respondedAt: 'asc' }, { id: 'asc' }] });
-      const officers = await this.db.officer.findMany({ where: { id: { in: invitations.map((i) => i.officerId) } }, include: { koperasi: { select: { name: true } } } });
-      const byId = new Map(officers.map((o) => [o.id, o]));
-      const count = (status: string) => invitations.filter((i) => i.status === status).length;
-      const names = invitations
-        .filter((i) => i.status === 'accepted')
-        .map((i, n) => `${n + 1}. ${byId.get(i.officerId)?.name ?? '?'} (${byId.get(i.officerId)?.koperasi?.name ?? '-'})`);
-      const waiting = invitations.filter((i) => i.status === 'waitlisted').map((i, n) => `${n + 1}. ${byId.get(i.officerId)?.name ?? '?'}`);
-      parts.push(
+    const lists = await listBimtekParticipants(this.domain, this.#dinas(ctx), ctx.via, ctx.now);
+    if (lists.length === 0) return ctx.t('bimtek.list_none');
+    return lists
+      .map(({ event, counts, accepted, waitlisted }) =>
         ctx.t('bimtek.list_event', {
           title: event.title,
           when: formatDateTime(event.startsAt, 'Asia/Jakarta', ctx.language),
-          accepted: String(count('accepted')),
+          accepted: String(counts.accepted),
           capacity: String(event.capacity),
-          waitlisted: String(count('waitlisted')),
-          declined: String(count('declined')),
-          invited: String(count('invited')),
-          names: names.length > 0 ? names.join('\n') : '-',
-          waiting: waiting.length > 0 ? waiting.join('\n') : '-',
+          waitlisted: String(counts.waitlisted),
+          declined: String(counts.declined),
+          invited: String(counts.invited),
+          names: accepted.length > 0 ? accepted.map((p, n) => `${n + 1}. ${p.name} (${p.koperasiName ?? '-'})`).join('\n') : '-',
+          waiting: waitlisted.length > 0 ? waitlisted.map((p, n) => `${n + 1}. ${p.name}`).join('\n') : '-',
         }),
-      );
-    }
-    const dinas = this.#dinas(ctx);
-    if (dinas) await this.#audit(ctx, dinas, 'bimtek.list_view', { events: events.map((e) => e.id) });
-    return parts.join('\n\n');
-  }
-
-  /** An audit entry for what an officer did, naming the channel identity that acted and how its phone was proven. */
-  async #audit(ctx: Ctx, officer: OfficerRow, action: string, detail: Record<string, unknown>): Promise<void> {
-    await this.db.auditLog.create({ data: { actor: `officer:${officer.id}`, action, koperasiId: officer.koperasiId, detail: JSON.stringify({ ...detail, via: ctx.via }) } });
+      )
+      .join('\n\n');
   }
 }
 
@@ -537,12 +440,6 @@ function isLinkedMember(officer: { phone: string; name: string; koperasiId: numb
     (officer.koperasiId === null || member.koperasiId === officer.koperasiId) &&
     member.name.trim().toLowerCase() === officer.name.trim().toLowerCase()
   );
-}
-
-/** Keep the first row of each phone: one person, one message. */
-export function onePerPhone<T extends { phone: string }>(rows: T[]): T[] {
-  const seen = new Set<string>();
-  return rows.filter((row) => (seen.has(row.phone) ? false : (seen.add(row.phone), true)));
 }
 
 /** The channel identity behind an officer's action, for the audit: a phone in its id is masked. */

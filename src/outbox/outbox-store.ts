@@ -13,6 +13,7 @@
  * - A process claims only rows its channels can route, or rows that end without any channel
  *   (see Reach), so it never closes a row only another process could deliver.
  */
+import { auditRow } from '../domain/audit.ts';
 
 export type Topic = 'announcements' | 'reminders' | 'invitations';
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
@@ -144,11 +145,11 @@ export function officerMessages(officers: readonly { id: number; koperasiId: num
 
 /** The audit entry's detail of a queued broadcast (both stores write it in the broadcast's transaction). */
 export function broadcastAuditDetail(options: QueueBroadcast, broadcastId: number, recipients: number): string {
-  return JSON.stringify({
-    broadcastId,
-    recipients,
-    sendAt: options.sendAt.toISOString(),
-    length: options.text.length,
-    ...(options.via ? { via: options.via } : {}),
-  });
+  // Built by the one audit writer, so it is masked like every other audit row.
+  return auditRow({
+    actor: options.actor,
+    action: 'broadcast.queue',
+    koperasiId: options.koperasiId,
+    detail: { broadcastId, recipients, sendAt: options.sendAt.toISOString(), length: options.text.length, ...(options.via ? { via: options.via } : {}) },
+  }).detail;
 }

@@ -69,7 +69,7 @@ export function startScheduler(app: App, store: OutboxStore, dispatcher: OutboxD
   const tick = () => {
     running = running.then(async () => {
       try {
-        const results = await runDueJobs({ db: app.db, store, engine: app.engine, now: new Date() });
+        const results = await runDueJobs({ domain: { ...app.domain, outbox: store }, now: new Date() });
         const queued = results.reduce((sum, r) => sum + r.queued, 0);
         if (queued > 0) {
           logger.info({ results }, 'scheduled messages queued');

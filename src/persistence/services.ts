@@ -25,21 +25,12 @@ import type {
   VerificationMethod,
 } from '../core/ports.ts';
 import { StaleSessionError } from '../core/ports.ts';
-import { maskPersonalData } from '../logger.ts';
+import { recordAudit } from '../domain/audit.ts';
+import { designatedMembers, lockedUntilAfter, MAX_CODE_ATTEMPTS, MAX_FAILED_ATTEMPTS } from '../domain/activation-codes.ts';
+import { createAuditStore } from './domain-stores.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
 import { USABLE_MEMBER_STATUSES, zeroPaddedForms } from '../core/member-number.ts';
 
-export const MAX_FAILED_ATTEMPTS = 5;
-export const LOCK_MINUTES = 30;
-/**
- * Wrong guesses a code survives, counted atomically in the database (guesses sent at the same
- * moment cannot pass it). A guess counts against the code of the one member it names in each
- * cooperative (see designatedMembers), so spreading guesses over many phones is capped, while
- * "4" typed in one place cannot void "04", "004" and "0004" everywhere. The identity lock-out
- * (5) is the main defence; this one stops guessing spread over many phones (20 guesses against
- * 31^8 codes).
- */
-export const MAX_CODE_ATTEMPTS = 20;
 const USABLE_STATUSES = [...USABLE_MEMBER_STATUSES];
 
 const memberWithKoperasi = { koperasi: { select: { code: true, name: true, timezone: true } } } as const;
@@ -96,25 +87,6 @@ function toIdentity(row: IdentityRow): Identity {
   };
 }
 
-/**
- * The member a typed member number names in each cooperative: the one with exactly that number
- * ("A-001" for "a-001" when there is no "a-001"), else, where the cooperative has no such number,
- * its only zero-padded form ("004" for "4"; with both "04" and "004" on file, neither: the member
- * types it as on their card). Member numbers are typed by hand.
- */
-function designatedMembers<T extends { koperasiId: number; memberNumber: string }>(typed: string, members: readonly T[]): T[] {
-  const byKoperasi = new Map<number, T[]>();
-  for (const member of members) byKoperasi.set(member.koperasiId, [...(byKoperasi.get(member.koperasiId) ?? []), member]);
-  const named: T[] = [];
-  for (const inKoperasi of byKoperasi.values()) {
-    const exact = inKoperasi.find((m) => m.memberNumber === typed) ?? inKoperasi.find((m) => m.memberNumber === typed.toUpperCase());
-    const padded = inKoperasi.filter((m) => m.memberNumber !== typed && m.memberNumber !== typed.toUpperCase());
-    const one = exact ?? (padded.length === 1 ? padded[0] : undefined);
-    if (one) named.push(one);
-  }
-  return named;
-}
-
 export function createIdentityStore(db: Db): IdentityStore {
   const include = { member: { include: memberWithKoperasi } } as const;
   return {
@@ -168,7 +140,7 @@ export function createIdentityStore(db: Db): IdentityStore {
       });
       let lockedUntil: Date | null = null;
       if (row.failedAttempts >= MAX_FAILED_ATTEMPTS) {
-        lockedUntil = new Date(at.getTime() + LOCK_MINUTES * 60_000);
+        lockedUntil = lockedUntilAfter(at);
         await db.channelIdentity.update({ where: { id: identity.id }, data: { failedAttempts: 0, lockedUntil } });
       }
       identity.failedAttempts = row.failedAttempts;
@@ -413,13 +385,8 @@ export function createFeedbackService(db: Db, clock: () => Date = () => new Date
 }
 
 export function createAuditService(db: Db): AuditService {
-  return {
-    async record({ actor, action, koperasiId, detail }) {
-      await db.auditLog.create({
-        data: { actor, action, koperasiId: koperasiId ?? null, detail: JSON.stringify(maskPersonalData(detail ?? {})) },
-      });
-    },
-  };
+  const store = createAuditStore(db);
+  return { record: (entry) => recordAudit(store, entry) };
 }
 
 /**
@@ -451,11 +418,6 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
     ledger: hot ? hot.ledger : createLedgerService(db),
     meetings: hot ? { ...meetings, currentRat: async (member, now) => hot.currentRat(member, now) } : meetings,
     feedback: createFeedbackService(db, options.clock),
-    audit: hot
-      ? {
-          record: ({ actor, action, koperasiId, detail }) =>
-            hot.audit({ actor, action, koperasiId: koperasiId ?? null, detail: JSON.stringify(maskPersonalData(detail ?? {})) }, new Date()),
-        }
-      : audit,
+    audit: hot ? { record: (entry) => recordAudit({ write: hot.audit }, entry) } : audit,
   };
 }

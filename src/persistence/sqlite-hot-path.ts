@@ -17,6 +17,7 @@
  * Column formats follow what Prisma writes: DateTime as ISO text with "+00:00", BigInt and
  * Int as SQLite integers (read back as bigint with safe integers on).
  */
+import type { AuditStore } from '../domain/audit.ts';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { Language } from '../core/format.ts';
@@ -59,8 +60,8 @@ export interface HotPath {
   bindMember(identity: Identity, memberId: number, method: VerificationMethod, at: Date): Promise<Identity>;
   /** Members of any cooperative with this phone on file and a usable status, oldest first. */
   findActiveByPhone(phone: string): MemberRef[];
-  /** One audit entry; `detail` is already masked JSON. */
-  audit(entry: { actor: string; action: string; koperasiId: number | null; detail: string }, at: Date): Promise<void>;
+  /** One audit row, built (and masked) by the one audit writer, domain/audit.ts. */
+  audit: AuditStore['write'];
   sessions: SessionStore;
   ledger: LedgerService;
   currentRat(member: MemberRef, now: Date): MeetingView | null;

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, STORES, TEST_ACTIVATION_CODE_SECRET, type TestApp } from '../helpers/app.ts';
-import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
+import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/persistence/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 
 describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
@@ -371,7 +371,7 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
     });
 
     it('verifies a member without a phone on file by activation code', async () => {
-      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       const phone = '6285700000004';
       expect(await app.say(phone, 'saldo')).toContain('kode aktivasi');
       expect(await app.say(phone, '004')).toContain('ketik kode aktivasi');
@@ -403,14 +403,14 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
     });
 
     it('starts the activation route when a phone not on file types its member number', async () => {
-      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       const phone = '6285700000055';
       expect(await app.say(phone, '004')).toContain('kode aktivasi dari pengurus');
       expect(await app.say(phone, code)).toContain('Nur Hayati');
     });
 
     it('finds the member number in a sentence', async () => {
-      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       const phone = '6285700000044';
       await app.say(phone, 'saldo');
       expect(await app.say(phone, 'sy nur hayati no anggota 004, tolong cek saldo sy')).toContain('kode aktivasi dari pengurus');

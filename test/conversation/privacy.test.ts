@@ -10,9 +10,9 @@ import { answerLine } from '../../src/channels/terminal/terminal-channel.ts';
 import { KEY_FILE } from '../../src/persistence/activation-code-key.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
 import { createTestApp, STORES, telegramMessage, type TestApp } from '../helpers/app.ts';
-import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
+import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/persistence/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
-import { MAX_CODE_ATTEMPTS } from '../../src/persistence/services.ts';
+import { MAX_CODE_ATTEMPTS } from '../../src/domain/activation-codes.ts';
 import { createTestPostgres } from '../helpers/postgres.ts';
 
 describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
@@ -59,7 +59,7 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
     });
 
     it('is locked out after five wrong codes, even when the sixth is right', async () => {
-      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       await app.say(STRANGER, 'saldo');
       let last = '';
       for (let i = 0; i < 5; i++) {
@@ -79,7 +79,7 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
     });
 
     it('cannot brute-force one member’s code from many phones', async () => {
-      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       // 20 wrong guesses spread over five phones (each below its own lock-out) void the code.
       for (let p = 0; p < 5; p++) {
         const phone = `62899000000${p}`;
@@ -101,9 +101,9 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       await app.db.member.create({ data: { koperasiId: ksu.id, memberNumber: '4', name: 'Budi Empat' } });
       await app.db.member.create({ data: { koperasiId: ksu.id, memberNumber: '004', name: 'Sri Nolnolempat' } });
       const codes = {
-        kpri004: (await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now })).code,
-        ksu4: (await issueActivationCode(app.db, { koperasiCode: 'KSU-MAJU-BERSAMA', memberNumber: '4', actor: 'test', now: app.clock.now })).code,
-        ksu004: (await issueActivationCode(app.db, { koperasiCode: 'KSU-MAJU-BERSAMA', memberNumber: '004', actor: 'test', now: app.clock.now })).code,
+        kpri004: (await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now })).code,
+        ksu4: (await issueActivationCode(app.domain, { koperasiCode: 'KSU-MAJU-BERSAMA', memberNumber: '4', actor: 'test', now: app.clock.now })).code,
+        ksu004: (await issueActivationCode(app.domain, { koperasiCode: 'KSU-MAJU-BERSAMA', memberNumber: '004', actor: 'test', now: app.clock.now })).code,
       };
       // Four phones × five wrong guesses at "4": KSU's "4" and KPRI's "004" (the only member "4" can mean there).
       for (let p = 0; p < 4; p++) {
@@ -126,7 +126,7 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
     });
 
     it('counts guesses sent at the same moment one by one: the cap holds, and a code past it does not work', async () => {
-      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       const phones = Array.from({ length: 30 }, (_, i) => `628990001${String(i).padStart(3, '0')}`);
       for (const phone of phones) {
         await app.say(phone, 'saldo');
@@ -141,7 +141,7 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       expect(await app.say(STRANGER, code)).toContain('tidak cocok');
 
       // The right code among a burst of wrong ones: never more tries counted than the cap.
-      const second = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const second = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       const more = [...phones.slice(0, 25), STRANGER];
       app.clock.now = new Date(app.clock.now.getTime() + 31 * 60_000); // past every lock-out
       for (const phone of more) {
@@ -154,18 +154,18 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
     });
 
     it('loses a code-made link when the officer issues a new code (a lost phone)', async () => {
-      const first = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const first = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       await app.say(STRANGER, 'saldo');
       await app.say(STRANGER, 'No. anggota: 4');
       expect(await app.say(STRANGER, first.code)).toContain('Nur Hayati');
-      await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       const reply = await app.say(STRANGER, 'saldo');
       expect(hasMoney(reply)).toBe(false);
       expect(reply).toContain('kode aktivasi');
     });
 
     it('cannot use an expired code', async () => {
-      const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now, validDays: 1 });
+      const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now, validDays: 1 });
       app.clock.now = new Date(app.clock.now.getTime() + 2 * 86_400_000);
       await app.say(STRANGER, 'saldo');
       await app.say(STRANGER, '004');
@@ -231,12 +231,12 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       expect((await app.db.member.findMany({ where: { name: 'Moh. Hasan' } })).some((m) => m.optOutAnnouncements || m.optOutReminders)).toBe(false);
 
       // Siti links her own membership with a code: that proves her, not P.
-      const first = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: app.clock.now });
+      const first = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: app.clock.now });
       await app.send(telegram({ text: 'saldo' }));
       await app.send(telegram({ text: '001' }));
       expect(await app.send(telegram({ text: first.code }))).toContain('Rp6.150.000');
       for (const text of ['saldo', 'ganti koperasi', 'saldo ksu', '2']) expect(await app.send(telegram({ text })), text).not.toMatch(HASAN);
-      await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: app.clock.now });
+      await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: app.clock.now });
       for (const text of ['saldo', '1', '2', 'pinjaman']) {
         const reply = await app.send(telegram({ text }));
         expect(reply, text).not.toMatch(HASAN);
@@ -367,7 +367,7 @@ describe('activation codes at rest', () => {
   const latestCode = () => app.db.activationCode.findFirstOrThrow({ orderBy: { id: 'desc' } });
 
   it('are stored under a keyed hash, with the key generated on first start next to the database', async () => {
-    const { code } = await issueActivationCode(app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+    const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
     const stored = (await latestCode()).codeHash;
     const plain = createHash('sha256').update(code.replace('-', '')).digest('hex');
     expect(stored).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
@@ -388,7 +388,7 @@ describe('activation codes at rest', () => {
     const secret = 'rahasia-kode-aktivasi-yang-panjang-sekali-0123';
     const configured = await createApp({ DATABASE_URL: app.url, LOG_LEVEL: 'silent', ACTIVATION_CODE_SECRET: secret }, { clock: () => app.clock.now });
     try {
-      const { code } = await issueActivationCode(configured.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
+      const { code } = await issueActivationCode(configured.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'test', now: app.clock.now });
       expect((await latestCode()).codeHash).toMatch(/^hmac-sha256:/);
       // The app on the generated key cannot redeem it; the one with the secret can.
       expect(await app.say('6289900000302', 'saldo')).toContain('kode aktivasi');

@@ -10,7 +10,7 @@ import { openDatabase, type Db } from '../../src/persistence/database.ts';
 import { createServices } from '../../src/persistence/services.ts';
 import { useActivationCodeKey } from '../../src/persistence/activation-code-key.ts';
 import { terminalMessage } from '../../src/channels/terminal/terminal-channel.ts';
-import { DEMO_PHONES, seedDemo } from '../../src/domain/seed-demo.ts';
+import { DEMO_PHONES, seedDemo } from '../../src/persistence/seed-demo.ts';
 import { renderPlainText } from '../../src/channels/plain-text.ts';
 import { captureLogs, createTestApp, STORES, type TestApp } from '../helpers/app.ts';
 import { createTestPostgres, type TestPostgres } from '../helpers/postgres.ts';

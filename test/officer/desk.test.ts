@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import pino from 'pino';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { queueBimtekInvitations, queueBimtekReminders } from '../../src/officer/bimtek.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
+import { queueBimtekInvitations, queueBimtekReminders } from '../../src/jobs/bimtek.ts';
 import { queueRatReminders } from '../../src/jobs/run-due.ts';
 import { OutboxDispatcher, type OutboundChannel } from '../../src/outbox/dispatcher.ts';
 import { captureLogs, createTestApp, telegramMessage, type TestApp } from '../helpers/app.ts';
@@ -82,7 +82,7 @@ describe('officer desk', () => {
     // on file, and the account linked its own membership (Nur Hayati, 004) with a code.
     await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }, '902'));
     await expire();
-    const { code } = await issueActivationCode(t.db, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test', now: t.clock.now });
+    const { code } = await issueActivationCode(t.domain, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test', now: t.clock.now });
     await t.send(telegram({ text: 'saldo' }, '902'));
     await t.send(telegram({ text: '004' }, '902'));
     expect(await t.send(telegram({ text: code }, '902'))).toContain('Nur Hayati');
@@ -103,7 +103,7 @@ describe('officer desk', () => {
     t.desk.refresh();
     await t.send(telegramMessage('905', { contact: { phone: SITI, own: true }, verifiedPhone: SITI, phoneVerifiedBy: 'contact' }));
     await t.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
-    await queueBimtekInvitations({ db: t.db, store: t.outbox, engine: t.engine, now: t.clock.now });
+    await queueBimtekInvitations({ domain: t.domain, now: t.clock.now });
     expect(await t.send(telegramMessage('905', { text: 'bimtek ya' }))).toContain('terdaftar sebagai peserta');
     const identity = await t.db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: '905' } });
     const rsvp = JSON.parse((await t.db.auditLog.findFirstOrThrow({ where: { action: 'bimtek.rsvp' } })).detail);
@@ -176,6 +176,35 @@ describe('officer desk', () => {
     expect(tally).toContain(`Belum menjawab: ${active - 2}`);
     const needed = Math.ceil(active * 0.6);
     expect(tally).toContain(`Kuorum 60% = ${needed} anggota: kurang ${needed - 1} konfirmasi hadir.`);
+  });
+
+  test('a member who said "hadir" and then left counts neither in the board\'s reminder nor in the desk\'s tally: both say the same', async () => {
+    await t.say(SITI, 'kapan rat');
+    await t.say(SITI, 'hadir');
+    await t.say('6281234567802', 'rat');
+    await t.say('6281234567802', 'hadir');
+    await t.db.member.updateMany({ where: { phone: SITI }, data: { status: 'KELUAR' } });
+    const active = await t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
+    await queueRatReminders({ domain: t.domain, now: new Date('2027-01-08T01:00:00Z') });
+    const reminder = await t.db.outboxMessage.findFirstOrThrow({ where: { purpose: 'rat_board_reminder' } });
+    expect(reminder.text).toContain(`Konfirmasi hadir sejauh ini: 1 dari ${active} anggota aktif`);
+    await t.say(BOARD, 'pengurus');
+    const tally = await t.say(BOARD, '2');
+    expect(tally).toContain('Hadir: 1');
+    expect(tally).toContain(`Anggota aktif: ${active}`);
+  });
+
+  test('a RAT moved past six months after the books close is allowed, with the legal limit named in the preview', async () => {
+    await t.say(BOARD, 'pengurus');
+    await t.say(BOARD, '3');
+    const preview = await t.say(BOARD, '01/08/2027 09.00');
+    expect(preview).toContain('melewati batas RAT tahun buku 2026');
+    expect(preview).toContain('30 Juni 2027');
+    expect(await t.say(BOARD, '1')).toContain('Jadwal RAT sudah diubah ke Minggu, 1 Agustus 2027');
+    // Within the limit, no such note.
+    await t.say(BOARD, 'pengurus');
+    await t.say(BOARD, '3');
+    expect(await t.say(BOARD, '20/02/2027 09.30')).not.toContain('melewati batas');
   });
 
   test('moving the RAT date: wrong and past dates get a sentence; a confirmed move updates the meeting and tells the members', async () => {
@@ -277,7 +306,7 @@ describe('officer desk', () => {
     t.desk.refresh();
     const event = await t.db.event.findFirstOrThrow({ where: { forMembers: false } });
     await t.db.event.update({ where: { id: event.id }, data: { capacity: 2 } });
-    const ctx = { db: t.db, store: t.outbox, engine: t.engine, now: t.clock.now };
+    const ctx = { domain: t.domain, now: t.clock.now };
     const invited = await queueBimtekInvitations(ctx);
     expect(invited.queued).toBe(4); // the demo's PENGURUS and three PENGAWAS
     expect((await queueBimtekInvitations(ctx)).queued).toBe(0);
@@ -322,7 +351,7 @@ describe('officer desk', () => {
     for (const [i, phone] of phones.entries()) await t.db.officer.create({ data: { koperasiId: kpri.id, name: `Pengurus ${i}`, phone, role: 'PENGURUS' } });
     const event = await t.db.event.findFirstOrThrow({ where: { forMembers: false } });
     await t.db.event.update({ where: { id: event.id }, data: { capacity: 3 } });
-    await queueBimtekInvitations({ db: t.db, store: t.outbox, engine: t.engine, now: t.clock.now });
+    await queueBimtekInvitations({ domain: t.domain, now: t.clock.now });
     // A second app on the same file: its own Prisma client and SQLite connections, as a second instance.
     const otherLogs = captureLogs();
     const other = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent' }, { clock: () => t.clock.now, logger: otherLogs.logger });
@@ -344,7 +373,7 @@ describe('officer desk', () => {
     const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
     t.desk.refresh();
-    await queueBimtekInvitations({ db: t.db, store: t.outbox, engine: t.engine, now: t.clock.now });
+    await queueBimtekInvitations({ domain: t.domain, now: t.clock.now });
     expect(await t.say(SITI, 'kapan rat')).toContain('Apakah Anda akan hadir?');
     expect(await t.say(SITI, 'ya')).toContain('sudah kami catat');
     expect(await t.db.meetingAttendance.count({ where: { attending: true } })).toBe(1);
@@ -361,7 +390,7 @@ describe('officer desk', () => {
     expect(await t.say(SITI, 'saldo')).toContain('Simpanan Siti Aminah');
     expect(await t.say(SITI, 'pengurus')).toContain('Menu petugas');
     expect(await t.say(SITI, 'menu')).toContain('Silakan pilih layanan');
-    const queued = await queueRatReminders({ db: t.db, store: t.outbox, engine: t.engine, now: new Date('2027-01-08T01:00:00Z') });
+    const queued = await queueRatReminders({ domain: t.domain, now: new Date('2027-01-08T01:00:00Z') });
     expect(queued.queued).toBeGreaterThan(0);
   });
 });

@@ -8,8 +8,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
+import { queueAnnouncement } from '../../src/domain/announcements.ts';
 import { openOutboxStore } from '../../src/persistence/outbox-stores.ts';
 import { tempDir, TEST_ACTIVATION_CODE_SECRET } from '../helpers/app.ts';
 import { spawnKopbot } from '../helpers/cli.ts';
@@ -32,7 +32,7 @@ test.each(['sqlite', 'postgresql'] as const)('on %s, a drain killed mid-broadcas
     await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: MEMBERS, firstChatId: 20_000 });
     const store = openOutboxStore(url);
     // Sent "now" by the wall clock, so the child processes (real time) find it due.
-    const queued = await queueAnnouncement(app.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Pengumuman penting', actor: 'test', now: new Date() });
+    const queued = await queueAnnouncement({ ...app.domain, outbox: store }, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Pengumuman penting', actor: 'test', now: new Date() });
     await store.close();
     await app.close();
     // The child processes run on the wall clock: quiet hours off, so the test does not depend on the hour.

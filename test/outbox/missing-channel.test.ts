@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
+import { queueAnnouncement } from '../../src/domain/announcements.ts';
 import { sqlitePathOf } from '../../src/persistence/database.ts';
 import { runKopbot, spawnKopbot } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/app.ts';
@@ -49,7 +49,7 @@ describe('a process without a member\'s channel', () => {
     app.db.outboxMessage.findMany({ where: { broadcastId, memberId: { in: telegramMembers } }, select: { state: true, attempts: true, lastError: true } });
 
   test('outbox drain without TELEGRAM_BOT_TOKEN says so, exits 1 and leaves the rows queued; with the token they are sent', async () => {
-    const queued = await queueAnnouncement(app.db, app.outbox, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Kantor tutup 25 Desember.', actor: 'test', now: new Date() });
+    const queued = await queueAnnouncement(app.domain, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Kantor tutup 25 Desember.', actor: 'test', now: new Date() });
 
     const without = await runKopbot(['outbox', 'drain'], base());
     expect(without.code).toBe(1);
@@ -77,7 +77,7 @@ describe('a process without a member\'s channel', () => {
 
   test('kopbot start without TELEGRAM_BOT_TOKEN leaves Telegram members\' rows queued', async () => {
     api.sent.length = 0;
-    const queued = await queueAnnouncement(app.db, app.outbox, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat diundur.', actor: 'test', now: new Date() });
+    const queued = await queueAnnouncement(app.domain, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat diundur.', actor: 'test', now: new Date() });
     const nur = await app.db.member.findFirstOrThrow({ where: { memberNumber: '004', koperasi: { code: 'KPRI-SEJAHTERA' } } });
     const service = spawnKopbot(['start'], { ...base(), PORT: String(await freePort()) });
     try {

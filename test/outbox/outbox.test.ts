@@ -7,13 +7,13 @@ import pino from 'pino';
 import { TelegramSender } from '../../src/channels/telegram/telegram-sender.ts';
 import { telegramOutbound } from '../../src/outbox/channels.ts';
 import { endOfQuietHours, inQuietHours, OutboxDispatcher, type OutboundChannel, type SendOutcome } from '../../src/outbox/dispatcher.ts';
-import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
+import { queueAnnouncement } from '../../src/domain/announcements.ts';
 import type { OutboxStore } from '../../src/outbox/outbox-store.ts';
 import { openOutboxStore } from '../../src/persistence/outbox-stores.ts';
 import { queueGempurReminders, queueRatReminders } from '../../src/jobs/run-due.ts';
 import { queueInstallmentReminders } from '../../src/jobs/installments.ts';
-import { queueBimtekReminders } from '../../src/officer/bimtek.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { queueBimtekReminders } from '../../src/jobs/bimtek.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeBotApi } from '../helpers/fake-bot-api.ts';
 
@@ -59,7 +59,7 @@ describe.each([
     new OutboxDispatcher({ store, channels, logger: quiet, clock: () => clock.now, ...extra });
 
   test('a broadcast queues one row per active member in one go, is audited, and is delivered once', async () => {
-    const queued = await queueAnnouncement(t.db, store, { koperasiCode: 'kpri-sejahtera', text: 'Kantor tutup 25 Desember.', actor: 'cli', now: clock.now });
+    const queued = await queueAnnouncement({ ...t.domain, outbox: store }, { koperasiCode: 'kpri-sejahtera', text: 'Kantor tutup 25 Desember.', actor: 'cli', now: clock.now });
     const active = await t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
     expect(queued.recipients).toBe(active);
     const audit = await t.db.auditLog.findFirstOrThrow({ where: { action: 'broadcast.queue' } });
@@ -83,7 +83,7 @@ describe.each([
     await t.db.member.update({ where: { id: member.id }, data: { optOutAnnouncements: true } });
     // 22.30 WIB: quiet.
     clock.now = new Date('2026-11-23T15:30:00Z');
-    await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Info', actor: 'cli', now: clock.now });
+    await queueAnnouncement({ ...t.domain, outbox: store }, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Info', actor: 'cli', now: clock.now });
     const wa = recordingChannel('whatsapp', { target: 'phone' });
     const night = await dispatcher([wa.channel]).drain();
     expect(wa.sent).toEqual([]);
@@ -147,7 +147,7 @@ describe.each([
   });
 
   test('two dispatchers on one database send each row once', async () => {
-    for (let i = 0; i < 30; i++) await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: `Pengumuman ${i}`, actor: 'cli', now: clock.now });
+    for (let i = 0; i < 30; i++) await queueAnnouncement({ ...t.domain, outbox: store }, { koperasiCode: 'KPRI-SEJAHTERA', text: `Pengumuman ${i}`, actor: 'cli', now: clock.now });
     const other = openOutboxStore(t.url);
     try {
       const a = recordingChannel('whatsapp', { target: 'phone', delayMs: 1 });
@@ -194,7 +194,7 @@ describe.each([
       const { Telegram } = await import('telegraf');
       const telegram = new Telegram(api.token, { apiRoot: api.url });
       const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), quiet);
-      await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat *pengurus* & anggota <penting>', actor: 'cli', now: clock.now });
+      await queueAnnouncement({ ...t.domain, outbox: store }, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat *pengurus* & anggota <penting>', actor: 'cli', now: clock.now });
       const started = Date.now();
       const summary = await dispatcher([telegramOutbound(sender)]).drain();
       expect(summary.sent).toBe(members.length);
@@ -214,7 +214,7 @@ describe.each([
       await t.db.meeting.updateMany({ where: { kind: 'RAT', koperasi: { code: 'KPRI-SEJAHTERA' } }, data: { startsAt: RAT, heldAt: null } });
       await t.db.meeting.deleteMany({ where: { kind: 'RAT', NOT: { koperasi: { code: 'KPRI-SEJAHTERA' } } } });
     });
-    const run = (iso: string) => queueRatReminders({ db: t.db, store, engine: t.engine, now: new Date(iso) });
+    const run = (iso: string) => queueRatReminders({ domain: { ...t.domain, outbox: store }, now: new Date(iso) });
     const active = () => t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
 
     test('each fires once at 08.00 local on its day: 14, 3 and 1 days before', async () => {
@@ -288,7 +288,7 @@ describe.each([
     const member = await siti();
     const loan = await t.db.loan.findFirstOrThrow({ where: { memberId: member.id } });
     await t.db.loan.update({ where: { id: loan.id }, data: { nextDueOn: '2026-12-10' } });
-    const run = (iso: string) => queueInstallmentReminders({ db: t.db, store, engine: t.engine, now: new Date(iso) });
+    const run = (iso: string) => queueInstallmentReminders({ domain: { ...t.domain, outbox: store }, now: new Date(iso) });
     expect((await run('2026-12-07T01:00:00Z')).queued).toBe(0); // not asked for yet
     expect(await t.say(member.phone!, 'ingatkan angsuran')).toContain('kami akan mengingatkan angsuran');
     expect((await run('2026-12-07T00:59:00Z')).queued).toBe(0);
@@ -321,7 +321,7 @@ describe.each([
       });
     await event(new Date('2026-11-25T02:00:00Z'), 'Bimtek RAT'); // Wednesday 09.00 WIB
     await event(new Date('2026-11-24T07:00:00Z'), 'Bimtek mendadak'); // Tuesday 14.00 WIB, set on the morning itself
-    const run = (iso: string) => queueBimtekReminders({ db: t.db, store, engine: t.engine, now: new Date(iso) });
+    const run = (iso: string) => queueBimtekReminders({ domain: { ...t.domain, outbox: store }, now: new Date(iso) });
     expect((await run('2026-11-24T03:00:00Z')).queued).toBe(2); // Tuesday 10.00 WIB
     const texts = (await t.db.outboxMessage.findMany({ where: { purpose: 'bimtek_reminder' }, orderBy: { id: 'asc' } })).map((r) => r.text);
     expect(texts).toEqual([
@@ -331,7 +331,7 @@ describe.each([
   });
 
   test('Gempur Koperasi reminds the boards of cooperatives without a RAT for the last book year, more often toward 31 March', async () => {
-    const run = (iso: string) => queueGempurReminders({ db: t.db, store, engine: t.engine, now: new Date(iso) });
+    const run = (iso: string) => queueGempurReminders({ domain: { ...t.domain, outbox: store }, now: new Date(iso) });
     expect((await run('2027-01-02T00:59:00Z')).queued).toBe(0);
     expect((await run('2027-01-02T01:00:00Z')).queued).toBe(1); // KPRI Sejahtera's one board member
     expect((await run('2027-01-20T01:00:00Z')).queued).toBe(0);
@@ -349,7 +349,7 @@ describe.each([
   });
 
   test('a result that cannot be written at once (database busy) is written later; the message is not sent again', async () => {
-    await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Sekali saja', actor: 'cli', now: clock.now });
+    await queueAnnouncement({ ...t.domain, outbox: store }, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Sekali saja', actor: 'cli', now: clock.now });
     const wa = recordingChannel('whatsapp', { target: 'phone' });
     const finish = store.finish.bind(store);
     let failures = 2;
@@ -400,7 +400,7 @@ describe.each([
     // Siti reaches the bot on Telegram only (linked with a code, no phone on file); Nur Hayati has neither.
     await t.db.member.update({ where: { id: member.id }, data: { phone: null } });
     await t.db.channelIdentity.create({ data: { channel: 'telegram', externalId: '501', memberId: member.id, verifiedBy: 'code' } });
-    const queued = await queueAnnouncement(t.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Info', actor: 'cli', now: clock.now });
+    const queued = await queueAnnouncement({ ...t.domain, outbox: store }, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Info', actor: 'cli', now: clock.now });
     const state = async (memberId: number) => t.db.outboxMessage.findFirstOrThrow({ where: { broadcastId: queued.broadcastId, memberId } });
 
     // No channel at all (a `kopbot start` with nothing configured): only rows no channel could ever take are closed.

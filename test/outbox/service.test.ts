@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
-import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
+import { queueAnnouncement } from '../../src/domain/announcements.ts';
 import { startService } from '../../src/service.ts';
 import { captureLogs, tempDir } from '../helpers/app.ts';
 import { FakeBotApi } from '../helpers/fake-bot-api.ts';
@@ -42,7 +42,7 @@ test('the service queues a missed RAT reminder once at start and delivers it; br
       expect(api.messagesTo(501)[0]!.text).toContain('Pengingat dari KPRI Sejahtera Kraksaan');
       expect(api.messagesTo(501)[0]!.text).toContain('2 hari lagi'); // the 3-day reminder, saying the real distance
       const store = second.outbox.store;
-      await queueAnnouncement(second.app.db, store, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat pengurus diundur.', actor: 'cli', now: new Date() });
+      await queueAnnouncement({ ...second.app.domain, outbox: store }, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat pengurus diundur.', actor: 'cli', now: new Date() });
       await until(() => api.messagesTo(501).some((m) => m.text === 'Rapat pengurus diundur.'), 10_000, 'the broadcast');
     } finally {
       await second.stop();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { sqlitePathOf } from '../../src/persistence/database.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/service.ts';

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../../src/config.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/service.ts';
 import { afterEach, beforeEach } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';

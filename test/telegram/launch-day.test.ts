@@ -8,7 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { DEMO_KOPERASI } from '../../src/domain/seed-demo.ts';
+import { DEMO_KOPERASI } from '../../src/persistence/seed-demo.ts';
 import type { FakeUser } from '../helpers/fake-bot-api.ts';
 import { share, startTelegramService, textOf, type TelegramTestService } from './helpers.ts';
 

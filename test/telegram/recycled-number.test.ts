@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
-import { DEMO_KOPERASI, DEMO_PHONES } from '../../src/domain/seed-demo.ts';
+import { DEMO_KOPERASI, DEMO_PHONES } from '../../src/persistence/seed-demo.ts';
 import type { FakeUser } from '../helpers/fake-bot-api.ts';
 import { ask, expireSessions, share, startTelegramService, textOf, type TelegramTestService } from './helpers.ts';
 
@@ -41,7 +41,7 @@ describe('a Telegram account whose number went to someone else', () => {
 
 
   async function linkWithCode(): Promise<string> {
-    const { code } = await issueActivationCode(t.service.app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: new Date() });
+    const { code } = await issueActivationCode(t.service.app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: new Date() });
     await ask(t, ACCOUNT, 'saldo');
     await ask(t, ACCOUNT, '001');
     return textOf(await ask(t, ACCOUNT, code));
@@ -75,7 +75,7 @@ describe('a Telegram account whose number went to someone else', () => {
 
     // The office re-issues Siti's code (a lost phone): the code's link ends, and with it
     // everything the account had; P proves nothing.
-    await issueActivationCode(db, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: new Date() });
+    await issueActivationCode(t.service.app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: new Date() });
     for (const text of ['saldo', '1', '2', 'menu', 'pinjaman', 'saldo ksu', 'ganti koperasi', '1', 'kapan rat']) {
       const reply = textOf(await ask(t, ACCOUNT, text));
       expect(reply, text).not.toMatch(HASAN);
@@ -107,7 +107,7 @@ describe('a Telegram account whose number went to someone else', () => {
   test('linked with a code, a re-issued code ends the link and the remembered number links nothing', async () => {
     expect(await linkWithCode()).toContain('Siti Aminah');
     expect(textOf(await ask(t, ACCOUNT, 'saldo'))).toContain('Simpanan Siti Aminah');
-    await issueActivationCode(t.service.app.db, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: new Date() });
+    await issueActivationCode(t.service.app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: new Date() });
     for (const text of ['saldo', '1', '2']) {
       const reply = textOf(await ask(t, ACCOUNT, text));
       expect(reply, text).not.toMatch(HASAN);

@@ -14,7 +14,7 @@ import { openTelegramStore, type SendBudget } from '../../src/persistence/telegr
 import { createTestPostgres } from '../helpers/postgres.ts';
 import { createLogger } from '../../src/logger.ts';
 import { FakeBotApi } from '../helpers/fake-bot-api.ts';
-import { queueAnnouncement } from '../../src/outbox/broadcast.ts';
+import { queueAnnouncement } from '../../src/domain/announcements.ts';
 import { tempDir } from '../helpers/app.ts';
 import { addTelegramMembers } from '../helpers/fake-bot-api.ts';
 import { startTelegramService, useKopbotProcesses } from './helpers.ts';
@@ -27,7 +27,7 @@ const ASKING = 60;
 test('the service and two outbox drains share one budget: no 429 storm, and every member reply goes ahead of the broadcast', async () => {
   const api = kopbot.api;
   await kopbot.seedMembers(MEMBERS, 40_000, async (app) => {
-    await queueAnnouncement(app.db, app.outbox, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Pengumuman: setoran simpanan wajib bulan ini', actor: 'test', now: new Date() });
+    await queueAnnouncement(app.domain, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Pengumuman: setoran simpanan wajib bulan ini', actor: 'test', now: new Date() });
   });
   const service = await kopbot.start();
   kopbot.spawn(['outbox', 'drain']);

@@ -179,7 +179,7 @@ describe('Telegram, long polling', () => {
   });
 
   test('a member with no phone on file verifies with the officer\'s activation code instead', async () => {
-    const { code } = await issueActivationCode(t.service.app.db, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test', now: new Date() });
+    const { code } = await issueActivationCode(t.service.app.domain, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test', now: new Date() });
     const [request] = await ask(t, STRANGER, 'cek simpanan');
     expect(request!.text).toContain('nomor anggota');
     const [askCode] = await ask(t, STRANGER, '004');

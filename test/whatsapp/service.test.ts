@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DisconnectReason } from '@whiskeysockets/baileys';
 import { expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { startService } from '../../src/service.ts';
 import { captureLogs, tempDir } from '../helpers/app.ts';
 import { freePort } from '../telegram/helpers.ts';

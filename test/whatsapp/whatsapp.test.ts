@@ -11,7 +11,7 @@ import { reconnectDelay, WhatsAppChannel, type PairingEvent, type WhatsAppChanne
 import type { InboundMessage } from '../../src/core/message.ts';
 import { createApp } from '../../src/app.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
-import { seedDemo } from '../../src/domain/seed-demo.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { captureLogs, createTestApp, type TestApp } from '../helpers/app.ts';
 import { socketFactory, until, waMessage, type FakeSocket } from './helpers.ts';
 
@@ -166,7 +166,7 @@ describe('WhatsApp channel: members', () => {
     expect(text).not.toContain('Siti');
     expect(text).toContain('kode aktivasi');
 
-    const { code } = await issueActivationCode(t.db, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test' });
+    const { code } = await issueActivationCode(t.domain, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test' });
     await h.say(waMessage({ from: STRANGER_LID, text: 'cek simpanan' }));
     await h.say(waMessage({ from: STRANGER_LID, text: '004' }));
     const after = (await h.say(waMessage({ from: STRANGER_LID, text: code }))).join('\n');
@@ -180,7 +180,7 @@ describe('WhatsApp channel: members', () => {
   test('a sender known only by phone number cannot take an activation code: the link would pass to the number\'s next holder', async () => {
     // No LID known: the identity is keyed by the number, which a recycled SIM hands on.
     const number = '6285700000077@s.whatsapp.net';
-    const { code } = await issueActivationCode(t.db, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test' });
+    const { code } = await issueActivationCode(t.domain, { koperasiCode: 'KPRI-SEJAHTERA', memberNumber: '004', actor: 'test' });
     const asked = (await h.say(waMessage({ from: number, text: 'cek simpanan' }))).join('\n');
     expect(asked).toContain('kode aktivasi tidak bisa dipakai lewat nomor ini');
     expect(asked).toContain('Minta pengurus koperasi mencatat nomor HP ini');

@@ -3,12 +3,12 @@
  * lagi". Always the real distance in local calendar days, never the reminder's nominal one: a
  * RAT set five days ahead gets its 14-day reminder at once, and it must say five.
  */
-import type { ConversationEngine } from '../core/engine.ts';
 import { daysBetween, localDate } from '../core/format.ts';
+import type { Texts } from './ports.ts';
 
-export function describeDaysAway(engine: ConversationEngine, now: Date, day: string, timeZone: string): string {
+export function describeDaysAway(texts: Texts, now: Date, day: string, timeZone: string): string {
   const days = daysBetween(localDate(now, timeZone), day);
-  if (days <= 0) return engine.message('id', 'reminder.when_0');
-  if (days === 1) return engine.message('id', 'reminder.when_1');
-  return engine.message('id', 'reminder.when_n', { days: String(days) });
+  if (days <= 0) return texts.message('id', 'reminder.when_0');
+  if (days === 1) return texts.message('id', 'reminder.when_1');
+  return texts.message('id', 'reminder.when_n', { days: String(days) });
 }

@@ -4,10 +4,11 @@
  * relative to now so the demo always shows an upcoming RAT. Running it again resets the demo
  * rows instead of adding more.
  */
-import type { Db } from '../persistence/database.ts';
+import type { Db } from './database.ts';
 import { addMonths, localDate, localParts, zonedTimeToUtc } from '../core/format.ts';
 import { buildSchedule, type LoanRecord } from '../import/importers.ts';
-import { issueActivationCode } from './activation-codes.ts';
+import { issueActivationCode } from '../domain/activation-codes.ts';
+import { createActivationCodeStore, createMemberDirectory } from './domain-stores.ts';
 
 export const DEMO_KOPERASI = 'KPRI-SEJAHTERA';
 export const DEMO_PHONES = {
@@ -199,7 +200,7 @@ export async function seedDemo(db: Db, now = new Date()): Promise<DemoSummary> {
   const dinas = await db.officer.findFirst({ where: { phone: '6281234567899', koperasiId: null, role: 'DINAS' } });
   if (!dinas) await db.officer.create({ data: { koperasiId: null, name: 'Staf Bidang Kelembagaan', phone: '6281234567899', role: 'DINAS' } });
 
-  const activation = await issueActivationCode(db, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'seed', now });
+  const activation = await issueActivationCode({ members: createMemberDirectory(db), activationCodes: createActivationCodeStore(db) }, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'seed', now });
   return {
     koperasi: [kpri.code, ksu.code],
     members: kpriMembers.length + 1,

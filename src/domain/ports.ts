@@ -1,0 +1,203 @@
+/**
+ * What the business operations (src/domain) need from storage, in their own terms: async store
+ * ports, implemented with Prisma in src/persistence/domain-stores.ts on SQLite and PostgreSQL
+ * alike. The rules (who is a board, the current RAT, the quorum, audiences, seats) live in the
+ * domain; a port only reads and writes, and where a guarantee must hold across instances (a seat,
+ * a job's occurrence) the port's one method is that guarantee.
+ */
+import type { Language } from '../core/format.ts';
+import type { OutboxStore } from '../outbox/outbox-store.ts';
+import type { AuditRow, AuditStore } from './audit.ts';
+
+export type { AuditRow, AuditStore };
+
+/** Message texts (flows/messages): the conversation engine provides them. */
+export interface Texts {
+  message(language: Language, key: string, vars?: Readonly<Record<string, string>>, channel?: string): string;
+}
+
+export interface KoperasiRecord {
+  id: number;
+  code: string;
+  name: string;
+  type: string;
+  district: string | null;
+  timezone: string;
+  quorumPercent: number;
+  /** MM-DD */
+  bookYearEnd: string;
+}
+
+export interface OfficerRecord {
+  id: number;
+  name: string;
+  phone: string;
+  role: string;
+  koperasiId: number | null;
+  koperasi: KoperasiRecord | null;
+}
+
+export interface MeetingRecord {
+  id: number;
+  koperasiId: number;
+  key: string;
+  kind: string;
+  bookYear: number | null;
+  startsAt: Date;
+  place: string;
+  agenda: string;
+  heldAt: Date | null;
+}
+
+export interface EventRecord {
+  id: number;
+  title: string;
+  topic: string;
+  startsAt: Date;
+  place: string;
+  capacity: number;
+  forMembers: boolean;
+  koperasiTypes: string;
+  districts: string;
+  roles: string;
+  organiser: string;
+}
+
+export type InvitationStatus = 'invited' | 'accepted' | 'waitlisted' | 'declined';
+
+export interface InvitationRecord {
+  id: number;
+  eventId: number;
+  officerId: number;
+  status: InvitationStatus;
+  invitedAt: Date;
+  respondedAt: Date | null;
+}
+
+export interface KoperasiStore {
+  byCode(code: string): Promise<KoperasiRecord | null>;
+  byId(id: number): Promise<KoperasiRecord | null>;
+  all(): Promise<KoperasiRecord[]>;
+  /** The districts (kecamatan) on file, as written. */
+  districts(): Promise<string[]>;
+  /** Book years whose RAT the Dinas has on file as held (RatHeld rows). */
+  ratHeldYears(koperasiId: number): Promise<number[]>;
+}
+
+export interface OfficerStore {
+  /** Every officer, by id (the table is a few per cooperative). */
+  all(): Promise<OfficerRecord[]>;
+}
+
+export interface MemberDirectory {
+  countActive(koperasiId: number): Promise<number>;
+  activeIds(koperasiId: number): Promise<number[]>;
+  byNumber(koperasiCode: string, memberNumber: string): Promise<{ id: number; name: string; status: string; koperasiId: number } | null>;
+}
+
+export interface MeetingStore {
+  byId(id: number): Promise<MeetingRecord | null>;
+  /** The first RAT of the cooperative starting after `after` (held or not, unless notHeld). */
+  nextRat(koperasiId: number, after: Date, options?: { notHeld?: boolean }): Promise<MeetingRecord | null>;
+  /** The RAT that started last. */
+  latestRat(koperasiId: number): Promise<MeetingRecord | null>;
+  /** RATs not yet held that start after `after`, of every cooperative. */
+  comingRats(after: Date): Promise<MeetingRecord[]>;
+  /** Whether a RAT of this book year is recorded as held. */
+  ratHeld(koperasiId: number, bookYear: number): Promise<boolean>;
+  /** Answers of active members only: a member who left no longer counts, yes or no. */
+  answers(meetingId: number): Promise<{ yes: number; no: number }>;
+  move(id: number, startsAt: Date): Promise<void>;
+  /** The RAT of a book year: created, or its date and place set again (key "RAT:<year>"). */
+  upsertRat(input: { koperasiId: number; bookYear: number; startsAt: Date; place: string; agenda: string }): Promise<MeetingRecord>;
+}
+
+export interface BimtekStore {
+  event(id: number): Promise<EventRecord | null>;
+  /** Events for boards (not members) starting after `after`, soonest first. */
+  boardEvents(after: Date, limit?: number): Promise<EventRecord[]>;
+  invitation(id: number): Promise<InvitationRecord | null>;
+  /** An event's invitations, by when they were answered then by id. */
+  invitationsOf(eventId: number): Promise<InvitationRecord[]>;
+  /** These officers' invitations in these states, latest invited first. */
+  invitationsFor(officerIds: readonly number[], statuses: readonly InvitationStatus[], limit: number): Promise<InvitationRecord[]>;
+  /** Invite these officers (an invitation already there is kept as it is). */
+  invite(eventId: number, officerIds: readonly number[], at: Date): Promise<void>;
+  /**
+   * Accept an invitation still invited or declined: "accepted" if a seat is free, else
+   * "waitlisted". Atomic against every other answer to the same event, on every store and
+   * across instances. Returns the invitation's state after and, when it joined the waiting
+   * list, how many were waiting before it (decided under the same lock, so each is told its own place).
+   */
+  accept(invitationId: number, at: Date): Promise<{ status: InvitationStatus; ahead: number | null }>;
+  decline(invitationId: number, at: Date): Promise<void>;
+  /** Move the first on the waiting list up if a seat is free, atomically; their officer id, or null. */
+  promoteNext(eventId: number): Promise<number | null>;
+  /** How many are ahead of this waitlisted invitation. */
+  waitlistAhead(invitation: InvitationRecord): Promise<number>;
+}
+
+export interface JobRunStore {
+  /**
+   * Claim an occurrence of a job for this run: true for exactly one of any number of
+   * concurrent callers (several instances at the same tick). A claim never finished (its
+   * process died before queueing) can be claimed again once older than `staleBefore`.
+   */
+  claim(job: string, occurrence: string, at: Date, staleBefore: Date): Promise<boolean>;
+  finish(job: string, occurrence: string, queued: number): Promise<void>;
+}
+
+export interface LoanReminderRecord {
+  id: number;
+  koperasiId: number;
+  memberId: number;
+  loanNumber: string;
+  installment: bigint;
+  nextDueOn: string;
+  koperasiName: string;
+  timezone: string;
+}
+
+export interface LoanStore {
+  /** Loans with a due date and something owed, of active members who asked for reminders. */
+  remindable(): Promise<LoanReminderRecord[]>;
+}
+
+export interface ActivationCodeStore {
+  /**
+   * Store a new code for a member, all at once: earlier unused codes end, links made with a code
+   * end, the code is kept only as its keyed hash, and the audit row is written.
+   */
+  issue(input: { memberId: number; code: string; expiresAt: Date; issuedBy: string; now: Date; audit: AuditRow }): Promise<void>;
+}
+
+export interface BroadcastStore {
+  /** A Broadcast row for an announcement to officers (members' announcements go through OutboxPort.queueBroadcast). */
+  record(input: { koperasiId: number | null; text: string; actor: string; sendAt: Date; recipients: number }): Promise<number>;
+}
+
+/**
+ * What producers need of the outbox (src/outbox): queueing only, each call idempotent by key.
+ * The outbox's own interface, so every store that implements it (SQLite, PostgreSQL) serves.
+ */
+export type OutboxPort = Pick<OutboxStore, 'queue' | 'queueForOfficers' | 'queueBroadcast'>;
+export type { NewOutboxMessage as OutboxMessageInput, Topic } from '../outbox/outbox-store.ts';
+
+export interface DomainStores {
+  koperasi: KoperasiStore;
+  officers: OfficerStore;
+  members: MemberDirectory;
+  meetings: MeetingStore;
+  bimtek: BimtekStore;
+  jobRuns: JobRunStore;
+  loans: LoanStore;
+  activationCodes: ActivationCodeStore;
+  broadcasts: BroadcastStore;
+  audit: AuditStore;
+  outbox: OutboxPort;
+}
+
+/** Everything a business operation runs on: the stores and the texts. */
+export interface Domain extends DomainStores {
+  texts: Texts;
+}

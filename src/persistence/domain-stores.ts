@@ -1,0 +1,285 @@
+/**
+ * The domain's store ports (src/domain/ports.ts) on Prisma: the same code on SQLite and on
+ * PostgreSQL (both clients share the Db type). Where a rule must hold across instances the
+ * method says how:
+ *
+ * - a bimtek seat: the event's row is locked first (a write to it, inside the transaction), so
+ *   answers to one event are decided one after another, each counting the seats the previous
+ *   one took. Under PostgreSQL's READ COMMITTED a count in one statement would not see another
+ *   transaction's acceptance (twelve answers for five seats could take six); SQLite has one
+ *   writer, and the lock makes this transaction that writer before it counts.
+ * - a job's occurrence: one JobRun row per (job, occurrence), inserted by whichever instance
+ *   gets there first (the primary key refuses the others).
+ */
+import { hashActivationCode } from './activation-code-key.ts';
+import { retryWhileBusy } from './busy.ts';
+import type { Db } from './database.ts';
+import type {
+  ActivationCodeStore,
+  AuditStore,
+  BimtekStore,
+  BroadcastStore,
+  DomainStores,
+  EventRecord,
+  InvitationRecord,
+  InvitationStatus,
+  JobRunStore,
+  KoperasiStore,
+  LoanStore,
+  MeetingRecord,
+  MeetingStore,
+  MemberDirectory,
+  OfficerStore,
+  OutboxPort,
+} from '../domain/ports.ts';
+
+const koperasiSelect = { id: true, code: true, name: true, type: true, district: true, timezone: true, quorumPercent: true, bookYearEnd: true } as const;
+
+/** A JobRun whose claim has not been finished yet (queued is set when it is). */
+const CLAIMED = -1;
+
+function toInvitation(row: { id: number; eventId: number; officerId: number; status: string; invitedAt: Date; respondedAt: Date | null }): InvitationRecord {
+  return { ...row, status: row.status as InvitationStatus };
+}
+
+export function createKoperasiStore(db: Db): KoperasiStore {
+  return {
+    byCode: (code) => db.koperasi.findUnique({ where: { code }, select: koperasiSelect }),
+    byId: (id) => db.koperasi.findUnique({ where: { id }, select: koperasiSelect }),
+    all: () => db.koperasi.findMany({ select: koperasiSelect, orderBy: { id: 'asc' } }),
+    async districts() {
+      const rows = await db.koperasi.findMany({ where: { district: { not: null } }, select: { district: true }, distinct: ['district'] });
+      return rows.map((r) => r.district!).filter((d) => d !== '');
+    },
+    async ratHeldYears(koperasiId) {
+      return (await db.ratHeld.findMany({ where: { koperasiId }, select: { bookYear: true } })).map((r) => r.bookYear);
+    },
+  };
+}
+
+export function createOfficerStore(db: Db): OfficerStore {
+  return {
+    all: () => db.officer.findMany({ include: { koperasi: { select: koperasiSelect } }, orderBy: { id: 'asc' } }),
+  };
+}
+
+export function createMemberDirectory(db: Db): MemberDirectory {
+  return {
+    countActive: (koperasiId) => db.member.count({ where: { koperasiId, status: 'AKTIF' } }),
+    async activeIds(koperasiId) {
+      return (await db.member.findMany({ where: { koperasiId, status: 'AKTIF' }, select: { id: true }, orderBy: { id: 'asc' } })).map((m) => m.id);
+    },
+    byNumber: (koperasiCode, memberNumber) =>
+      db.member.findFirst({ where: { memberNumber, koperasi: { code: koperasiCode } }, select: { id: true, name: true, status: true, koperasiId: true } }),
+  };
+}
+
+const meetingSelect = { id: true, koperasiId: true, key: true, kind: true, bookYear: true, startsAt: true, place: true, agenda: true, heldAt: true } as const;
+
+export function createMeetingStore(db: Db): MeetingStore {
+  return {
+    byId: (id) => db.meeting.findUnique({ where: { id }, select: meetingSelect }),
+    nextRat: (koperasiId, after, options = {}) =>
+      db.meeting.findFirst({
+        where: { koperasiId, kind: 'RAT', startsAt: { gt: after }, ...(options.notHeld ? { heldAt: null } : {}) },
+        orderBy: { startsAt: 'asc' },
+        select: meetingSelect,
+      }),
+    latestRat: (koperasiId) => db.meeting.findFirst({ where: { koperasiId, kind: 'RAT' }, orderBy: { startsAt: 'desc' }, select: meetingSelect }),
+    comingRats: (after) => db.meeting.findMany({ where: { kind: 'RAT', heldAt: null, startsAt: { gt: after } }, orderBy: { id: 'asc' }, select: meetingSelect }),
+    async ratHeld(koperasiId, bookYear) {
+      const [listed, held] = await Promise.all([
+        db.ratHeld.count({ where: { koperasiId, bookYear } }),
+        db.meeting.count({ where: { koperasiId, kind: 'RAT', bookYear, heldAt: { not: null } } }),
+      ]);
+      return listed + held > 0;
+    },
+    async answers(meetingId) {
+      const [yes, no] = await Promise.all([
+        db.meetingAttendance.count({ where: { meetingId, attending: true, member: { status: 'AKTIF' } } }),
+        db.meetingAttendance.count({ where: { meetingId, attending: false, member: { status: 'AKTIF' } } }),
+      ]);
+      return { yes, no };
+    },
+    async move(id, startsAt) {
+      await db.meeting.update({ where: { id }, data: { startsAt } });
+    },
+    async upsertRat({ koperasiId, bookYear, startsAt, place, agenda }) {
+      const key = `RAT:${bookYear}`;
+      return db.meeting.upsert({
+        where: { koperasiId_key: { koperasiId, key } },
+        create: { koperasiId, key, kind: 'RAT', bookYear, startsAt, place, agenda },
+        update: { startsAt, place, heldAt: null },
+        select: meetingSelect,
+      }) as Promise<MeetingRecord>;
+    },
+  };
+}
+
+export function createBimtekStore(db: Db): BimtekStore {
+  /** Lock the event's row for the rest of the transaction (see the file's comment). */
+  const lockEvent = (tx: Pick<Db, '$executeRaw'>, eventId: number) => tx.$executeRaw`UPDATE "Event" SET "capacity" = "capacity" WHERE "id" = ${eventId}`;
+  const seatsTaken = (tx: Pick<Db, 'eventInvitation'>, eventId: number) => tx.eventInvitation.count({ where: { eventId, status: 'accepted' } });
+  return {
+    event: (id) => db.event.findUnique({ where: { id } }) as Promise<EventRecord | null>,
+    boardEvents: (after, limit) => db.event.findMany({ where: { forMembers: false, startsAt: { gt: after } }, orderBy: [{ startsAt: 'asc' }, { id: 'asc' }], ...(limit ? { take: limit } : {}) }),
+    async invitation(id) {
+      const row = await db.eventInvitation.findUnique({ where: { id } });
+      return row ? toInvitation(row) : null;
+    },
+    async invitationsOf(eventId) {
+      return (await db.eventInvitation.findMany({ where: { eventId }, orderBy: [{ respondedAt: 'asc' }, { id: 'asc' }] })).map(toInvitation);
+    },
+    async invitationsFor(officerIds, statuses, limit) {
+      const rows = await db.eventInvitation.findMany({
+        where: { officerId: { in: [...officerIds] }, status: { in: [...statuses] } },
+        orderBy: [{ invitedAt: 'desc' }, { id: 'desc' }],
+        take: limit,
+      });
+      return rows.map(toInvitation);
+    },
+    async invite(eventId, officerIds, at) {
+      for (const officerId of officerIds) {
+        await db.$executeRaw`
+          INSERT INTO "EventInvitation" ("eventId", "officerId", "status", "invitedAt") VALUES (${eventId}, ${officerId}, 'invited', ${at})
+          ON CONFLICT ("eventId", "officerId") DO NOTHING`;
+      }
+    },
+    accept(invitationId, at) {
+      return retryWhileBusy(() =>
+        db.$transaction(async (tx) => {
+          const invitation = await tx.eventInvitation.findUniqueOrThrow({ where: { id: invitationId }, select: { eventId: true } });
+          await lockEvent(tx, invitation.eventId);
+          const [row, event, taken] = await Promise.all([
+            tx.eventInvitation.findUniqueOrThrow({ where: { id: invitationId } }),
+            tx.event.findUniqueOrThrow({ where: { id: invitation.eventId }, select: { capacity: true } }),
+            seatsTaken(tx, invitation.eventId),
+          ]);
+          if (row.status !== 'invited' && row.status !== 'declined') return { status: row.status as InvitationStatus, ahead: null };
+          if (taken < event.capacity) {
+            await tx.eventInvitation.update({ where: { id: invitationId }, data: { status: 'accepted', respondedAt: at } });
+            return { status: 'accepted' as const, ahead: null };
+          }
+          const ahead = await tx.eventInvitation.count({ where: { eventId: invitation.eventId, status: 'waitlisted' } });
+          await tx.eventInvitation.update({ where: { id: invitationId }, data: { status: 'waitlisted', respondedAt: at } });
+          return { status: 'waitlisted' as const, ahead };
+        }),
+      );
+    },
+    async decline(invitationId, at) {
+      await db.eventInvitation.update({ where: { id: invitationId }, data: { status: 'declined', respondedAt: at } });
+    },
+    promoteNext(eventId) {
+      return retryWhileBusy(() =>
+        db.$transaction(async (tx) => {
+          await lockEvent(tx, eventId);
+          const [event, taken] = await Promise.all([tx.event.findUnique({ where: { id: eventId }, select: { capacity: true } }), seatsTaken(tx, eventId)]);
+          if (!event || taken >= event.capacity) return null;
+          const next = await tx.eventInvitation.findFirst({ where: { eventId, status: 'waitlisted' }, orderBy: [{ respondedAt: 'asc' }, { id: 'asc' }] });
+          if (!next) return null;
+          await tx.eventInvitation.update({ where: { id: next.id }, data: { status: 'accepted' } });
+          return next.officerId;
+        }),
+      );
+    },
+    waitlistAhead(invitation) {
+      const at = invitation.respondedAt ?? invitation.invitedAt;
+      return db.eventInvitation.count({
+        where: { eventId: invitation.eventId, status: 'waitlisted', OR: [{ respondedAt: { lt: at } }, { respondedAt: at, id: { lt: invitation.id } }] },
+      });
+    },
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === 'P2002';
+}
+
+export function createJobRunStore(db: Db): JobRunStore {
+  return {
+    async claim(job, occurrence, at, staleBefore) {
+      try {
+        await db.jobRun.create({ data: { job, occurrence, ranAt: at, queued: CLAIMED } });
+        return true;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+      // Taken: by a run that finished (nothing to do), one under way, or one that died before
+      // finishing, whose claim is taken over once stale (one statement: one taker).
+      const taken = await db.jobRun.updateMany({ where: { job, occurrence, queued: CLAIMED, ranAt: { lt: staleBefore } }, data: { ranAt: at } });
+      return taken.count === 1;
+    },
+    async finish(job, occurrence, queued) {
+      await db.jobRun.update({ where: { job_occurrence: { job, occurrence } }, data: { queued } });
+    },
+  };
+}
+
+export function createLoanStore(db: Db): LoanStore {
+  return {
+    async remindable() {
+      const loans = await db.loan.findMany({
+        where: { nextDueOn: { not: null }, outstanding: { gt: 0 }, member: { remindInstallments: true, status: 'AKTIF' } },
+        select: { id: true, koperasiId: true, memberId: true, loanNumber: true, installment: true, nextDueOn: true, member: { select: { koperasi: { select: { name: true, timezone: true } } } } },
+        orderBy: { id: 'asc' },
+      });
+      return loans.map((l) => ({
+        id: l.id,
+        koperasiId: l.koperasiId,
+        memberId: l.memberId,
+        loanNumber: l.loanNumber,
+        installment: l.installment,
+        nextDueOn: l.nextDueOn!,
+        koperasiName: l.member.koperasi.name,
+        timezone: l.member.koperasi.timezone,
+      }));
+    },
+  };
+}
+
+export function createActivationCodeStore(db: Db): ActivationCodeStore {
+  return {
+    async issue({ memberId, code, expiresAt, issuedBy, now, audit }) {
+      await db.$transaction([
+        db.activationCode.updateMany({ where: { memberId, usedAt: null, expiresAt: { gt: now } }, data: { expiresAt: now } }),
+        db.channelIdentity.updateMany({ where: { memberId, verifiedBy: 'code' }, data: { memberId: null, verifiedBy: null, verifiedAt: null } }),
+        db.activationCode.create({ data: { memberId, codeHash: hashActivationCode(db, code), expiresAt, issuedBy } }),
+        db.auditLog.create({ data: { ...audit, at: now } }),
+      ]);
+    },
+  };
+}
+
+export function createBroadcastStore(db: Db): BroadcastStore {
+  return {
+    async record(input) {
+      return (await db.broadcast.create({ data: input, select: { id: true } })).id;
+    },
+  };
+}
+
+/** The audit rows' store: rows come built and masked from domain/audit.ts. */
+export function createAuditStore(db: Db): AuditStore {
+  return {
+    async write(row, at) {
+      await db.auditLog.create({ data: { ...row, at } });
+    },
+  };
+}
+
+export function createDomainStores(db: Db, outbox: OutboxPort): DomainStores {
+  return {
+    koperasi: createKoperasiStore(db),
+    officers: createOfficerStore(db),
+    members: createMemberDirectory(db),
+    meetings: createMeetingStore(db),
+    bimtek: createBimtekStore(db),
+    jobRuns: createJobRunStore(db),
+    loans: createLoanStore(db),
+    activationCodes: createActivationCodeStore(db),
+    broadcasts: createBroadcastStore(db),
+    audit: createAuditStore(db),
+    outbox,
+  };
+}
+
