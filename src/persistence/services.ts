@@ -27,7 +27,8 @@ import type {
 import { StaleSessionError } from '../core/ports.ts';
 import { recordAudit } from '../domain/audit.ts';
 import { designatedMembers, lockedUntilAfter, MAX_CODE_ATTEMPTS, MAX_FAILED_ATTEMPTS } from '../domain/activation-codes.ts';
-import { createAuditStore } from './domain-stores.ts';
+import { currentRat } from '../domain/rat.ts';
+import { createAuditStore, createMeetingStore } from './domain-stores.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
 import { USABLE_MEMBER_STATUSES, zeroPaddedForms } from '../core/member-number.ts';
 
@@ -298,27 +299,13 @@ function splitList(value: string): string[] {
 }
 
 export function createMeetingService(db: Db): MeetingService {
+  const meetings = createMeetingStore(db);
   return {
     async currentRat(member, now) {
-      const select = {
-        id: true,
-        kind: true,
-        bookYear: true,
-        startsAt: true,
-        place: true,
-        agenda: true,
-        heldAt: true,
-        attendances: { where: { memberId: member.id }, select: { attending: true } },
-      } as const;
-      const upcoming = await db.meeting.findFirst({
-        where: { koperasiId: member.koperasiId, kind: 'RAT', startsAt: { gt: now } },
-        orderBy: { startsAt: 'asc' },
-        select,
-      });
-      const meeting =
-        upcoming ??
-        (await db.meeting.findFirst({ where: { koperasiId: member.koperasiId, kind: 'RAT' }, orderBy: { startsAt: 'desc' }, select }));
+      // Which RAT is current is the domain's rule (domain/rat.ts), the same the board's tally reads.
+      const meeting = await currentRat({ meetings }, member.koperasiId, now);
       if (!meeting) return null;
+      const answer = await db.meetingAttendance.findUnique({ where: { meetingId_memberId: { meetingId: meeting.id, memberId: member.id } }, select: { attending: true } });
       const view: MeetingView = {
         id: meeting.id,
         kind: meeting.kind,
@@ -327,7 +314,7 @@ export function createMeetingService(db: Db): MeetingService {
         place: meeting.place,
         agenda: meeting.agenda.split('\n').map((s) => s.trim()).filter((s) => s !== ''),
         heldAt: meeting.heldAt,
-        attending: meeting.attendances[0]?.attending ?? null,
+        attending: answer?.attending ?? null,
       };
       return view;
     },

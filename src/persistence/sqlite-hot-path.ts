@@ -125,6 +125,8 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
     WHERE loanId = ? AND dueOn >= ? ORDER BY number ASC LIMIT 1`);
   const meetingColumns = `m.id, m.kind, m.bookYear, m.startsAt, m.place, m.agenda, m.heldAt,
     (SELECT a.attending FROM MeetingAttendance a WHERE a.meetingId = m.id AND a.memberId = ?) AS attending`;
+  // domain/rat.ts currentRat (the next RAT, else the latest), as two prepared statements: the
+  // member's RAT view is read on every "kapan rat" and must not pay for Prisma.
   const upcomingRatStmt = db.prepare(`SELECT ${meetingColumns} FROM Meeting m
     WHERE m.koperasiId = ? AND m.kind = 'RAT' AND m.startsAt > ? ORDER BY m.startsAt ASC LIMIT 1`);
   const latestRatStmt = db.prepare(`SELECT ${meetingColumns} FROM Meeting m
