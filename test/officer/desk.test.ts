@@ -9,7 +9,7 @@ import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from '../../src/jobs/bimtek.ts';
 import { queueRatReminders } from '../../src/jobs/run-due.ts';
 import { OutboxDispatcher, type OutboundChannel } from '../../src/outbox/dispatcher.ts';
-import { captureLogs, createTestApp, telegramMessage, type TestApp } from '../helpers/app.ts';
+import { captureLogs, createTestApp, telegramMessage, TEST_ACTIVATION_CODE_SECRET, type TestApp } from '../helpers/app.ts';
 import type { InboundMessage } from '../../src/core/message.ts';
 import { createApp } from '../../src/app.ts';
 import { terminalMessage } from '../../src/channels/terminal/terminal-channel.ts';
@@ -20,10 +20,14 @@ const DINAS = '6281234567899';
 const SITI = '6281234567801';
 const quiet = pino({ level: 'silent' });
 
-describe('officer desk', () => {
+// The desk calls the domain's services only: the same suite on SQLite and on PostgreSQL.
+describe.each([
+  { name: 'SQLite', postgres: false },
+  { name: 'PostgreSQL', postgres: true },
+])('officer desk on $name', ({ postgres }) => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await createTestApp(new Date('2026-11-23T03:00:00Z'));
+    t = await createTestApp(new Date('2026-11-23T03:00:00Z'), { postgres });
     await seedDemo(t.db, t.clock.now);
   });
   afterEach(async () => t.dispose());
@@ -345,24 +349,24 @@ describe('officer desk', () => {
     expect((await queueBimtekReminders({ ...ctx, now: new Date(eightAm.getTime() + 3_600_000) })).queued).toBe(0);
   });
 
-  test('two service processes taking bimtek answers at the same moment cannot overbook the seats', async () => {
+  test('twelve "bimtek ya" at the same moment through two service instances for five seats: five seats, seven waiting', async () => {
     const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
-    const phones = Array.from({ length: 7 }, (_, i) => `62812555001${i}`);
+    const phones = Array.from({ length: 12 }, (_, i) => `6281255500${String(i).padStart(2, '0')}`);
     for (const [i, phone] of phones.entries()) await t.db.officer.create({ data: { koperasiId: kpri.id, name: `Pengurus ${i}`, phone, role: 'PENGURUS' } });
     const event = await t.db.event.findFirstOrThrow({ where: { forMembers: false } });
-    await t.db.event.update({ where: { id: event.id }, data: { capacity: 3 } });
+    await t.db.event.update({ where: { id: event.id }, data: { capacity: 5 } });
     await queueBimtekInvitations({ domain: t.domain, now: t.clock.now });
     // A second app on the same file: its own Prisma client and SQLite connections, as a second instance.
     const otherLogs = captureLogs();
-    const other = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent' }, { clock: () => t.clock.now, logger: otherLogs.logger });
+    const other = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent', ...(postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {}) }, { clock: () => t.clock.now, logger: otherLogs.logger });
     try {
       const answers = await Promise.all(
-        phones.map((phone, i) => ((i % 2 === 0 ? t.engine : other.engine).handle(terminalMessage(phone, 'ya')))),
+        phones.map((phone, i) => ((i % 2 === 0 ? t.engine : other.engine).handle(terminalMessage(phone, 'bimtek ya')))),
       );
       const texts = answers.map((a) => a.replies.map((r) => r.text).join('\n'));
-      expect(texts.filter((x) => x.includes('terdaftar sebagai peserta'))).toHaveLength(3);
-      expect(texts.filter((x) => x.includes('daftar tunggu nomor'))).toHaveLength(4);
-      expect(await t.db.eventInvitation.count({ where: { eventId: event.id, status: 'accepted' } })).toBe(3);
+      expect(texts.filter((x) => x.includes('terdaftar sebagai peserta'))).toHaveLength(5);
+      expect(texts.filter((x) => x.includes('daftar tunggu nomor'))).toHaveLength(7);
+      expect(await t.db.eventInvitation.count({ where: { eventId: event.id, status: 'accepted' } })).toBe(5);
       expect(otherLogs.logs.join('')).not.toContain('"level":50'); // no one was told "gangguan"
     } finally {
       await other.close();
