@@ -4,8 +4,8 @@
  *
  * Seats: an acceptance becomes "accepted" only while fewer than `capacity` are accepted, else
  * "waitlisted"; a decline by someone accepted moves the first on the waiting list up (who is
- * then told). The store's accept and promoteNext decide a seat atomically against every other
- * answer to the event, on SQLite and on PostgreSQL with several instances (BimtekStore).
+ * then told). The store's accept, decline and fillSeats decide seats atomically against every
+ * other answer to the event, on SQLite and on PostgreSQL with several instances (BimtekStore).
  */
 import { addDays, formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
 import type { Language } from '../core/format.ts';
@@ -88,37 +88,34 @@ export async function respondToInvitation(
   return t('bimtek.declined', vars);
 }
 
-/**
- * Someone accepted declined after all (or capacity grew): move the first on the waiting list
- * up, tell them, and repeat while seats are free.
- */
-export async function promoteFromWaitlist(domain: Domain, eventId: number, now: Date): Promise<number> {
-  let promoted = 0;
-  for (;;) {
-    const officerId = await domain.bimtek.promoteNext(eventId);
-    if (officerId === null) return promoted;
-    const event = (await domain.bimtek.event(eventId))!;
-    await domain.outbox.queueForOfficers(
-      [{ id: officerId, koperasiId: null }],
-      {
-        // Keyed by the moment: the same officer can be moved up again after declining and rejoining.
-        key: `bimtek_promoted:e${eventId}@${now.getTime()}`,
-        purpose: 'bimtek_promoted',
-        topic: 'invitations',
-        text: domain.texts.message('id', 'bimtek.promoted', { title: event.title, when: formatDateTime(event.startsAt, BIMTEK_ZONE), place: event.place }),
-      },
-      now,
-    );
-    promoted++;
-  }
+/** Tell the officers moved up from the waiting list that they have a seat. */
+async function tellPromoted(domain: Domain, eventId: number, officerIds: readonly number[], now: Date): Promise<number> {
+  if (officerIds.length === 0) return 0;
+  const event = (await domain.bimtek.event(eventId))!;
+  await domain.outbox.queueForOfficers(
+    officerIds.map((id) => ({ id, koperasiId: null })),
+    {
+      // Keyed by the moment: the same officer can be moved up again after declining and rejoining.
+      key: `bimtek_promoted:e${eventId}@${now.getTime()}`,
+      purpose: 'bimtek_promoted',
+      topic: 'invitations',
+      text: domain.texts.message('id', 'bimtek.promoted', { title: event.title, when: formatDateTime(event.startsAt, BIMTEK_ZONE), place: event.place }),
+    },
+    now,
+  );
+  return officerIds.length;
 }
 
-/** Decline (or change an acceptance to a decline) for one officer, moving the waiting list up. */
+/** Capacity grew: the first on the waiting list get the free seats and are told. */
+export async function promoteFromWaitlist(domain: Domain, eventId: number, now: Date): Promise<number> {
+  return tellPromoted(domain, eventId, await domain.bimtek.fillSeats(eventId), now);
+}
+
+/** Decline (or change an acceptance to a decline) for one officer; a seat freed goes to the first waiting, who is told. */
 export async function declineInvitation(domain: Domain, invitationId: number, now: Date): Promise<void> {
   const invitation = await domain.bimtek.invitation(invitationId);
   if (!invitation) return;
-  await domain.bimtek.decline(invitationId, now);
-  if (invitation.status === 'accepted') await promoteFromWaitlist(domain, invitation.eventId, now);
+  await tellPromoted(domain, invitation.eventId, await domain.bimtek.decline(invitationId, now), now);
 }
 
 /** Invitations for boards' bimtek events that are coming: every matching officer, once. */

@@ -130,9 +130,14 @@ export interface BimtekStore {
    * list, how many were waiting before it (decided under the same lock, so each is told its own place).
    */
   accept(invitationId: number, at: Date): Promise<{ status: InvitationStatus; ahead: number | null }>;
-  decline(invitationId: number, at: Date): Promise<void>;
-  /** Move the first on the waiting list up if a seat is free, atomically; their officer id, or null. */
-  promoteNext(eventId: number): Promise<number | null>;
+  /**
+   * Decline (or give up a seat), and in the same locked transaction give every seat now free to
+   * the first on the waiting list: no acceptance arriving meanwhile can take a seat ahead of them.
+   * Returns the officers moved up, in order.
+   */
+  decline(invitationId: number, at: Date): Promise<number[]>;
+  /** Give the seats free (capacity grew) to the first on the waiting list, atomically; the officers moved up. */
+  fillSeats(eventId: number): Promise<number[]>;
   /** How many are ahead of this waitlisted invitation. */
   waitlistAhead(invitation: InvitationRecord): Promise<number>;
 }

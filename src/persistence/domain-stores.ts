@@ -120,6 +120,16 @@ export function createBimtekStore(db: Db): BimtekStore {
   /** Lock the event's row for the rest of the transaction (see the file's comment). */
   const lockEvent = (tx: Pick<Db, '$executeRaw'>, eventId: number) => tx.$executeRaw`UPDATE "Event" SET "capacity" = "capacity" WHERE "id" = ${eventId}`;
   const seatsTaken = (tx: Pick<Db, 'eventInvitation'>, eventId: number) => tx.eventInvitation.count({ where: { eventId, status: 'accepted' } });
+  /** Inside a transaction holding the event's lock: free seats go to the waiting list, first come first. */
+  const fill = async (tx: Pick<Db, 'event' | 'eventInvitation'>, eventId: number): Promise<number[]> => {
+    const [event, taken] = await Promise.all([tx.event.findUnique({ where: { id: eventId }, select: { capacity: true } }), seatsTaken(tx, eventId)]);
+    const free = Math.max(0, (event?.capacity ?? 0) - taken);
+    if (free === 0) return [];
+    const next = await tx.eventInvitation.findMany({ where: { eventId, status: 'waitlisted' }, orderBy: [{ respondedAt: 'asc' }, { id: 'asc' }], take: free });
+    if (next.length === 0) return [];
+    await tx.eventInvitation.updateMany({ where: { id: { in: next.map((n) => n.id) } }, data: { status: 'accepted' } });
+    return next.map((n) => n.officerId);
+  };
   return {
     event: (id) => db.event.findUnique({ where: { id } }) as Promise<EventRecord | null>,
     boardEvents: (after, limit) => db.event.findMany({ where: { forMembers: false, startsAt: { gt: after } }, orderBy: [{ startsAt: 'asc' }, { id: 'asc' }], ...(limit ? { take: limit } : {}) }),
@@ -166,19 +176,21 @@ export function createBimtekStore(db: Db): BimtekStore {
         }),
       );
     },
-    async decline(invitationId, at) {
-      await db.eventInvitation.update({ where: { id: invitationId }, data: { status: 'declined', respondedAt: at } });
+    decline(invitationId, at) {
+      return retryWhileBusy(() =>
+        db.$transaction(async (tx) => {
+          const { eventId } = await tx.eventInvitation.findUniqueOrThrow({ where: { id: invitationId }, select: { eventId: true } });
+          await lockEvent(tx, eventId);
+          await tx.eventInvitation.update({ where: { id: invitationId }, data: { status: 'declined', respondedAt: at } });
+          return fill(tx, eventId);
+        }),
+      );
     },
-    promoteNext(eventId) {
+    fillSeats(eventId) {
       return retryWhileBusy(() =>
         db.$transaction(async (tx) => {
           await lockEvent(tx, eventId);
-          const [event, taken] = await Promise.all([tx.event.findUnique({ where: { id: eventId }, select: { capacity: true } }), seatsTaken(tx, eventId)]);
-          if (!event || taken >= event.capacity) return null;
-          const next = await tx.eventInvitation.findFirst({ where: { eventId, status: 'waitlisted' }, orderBy: [{ respondedAt: 'asc' }, { id: 'asc' }] });
-          if (!next) return null;
-          await tx.eventInvitation.update({ where: { id: next.id }, data: { status: 'accepted' } });
-          return next.officerId;
+          return fill(tx, eventId);
         }),
       );
     },

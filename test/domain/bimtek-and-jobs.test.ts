@@ -113,6 +113,25 @@ describe.each(STORES)('domain on $name', (store) => {
     expect(new Set(promoted.map((m) => m.officerId)).size).toBe(3);
   });
 
+  test('a seat given up while a newcomer says "ya" goes to the first on the waiting list, not to the newcomer', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const { officers } = await boards(a.db, 4);
+    const event = await a.db.event.create({
+      data: { title: 'Bimtek RAT', topic: 'Laporan', startsAt: new Date('2026-12-10T02:00:00Z'), place: 'Aula Dinas', capacity: 2, organiser: 'Dinas' },
+    });
+    await a.domain.bimtek.invite(event.id, officers.slice(0, 3).map((o) => o.id), NOW);
+    const answer = (domain: Domain, officerId: number, attending: boolean) =>
+      respondToInvitation(domain, { officerIds: [officerId], attending, aboutBimtek: true, now: NOW, language: 'id', channel: 'whatsapp' });
+    for (const o of officers.slice(0, 3)) await answer(a.domain, o.id, true); // two seats, one waiting
+    await a.domain.bimtek.invite(event.id, [officers[3]!.id], NOW); // invited later
+    const [, newcomer] = await Promise.all([answer(a.domain, officers[0]!.id, false), answer(b.domain, officers[3]!.id, true)]);
+    expect(newcomer).toContain('daftar tunggu nomor'); // 1 or 2: whether the seat moved up before or after it answered
+    const status = async (officerId: number) => (await a.db.eventInvitation.findFirstOrThrow({ where: { eventId: event.id, officerId } })).status;
+    expect(await status(officers[2]!.id)).toBe('accepted');
+    expect(await status(officers[3]!.id)).toBe('waitlisted');
+    expect(await a.db.eventInvitation.count({ where: { eventId: event.id, status: 'accepted' } })).toBe(2);
+  });
+
   test('two instances running the due jobs for the same instant: the RAT reminder is queued by one of them, once', async () => {
     const [a, b] = [await instance(), await instance()];
     const db = a.db;
