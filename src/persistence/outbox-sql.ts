@@ -47,7 +47,8 @@ export function outboxSql(dialect: OutboxDialect): OutboxSql {
       AND (f."koperasiId" IS NULL OR pm."koperasiId" = f."koperasiId") AND lower(trim(pm."name")) = lower(trim(f."name")))`;
   const DUE = `o."notBefore" <= @now AND (o."state" = 'queued' OR (o."state" = 'sending' AND o."leaseUntil" < @now))`;
   // DUE in its two parts, each served in notBefore order by the (state, notBefore) index alone:
-  // with the OR, a claim would sort every due row to pick its batch (seconds, with a million).
+  // with the OR, a claim would sort every due row to pick its batch (1–7 s with a million).
+  // Both stores claim lapsed rows first (they are the older), then queued ones.
   const DUE_QUEUED = `o."state" = 'queued' AND o."notBefore" <= @now`;
   const DUE_LAPSED = `o."state" = 'sending' AND o."leaseUntil" < @now AND o."notBefore" <= @now`;
   const HERE = dialect === 'sqlite' ? 'ci."channel" IN (SELECT value FROM json_each(@identityChannels))' : 'ci."channel" = ANY(CAST(@identityChannels AS text[]))';

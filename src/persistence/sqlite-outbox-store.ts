@@ -28,8 +28,21 @@ import { identitiesSql, MEMBER_RECIPIENT, memberRecipient, OFFICER_RECIPIENT, of
 import { sqliteDateTime } from './sqlite-hot-path.ts';
 import { writeGateFor, type WriteGate } from './write-gate.ts';
 
-const { RECIPIENTS, DUE, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('sqlite');
+const { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('sqlite');
 const IDENTITIES = identitiesSql('sqlite');
+
+/** Lease up to @limit rows due in this way that this reach may claim, oldest first (one writer: no row twice). */
+function claimStatement(due: string): string {
+  return `
+    UPDATE "OutboxMessage"
+    SET "state" = 'sending', "leaseOwner" = @owner, "leaseUntil" = @leaseUntil, "attempts" = "attempts" + 1
+    WHERE "id" IN (
+      SELECT o."id" FROM ${RECIPIENTS}
+      WHERE ${due} AND ${ROUTABLE_HERE}
+      ORDER BY o."notBefore" LIMIT @limit)
+    RETURNING "id", "idempotencyKey", "purpose", "topic", "koperasiId", "memberId", "officerId", "broadcastId",
+      ${TEXT_OF('"OutboxMessage"')} AS "text", "notBefore", "attempts"`;
+}
 
 function reachParams(reach: Reach): { identityChannels: string; byPhone: number } {
   return { identityChannels: JSON.stringify(reach.identityChannels), byPhone: reach.byPhone ? 1 : 0 };
@@ -56,15 +69,8 @@ export class SqliteOutboxStore implements OutboxStore {
         INSERT INTO "OutboxMessage" ("idempotencyKey", "purpose", "topic", "koperasiId", "memberId", "officerId", "text", "notBefore", "state", "attempts", "createdAt")
         VALUES (@idempotencyKey, @purpose, @topic, @koperasiId, @memberId, @officerId, @text, @notBefore, 'queued', 0, @now)
         ON CONFLICT ("idempotencyKey") DO NOTHING`),
-      claim: db.prepare(`
-        UPDATE "OutboxMessage"
-        SET "state" = 'sending', "leaseOwner" = @owner, "leaseUntil" = @leaseUntil, "attempts" = "attempts" + 1
-        WHERE "id" IN (
-          SELECT o."id" FROM ${RECIPIENTS}
-          WHERE ${DUE} AND ${ROUTABLE_HERE}
-          ORDER BY o."notBefore", o."id" LIMIT @limit)
-        RETURNING "id", "idempotencyKey", "purpose", "topic", "koperasiId", "memberId", "officerId", "broadcastId",
-          ${TEXT_OF('"OutboxMessage"')} AS "text", "notBefore", "attempts"`),
+      claimLapsed: db.prepare(claimStatement(DUE_LAPSED)),
+      claimQueued: db.prepare(claimStatement(DUE_QUEUED)),
       waiting: db.prepare(WAITING),
       finish: db.prepare(`
         UPDATE "OutboxMessage" SET "state" = @state, "channel" = @channel, "lastError" = @error, "sentAt" = @sentAt, "leaseOwner" = NULL, "leaseUntil" = NULL
@@ -113,8 +119,14 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async claim(owner: string, now: Date, leaseUntil: Date, limit: number, reach: Reach): Promise<OutboxRow[]> {
-    const params = { owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), limit, ...reachParams(reach) };
-    const rows = (await this.#write(() => this.#statements.claim.all(params))) as Record<string, unknown>[];
+    const params = { owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), ...reachParams(reach) };
+    const s = this.#statements;
+    // Rows whose dispatcher died first (they are the older), then the queue, each part in the
+    // (state, notBefore) index's order: one ORDER BY over both would sort every due row.
+    const rows = await this.#write(() => this.#db.transaction(() => {
+      const lapsed = s.claimLapsed.all({ ...params, limit }) as Record<string, unknown>[];
+      return lapsed.length < limit ? [...lapsed, ...(s.claimQueued.all({ ...params, limit: limit - lapsed.length }) as Record<string, unknown>[])] : lapsed;
+    }).immediate());
     return rows.map(outboxRowOf).sort((a, b) => a.id - b.id);
   }
 
