@@ -70,6 +70,10 @@ export interface SessionData {
   resume?: string;
   /** Member number typed during activation-code verification. */
   memberNumber?: string;
+  /** The cooperatives offered for the member number typed (activation code route), in order. */
+  codeChoices?: { koperasiId: number; name: string; words: string[] }[];
+  /** The cooperative chosen from codeChoices: the code is tried there only. */
+  codeKoperasi?: number;
   /** Member ids offered in a "choose your cooperative" list, in order. */
   choices?: number[];
   /** The meeting whose attendance question is on screen. */
@@ -175,7 +179,13 @@ export interface MemberService {
    * Try an activation code for a member number. Returns the member on success. Every failure
    * looks the same to the caller, whether or not the member number exists.
    */
-  redeemActivationCode(memberNumber: string, code: string, at: Date): Promise<MemberRef | null>;
+  redeemActivationCode(memberNumber: string, code: string, at: Date, koperasiId?: number): Promise<MemberRef | null>;
+  /**
+   * The cooperatives where the member a typed member number names has a code waiting. When
+   * there are several, the member says which before typing the code: a guess then counts against
+   * one cooperative's code only, so accounts guessing at "004" cannot use up everyone's tries.
+   */
+  pendingCodeCooperatives(memberNumber: string, at: Date): Promise<{ koperasiId: number; koperasiName: string; koperasiCode: string }[]>;
   setAnnouncementOptOut(memberId: number, optOut: boolean): Promise<void>;
   /** Opt out of (or back into) one topic of unsolicited messages: reminders or invitations. */
   setTopicOptOut(memberId: number, topic: 'reminders' | 'invitations', optOut: boolean): Promise<void>;

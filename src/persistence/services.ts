@@ -187,6 +187,21 @@ export function createSessionStore(db: Db): SessionStore {
 }
 
 export function createMemberService(db: Db): MemberService {
+  /** The member a typed number names in each cooperative (designatedMembers), with its usable codes. */
+  const membersWithPendingCodes = async (memberNumber: string, at: Date) => {
+    const typed = memberNumber.trim();
+    const members = await db.member.findMany({
+      where: { memberNumber: { in: [...new Set([typed, typed.toUpperCase(), ...zeroPaddedForms(typed)])] }, status: { in: USABLE_STATUSES } },
+      select: {
+        id: true,
+        koperasiId: true,
+        memberNumber: true,
+        koperasi: { select: { name: true, code: true } },
+        activationCodes: { where: { usedAt: null, expiresAt: { gt: at }, attempts: { lt: MAX_CODE_ATTEMPTS } }, select: { id: true, codeHash: true } },
+      },
+    });
+    return designatedMembers(typed, members);
+  };
   return {
     async findActiveByPhone(phone) {
       const rows = await db.member.findMany({
@@ -204,18 +219,18 @@ export function createMemberService(db: Db): MemberService {
       const row = await db.member.findUnique({ where: { id: memberId }, include: memberWithKoperasi });
       return row && USABLE_STATUSES.includes(row.status) ? toMemberRef(row) : null;
     },
-    async redeemActivationCode(memberNumber, code, at) {
-      const typed = memberNumber.trim();
-      const members = await db.member.findMany({
-        where: { memberNumber: { in: [...new Set([typed, typed.toUpperCase(), ...zeroPaddedForms(typed)])] }, status: { in: USABLE_STATUSES } },
-        select: {
-          id: true,
-          koperasiId: true,
-          memberNumber: true,
-          activationCodes: { where: { usedAt: null, expiresAt: { gt: at }, attempts: { lt: MAX_CODE_ATTEMPTS } }, select: { id: true, codeHash: true } },
-        },
-      });
-      const candidates = designatedMembers(typed, members).flatMap((m) => m.activationCodes.map((c) => ({ ...c, memberId: m.id })));
+    async pendingCodeCooperatives(memberNumber, at) {
+      const members = await membersWithPendingCodes(memberNumber, at);
+      return members
+        .filter((m) => m.activationCodes.length > 0)
+        .map((m) => ({ koperasiId: m.koperasiId, koperasiName: m.koperasi.name, koperasiCode: m.koperasi.code }))
+        .sort((a, b) => a.koperasiName.localeCompare(b.koperasiName, 'id'));
+    },
+    async redeemActivationCode(memberNumber, code, at, koperasiId) {
+      const members = await membersWithPendingCodes(memberNumber, at);
+      const candidates = members
+        .filter((m) => koperasiId === undefined || m.koperasiId === koperasiId)
+        .flatMap((m) => m.activationCodes.map((c) => ({ ...c, memberId: m.id })));
       if (candidates.length === 0) return null;
       const match = candidates.find((c) => activationCodeMatches(db, c.codeHash, code));
       if (!match) {

@@ -95,7 +95,7 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       expect(await app.say(phone, code)).toContain('tidak cocok');
     });
 
-    it('counts a wrong guess at "4" against the one member it names in each cooperative, not every number it pads to', async () => {
+    it('asks which cooperative before the code when the number waits for one in several, and counts a guess against that one only', async () => {
       const ksu = await app.db.koperasi.findUniqueOrThrow({ where: { code: 'KSU-MAJU-BERSAMA' } });
       // In KSU there is a member "4" and a member "004"; in KPRI only "004" (Nur Hayati).
       await app.db.member.create({ data: { koperasiId: ksu.id, memberNumber: '4', name: 'Budi Empat' } });
@@ -105,24 +105,38 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
         ksu4: (await issueActivationCode(app.domain, { koperasiCode: 'KSU-MAJU-BERSAMA', memberNumber: '4', actor: 'test', now: app.clock.now })).code,
         ksu004: (await issueActivationCode(app.domain, { koperasiCode: 'KSU-MAJU-BERSAMA', memberNumber: '004', actor: 'test', now: app.clock.now })).code,
       };
-      // Four phones × five wrong guesses at "4": KSU's "4" and KPRI's "004" (the only member "4" can mean there).
+      // "4" names KSU's "4" and KPRI's "004" (the only member "4" can mean there): which one?
+      await app.say('6289900000100', 'saldo');
+      const asked = await app.say('6289900000100', '4');
+      expect(asked).toContain('Kode aktivasi Anda dari koperasi yang mana?');
+      expect(asked).toMatch(/1\. .+\n2\. .+/);
+      // Four phones × five wrong guesses at "4", each for KSU: 20, KSU's "4" code is used up.
       for (let p = 0; p < 4; p++) {
         const phone = `62899000001${p}`;
         await app.say(phone, 'saldo');
         for (let g = 0; g < 5; g++) {
           await app.say(phone, '4');
-          await app.say(phone, `GUESS-${p}${g}`);
+          expect(await app.say(phone, 'yg ksu')).toContain('kode aktivasi');
+          expect(await app.say(phone, `GUESS-${p}${g}`)).toMatch(/tidak cocok|Terlalu banyak percobaan/);
         }
       }
-      const redeem = async (phone: string, memberNumber: string, code: string) => {
+      const redeem = async (phone: string, memberNumber: string, koperasi: string | null, code: string) => {
         await app.say(phone, 'saldo');
         await app.say(phone, memberNumber);
+        if (koperasi) await app.say(phone, koperasi);
         return app.say(phone, code);
       };
-      expect(await redeem('6289900000201', '4', codes.ksu4)).toContain('tidak cocok');
-      expect(await redeem('6289900000202', '004', codes.kpri004)).toContain('tidak cocok');
-      // KSU's "004" was never named by "4": its code still works.
-      expect(await redeem('6289900000203', '004', codes.ksu004)).toContain('Sri Nolnolempat');
+      const attempts = async (memberNumber: string, koperasiId: number) =>
+        (await app.db.activationCode.findFirstOrThrow({ where: { member: { memberNumber, koperasiId } } })).attempts;
+      const kpri = await app.db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
+      expect(await attempts('4', ksu.id)).toBe(MAX_CODE_ATTEMPTS);
+      expect(await attempts('004', kpri.id)).toBe(0);
+      // Used up: now only KPRI's "004" waits for "4", so no question, and KSU's code is not taken.
+      expect(await redeem('6289900000201', '4', null, codes.ksu4)).toContain('tidak cocok');
+      // The guesses were for KSU: KPRI's "004" was never guessed at, and works.
+      expect(await redeem('6289900000202', '004', 'kpri', codes.kpri004)).toContain('Nur Hayati');
+      // KSU's "004" was never named by "4": its code still works; now it alone waits, so no question.
+      expect(await redeem('6289900000203', '004', null, codes.ksu004)).toContain('Sri Nolnolempat');
     });
 
     it('counts guesses sent at the same moment one by one: the cap holds, and a code past it does not work', async () => {

@@ -120,20 +120,25 @@ export const chooseKoperasi: Action = async (ctx) => {
   // Re-check: the list was offered earlier, the member's phone may have changed since.
   const offered = (await provenMemberships(ctx)).covered.filter((m) => choices.includes(m.id));
   offered.sort((a, b) => choices.indexOf(a.id) - choices.indexOf(b.id));
-  const text = normalizeText(ctx.input);
-  const number = /^(?:no|nomor|nomer|pilih|yang|yg)?\s*(\d{1,2})(?:\s+\w+)?$/.exec(text);
-  let member = number ? offered[Number(number[1]) - 1] : undefined;
-  if (!member) {
-    // "yg KSU", "kpri", "Paiton": a word of one cooperative's name or code, and of no other.
-    const words = text.split(' ').filter((w) => w.length >= 3 && !['yang', 'koperasi', 'pilih'].includes(w));
-    const named = offered.filter((m) => words.some((w) => koperasiWords(m).includes(w)));
-    if (named.length === 1) member = named[0];
-  }
+  const member = pickOffered(ctx.input, offered, koperasiWords);
   if (!member) return { outcome: 'invalid' };
   delete ctx.session.choices;
   await bindVerified(ctx, member, phoneMethod(ctx));
   return { outcome: 'verified', vars: { koperasi_name: member.koperasiName } };
 };
+
+/**
+ * Which of the cooperatives offered in a numbered list the answer picks: "2", "no 2", "pilih 1",
+ * or "yg KSU", "kpri", "Paiton" (a word of one cooperative's name or code, and of no other).
+ */
+function pickOffered<T>(input: string, offered: readonly T[], wordsOf: (option: T) => string[]): T | undefined {
+  const text = normalizeText(input);
+  const number = /^(?:no|nomor|nomer|pilih|yang|yg)?\s*(\d{1,2})(?:\s+\w+)?$/.exec(text);
+  if (number) return offered[Number(number[1]) - 1];
+  const words = text.split(' ').filter((w) => w.length >= 3 && !['yang', 'koperasi', 'pilih'].includes(w));
+  const named = offered.filter((option) => words.some((w) => wordsOf(option).includes(w)));
+  return named.length === 1 ? named[0] : undefined;
+}
 
 /** Words that name a cooperative in a member's message: "kpri", "ksu", "sejahtera", "paiton". */
 export function koperasiWords(member: { koperasiName: string; koperasiCode: string }): string[] {
@@ -200,6 +205,29 @@ export const rememberMemberNumber: Action = async (ctx) => {
     return { outcome: 'invalid' };
   }
   ctx.session.memberNumber = memberNumber;
+  delete ctx.session.codeChoices;
+  delete ctx.session.codeKoperasi;
+  // The same member number waits for a code in several cooperatives: which one, before the code.
+  const pending = await ctx.services.members.pendingCodeCooperatives(memberNumber, ctx.now);
+  if (pending.length > 1) {
+    ctx.session.codeChoices = pending.map((k) => ({ koperasiId: k.koperasiId, name: k.koperasiName, words: koperasiWords(k) }));
+    return { outcome: 'choose_koperasi' };
+  }
+  return { outcome: 'ok' };
+};
+
+/** The cooperatives offered for the member number typed, as a numbered list. */
+export const listCodeChoices: Action = async (ctx) => {
+  const lines = (ctx.session.codeChoices ?? []).map((k, i) => `${i + 1}. ${k.name}`);
+  return { vars: { choices: lines.join('\n') } };
+};
+
+/** "2", "yg KSU", "sejahtera": which of the offered cooperatives the code is for. */
+export const chooseCodeKoperasi: Action = async (ctx) => {
+  const chosen = pickOffered(ctx.input, ctx.session.codeChoices ?? [], (k) => k.words);
+  if (!chosen) return { outcome: 'invalid' };
+  delete ctx.session.codeChoices;
+  ctx.session.codeKoperasi = chosen.koperasiId;
   return { outcome: 'ok' };
 };
 
@@ -210,7 +238,9 @@ export const checkActivationCode: Action = async (ctx) => {
   delete ctx.session.memberNumber;
   if (ctx.message.identityIsNumber) return { outcome: 'code_not_here' };
   const code = ctx.input.trim().replace(/^(?:kode\s*aktivasi|kodenya|kode|code)\s*(?:nya|saya|:)?\s*/i, '');
-  const member = memberNumber ? await ctx.services.members.redeemActivationCode(memberNumber, code, ctx.now) : null;
+  const koperasiId = ctx.session.codeKoperasi;
+  delete ctx.session.codeKoperasi;
+  const member = memberNumber ? await ctx.services.members.redeemActivationCode(memberNumber, code, ctx.now, koperasiId) : null;
   if (!member) {
     const { lockedUntil } = await ctx.services.identities.recordFailure(ctx.identity, ctx.now);
     if (lockedUntil) return { outcome: 'locked', vars: lockedVars(ctx, lockedUntil) };

@@ -1,6 +1,6 @@
 /** The named actions flows can call. A flow referring to a name not listed here fails `flows check`. */
 import type { Action } from './types.ts';
-import { checkActivationCode, chooseKoperasi, followNamedKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
+import { checkActivationCode, chooseCodeKoperasi, chooseKoperasi, listCodeChoices, followNamedKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
 import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
 import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setInstallmentReminders, setLanguage, setTopic } from './feedback.ts';
 
@@ -11,6 +11,8 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['identity.choose', chooseKoperasi],
   ['identity.remember_member_number', rememberMemberNumber],
   ['identity.check_code', checkActivationCode],
+  ['identity.list_code_choices', listCodeChoices],
+  ['identity.choose_code_koperasi', chooseCodeKoperasi],
   ['identity.switch', switchKoperasi],
   ['identity.follow_named_koperasi', followNamedKoperasi],
   ['complaint.from_message', complaintFromMessage],
