@@ -24,7 +24,15 @@ export function onePerPhone<T extends { phone: string }>(rows: readonly T[]): T[
 
 /** The board of one cooperative, once per phone. */
 export async function boardOf(domain: Pick<Domain, 'officers'>, koperasiId: number): Promise<OfficerRecord[]> {
-  return onePerPhone((await domain.officers.all()).filter((o) => o.koperasiId === koperasiId && isBoard(o)));
+  return onePerPhone((await domain.officers.ofKoperasi(koperasiId)).filter(isBoard));
+}
+
+/** The boards of every cooperative, by cooperative, once per phone each: one read for a job over all of them. */
+export async function boardsByKoperasi(domain: Pick<Domain, 'officers'>): Promise<Map<number, OfficerRecord[]>> {
+  const boards = new Map<number, OfficerRecord[]>();
+  for (const officer of (await domain.officers.all()).filter(isBoard)) boards.set(officer.koperasiId!, [...(boards.get(officer.koperasiId!) ?? []), officer]);
+  for (const [id, rows] of boards) boards.set(id, onePerPhone(rows));
+  return boards;
 }
 
 /** Officers by phone: the desk's lookup for every private message. */

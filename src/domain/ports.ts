@@ -85,8 +85,10 @@ export interface KoperasiStore {
 }
 
 export interface OfficerStore {
-  /** Every officer, by id (the table is a few per cooperative). */
+  /** Every officer, by id (a few per cooperative: a province has some thousands). */
   all(): Promise<OfficerRecord[]>;
+  /** The officers of one cooperative, by id. */
+  ofKoperasi(koperasiId: number): Promise<OfficerRecord[]>;
 }
 
 export interface MemberDirectory {

@@ -11,7 +11,7 @@
  */
 import { addDays, formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
 import { describeDaysAway } from '../domain/days-away.ts';
-import { boardOf } from '../domain/officers.ts';
+import { boardOf, boardsByKoperasi } from '../domain/officers.ts';
 import type { OutboxMessageInput } from '../domain/ports.ts';
 import { plannedRat, tallyAttendance } from '../domain/rat.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from './bimtek.ts';
@@ -99,6 +99,8 @@ export const GEMPUR_STAGES = [
 export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> {
   const { domain } = ctx;
   const result: JobResult = { job: 'gempur_reminders', occurrences: 0, queued: 0 };
+  // Every cooperative is looked at on every tick: the boards are read once, not per cooperative.
+  const boards = await boardsByKoperasi(domain);
   for (const koperasi of await domain.koperasi.all()) {
     // The campaign's calendar is the calendar year's: cooperatives whose book year ends
     // elsewhere are left to the field officers.
@@ -109,7 +111,7 @@ export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> 
     const stageDates = GEMPUR_STAGES.map((stage) => ({ ...stage, date: `${bookYear + 1}-${stage.day}` }));
     const due = [...stageDates].reverse().find((stage) => zonedTimeToUtc(stage.date, REMINDER_HOUR, 0, tz) <= ctx.now);
     if (!due || today > `${bookYear + 1}-06-30`) continue;
-    const board = await boardOf(domain, koperasi.id);
+    const board = boards.get(koperasi.id) ?? [];
     if (board.length === 0 || (await domain.meetings.ratHeld(koperasi.id, bookYear))) continue;
     const planned = await plannedRat(domain, koperasi.id, ctx.now);
     const text = [

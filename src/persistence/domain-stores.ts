@@ -60,6 +60,7 @@ export function createKoperasiStore(db: Db): KoperasiStore {
 export function createOfficerStore(db: Db): OfficerStore {
   return {
     all: () => db.officer.findMany({ include: { koperasi: { select: koperasiSelect } }, orderBy: { id: 'asc' } }),
+    ofKoperasi: (koperasiId) => db.officer.findMany({ where: { koperasiId }, include: { koperasi: { select: koperasiSelect } }, orderBy: { id: 'asc' } }),
   };
 }
 
