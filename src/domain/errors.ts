@@ -11,8 +11,7 @@ export type DomainErrorCode =
   | 'announcement_too_long'
   | 'send_time_invalid'
   | 'meeting_unknown'
-  | 'meeting_in_past'
-  | 'rat_past_legal_limit';
+  | 'meeting_in_past';
 
 export class DomainError extends Error {
   override name = 'DomainError';

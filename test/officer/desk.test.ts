@@ -211,6 +211,16 @@ describe.each([
     expect(await t.say(BOARD, '20/02/2027 09.30')).not.toContain('melewati batas');
   });
 
+  test('a RAT removed between the preview and the confirmation: the operation\'s refusal is the one sentence the board reads, nothing is sent', async () => {
+    await t.say(BOARD, 'pengurus');
+    await t.say(BOARD, '3');
+    expect(await t.say(BOARD, '20/02/2027 09.30')).toContain('RAT dipindah dari');
+    await t.db.meeting.deleteMany({ where: { kind: 'RAT', koperasi: { code: 'KPRI-SEJAHTERA' } } });
+    expect(await t.say(BOARD, '1')).toBe('Jadwal RAT itu tidak ada lagi.');
+    expect(await t.db.broadcast.count()).toBe(0);
+    expect(await t.say(BOARD, 'pengurus')).toContain('Menu petugas'); // the step is closed, the desk goes on
+  });
+
   test('moving the RAT date: wrong and past dates get a sentence; a confirmed move updates the meeting and tells the members', async () => {
     await t.say(BOARD, 'pengurus');
     expect(await t.say(BOARD, '3')).toContain('Ketik tanggal dan jam baru');
