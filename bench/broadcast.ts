@@ -8,8 +8,9 @@
  *    for tomorrow, so its rows stay out of the drain below; the fan-out is the same.
  * 2. Claim a batch from that backlog once it is due: how long one dispatcher claim takes.
  * 3. Drain DRAIN messages to a local Telegram-like Bot API server on 127.0.0.1 that enforces
- *    30 messages per second overall (and Telegram's per-chat limits), through the real
- *    dispatcher and Telegram sender: achieved rate and the number of 429 answers.
+ *    30 messages per second overall (and Telegram's per-chat limits), through the channels
+ *    `kopbot outbox drain` uses (the Telegram sender on the bot's send budget in the database)
+ *    and the real dispatcher: achieved rate and the number of 429 answers.
  *
  * The cooperatives it creates (and their members, rows and audit entries) are removed at the
  * end, so it can run against an existing PostgreSQL database.
@@ -22,10 +23,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import pino from 'pino';
-import { Telegram } from 'telegraf';
-import { TelegramSender } from '../src/channels/telegram/telegram-sender.ts';
-import { telegramOutbound } from '../src/outbox/channels.ts';
+import { commandLineChannels } from '../src/outbox/setup.ts';
 import { queueAnnouncement } from '../src/domain/announcements.ts';
 import { createKoperasiStore } from '../src/persistence/domain-stores.ts';
 import { OutboxDispatcher } from '../src/outbox/dispatcher.ts';
@@ -106,11 +106,11 @@ try {
 
   // 3. Draining to the local Bot API server (30 messages/s overall).
   await queueAnnouncement({ koperasi: createKoperasiStore(db), outbox: store }, { koperasiCode: small.code, text: 'Pengumuman: kantor tutup 25 Desember.', actor: 'bench', now: new Date() });
-  const telegram = new Telegram(api.token, { apiRoot: api.url });
-  const sender = new TelegramSender((method, payload) => telegram.callApi(method as never, payload as never), quiet);
-  const dispatcher = new OutboxDispatcher({ store, channels: [telegramOutbound(sender)], logger: quiet, quietHours: null });
+  const nowhere = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const wiring = commandLineChannels({ TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, WHATSAPP_ENABLED: false, DATABASE_URL: url }, quiet, nowhere);
+  const dispatcher = new OutboxDispatcher({ store, channels: wiring.channels, elsewhere: wiring.elsewhere, logger: quiet, quietHours: null });
   started = performance.now();
-  const summary = await dispatcher.drain();
+  const summary = await dispatcher.drain().finally(() => wiring.close());
   const drainS = (performance.now() - started) / 1000;
   console.log(
     `${kind} drain: ${summary.sent.toLocaleString('en')} sent in ${drainS.toFixed(1)} s = ${(summary.sent / drainS).toFixed(1)} messages/s; ` +

@@ -80,6 +80,13 @@ describe.each(['sqlite', 'postgresql'] as const)('the outbox store on %s', (kind
     expect(await store.queue([], NOW)).toBe(0);
   });
 
+  test('a text comes back exactly as queued, whatever it holds', async () => {
+    const text = 'Rapat "RAT" {2026}, pukul 09.00\nTempat: Balai Desa; biaya Rp0 \\ gratis 🙂 NULL';
+    const message = { purpose: 'test', topic: 'reminders' as const, koperasiId: null, memberId: null, notBefore: NOW };
+    await store.queue([{ ...message, idempotencyKey: 'teks', text }, { ...message, idempotencyKey: 'null', text: 'NULL' }], NOW);
+    expect((await store.claim('a', NOW, later(60_000), 10, BY_PHONE)).map((r) => r.text)).toEqual([text, 'NULL']);
+  });
+
   test('a lease that ran out makes the row claimable again; a live one does not; a lost lease writes nothing', async () => {
     await store.queue([{ idempotencyKey: 'lease', purpose: 'test', topic: 'reminders', koperasiId: null, memberId: null, text: 'x', notBefore: NOW }], NOW);
     expect(await store.claim('a', NOW, later(60_000), 10, BY_PHONE)).toHaveLength(1);
