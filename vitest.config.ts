@@ -2,10 +2,15 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Tests spawn the real CLI and build SQLite files; two cores, two workers.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      // The suites whose test apps take the store from KOPBOT_TEST_STORE, once more on
+      // PostgreSQL (suites that name their stores, like the conversation ones, run all already).
+      { extends: true, test: { name: 'postgresql', include: ['test/import/*.test.ts'], env: { KOPBOT_TEST_STORE: 'postgresql' } } },
+    ],
   },
 });

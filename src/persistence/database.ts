@@ -30,6 +30,11 @@ export function storeKindOf(url: string): StoreKind {
   return isPostgresUrl(url) ? 'postgresql' : 'sqlite';
 }
 
+/** Which store a client (or one of its transactions) talks to, for the few raw statements that differ. */
+export function storeKindOfClient(client: object): StoreKind {
+  return (client as { _activeProvider?: string })._activeProvider === 'postgresql' ? 'postgresql' : 'sqlite';
+}
+
 export function isPostgresUrl(url: string): boolean {
   return url.startsWith('postgresql://') || url.startsWith('postgres://');
 }

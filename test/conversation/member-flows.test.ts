@@ -3,7 +3,7 @@
  * SQLite file seeded with the demo cooperative.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, STORES, TEST_ACTIVATION_CODE_SECRET, type TestApp } from '../helpers/app.ts';
+import { createTestApp, STORES, type TestApp } from '../helpers/app.ts';
 import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/persistence/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
 
@@ -386,11 +386,10 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
 
     it('remembers a conversation across a restart', async () => {
       await app.say(SITI, 'pengaduan');
-      const url = app.url;
       await app.close();
       const { createApp } = await import('../../src/app.ts');
       const { createLogger } = await import('../../src/logger.ts');
-      const again = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...(postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {}) }, { clock: () => app.clock.now, logger: createLogger('silent'), hotPath });
+      const again = await createApp({ ...app.env, LOG_LEVEL: 'silent' }, { clock: () => app.clock.now, logger: createLogger('silent'), hotPath });
       const { answerLine } = await import('../../src/channels/terminal/terminal-channel.ts');
       const reply = (await answerLine(again.engine, SITI, 'Kartu anggota saya hilang, bagaimana menggantinya?')).join('\n');
       expect(reply).toContain('nomor tiket');

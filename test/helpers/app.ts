@@ -12,6 +12,8 @@ import { createTestPostgres } from './postgres.ts';
 export interface TestApp extends App {
   dir: string;
   url: string;
+  /** What another app or a kopbot process needs to open the same database (the key too, on PostgreSQL). */
+  env: { DATABASE_URL: string; ACTIVATION_CODE_SECRET?: string };
   clock: { now: Date };
   /** Send one line as the holder of phone, through the terminal channel; returns its replies as text. */
   say(phone: string, text: string): Promise<string>;
@@ -47,16 +49,23 @@ export const STORES = [
 /** The activation-code key of test apps on PostgreSQL (which has no key file beside it). */
 export const TEST_ACTIVATION_CODE_SECRET = 'kunci-kode-aktivasi-untuk-uji-0123456789';
 
+/**
+ * The store of test apps that do not name one: PostgreSQL when KOPBOT_TEST_STORE=postgresql
+ * (the vitest project "postgresql" runs the storage-heavy suites so), else SQLite.
+ */
+export const TESTS_ON_POSTGRES = process.env.KOPBOT_TEST_STORE === 'postgresql';
+
 export async function createTestApp(now = new Date('2026-11-22T03:00:00Z'), options: { hotPath?: boolean; postgres?: boolean } = {}): Promise<TestApp> {
   const dir = tempDir();
-  const postgres = options.postgres ? await createTestPostgres() : undefined;
+  const postgres = options.postgres ?? TESTS_ON_POSTGRES ? await createTestPostgres() : undefined;
   const url = postgres?.url ?? `file:${join(dir, 'test.db')}`;
   const clock = { now };
   const { logs, logger } = captureLogs();
+  const env = { DATABASE_URL: url, ...(postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {}) };
   let app: App;
   try {
     app = await createApp(
-      { DATABASE_URL: url, LOG_LEVEL: 'info', ...(postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {}) },
+      { ...env, LOG_LEVEL: 'info' },
       { clock: () => clock.now, logger, hotPath: options.hotPath },
     );
   } catch (error) {
@@ -66,6 +75,7 @@ export async function createTestApp(now = new Date('2026-11-22T03:00:00Z'), opti
   return Object.assign(app, {
     dir,
     url,
+    env,
     clock,
     logs,
     async say(phone: string, text: string) {

@@ -177,7 +177,7 @@ describe('CSV as Indonesian Excel and older Windows save it', () => {
     const chat = spawnSync(process.execPath, [KOPBOT, 'chat', '--as', members[0]!.phone], {
       input: 'saldo\n',
       encoding: 'utf8',
-      env: { ...process.env, DATABASE_URL: app.url, LOG_LEVEL: 'warn' },
+      env: { ...process.env, ...app.env, LOG_LEVEL: 'warn' },
     });
     expect(chat.status).toBe(0);
     expect(chat.stdout).toContain('*Simpanan Siti Mu’awanah “Ana” – 1*');
