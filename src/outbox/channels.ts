@@ -44,6 +44,8 @@ export function whatsappOutbound(channel: WhatsAppChannel): OutboundChannel {
     reaches: 'phone',
     inFlight: 1, // the channel paces one recipient at a time anyway
     target: (recipient) => recipient.phone,
+    // Standing by while another instance holds the session: that one sends these.
+    available: () => channel.status !== 'standby',
     async send(phone, text): Promise<SendOutcome> {
       const result = await channel.sendUnsolicited(phone, [{ text }]);
       if (result.status === 'sent') return { ok: true };

@@ -40,6 +40,11 @@ export interface OutboundChannel {
   readonly reaches: 'identity' | 'phone';
   /** Where this channel would send to this member (null: it cannot reach them). */
   target(recipient: Recipient): string | null;
+  /**
+   * False while this process cannot use the channel at all (another instance holds the WhatsApp
+   * session): its rows are left to the instance that can, not claimed and put off here.
+   */
+  available?(): boolean;
   send(target: string, text: string): Promise<SendOutcome>;
 }
 
@@ -132,7 +137,11 @@ export class OutboxDispatcher {
 
   /** What this dispatcher's channels can reach: the rows it claims. */
   get reach(): Reach {
-    return reachOf(this.#o.channels);
+    return reachOf(this.#usable());
+  }
+
+  #usable(): OutboundChannel[] {
+    return this.#o.channels.filter((c) => c.available?.() !== false);
   }
 
   /** Send everything due now, batch after batch, until nothing due is left. */
@@ -357,7 +366,8 @@ export class OutboxDispatcher {
 
   /** The channels that can reach this member here, in the order to try them. */
   #routes(recipient: Recipient): { channel: OutboundChannel; target: string }[] {
-    const byName = new Map(this.#o.channels.map((c) => [c.channel, c]));
+    const usable = this.#usable();
+    const byName = new Map(usable.map((c) => [c.channel, c]));
     const routes: { channel: OutboundChannel; target: string }[] = [];
     const seen = new Set<string>();
     const add = (channel: OutboundChannel | undefined) => {
@@ -369,7 +379,7 @@ export class OutboxDispatcher {
     };
     // The channels the member verified, most recently used first, then the rest (WhatsApp by phone).
     for (const identity of recipient.identities) add(byName.get(identity.channel));
-    for (const channel of this.#o.channels) add(channel);
+    for (const channel of usable) add(channel);
     return routes;
   }
 }

@@ -15,6 +15,11 @@ import { openDatabase, type Db } from '../../src/persistence/database.ts';
 import { instanceLockFor, type InstanceLock } from '../../src/persistence/instance-lock.ts';
 import { createServices } from '../../src/persistence/services.ts';
 import { openWhatsAppSessionStore } from '../../src/persistence/whatsapp-session-store.ts';
+import { createApp } from '../../src/app.ts';
+import { queueAnnouncement } from '../../src/domain/announcements.ts';
+import { whatsappOutbound } from '../../src/outbox/channels.ts';
+import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
+import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { captureLogs } from '../helpers/app.ts';
 import { createTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { socketFactory, until, waMessage } from '../whatsapp/helpers.ts';
@@ -255,5 +260,55 @@ describe('Telegram long polling across instances', () => {
     // A, back, finds polling taken.
     a.pause.retry();
     await until(() => a.pause.waiting === 1, 5_000, 'a to find polling taken');
+  });
+});
+
+describe('the outbox across WhatsApp instances', () => {
+  it('an instance standing by leaves WhatsApp messages to the one holding the session', async () => {
+    pgdb = await createTestPostgres();
+    const url = pgdb.url;
+    const secret = 'a test secret of at least thirty-two characters';
+    const instance = async (name: string) => {
+      const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent', ACTIVATION_CODE_SECRET: secret });
+      cleanups.push(() => app.close());
+      const factory = socketFactory();
+      const pause = manualPause();
+      const channel = new WhatsAppChannel({
+        engine: app.engine,
+        logger: app.logger,
+        openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(app.db)),
+        lock: lock(url, 'whatsapp', pause),
+        makeSocket: factory.make,
+        showPairing: () => undefined,
+        typingMs: () => 0,
+        unsolicited: { intervalMs: 0, jitter: 0 },
+      });
+      cleanups.push(() => channel.stop(1_000));
+      const dispatcher = new OutboxDispatcher({ store: app.outbox, channels: [whatsappOutbound(channel)], logger: app.logger, quietHours: null });
+      return { app, channel, factory, pause, dispatcher };
+    };
+    const a = await instance('a');
+    const b = await instance('b');
+    await seedDemo(a.app.db);
+    await a.channel.start();
+    await until(() => a.factory.sockets.length === 1, 5_000, 'a to connect');
+    a.factory.last.connect();
+    await until(() => a.channel.status === 'open', 5_000, 'a open');
+    await b.channel.start();
+    await until(() => b.pause.waiting === 1, 5_000, 'b to stand by');
+
+    const queued = await queueAnnouncement(a.app.domain, { koperasiCode: 'KPRI-SEJAHTERA', text: 'Rapat pengurus hari Kamis.', actor: 'test', now: new Date() });
+    // B, standing by, claims none of them: no row is put off for a minute by an instance that cannot send it.
+    // (Only a member nothing could ever reach, no phone and no identity, is settled by anyone: skipped.)
+    expect(await b.dispatcher.drain()).toMatchObject({ sent: 0, deferred: 0, retrying: 0 });
+    const skipped = await a.app.db.outboxMessage.count({ where: { broadcastId: queued.broadcastId, state: 'skipped' } });
+    const untouched = await a.app.db.outboxMessage.count({ where: { broadcastId: queued.broadcastId, state: 'queued', attempts: 0, lastError: null } });
+    expect(untouched).toBe(queued.recipients - skipped);
+    expect(untouched).toBeGreaterThan(0);
+    // A, holding the session, sends them (or skips those no one can reach): none is left.
+    const sent = (await a.dispatcher.drain()).sent;
+    expect(sent).toBeGreaterThan(0);
+    expect(a.factory.last.sent.filter((m) => m.text.includes('Rapat pengurus hari Kamis.'))).toHaveLength(sent);
+    expect(await a.app.db.outboxMessage.count({ where: { broadcastId: queued.broadcastId, state: { in: ['queued', 'sending'] } } })).toBe(0);
   });
 });
