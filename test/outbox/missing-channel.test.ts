@@ -2,46 +2,55 @@
  * A process without a channel never closes that channel's rows: `kopbot outbox drain` and
  * `kopbot start` without TELEGRAM_BOT_TOKEN leave Telegram members' messages queued (the drain
  * says so and exits 1), and a drain with the token then sends them. Real processes, a real
- * SQLite file, the local Bot API server.
+ * SQLite file or PostgreSQL database, the local Bot API server.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { queueAnnouncement } from '../../src/domain/announcements.ts';
-import { sqlitePathOf } from '../../src/persistence/database.ts';
 import { runKopbot, spawnKopbot } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/app.ts';
+import { tempDir, TEST_ACTIVATION_CODE_SECRET } from '../helpers/app.ts';
 import { addTelegramMembers, FakeBotApi } from '../helpers/fake-bot-api.ts';
+import { createTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { freePort } from '../telegram/helpers.ts';
-import { until } from '../whatsapp/helpers.ts';
 
 const TELEGRAM_MEMBERS = 40;
 
-describe('a process without a member\'s channel', () => {
+/** Wait until the check holds (it reads the database another process writes). */
+async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe.each(['sqlite', 'postgresql'] as const)('on %s, a process without a member\'s channel', (kind) => {
   let dir: string;
+  let postgres: TestPostgres | undefined;
   let url: string;
   let api: FakeBotApi;
   let app: App;
-  let reader: Database.Database;
   let telegramMembers: number[];
-  const base = () => ({ DATABASE_URL: url, LOG_LEVEL: 'warn', QUIET_HOURS: 'off', TELEGRAM_BOT_TOKEN: undefined, WHATSAPP_ENABLED: undefined });
+  // On PostgreSQL there is no file beside the database to keep a generated key in.
+  const secret = () => (postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {});
+  const base = () => ({ ...secret(), DATABASE_URL: url, LOG_LEVEL: 'warn', QUIET_HOURS: 'off', TELEGRAM_BOT_TOKEN: undefined, WHATSAPP_ENABLED: undefined });
 
   beforeAll(async () => {
     dir = tempDir('kopbot-missing-channel-');
-    url = `file:${join(dir, 'kopbot.db')}`;
+    postgres = kind === 'postgresql' ? await createTestPostgres() : undefined;
+    url = postgres?.url ?? `file:${join(dir, 'kopbot.db')}`;
     api = await new FakeBotApi().start();
-    app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
+    app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...secret() });
     await seedDemo(app.db);
     telegramMembers = await addTelegramMembers(app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: TELEGRAM_MEMBERS, firstChatId: 30_000 });
-    reader = new Database(sqlitePathOf(url), { readonly: true });
   });
   afterAll(async () => {
-    reader.close();
     await app.close();
     await api.close();
+    await postgres?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -84,8 +93,8 @@ describe('a process without a member\'s channel', () => {
       await service.saysOnStderr('berjalan di port');
       // The dispatcher's first pass has run once Nur Hayati's row (no phone, no identity) is closed:
       // the Telegram rows were due in the same claim.
-      const nurRow = reader.prepare('SELECT state FROM OutboxMessage WHERE broadcastId = ? AND memberId = ?');
-      await until(() => (nurRow.get(queued.broadcastId, nur.id) as { state: string }).state === 'skipped', 30_000, 'the dispatcher\'s first pass');
+      const nurRow = () => app.db.outboxMessage.findFirstOrThrow({ where: { broadcastId: queued.broadcastId, memberId: nur.id }, select: { state: true } });
+      await eventually(async () => (await nurRow()).state === 'skipped', 30_000, 'the dispatcher\'s first pass');
     } finally {
       service.child.kill('SIGTERM');
     }

@@ -2,7 +2,7 @@
  * The service runs the scheduler and the dispatcher: a RAT reminder that fell due while the
  * service was down is queued once at start and delivered through the Telegram channel, and a
  * second start queues nothing again. A broadcast queued from the command line while the
- * service runs is picked up by its dispatcher.
+ * service runs is picked up by its dispatcher. On SQLite and on PostgreSQL.
  */
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
@@ -11,17 +11,20 @@ import { loadConfig } from '../../src/config.ts';
 import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { queueAnnouncement } from '../../src/domain/announcements.ts';
 import { startService } from '../../src/service.ts';
-import { captureLogs, tempDir } from '../helpers/app.ts';
+import { captureLogs, tempDir, TEST_ACTIVATION_CODE_SECRET } from '../helpers/app.ts';
 import { FakeBotApi } from '../helpers/fake-bot-api.ts';
+import { createTestPostgres } from '../helpers/postgres.ts';
 import { freePort } from '../telegram/helpers.ts';
 import { until } from '../whatsapp/helpers.ts';
 
-test('the service queues a missed RAT reminder once at start and delivers it; broadcasts queued meanwhile go out too', async () => {
+test.each(['sqlite', 'postgresql'] as const)('on %s, the service queues a missed RAT reminder once at start and delivers it; broadcasts queued meanwhile go out too', async (kind) => {
   const dir = tempDir('kopbot-outbox-service-');
+  const postgres = kind === 'postgresql' ? await createTestPostgres() : undefined;
   const api = await new FakeBotApi().start();
   try {
     const config = loadConfig({
-      DATABASE_URL: `file:${join(dir, 'kopbot.db')}`,
+      DATABASE_URL: postgres?.url ?? `file:${join(dir, 'kopbot.db')}`,
+      ...(postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {}),
       TELEGRAM_BOT_TOKEN: api.token,
       TELEGRAM_API_ROOT: api.url,
       PORT: String(await freePort()),
@@ -59,6 +62,7 @@ test('the service queues a missed RAT reminder once at start and delivers it; br
     }
   } finally {
     await api.close();
+    await postgres?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }, 30_000);
