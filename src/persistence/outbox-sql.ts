@@ -45,12 +45,12 @@ export function outboxSql(dialect: OutboxDialect): OutboxSql {
   const OFFICER_IDENTITY = `ci."phone" = f."phone" AND ci."verifiedBy" IN ('phone', 'contact')
     AND EXISTS (SELECT 1 FROM "Member" pm WHERE pm."id" = ci."memberId" AND pm."phone" = ci."phone" AND pm."status" IN ('AKTIF', 'NONAKTIF')
       AND (f."koperasiId" IS NULL OR pm."koperasiId" = f."koperasiId") AND lower(trim(pm."name")) = lower(trim(f."name")))`;
-  const DUE = `o."notBefore" <= @now AND (o."state" = 'queued' OR (o."state" = 'sending' AND o."leaseUntil" < @now))`;
-  // DUE in its two parts, each served in notBefore order by the (state, notBefore) index alone:
-  // with the OR, a claim would sort every due row to pick its batch (1–7 s with a million).
-  // Both stores claim lapsed rows first (they are the older), then queued ones.
+  // Due in two parts, each served in notBefore order by the (state, notBefore) index alone: a
+  // claim ordering both at once would sort every due row to pick its batch (1–7 s with a
+  // million). Both stores claim lapsed rows first (they are the older), then queued ones.
   const DUE_QUEUED = `o."state" = 'queued' AND o."notBefore" <= @now`;
   const DUE_LAPSED = `o."state" = 'sending' AND o."leaseUntil" < @now AND o."notBefore" <= @now`;
+  const DUE = `((${DUE_QUEUED}) OR (${DUE_LAPSED}))`;
   const HERE = dialect === 'sqlite' ? 'ci."channel" IN (SELECT value FROM json_each(@identityChannels))' : 'ci."channel" = ANY(CAST(@identityChannels AS text[]))';
   // A process may claim a row it can route, or one that ends without any channel (no
   // recipient, not active, opted out, or a member with no verified identity and no phone at
