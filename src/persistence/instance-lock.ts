@@ -40,8 +40,6 @@ export interface InstanceLockOptions {
 
 /** Every kopbot lock lives under this first key (the migrator's single-key lock is a separate space). */
 const NAMESPACE = 0x6b6f70; // "kop"
-/** A silent peer is given up after idle + interval × count = 25 s. */
-const KEEPALIVE = { idleSeconds: 10, intervalSeconds: 5, count: 3 };
 
 const timerPause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal, ref: false }).catch(() => undefined);
 
@@ -138,25 +136,13 @@ class PostgresInstanceLock implements InstanceLock {
 
   async #connection(): Promise<pg.Client> {
     if (this.#client) return this.#client;
-    // A connection of its own, never a pooled one: the lock lives exactly as long as it. A holder
-    // whose machine vanishes (no FIN, no RST) is found out by keepalives within half a minute,
-    // on both sides: the server then lets go of the lock, and this side stands down.
-    const client = new pg.Client({
-      connectionString: this.url,
-      keepAlive: true,
-      keepAliveInitialDelayMillis: KEEPALIVE.idleSeconds * 1000,
-      query_timeout: this.#heartbeatMs,
-      application_name: `kopbot lock ${this.name}`,
-    });
+    // A connection of its own, never a pooled one: the lock lives exactly as long as it.
+    const client = new pg.Client({ connectionString: this.url, keepAlive: true, application_name: `kopbot lock ${this.name}` });
     client.on('error', () => this.#broken(client));
     client.on('end', () => this.#broken(client));
     this.#client = client;
     try {
       await client.connect();
-      // The server's side of the keepalives, for this connection only (ignored over a Unix socket).
-      await client.query(
-        `SET tcp_keepalives_idle = ${KEEPALIVE.idleSeconds}; SET tcp_keepalives_interval = ${KEEPALIVE.intervalSeconds}; SET tcp_keepalives_count = ${KEEPALIVE.count}`,
-      );
     } catch (error) {
       this.#drop();
       throw error;
