@@ -32,7 +32,7 @@ export interface InstanceLockOptions {
   logger?: Logger;
   /** Between attempts while another instance holds the lock (ms, default 5 s). */
   retryMs?: number;
-  /** How often a held lock's connection is checked (ms, default 10 s). */
+  /** How often a held lock's connection is checked, and how long it may take to answer (ms, default 10 s). */
   heartbeatMs?: number;
   /** The pause between attempts (tests drive it; default a timer). Resolves early when signal aborts. */
   pause?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -40,6 +40,8 @@ export interface InstanceLockOptions {
 
 /** Every kopbot lock lives under this first key (the migrator's single-key lock is a separate space). */
 const NAMESPACE = 0x6b6f70; // "kop"
+/** The server gives a silent holder up after idle + interval × count = 25 s (its heartbeat, after 20 s at most). */
+const KEEPALIVE = { idleSeconds: 10, intervalSeconds: 5, count: 3 };
 
 const timerPause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal, ref: false }).catch(() => undefined);
 
@@ -136,13 +138,24 @@ class PostgresInstanceLock implements InstanceLock {
 
   async #connection(): Promise<pg.Client> {
     if (this.#client) return this.#client;
-    // A connection of its own, never a pooled one: the lock lives exactly as long as it.
-    const client = new pg.Client({ connectionString: this.url, keepAlive: true, application_name: `kopbot lock ${this.name}` });
+    // A connection of its own, never a pooled one: the lock lives exactly as long as it. A holder
+    // whose machine vanishes (no FIN, no RST) is found out by the server's keepalives within
+    // half a minute, and the lock goes to the next instance.
+    const client = new pg.Client({
+      connectionString: this.url,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE.idleSeconds * 1000,
+      application_name: `kopbot lock ${this.name}`,
+    });
     client.on('error', () => this.#broken(client));
     client.on('end', () => this.#broken(client));
     this.#client = client;
     try {
       await client.connect();
+      // The server's side of the keepalives, for this connection only (ignored over a Unix socket).
+      await client.query(
+        `SET tcp_keepalives_idle = ${KEEPALIVE.idleSeconds}; SET tcp_keepalives_interval = ${KEEPALIVE.intervalSeconds}; SET tcp_keepalives_count = ${KEEPALIVE.count}`,
+      );
     } catch (error) {
       this.#drop();
       throw error;
@@ -154,7 +167,17 @@ class PostgresInstanceLock implements InstanceLock {
   #watch(client: pg.Client): void {
     clearInterval(this.#heartbeat);
     this.#heartbeat = setInterval(() => {
-      client.query('SELECT 1').catch(() => this.#broken(client));
+      // No answer within an interval counts as broken: cut off from the database, this holder
+      // stands down (within two intervals) before the server's keepalives let the lock go.
+      const silent = setTimeout(() => this.#broken(client), this.#heartbeatMs);
+      silent.unref();
+      client.query('SELECT 1').then(
+        () => clearTimeout(silent),
+        () => {
+          clearTimeout(silent);
+          this.#broken(client);
+        },
+      );
     }, this.#heartbeatMs);
     this.#heartbeat.unref();
   }

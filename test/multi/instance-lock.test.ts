@@ -240,6 +240,7 @@ describe('Telegram long polling across instances', () => {
     const a = await instance('a');
     const b = await instance('b');
     await a.channel.start();
+    await until(() => a.pollLock.held, 5_000, 'a to take polling');
     await b.channel.start();
     await until(() => b.pause.waiting === 1, 5_000, 'b to find polling taken');
     const member = { id: 5550001, first_name: 'Sari' };
