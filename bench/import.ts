@@ -31,7 +31,7 @@ if (process.argv[2] === '--step') {
   favourSmallHeap(); // as `kopbot import` does
   const app = await createApp({ DATABASE_URL: url!, LOG_LEVEL: 'warn' }, { logger: pino({ level: 'silent' }) });
   const started = performance.now();
-  const result = await importFile(app.db, kind as ImportKind, path!, { koperasiCode: koperasi, actor: 'bench', now: NOW });
+  const result = await importFile(app.imports, kind as ImportKind, path!, { koperasiCode: koperasi, actor: 'bench', now: NOW });
   const seconds = (performance.now() - started) / 1000;
   await app.close();
   process.stdout.write(JSON.stringify({ seconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), summary: summarize(result), ok: result.ok, problems: result.problems.slice(0, 5) }));

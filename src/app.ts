@@ -16,12 +16,16 @@ import { openOutboxStore } from './persistence/outbox-stores.ts';
 import { OfficerDesk } from './officer/desk.ts';
 import type { Domain } from './domain/ports.ts';
 import { createDomainStores } from './persistence/domain-stores.ts';
+import type { ImportStore } from './import/ports.ts';
+import { createImportStore } from './persistence/import-store.ts';
 
 export interface App {
   db: Db;
   services: Services;
   /** The business operations' stores and texts: what the desk, the jobs and the CLI run on (src/domain). */
   domain: Domain;
+  /** What `kopbot import` reads and writes through (src/import/ports.ts). */
+  imports: ImportStore;
   engine: ConversationEngine;
   /** Officers' commands by chat (announcements, RAT date, bimtek answers). */
   desk: OfficerDesk;
@@ -59,7 +63,7 @@ export async function createApp(
     const domain: Domain = { ...createDomainStores(db, outbox), texts: engine };
     const desk = new OfficerDesk(domain, engine, options.clock);
     engine.setDesk(desk);
-    return { db, services, domain, engine, desk, outbox, logger, close };
+    return { db, services, domain, imports: createImportStore(db), engine, desk, outbox, logger, close };
   } catch (error) {
     await close();
     throw error;

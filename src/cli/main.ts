@@ -108,7 +108,7 @@ function buildProgram(): Command {
       process.stderr.write(
         `Layanan koperasi berjalan di port ${service.port} (basis data ${cfg.DATABASE_URL}). Tekan Ctrl+C untuk berhenti.\n`,
       );
-      if ((await service.app.db.koperasi.count()) === 0) {
+      if ((await service.app.imports.someKoperasi(1)).length === 0) {
         process.stderr.write(
           'Basis data masih kosong. Coba: npx kopbot seed --demo, lalu npx kopbot chat --as 0812-3456-7801 (atau impor data: npx kopbot import --help).\n',
         );
@@ -188,7 +188,7 @@ function buildProgram(): Command {
       }
       await withApp(async (app) => {
         const [{ importFile }, { reportLines, summarize, writeReportCsv }] = await Promise.all([import('../import/import-file.ts'), import('../import/report.ts')]);
-        const result = await importFile(app.db, kind, file, {
+        const result = await importFile(app.imports, kind, file, {
           koperasiCode: options.koperasi,
           actor: 'cli',
           timeZone: config().TZ,

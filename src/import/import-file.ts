@@ -3,7 +3,6 @@
  * none at all. The result lists every problem by row and column.
  */
 import { basename } from 'node:path';
-import type { Db } from '../persistence/database.ts';
 import { formatDate, localDate } from '../core/format.ts';
 import { columnLetter, type ImportKind } from './columns.ts';
 import { findLayout, HEADER_SEARCH_ROWS, KEY_COLUMNS, lineRanges, RowSorter, titleDate, type Layout } from './layout.ts';
@@ -11,7 +10,7 @@ import { IMPORTERS, interner, type ImportContext, type KoperasiRef, type Located
 import type { ImportProblem, ImportResult } from './report.ts';
 import { RowReader } from './row-reader.ts';
 import { readTable, TableError, type Encoding, type Row, type Table } from './table.ts';
-import { retryWhileBusy } from '../persistence/busy.ts';
+import type { ImportReads, ImportStore } from './ports.ts';
 import { auditRow } from '../domain/audit.ts';
 
 export type ImportPhase = 'read' | 'check' | 'write';
@@ -29,19 +28,18 @@ export interface ImportOptions {
   onProgress?: (phase: ImportPhase, done: number, total: number | null) => void;
 }
 
-async function resolveKoperasi(db: Db, code: string | undefined): Promise<KoperasiRef | string> {
-  const select = { id: true, code: true, timezone: true, bookYearEnd: true } as const;
+async function resolveKoperasi(store: ImportReads, code: string | undefined): Promise<KoperasiRef | string> {
   if (code) {
-    const koperasi = await db.koperasi.findUnique({ where: { code: code.trim().toUpperCase() }, select });
+    const koperasi = await store.koperasiByCode(code.trim().toUpperCase());
     return koperasi ?? `Koperasi dengan kode ${code} belum terdaftar. Impor data koperasi dulu (kopbot import koperasi BERKAS).`;
   }
-  const all = await db.koperasi.findMany({ select, take: 2 });
+  const all = await store.someKoperasi(2);
   if (all.length === 1) return all[0]!;
   if (all.length === 0) return 'Belum ada koperasi terdaftar. Impor data koperasi dulu (kopbot import koperasi BERKAS).';
   return 'Ada lebih dari satu koperasi: sebutkan koperasinya dengan --koperasi KODE.';
 }
 
-export async function importFile(db: Db, kind: ImportKind, path: string, options: ImportOptions): Promise<ImportResult> {
+export async function importFile(store: ImportStore, kind: ImportKind, path: string, options: ImportOptions): Promise<ImportResult> {
   const result: ImportResult = {
     kind,
     file: basename(path),
@@ -64,7 +62,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
 
   let koperasi: KoperasiRef | null = null;
   if (importer.needsKoperasi) {
-    const resolved = await resolveKoperasi(db, options.koperasiCode);
+    const resolved = await resolveKoperasi(store, options.koperasiCode);
     if (typeof resolved === 'string') return fail(resolved);
     koperasi = resolved;
   }
@@ -192,7 +190,7 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   }
   if (result.rows === 0 && result.problems.length === 0) return fail('Berkas tidak berisi baris data di bawah judul kolom.');
   options.onProgress?.('check', 0, null);
-  const crossChecked = await importer.check(db, records, ctx);
+  const crossChecked = await importer.check(store, records, ctx);
   result.problems.push(...crossChecked.problems);
   result.warnings.push(...crossChecked.warnings);
   result.problems.sort(byLine);
@@ -200,21 +198,16 @@ export async function importFile(db: Db, kind: ImportKind, path: string, options
   if (result.problems.length > 0) return result;
 
   const total = records.length;
-  const counts = await retryWhileBusy(() => db.$transaction(
-    async (tx) => {
-      let done = 0;
-      // Written in slices so progress can be shown; it is still one transaction.
-      const sum = await importer.write(tx, records, ctx, (n) => {
-        done += n;
-        if (n > 0) options.onProgress?.('write', done, total);
-      });
-      await tx.auditLog.create({
-        data: auditRow({ actor: options.actor, action: `import.${kind}`, koperasiId: koperasi?.id ?? null, detail: { file: result.file, rows: result.rows, ...sum } }),
-      });
-      return sum;
-    },
-    { timeout: 30 * 60_000, maxWait: 60_000 },
-  ));
+  const counts = await store.inTransaction(async (writer) => {
+    let done = 0;
+    // Written in slices so progress can be shown; it is still one transaction.
+    const sum = await importer.write(writer, records, ctx, (n) => {
+      done += n;
+      if (n > 0) options.onProgress?.('write', done, total);
+    });
+    await writer.audit(auditRow({ actor: options.actor, action: `import.${kind}`, koperasiId: koperasi?.id ?? null, detail: { file: result.file, rows: result.rows, ...sum } }));
+    return sum;
+  });
   Object.assign(result, counts, { ok: true, records: records.length });
   return result;
 }

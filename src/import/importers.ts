@@ -4,12 +4,11 @@
  * failed, inside one transaction, as upserts keyed on the natural keys, so importing the same
  * file twice changes nothing the second time.
  */
-import type { Db } from '../persistence/database.ts';
 import { addMonths, daysBetween, formatDate, formatRupiah, zonedTimeToUtc } from '../core/format.ts';
 import { excelRoundedColumn, normalizeNik } from '../core/nik.ts';
 import { normalizePhone } from '../core/phone.ts';
 import { MEMBER_NUMBER } from '../core/member-number.ts';
-import { insertMany, updateMany } from '../persistence/bulk-insert.ts';
+import type { ImportReads, ImportWriter, KoperasiFields, KoperasiRef, LoanFields, MemberFields, StoredLoan, StoredMember, StoredSavingsAccount } from './ports.ts';
 import type { ImportKind } from './columns.ts';
 import type { ImportProblem } from './report.ts';
 import type { RowReader } from './row-reader.ts';
@@ -18,14 +17,7 @@ import { savingsKindOf } from './savings-kinds.ts';
 import { ratLegalLimit } from '../domain/rat.ts';
 import { isNothing, monthNumber, parseAmount, parseDate, parseInteger, parseTime } from './values.ts';
 
-export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
-
-export interface KoperasiRef {
-  id: number;
-  code: string;
-  timezone: string;
-  bookYearEnd: string;
-}
+export type { KoperasiRef };
 
 export interface ImportContext {
   koperasi: KoperasiRef | null;
@@ -58,9 +50,9 @@ export interface Importer<R> {
   /** A row's record (a wide savings row gives one per kind), or null when the row has problems. */
   read(row: RowReader, ctx: ImportContext): R | R[] | null;
   /** Checks across rows and against the database; returns problems and non-blocking warnings. */
-  check(db: Db, records: Located<R>[], ctx: ImportContext): Promise<{ problems: ImportProblem[]; warnings: ImportProblem[] }>;
+  check(store: ImportReads, records: Located<R>[], ctx: ImportContext): Promise<{ problems: ImportProblem[]; warnings: ImportProblem[] }>;
   /** Writes every record inside the caller's transaction, telling `written` as slices land. */
-  write(tx: Tx, records: Located<R>[], ctx: ImportContext, written: (count: number) => void): Promise<WriteCounts>;
+  write(writer: ImportWriter, records: Located<R>[], ctx: ImportContext, written: (count: number) => void): Promise<WriteCounts>;
 }
 
 function duplicates<R>(records: Located<R>[], keyOf: (r: R) => string | null, column: string, what: string): ImportProblem[] {
@@ -79,23 +71,6 @@ function duplicates<R>(records: Located<R>[], keyOf: (r: R) => string | null, co
 /** Records written per statement (createMany) and between progress reports. */
 const WRITE_SLICE = 1000;
 
-/** Rows fetched per query when reading what a cooperative already has: bounded, whatever the file's size. */
-const PAGE = 5000;
-
-/**
- * Every row of a query, fetched in pages by id so no statement grows with the cooperative,
- * each row handed to `visit` and let go of page by page.
- */
-async function forEachPage<T extends { id: number }>(fetch: (afterId: number, take: number) => Promise<T[]>, visit: (row: T) => void): Promise<void> {
-  let afterId = 0;
-  for (;;) {
-    const page = await fetch(afterId, PAGE);
-    for (const row of page) visit(row);
-    if (page.length < PAGE) return;
-    afterId = page[page.length - 1]!.id;
-  }
-}
-
 /** One copy of each repeated string (dates, kinds, labels), so 300,000 records do not hold 300,000 copies. */
 export function interner(): (text: string) => string {
   const seen = new Map<string, string>();
@@ -108,12 +83,9 @@ export function interner(): (text: string) => string {
 }
 
 /** Member number → id for every member of the cooperative (one paged read, not one parameter per row). */
-async function memberIds(db: Db | Tx, koperasiId: number): Promise<Map<string, number>> {
+async function memberIds(store: ImportReads, koperasiId: number): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
-  await forEachPage(
-    (afterId, take) => db.member.findMany({ where: { koperasiId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take, select: { id: true, memberNumber: true } }),
-    (row) => ids.set(row.memberNumber, row.id),
-  );
+  await store.forEachMember(koperasiId, (row) => ids.set(row.memberNumber, row.id));
   return ids;
 }
 
@@ -183,16 +155,8 @@ const ZONES: Record<string, string> = {
   wit: 'Asia/Jayapura', 'asia/jayapura': 'Asia/Jayapura',
 };
 
-export interface KoperasiRecord {
-  code: string;
-  name: string;
-  type: string;
-  district: string | null;
-  village: string | null;
-  bookYearEnd: string;
-  timezone: string;
-  quorumPercent: number | null;
-}
+/** A cooperative as its row gives it (quorum null: the file does not say). */
+export type KoperasiRecord = Omit<KoperasiFields, 'quorumPercent'> & { quorumPercent: number | null };
 
 function parseBookYearEnd(row: RowReader): string | null {
   if (!row.has('tutup_buku')) return '12-31';
@@ -255,15 +219,15 @@ export const koperasiImporter: Importer<KoperasiRecord> = {
   async check() {
     return { problems: [], warnings: [] };
   },
-  async write(tx, records, _ctx, written) {
+  async write(writer, records, _ctx, written) {
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
     for (const { record } of records) {
       written(1);
       const { quorumPercent, ...fields } = record;
       const data = { ...fields, ...(quorumPercent === null ? {} : { quorumPercent }) };
-      const existing = await tx.koperasi.findUnique({ where: { code: record.code } });
+      const existing = await writer.koperasiRecord(record.code);
       if (!existing) {
-        await tx.koperasi.create({ data });
+        await writer.createKoperasi(data);
         counts.created++;
       } else if (
         existing.name === data.name && existing.type === data.type && existing.district === data.district &&
@@ -272,7 +236,7 @@ export const koperasiImporter: Importer<KoperasiRecord> = {
       ) {
         counts.unchanged++;
       } else {
-        await tx.koperasi.update({ where: { id: existing.id }, data });
+        await writer.updateKoperasi(existing.id, data);
         counts.updated++;
       }
     }
@@ -395,7 +359,7 @@ export const memberImporter: Importer<MemberRecord> = {
     if (row.problems.length > 0 || memberNumber === null || name === null) return null;
     return { memberNumber, name, nik, phone, joinedOn, gender, status, nikUnprovenZero, nikUnproven };
   },
-  async check(db, records, ctx) {
+  async check(store, records, ctx) {
     const problems = duplicates(records, (r) => r.nik ?? null, 'nik', 'NIK');
     const warnings: ImportProblem[] = [];
     const koperasiId = ctx.koperasi!.id;
@@ -415,11 +379,7 @@ export const memberImporter: Importer<MemberRecord> = {
       }
     }
     const stored: { memberNumber: string; nik: string | null; phone: string | null }[] = [];
-    await forEachPage(
-      (afterId, take) =>
-        db.member.findMany({ where: { koperasiId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take, select: { id: true, memberNumber: true, nik: true, phone: true } }),
-      ({ memberNumber, nik, phone }) => stored.push({ memberNumber, nik, phone }),
-    );
+    await store.forEachMember(koperasiId, ({ memberNumber, nik, phone }) => stored.push({ memberNumber, nik, phone }));
     const owners = new Map<string, string>();
     for (const row of stored) if (row.nik) owners.set(row.nik, row.memberNumber);
     for (const { line, record } of records) {
@@ -468,24 +428,14 @@ export const memberImporter: Importer<MemberRecord> = {
     }
     return { problems, warnings };
   },
-  async write(tx, records, ctx, written) {
+  async write(writer, records, ctx, written) {
     const koperasiId = ctx.koperasi!.id;
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
-    const existing = new Map<string, { id: number; memberNumber: string; name: string; nik: string | null; phone: string | null; joinedOn: string | null; gender: string | null; status: string }>();
-    await forEachPage(
-      (afterId, take) =>
-        tx.member.findMany({
-          where: { koperasiId, id: { gt: afterId } },
-          orderBy: { id: 'asc' },
-          take,
-          select: { id: true, memberNumber: true, name: true, nik: true, phone: true, joinedOn: true, gender: true, status: true },
-        }),
-      (row) => existing.set(row.memberNumber, row),
-    );
+    const existing = new Map<string, StoredMember>();
+    await writer.forEachMember(koperasiId, (row) => existing.set(row.memberNumber, row));
     const created = records
       .filter(({ record }) => !existing.has(record.memberNumber))
       .map(({ record }) => ({
-        koperasiId,
         memberNumber: record.memberNumber,
         name: record.name,
         nik: record.nik ?? null,
@@ -496,13 +446,7 @@ export const memberImporter: Importer<MemberRecord> = {
       }));
     for (let i = 0; i < created.length; i += WRITE_SLICE) {
       const slice = created.slice(i, i + WRITE_SLICE);
-      await insertMany(
-        tx,
-        'Member',
-        ['koperasiId', 'memberNumber', 'name', 'nik', 'phone', 'joinedOn', 'gender', 'status'],
-        slice.map((m) => [m.koperasiId, m.memberNumber, m.name, m.nik, m.phone, m.joinedOn, m.gender, m.status]),
-        { timestamps: ['createdAt', 'updatedAt'] },
-      );
+      await writer.insertMembers(koperasiId, slice);
       written(slice.length);
     }
     counts.created = created.length;
@@ -529,7 +473,7 @@ export const memberImporter: Importer<MemberRecord> = {
         pending = 0;
       }
     }
-    for (const [key, rows] of changes) await updateMany(tx, 'Member', key.split(','), rows);
+    for (const [key, rows] of changes) await writer.updateMembers(key.split(',') as (keyof MemberFields)[], rows);
     written(pending);
     return counts;
   },
@@ -546,26 +490,13 @@ export interface SavingsRecord {
 }
 
 /** Savings accounts of every member of a cooperative, by "memberId/kind". */
-async function savingsAccounts(db: Db | Tx, koperasiId: number) {
-  const accounts = new Map<string, { id: number; balance: bigint; asOf: string; label: string }>();
+async function savingsAccounts(store: ImportReads, koperasiId: number) {
+  const accounts = new Map<string, Pick<StoredSavingsAccount, 'id' | 'balance' | 'asOf' | 'label'>>();
   const intern = interner();
-  await forEachPage(
-    (afterId, take) =>
-      db.savingsAccount.findMany({
-        where: { member: { koperasiId }, id: { gt: afterId } },
-        orderBy: { id: 'asc' },
-        take,
-        select: { id: true, memberId: true, kind: true, balance: true, asOf: true, label: true },
-      }),
-    (row) => accounts.set(`${row.memberId}/${row.kind}`, { id: row.id, balance: row.balance, asOf: intern(row.asOf), label: intern(row.label) }),
+  await store.forEachSavingsAccount(koperasiId, (row) =>
+    accounts.set(`${row.memberId}/${row.kind}`, { id: row.id, balance: row.balance, asOf: intern(row.asOf), label: intern(row.label) }),
   );
   return accounts;
-}
-
-function insertSavings(tx: Tx, accounts: { memberId: number; kind: string; label: string; balance: bigint; asOf: string }[]): Promise<number> {
-  return insertMany(tx, 'SavingsAccount', ['memberId', 'kind', 'label', 'balance', 'asOf'], accounts.map((a) => [a.memberId, a.kind, a.label, a.balance, a.asOf]), {
-    timestamps: ['updatedAt'],
-  });
 }
 
 function readAsOf(row: RowReader, ctx: ImportContext): string | null {
@@ -626,11 +557,11 @@ export const savingsImporter: Importer<SavingsRecord> = {
     if (row.problems.length > 0 || memberNumber === null || kind === null || balance === null || asOf === null) return null;
     return { memberNumber, ...kind, balance, asOf };
   },
-  async check(db, records, ctx) {
+  async check(store, records, ctx) {
     const koperasi = ctx.koperasi!;
-    const known = await memberIds(db, koperasi.id);
+    const known = await memberIds(store, koperasi.id);
     const problems = unknownMembers(records, known, koperasi.code);
-    const current = await savingsAccounts(db, koperasi.id);
+    const current = await savingsAccounts(store, koperasi.id);
     for (const { line, record } of records) {
       const memberId = known.get(record.memberNumber);
       const stored = memberId === undefined ? undefined : current.get(`${memberId}/${record.kind}`)?.asOf;
@@ -641,11 +572,11 @@ export const savingsImporter: Importer<SavingsRecord> = {
     }
     return { problems, warnings: [] };
   },
-  async write(tx, records, ctx, written) {
+  async write(writer, records, ctx, written) {
     const koperasiId = ctx.koperasi!.id;
-    const known = await memberIds(tx, koperasiId);
+    const known = await memberIds(writer, koperasiId);
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
-    const accounts = await savingsAccounts(tx, koperasiId);
+    const accounts = await savingsAccounts(writer, koperasiId);
     const created: { memberId: number; kind: string; label: string; balance: bigint; asOf: string }[] = [];
     let pending = 0;
     for (const { record } of records) {
@@ -659,7 +590,7 @@ export const savingsImporter: Importer<SavingsRecord> = {
       if (!existing) {
         created.push({ memberId, kind: record.kind, label: record.label, balance: record.balance, asOf: record.asOf });
         if (created.length === WRITE_SLICE) {
-          counts.created += await insertSavings(tx, created);
+          counts.created += await writer.insertSavingsAccounts(created);
           created.length = 0;
         }
         continue;
@@ -668,24 +599,22 @@ export const savingsImporter: Importer<SavingsRecord> = {
         counts.unchanged++;
         continue;
       }
-      await tx.savingsAccount.update({ where: { id: existing.id }, data: { balance: record.balance, asOf: record.asOf, label: record.label } });
+      await writer.updateSavingsAccount(existing.id, { balance: record.balance, asOf: record.asOf, label: record.label });
       const delta = record.balance - existing.balance;
       if (delta !== 0n) {
         // The export carries balances, not movements: the net change since the last import is
         // what the member can be shown as a movement.
-        await tx.savingsTransaction.create({
-          data: {
-            accountId: existing.id,
-            date: record.asOf,
-            amount: delta,
-            balanceAfter: record.balance,
-            description: delta > 0n ? 'mutasi masuk' : 'mutasi keluar',
-          },
+        await writer.addSavingsMovement({
+          accountId: existing.id,
+          date: record.asOf,
+          amount: delta,
+          balanceAfter: record.balance,
+          description: delta > 0n ? 'mutasi masuk' : 'mutasi keluar',
         });
       }
       counts.updated++;
     }
-    counts.created += await insertSavings(tx, created);
+    counts.created += await writer.insertSavingsAccounts(created);
     written(pending);
     return counts;
   },
@@ -693,18 +622,8 @@ export const savingsImporter: Importer<SavingsRecord> = {
 
 // ── loans ──────────────────────────────────────────────────────────────────────────────
 
-export interface LoanRecord {
-  memberNumber: string;
-  loanNumber: string;
-  principal: bigint;
-  outstanding: bigint;
-  installment: bigint;
-  tenorMonths: number;
-  disbursedOn: string;
-  nextDueOn: string | null;
-  arrears: bigint;
-  lateFee: bigint;
-}
+/** A loan as its row gives it: the loan's fields, its member by number. */
+export type LoanRecord = Omit<LoanFields, 'memberId'> & { memberNumber: string };
 
 /**
  * The installment schedule: equal principal per month (flat, the common koperasi method),
@@ -736,16 +655,16 @@ export function buildSchedule(loan: LoanRecord): { number: number; dueOn: string
 /** Loans inserted per statement batch (their numbers are looked up again in one query). */
 const LOAN_SLICE = 500;
 
-function insertSchedules(tx: Tx, loans: { loanId: number; record: LoanRecord }[]): Promise<number> {
-  const rows = loans.flatMap(({ loanId, record }) => buildSchedule(record).map((s) => [loanId, s.number, s.dueOn, s.principal, s.interest]));
-  return insertMany(tx, 'LoanInstallment', ['loanId', 'number', 'dueOn', 'principal', 'interest'], rows);
+/** The loans' schedules, replacing what the existing ones among them had. */
+function writeSchedules(writer: ImportWriter, loans: { loanId: number; record: LoanRecord }[], replacing: boolean): Promise<number> {
+  const rows = loans.flatMap(({ loanId, record }) => buildSchedule(record).map((s) => ({ loanId, ...s })));
+  return writer.replaceInstallments(replacing ? loans.map((l) => l.loanId) : [], rows);
 }
 
 /** Every loan of a cooperative by loan number, read in pages. */
-async function loansOf(db: Db | Tx, koperasiId: number) {
-  type Loan = Awaited<ReturnType<Db['loan']['findMany']>>[number];
-  const loans = new Map<string, Loan>();
-  await forEachPage((afterId, take) => db.loan.findMany({ where: { koperasiId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take }), (row) => loans.set(row.loanNumber, row));
+async function loansOf(store: ImportReads, koperasiId: number) {
+  const loans = new Map<string, StoredLoan>();
+  await store.forEachLoan(koperasiId, (row) => loans.set(row.loanNumber, row));
   return loans;
 }
 
@@ -781,11 +700,11 @@ export const loanImporter: Importer<LoanRecord> = {
     }
     return { memberNumber, loanNumber, principal, outstanding, installment, tenorMonths, disbursedOn, nextDueOn, arrears, lateFee };
   },
-  async check(db, records, ctx) {
+  async check(store, records, ctx) {
     const koperasi = ctx.koperasi!;
-    const known = await memberIds(db, koperasi.id);
+    const known = await memberIds(store, koperasi.id);
     const problems = unknownMembers(records, known, koperasi.code);
-    const owners = new Map([...(await loansOf(db, koperasi.id)).values()].map((loan) => [loan.loanNumber, loan.memberId]));
+    const owners = new Map([...(await loansOf(store, koperasi.id)).values()].map((loan) => [loan.loanNumber, loan.memberId]));
     const warnings: ImportProblem[] = [];
     for (const { line, record } of records) {
       if (record.nextDueOn && record.nextDueOn < ctx.today && record.arrears === 0n && record.outstanding > 0n) {
@@ -803,26 +722,18 @@ export const loanImporter: Importer<LoanRecord> = {
     }
     return { problems, warnings };
   },
-  async write(tx, records, ctx, written) {
+  async write(writer, records, ctx, written) {
     const koperasiId = ctx.koperasi!.id;
-    const known = await memberIds(tx, koperasiId);
-    const loans = await loansOf(tx, koperasiId);
+    const known = await memberIds(writer, koperasiId);
+    const loans = await loansOf(writer, koperasiId);
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
     // New loans go in as multi-row inserts, their schedules after them.
     const created: { record: LoanRecord; memberId: number }[] = [];
     const flush = async () => {
       if (created.length === 0) return;
-      await insertMany(
-        tx,
-        'Loan',
-        ['koperasiId', 'memberId', 'loanNumber', 'principal', 'outstanding', 'installment', 'tenorMonths', 'disbursedOn', 'nextDueOn', 'arrears', 'lateFee'],
-        created.map(({ record: r, memberId }) => [koperasiId, memberId, r.loanNumber, r.principal, r.outstanding, r.installment, r.tenorMonths, r.disbursedOn, r.nextDueOn, r.arrears, r.lateFee]),
-        { timestamps: ['createdAt', 'updatedAt'] },
-      );
-      const ids = new Map(
-        (await tx.loan.findMany({ where: { koperasiId, loanNumber: { in: created.map((c) => c.record.loanNumber) } }, select: { id: true, loanNumber: true } })).map((l) => [l.loanNumber, l.id]),
-      );
-      await insertSchedules(tx, created.map(({ record }) => ({ loanId: ids.get(record.loanNumber)!, record })));
+      await writer.insertLoans(koperasiId, created.map(({ record: { memberNumber: _, ...fields }, memberId }) => ({ ...fields, memberId })));
+      const ids = await writer.loanIds(koperasiId, created.map((c) => c.record.loanNumber));
+      await writeSchedules(writer, created.map(({ record }) => ({ loanId: ids.get(record.loanNumber)!, record })), false);
       counts.created += created.length;
       created.length = 0;
     };
@@ -831,7 +742,7 @@ export const loanImporter: Importer<LoanRecord> = {
       const memberId = known.get(record.memberNumber);
       if (memberId === undefined) throw new Error(`member ${record.memberNumber} vanished during import`);
       const { memberNumber: _, ...fields } = record;
-      const data = { ...fields, memberId, koperasiId };
+      const data = { ...fields, memberId };
       const existing = loans.get(record.loanNumber);
       const same =
         existing &&
@@ -846,9 +757,8 @@ export const loanImporter: Importer<LoanRecord> = {
         if (created.length === LOAN_SLICE) await flush();
         continue;
       }
-      await tx.loan.update({ where: { id: existing.id }, data });
-      await tx.loanInstallment.deleteMany({ where: { loanId: existing.id } });
-      await insertSchedules(tx, [{ loanId: existing.id, record }]);
+      await writer.updateLoan(existing.id, koperasiId, data);
+      await writeSchedules(writer, [{ loanId: existing.id, record }], true);
       counts.updated++;
     }
     await flush();
@@ -911,7 +821,7 @@ export const meetingImporter: Importer<MeetingRecord> = {
     }
     return { problems, warnings };
   },
-  async write(tx, records, ctx, written) {
+  async write(writer, records, ctx, written) {
     const koperasi = ctx.koperasi!;
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
     for (const { record } of records) {
@@ -924,14 +834,14 @@ export const meetingImporter: Importer<MeetingRecord> = {
         place: record.place,
         agenda: record.agenda.join('\n'),
       };
-      const existing = await tx.meeting.findUnique({ where: { koperasiId_key: { koperasiId: koperasi.id, key } } });
+      const existing = await writer.meetingByKey(koperasi.id, key);
       if (!existing) {
-        await tx.meeting.create({ data: { ...data, key, koperasiId: koperasi.id } });
+        await writer.createMeeting(koperasi.id, key, data);
         counts.created++;
       } else if (existing.startsAt.getTime() === data.startsAt.getTime() && existing.place === data.place && existing.agenda === data.agenda) {
         counts.unchanged++;
       } else {
-        await tx.meeting.update({ where: { id: existing.id }, data });
+        await writer.updateMeeting(existing.id, data);
         counts.updated++;
       }
     }

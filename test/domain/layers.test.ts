@@ -1,6 +1,6 @@
 /**
  * The layers hold: business operations (src/domain), the officer desk (src/officer) and the jobs
- * (src/jobs) reach storage only through ports, so they run on every store; and no import cycle
+ * (src/jobs) and the imports (src/import) reach storage only through ports, so they run on every store; and no import cycle
  * runs through them (the jobs and the desk once imported each other).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { ROOT } from '../helpers/cli.ts';
 
 const SRC = join(ROOT, 'src');
-const LAYERS = ['domain', 'officer', 'jobs'];
+const LAYERS = ['domain', 'officer', 'jobs', 'import'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -31,10 +31,20 @@ const files = sources(SRC);
 const inLayers = files.filter((f) => LAYERS.some((layer) => f.startsWith(join(SRC, layer) + '/')));
 
 describe('layers', () => {
-  test('the domain, the desk and the jobs import no store: no Prisma, no better-sqlite3, nothing of src/persistence', () => {
+  test('the domain, the desk, the jobs and the imports import no store: no Prisma, no better-sqlite3, nothing of src/persistence', () => {
     const offending = inLayers.flatMap((file) =>
       importsOf(file)
         .filter((target) => target.startsWith(join(SRC, 'persistence')) || target.includes('generated/prisma') || /^(@prisma|better-sqlite3|pg)(\/|$)/.test(target))
+        .map((target) => `${relative(SRC, file)} -> ${target.startsWith('/') ? relative(SRC, target) : target}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  test('nothing outside src/persistence imports Prisma, better-sqlite3 or pg', () => {
+    const outside = files.filter((f) => !f.startsWith(join(SRC, 'persistence') + '/'));
+    const offending = outside.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.includes('generated/prisma') || /^(@prisma|better-sqlite3|pg)(\/|$)/.test(target))
         .map((target) => `${relative(SRC, file)} -> ${target.startsWith('/') ? relative(SRC, target) : target}`),
     );
     expect(offending).toEqual([]);

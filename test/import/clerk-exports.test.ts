@@ -35,7 +35,7 @@ function file(name: string, content: string | Buffer): string {
 }
 
 function run(kind: ImportKind, path: string, asOf?: string) {
-  return importFile(app.db, kind, path, { koperasiCode: kind === 'koperasi' ? undefined : 'MJ', actor: 'test', now: NOW, asOf });
+  return importFile(app.imports, kind, path, { koperasiCode: kind === 'koperasi' ? undefined : 'MJ', actor: 'test', now: NOW, asOf });
 }
 
 async function balances(memberNumber: string) {

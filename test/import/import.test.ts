@@ -25,7 +25,7 @@ function file(name: string, content: string): string {
 }
 
 async function run(kind: ImportKind, path: string, koperasiCode?: string) {
-  return importFile(app.db, kind, path, { koperasiCode, actor: 'test', now: NOW });
+  return importFile(app.imports, kind, path, { koperasiCode, actor: 'test', now: NOW });
 }
 
 const KOPERASI_CSV = `kode,nama,jenis,kecamatan,desa,tutup_buku
@@ -66,7 +66,7 @@ describe('koperasi', () => {
 describe('time zones', () => {
   it('gives new cooperatives the TZ setting, or the zone their file names, and shows times in it', async () => {
     const csv = 'kode,nama,jenis,zona_waktu\nKSU-BALI,KSU Dewata,KSU,\nKSU-PAPUA,KSU Cenderawasih,KSU,WIT\n';
-    const result = await importFile(app.db, 'koperasi', file('k.csv', csv), { actor: 'test', now: NOW, timeZone: 'Asia/Makassar' });
+    const result = await importFile(app.imports, 'koperasi', file('k.csv', csv), { actor: 'test', now: NOW, timeZone: 'Asia/Makassar' });
     expect(result.ok).toBe(true);
     const zones = (await app.db.koperasi.findMany({ orderBy: { code: 'asc' } })).map((k) => [k.code, k.timezone]);
     expect(zones).toEqual([['KSU-BALI', 'Asia/Makassar'], ['KSU-PAPUA', 'Asia/Jayapura']]);
@@ -201,7 +201,7 @@ A-002,sukarela,"2,500,000.00",2026-10-31
 
     const next = SAVINGS.replace('"Rp 1.250.000,00",31/10/2026', '"Rp 1.300.000,00",30/11/2026');
     app.clock.now = new Date('2026-12-01T03:00:00Z');
-    const moved = await importFile(app.db, 'savings', file('s2.csv', next), { koperasiCode: 'KPRI-01', actor: 'test', now: app.clock.now });
+    const moved = await importFile(app.imports, 'savings', file('s2.csv', next), { koperasiCode: 'KPRI-01', actor: 'test', now: app.clock.now });
     expect(moved).toMatchObject({ ok: true, updated: 1, unchanged: 3 });
     const tx = await app.db.savingsTransaction.findMany();
     expect(tx.map((t) => [t.date, t.amount, t.balanceAfter])).toEqual([['2026-11-30', 50_000n, 1_300_000n]]);

@@ -30,7 +30,7 @@ afterEach(async () => {
 });
 
 function run(kind: ImportKind, path: string, options: { asOf?: string } = {}) {
-  return importFile(app.db, kind, path, { koperasiCode: kind === 'koperasi' ? undefined : 'MJ', actor: 'test', now: NOW, ...options });
+  return importFile(app.imports, kind, path, { koperasiCode: kind === 'koperasi' ? undefined : 'MJ', actor: 'test', now: NOW, ...options });
 }
 
 /** 62812… as the members file's 0812… normalises. */
