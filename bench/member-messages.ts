@@ -1,10 +1,12 @@
 /**
- * Pushes scripted member messages through the conversation core on SQLite — identity lookup,
- * flow, database query, reply — one after another on one core, and prints throughput and
- * latency percentiles.
+ * Pushes scripted member messages through the conversation core — identity lookup, flow,
+ * database query, reply — one after another on one core, and prints throughput and latency
+ * percentiles. On a fresh SQLite file by default; DATABASE_URL=postgresql://… names an empty
+ * PostgreSQL database instead (ACTIVATION_CODE_SECRET is set for it if unset).
  *
  *   npm run bench:messages                 # 10,000 messages, 1,000 members
  *   npm run bench:messages -- 50000 5000   # messages, members
+ *   DATABASE_URL=postgresql://root@127.0.0.1/bench npm run bench:messages
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { createApp } from '../src/app.ts';
 import { createLogger } from '../src/logger.ts';
 import { terminalMessage } from '../src/channels/terminal/terminal-channel.ts';
 import { zonedTimeToUtc } from '../src/core/format.ts';
+import { storeKindOf } from '../src/persistence/database.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 10_000);
 const MEMBERS = Number(process.argv[3] ?? 1_000);
@@ -27,8 +30,14 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kopbot-bench-'));
-const app = await createApp({ DATABASE_URL: `file:${join(dir, 'bench.db')}`, LOG_LEVEL: 'warn' }, { logger: createLogger('warn') });
+const url = process.env.DATABASE_URL ?? `file:${join(dir, 'bench.db')}`;
+const store = storeKindOf(url) === 'postgresql' ? 'PostgreSQL' : 'SQLite';
+const app = await createApp(
+  { DATABASE_URL: url, LOG_LEVEL: 'warn', ACTIVATION_CODE_SECRET: process.env.ACTIVATION_CODE_SECRET ?? 'kunci-bench-kode-aktivasi-0123456789abcdef' },
+  { logger: createLogger('warn') },
+);
 try {
+  if ((await app.db.koperasi.count()) > 0) throw new Error(`${url}: the benchmark needs an empty database`);
   const koperasi = await app.db.koperasi.create({ data: { code: 'BENCH', name: 'KSP Bench Makmur', type: 'KSP' } });
   const phones: string[] = [];
   const members = [];
@@ -93,7 +102,7 @@ try {
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const rss = process.memoryUsage().rss / 1024 / 1024;
-  console.log(`member messages: ${MESSAGES} messages from ${MEMBERS} members, ${replies} replies, SQLite, one process`);
+  console.log(`member messages: ${MESSAGES} messages from ${MEMBERS} members, ${replies} replies, ${store}, one process`);
   console.log(`throughput: ${(MESSAGES / seconds).toFixed(0)} messages/s (${seconds.toFixed(2)} s)`);
   console.log(
     `latency ms: p50 ${percentile(latencies, 50).toFixed(2)}  p90 ${percentile(latencies, 90).toFixed(2)}  p99 ${percentile(latencies, 99).toFixed(2)}  max ${latencies.at(-1)!.toFixed(2)}`,

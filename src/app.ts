@@ -9,7 +9,8 @@ import type { Services } from './core/ports.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, sqlitePathOf, storeKindOf, type Db } from './persistence/database.ts';
 import { loadActivationCodeKey, useActivationCodeKey } from './persistence/activation-code-key.ts';
-import { openSqliteHotPath } from './persistence/sqlite-hot-path.ts';
+import { openSqliteHotPath, type HotPath } from './persistence/sqlite-hot-path.ts';
+import { openPostgresHotPath } from './persistence/postgres-hot-path.ts';
 import { createServices } from './persistence/services.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 import { openOutboxStore } from './persistence/outbox-stores.ts';
@@ -39,8 +40,14 @@ export interface AppOptions {
   logger?: Logger;
   clock?: () => Date;
   flowsDir?: string;
-  /** Serve per-message reads through prepared statements (SQLite only). Default true. */
+  /** Serve per-message reads through prepared statements of the store's own driver. Default true. */
   hotPath?: boolean;
+}
+
+/** The per-message reads of the store DATABASE_URL names, through its own driver (see HotPath). */
+function openHotPath(url: string, logger: Logger): HotPath {
+  if (storeKindOf(url) === 'postgresql') return openPostgresHotPath(url);
+  return openSqliteHotPath(sqlitePathOf(url), (error) => logger.warn({ err: error }, 'conversation state not saved: database busy'));
 }
 
 export async function createApp(
@@ -49,10 +56,10 @@ export async function createApp(
 ): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config.DATABASE_URL);
-  const hotPath = options.hotPath !== false && storeKindOf(config.DATABASE_URL) === 'sqlite' ? openSqliteHotPath(sqlitePathOf(config.DATABASE_URL), (error) => logger.warn({ err: error }, 'conversation state not saved: database busy')) : undefined;
+  const hotPath = options.hotPath === false ? undefined : openHotPath(config.DATABASE_URL, logger);
   const outbox = openOutboxStore(config.DATABASE_URL);
   const close = async () => {
-    hotPath?.close();
+    await hotPath?.close();
     await outbox.close();
     await db.$disconnect();
   };

@@ -1,8 +1,8 @@
 /**
  * A `pg` connection pool for the stores that talk to PostgreSQL directly (the Telegram budget,
  * the health probe, the per-message read path), reading values as Prisma writes them:
- * DateTime columns are `timestamp(3)` holding UTC, BIGINT columns hold numbers that fit a
- * double (epoch milliseconds, counts).
+ * DateTime columns are `timestamp(3)` holding UTC; BIGINT columns are numbers (epoch
+ * milliseconds, counts) or, when asked, bigints (money).
  */
 import pg from 'pg';
 
@@ -10,26 +10,30 @@ import pg from 'pg';
 const TIMESTAMP = 1114;
 const INT8 = 20;
 
-const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === TIMESTAMP) return (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
-    if (oid === INT8) return (text: string) => Number(text);
-    return pg.types.getTypeParser(oid, format);
-  },
-} as pg.CustomTypesConfig;
+function typesFor(int8: 'number' | 'bigint'): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === TIMESTAMP) return (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
+      if (oid === INT8) return int8 === 'bigint' ? (text: string) => BigInt(text) : (text: string) => Number(text);
+      return pg.types.getTypeParser(oid, format);
+    },
+  } as pg.CustomTypesConfig;
+}
 
 export interface PgPoolOptions {
   max: number;
   /** Abandon a statement after this long (the health probe must answer, not hang). */
   statementTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** BIGINT as bigint (money: rupiah amounts), not number (the default: epoch ms, counts). */
+  int8?: 'number' | 'bigint';
 }
 
 export function openPgPool(url: string, options: PgPoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max,
-    types,
+    types: typesFor(options.int8 ?? 'number'),
     ...(options.connectionTimeoutMs ? { connectionTimeoutMillis: options.connectionTimeoutMs } : {}),
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });

@@ -407,7 +407,7 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
       ? {
           ...identities,
           async resolve(channel, externalId, verifiedPhone) {
-            const found = hot.findIdentity(channel, externalId);
+            const found = await hot.findIdentity(channel, externalId);
             if (!found) return hot.createIdentity(channel, externalId, verifiedPhone ?? null);
             if (verifiedPhone === undefined || found.phone === verifiedPhone) return found;
             return hot.recordPhone(found, verifiedPhone);
@@ -416,9 +416,9 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
         }
       : identities,
     sessions: hot ? hot.sessions : createSessionStore(db),
-    members: hot ? { ...members, findActiveByPhone: async (phone) => hot.findActiveByPhone(phone) } : members,
+    members: hot ? { ...members, findActiveByPhone: (phone) => hot.findActiveByPhone(phone) } : members,
     ledger: hot ? hot.ledger : createLedgerService(db),
-    meetings: hot ? { ...meetings, currentRat: async (member, now) => hot.currentRat(member, now) } : meetings,
+    meetings: hot ? { ...meetings, currentRat: (member, now) => hot.currentRat(member, now) } : meetings,
     feedback: createFeedbackService(db, options.clock),
     audit: hot ? { record: (entry) => recordAudit({ write: hot.audit }, entry) } : audit,
   };

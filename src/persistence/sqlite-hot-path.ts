@@ -20,20 +20,18 @@
 import type { AuditStore } from '../domain/audit.ts';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import type { Language } from '../core/format.ts';
 import type {
   Identity,
   LedgerService,
-  LoanView,
   MeetingView,
   MemberRef,
-  SessionData,
   SessionStore,
   VerificationMethod,
 } from '../core/ports.ts';
 import { StaleSessionError } from '../core/ports.ts';
 import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
 import { isBusyError } from './busy.ts';
+import { strOrNull, toIdentity, toLoan, toMeeting, toMember, toSavings, toSession, type Row } from './hot-path-rows.ts';
 import { writeGateFor } from './write-gate.ts';
 
 /** Prisma's text form of a DateTime in SQLite; fixed width, so text order is time order. */
@@ -41,31 +39,26 @@ export function sqliteDateTime(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
 }
 
-function parseDateTime(value: unknown): Date | null {
-  return typeof value === 'string' ? new Date(value) : null;
-}
 
-type Row = Record<string, unknown>;
-const num = (v: unknown): number => Number(v as bigint | number);
-const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
-const str = (v: unknown): string => v as string;
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
-
+/**
+ * The per-message reads and a member's first writes, served by a store's own driver instead of
+ * Prisma: better-sqlite3 statements here, `pg` prepared statements in postgres-hot-path.ts.
+ */
 export interface HotPath {
-  findIdentity(channel: string, externalId: string): Identity | null;
+  findIdentity(channel: string, externalId: string): Promise<Identity | null>;
   /** The identity, created on first contact (with the phone the channel vouches for, if any). */
   createIdentity(channel: string, externalId: string, phone: string | null): Promise<Identity>;
   /** The channel vouches for another phone: a link made by the old phone ends with it. */
   recordPhone(identity: Identity, phone: string): Promise<Identity>;
   bindMember(identity: Identity, memberId: number, method: VerificationMethod, at: Date): Promise<Identity>;
   /** Members of any cooperative with this phone on file and a usable status, oldest first. */
-  findActiveByPhone(phone: string): MemberRef[];
+  findActiveByPhone(phone: string): Promise<MemberRef[]>;
   /** One audit row, built (and masked) by the one audit writer, domain/audit.ts. */
   audit: AuditStore['write'];
   sessions: SessionStore;
   ledger: LedgerService;
-  currentRat(member: MemberRef, now: Date): MeetingView | null;
-  close(): void;
+  currentRat(member: MemberRef, now: Date): Promise<MeetingView | null>;
+  close(): Promise<void>;
 }
 
 export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => void): HotPath {
@@ -135,49 +128,9 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
   const get = (stmt: Statement, ...params: unknown[]) => stmt.get(...params) as Row | undefined;
   const all = (stmt: Statement, ...params: unknown[]) => stmt.all(...params) as Row[];
 
-  function toMeeting(row: Row): MeetingView {
-    return {
-      id: num(row.id),
-      kind: str(row.kind),
-      bookYear: row.bookYear === null ? null : num(row.bookYear),
-      startsAt: parseDateTime(row.startsAt)!,
-      place: str(row.place),
-      agenda: str(row.agenda).split('\n').map((s) => s.trim()).filter((s) => s !== ''),
-      heldAt: parseDateTime(row.heldAt),
-      attending: row.attending === null || row.attending === undefined ? null : num(row.attending) === 1,
-    };
-  }
-
-  function toMember(row: Row): MemberRef {
-    return {
-      id: num(row.m_id),
-      koperasiId: num(row.m_koperasiId),
-      koperasiCode: str(row.k_code),
-      koperasiName: str(row.k_name),
-      timezone: str(row.k_timezone),
-      memberNumber: str(row.m_memberNumber),
-      name: str(row.m_name),
-      phone: strOrNull(row.m_phone),
-      status: str(row.m_status),
-      optOutAnnouncements: num(row.m_optOut) === 1,
-    };
-  }
-
   function findIdentity(channel: string, externalId: string): Identity | null {
     const row = get(identityStmt, channel, externalId);
-    if (!row) return null;
-    const member: MemberRef | null = row.m_id === null ? null : toMember(row);
-    return {
-      id: num(row.id),
-      channel: str(row.channel),
-      externalId: str(row.externalId),
-      phone: strOrNull(row.phone),
-      language: (row.language === 'en' ? 'en' : 'id') as Language,
-      verifiedBy: strOrNull(row.verifiedBy) as VerificationMethod | null,
-      failedAttempts: num(row.failedAttempts),
-      lockedUntil: parseDateTime(row.lockedUntil),
-      member,
-    };
+    return row ? toIdentity(row) : null;
   }
 
   /** Write, then read the identity back as it now is (the write and the read in one gate turn). */
@@ -191,7 +144,7 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
   }
 
   return {
-    findIdentity,
+    findIdentity: async (channel, externalId) => findIdentity(channel, externalId),
     createIdentity(channel, externalId, phone) {
       return writeIdentity(channel, externalId, () => {
         const now = sqliteDateTime(new Date());
@@ -204,7 +157,7 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
     bindMember(identity, memberId, method, at) {
       return writeIdentity(identity.channel, identity.externalId, () => bindStmt.run(memberId, method, sqliteDateTime(at), sqliteDateTime(new Date()), identity.id));
     },
-    findActiveByPhone(phone) {
+    async findActiveByPhone(phone) {
       return all(activeByPhoneStmt, phone, usableStatuses).map(toMember);
     },
     async audit(entry, at) {
@@ -213,14 +166,7 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
     sessions: {
       async load(channel, chatId) {
         const row = get(sessionLoad, channel, chatId);
-        if (!row) return null;
-        let data: SessionData = {};
-        try {
-          data = JSON.parse(str(row.data)) as SessionData;
-        } catch {
-          data = {};
-        }
-        return { node: row.node === '' ? null : str(row.node), data, expiresAt: parseDateTime(row.expiresAt)!, version: Number(row.version) };
+        return row ? toSession(row) : null;
       },
       async save(channel, chatId, state) {
         const node = state.node ?? '';
@@ -249,42 +195,20 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
     },
     ledger: {
       async savingsSummary(memberId, recentLimit) {
-        return {
-          accounts: all(accountsStmt, memberId).map((r) => ({ kind: str(r.kind), label: str(r.label), balance: big(r.balance), asOf: str(r.asOf) })),
-          recent: all(recentStmt, memberId, recentLimit).map((r) => ({
-            date: str(r.date),
-            amount: big(r.amount),
-            description: str(r.description),
-            label: str(r.label),
-          })),
-        };
+        return toSavings(all(accountsStmt, memberId), all(recentStmt, memberId, recentLimit));
       },
       async activeLoans(memberId) {
-        return all(loansStmt, memberId).map((r): LoanView => {
+        return all(loansStmt, memberId).map((r) => {
           const nextDueOn = strOrNull(r.nextDueOn);
-          const next = nextDueOn ? get(nextInstallmentStmt, r.id, nextDueOn) : undefined;
-          return {
-            loanNumber: str(r.loanNumber),
-            principal: big(r.principal),
-            outstanding: big(r.outstanding),
-            installment: big(r.installment),
-            tenorMonths: num(r.tenorMonths),
-            disbursedOn: str(r.disbursedOn),
-            nextDueOn,
-            arrears: big(r.arrears),
-            lateFee: big(r.lateFee),
-            next: next
-              ? { number: num(next.number), dueOn: str(next.dueOn), principal: big(next.principal), interest: big(next.interest) }
-              : null,
-          };
+          return toLoan(r, nextDueOn ? get(nextInstallmentStmt, r.id, nextDueOn) : undefined);
         });
       },
     },
-    currentRat(member, now) {
+    async currentRat(member, now) {
       const row = get(upcomingRatStmt, member.id, member.koperasiId, sqliteDateTime(now)) ?? get(latestRatStmt, member.id, member.koperasiId);
       return row ? toMeeting(row) : null;
     },
-    close() {
+    async close() {
       db.close();
     },
   };

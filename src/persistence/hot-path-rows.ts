@@ -1,0 +1,93 @@
+/**
+ * Rows of the hot paths' statements (sqlite-hot-path.ts, postgres-hot-path.ts) as the core's
+ * values. Both select the same column names; the drivers differ only in how values come back:
+ * better-sqlite3 gives bigints, 0/1 booleans and ISO text dates, pg gives booleans and Dates.
+ */
+import type { Language } from '../core/format.ts';
+import type { Identity, LoanView, MeetingView, MemberRef, SessionState, VerificationMethod } from '../core/ports.ts';
+
+export type Row = Record<string, unknown>;
+
+export const num = (v: unknown): number => Number(v as bigint | number);
+export const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
+export const str = (v: unknown): string => v as string;
+export const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+export const dateOrNull = (v: unknown): Date | null => (v instanceof Date ? v : typeof v === 'string' ? new Date(v) : null);
+const bool = (v: unknown): boolean => v === true || ((typeof v === 'bigint' || typeof v === 'number') && Number(v) === 1);
+
+/** The member columns both hot paths select (m_… of Member, k_… of its Koperasi). */
+export function toMember(row: Row): MemberRef {
+  return {
+    id: num(row.m_id),
+    koperasiId: num(row.m_koperasiId),
+    koperasiCode: str(row.k_code),
+    koperasiName: str(row.k_name),
+    timezone: str(row.k_timezone),
+    memberNumber: str(row.m_memberNumber),
+    name: str(row.m_name),
+    phone: strOrNull(row.m_phone),
+    status: str(row.m_status),
+    optOutAnnouncements: bool(row.m_optOut),
+  };
+}
+
+export function toIdentity(row: Row): Identity {
+  return {
+    id: num(row.id),
+    channel: str(row.channel),
+    externalId: str(row.externalId),
+    phone: strOrNull(row.phone),
+    language: (row.language === 'en' ? 'en' : 'id') as Language,
+    verifiedBy: strOrNull(row.verifiedBy) as VerificationMethod | null,
+    failedAttempts: num(row.failedAttempts),
+    lockedUntil: dateOrNull(row.lockedUntil),
+    member: row.m_id === null ? null : toMember(row),
+  };
+}
+
+export function toMeeting(row: Row): MeetingView {
+  return {
+    id: num(row.id),
+    kind: str(row.kind),
+    bookYear: row.bookYear === null ? null : num(row.bookYear),
+    startsAt: dateOrNull(row.startsAt)!,
+    place: str(row.place),
+    agenda: str(row.agenda).split('\n').map((s) => s.trim()).filter((s) => s !== ''),
+    heldAt: dateOrNull(row.heldAt),
+    attending: row.attending === null || row.attending === undefined ? null : bool(row.attending),
+  };
+}
+
+/** A stored session; data that does not parse is an empty conversation, not an error. */
+export function toSession(row: Row): SessionState {
+  let data: SessionState['data'] = {};
+  try {
+    data = JSON.parse(str(row.data)) as SessionState['data'];
+  } catch {
+    data = {};
+  }
+  return { node: row.node === '' ? null : str(row.node), data, expiresAt: dateOrNull(row.expiresAt)!, version: num(row.version) };
+}
+
+export function toSavings(accounts: Row[], recent: Row[]) {
+  return {
+    accounts: accounts.map((r) => ({ kind: str(r.kind), label: str(r.label), balance: big(r.balance), asOf: str(r.asOf) })),
+    recent: recent.map((r) => ({ date: str(r.date), amount: big(r.amount), description: str(r.description), label: str(r.label) })),
+  };
+}
+
+/** A loan row, and its next installment's row if it has one (`number`, `dueOn`, `principal`, `interest`). */
+export function toLoan(r: Row, next: Row | undefined): LoanView {
+  return {
+    loanNumber: str(r.loanNumber),
+    principal: big(r.principal),
+    outstanding: big(r.outstanding),
+    installment: big(r.installment),
+    tenorMonths: num(r.tenorMonths),
+    disbursedOn: str(r.disbursedOn),
+    nextDueOn: strOrNull(r.nextDueOn),
+    arrears: big(r.arrears),
+    lateFee: big(r.lateFee),
+    next: next ? { number: num(next.number), dueOn: str(next.dueOn), principal: big(next.principal), interest: big(next.interest) } : null,
+  };
+}
