@@ -3,8 +3,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/app.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, TEST_ACTIVATION_CODE_SECRET } from '../helpers/app.ts';
+import { createTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin/kopbot.js');
@@ -197,6 +198,73 @@ describe('kopbot', () => {
       stderr += chunk.toString();
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (stderr.includes('berjalan di port')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+      void exited.then(() => reject(new Error(`service exited early: ${stderr}`)));
+    });
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', koperasi: 2 });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+describe('kopbot on PostgreSQL', () => {
+  let pg: TestPostgres;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    pg = await createTestPostgres();
+    env = { DATABASE_URL: pg.url, ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET };
+  });
+  afterAll(async () => {
+    await pg.drop();
+  });
+
+  it('refuses to start without ACTIVATION_CODE_SECRET, in one sentence', () => {
+    const result = kopbot(['seed', '--demo'], { env: { DATABASE_URL: pg.url, ACTIVATION_CODE_SECRET: '' } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('ACTIVATION_CODE_SECRET: wajib diisi bila DATABASE_URL=postgresql://');
+  });
+
+  it('seeds, chats, imports, issues a code, broadcasts and runs due jobs; the service answers /health', async () => {
+    const seeded = kopbot(['seed', '--demo'], { env });
+    expect(seeded.stderr).toBe('');
+    expect(seeded.stdout).toContain('Data demo siap: 2 koperasi, 6 anggota.');
+    const chat = kopbot(['chat', '--as', '0812-3456-7801'], { env, input: 'cek sldo\nsisa utang brp\n' });
+    expect(chat.status).toBe(0);
+    expect(chat.stdout).toContain('*Total: Rp6.150.000*');
+    expect(chat.stdout).toContain('Sisa pokok: Rp7.083.338');
+    const dir = tempDir('kopbot-cli-pg-');
+    writeFileSync(join(dir, 'anggota.csv'), 'nomor_anggota,nama,no_hp\nPG-001,Wulan Sari,0812-3456-9901\n');
+    const imported = kopbot(['import', 'anggota', join(dir, 'anggota.csv'), '--koperasi', 'KPRI-SEJAHTERA'], { env });
+    expect(imported.status).toBe(0);
+    expect(imported.stdout).toContain('Impor anggota selesai: 1 baris (1 baru');
+    const code = kopbot(['activation-code', '--koperasi', 'KPRI-SEJAHTERA', '--member', 'PG-001'], { env });
+    expect(code.status).toBe(0);
+    expect(code.stdout).toMatch(/^Kode aktivasi untuk Wulan Sari \(PG-001\): /);
+    const queued = kopbot(['broadcast', '--koperasi', 'KPRI-SEJAHTERA', '--text', 'Kantor tutup 25 Desember.'], { env });
+    expect(queued.status).toBe(0);
+    expect(queued.stdout).toMatch(/^Pengumuman #\d+ diantrekan untuk 5 anggota KPRI Sejahtera Kraksaan/);
+    const drained = kopbot(['outbox', 'drain'], { env: { ...env, QUIET_HOURS: 'off' } });
+    expect(drained.stdout).toContain('Kepada 0812-3456-7801:\nKantor tutup 25 Desember.\n---');
+    const jobs = kopbot(['jobs', 'run-due', '--now', '2030-01-01T08:00+07:00'], { env });
+    expect(jobs.status).toBe(0);
+    expect(jobs.stdout).toContain('Pengingat RAT: 0 pesan diantrekan');
+
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (exit) => resolve(exit)));
     await new Promise<void>((resolve, reject) => {
       const check = setInterval(() => {
         if (stderr.includes('berjalan di port')) {
