@@ -269,11 +269,14 @@ export class ConversationEngine {
 
   /** One attempt at answering: identity and session read afresh, the session saved at the end. */
   async #answer(message: InboundMessage, onLanguage: (language: Language) => void): Promise<ReplyBatch> {
-    const identity = await this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone);
+    // Two independent reads at once: on PostgreSQL each is a round trip of its own.
+    const [identity, stored] = await Promise.all([
+      this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone),
+      this.#services.sessions.load(message.channel, message.chatId),
+    ]);
     const language = identity.language;
     onLanguage(language);
     const now = this.#clock();
-    const stored = await this.#services.sessions.load(message.channel, message.chatId);
     const vouched = await withPhoneProof(message, identity, stored, now, this.#services.members);
     if (this.#desk && (vouched.verifiedPhone || vouched.rememberedPhone)) {
       const desk = await this.#desk.handle(vouched, identity, language);

@@ -65,6 +65,8 @@ const SQL = {
       WHERE i."loanId" = l."id" AND l."nextDueOn" IS NOT NULL AND i."dueOn" >= l."nextDueOn" ORDER BY i."number" ASC LIMIT 1
     ) n ON TRUE
     WHERE l."memberId" = $1 AND (l."outstanding" > 0 OR l."arrears" > 0) ORDER BY l."disbursedOn" ASC`,
+  attendance: `INSERT INTO "MeetingAttendance" ("meetingId", "memberId", "attending", "channel", "respondedAt") VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT ("meetingId", "memberId") DO UPDATE SET "attending" = excluded."attending", "channel" = excluded."channel", "respondedAt" = excluded."respondedAt"`,
   // domain/rat.ts currentRat (the next RAT, else the latest) in one statement.
   currentRat: `(SELECT ${MEETING_COLUMNS}, 0 AS rank FROM "Meeting" m
       WHERE m."koperasiId" = $2 AND m."kind" = 'RAT' AND m."startsAt" > $3 ORDER BY m."startsAt" ASC LIMIT 1)
@@ -135,6 +137,9 @@ export function openPostgresHotPath(url: string): HotPath {
           toLoan(r, r.n_number === null ? undefined : { number: r.n_number, dueOn: r.n_due_on, principal: r.n_principal, interest: r.n_interest }),
         );
       },
+    },
+    async confirmAttendance(meetingId, memberId, attending, channel) {
+      await query('attendance', [meetingId, memberId, attending, channel, pgTimestamp(new Date())]);
     },
     async currentRat(member, now) {
       const row = (await rows('currentRat', [member.id, member.koperasiId, pgTimestamp(now)]))[0];

@@ -418,7 +418,7 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
     sessions: hot ? hot.sessions : createSessionStore(db),
     members: hot ? { ...members, findActiveByPhone: (phone) => hot.findActiveByPhone(phone) } : members,
     ledger: hot ? hot.ledger : createLedgerService(db),
-    meetings: hot ? { ...meetings, currentRat: (member, now) => hot.currentRat(member, now) } : meetings,
+    meetings: hot ? { ...meetings, currentRat: (member, now) => hot.currentRat(member, now), confirmAttendance: hot.confirmAttendance } : meetings,
     feedback: createFeedbackService(db, options.clock),
     audit: hot ? { record: (entry) => recordAudit({ write: hot.audit }, entry) } : audit,
   };

@@ -23,6 +23,7 @@ import type { Statement } from 'better-sqlite3';
 import type {
   Identity,
   LedgerService,
+  MeetingService,
   MeetingView,
   MemberRef,
   SessionStore,
@@ -58,6 +59,8 @@ export interface HotPath {
   sessions: SessionStore;
   ledger: LedgerService;
   currentRat(member: MemberRef, now: Date): Promise<MeetingView | null>;
+  /** A member's answer to a RAT invitation: said again, it replaces the earlier one. */
+  confirmAttendance: MeetingService['confirmAttendance'];
   close(): Promise<void>;
 }
 
@@ -122,6 +125,9 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
   // member's RAT view is read on every "kapan rat" and must not pay for Prisma.
   const upcomingRatStmt = db.prepare(`SELECT ${meetingColumns} FROM Meeting m
     WHERE m.koperasiId = ? AND m.kind = 'RAT' AND m.startsAt > ? ORDER BY m.startsAt ASC LIMIT 1`);
+  const attendanceStmt = db.prepare(`
+    INSERT INTO MeetingAttendance (meetingId, memberId, attending, channel, respondedAt) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (meetingId, memberId) DO UPDATE SET attending = excluded.attending, channel = excluded.channel, respondedAt = excluded.respondedAt`);
   const latestRatStmt = db.prepare(`SELECT ${meetingColumns} FROM Meeting m
     WHERE m.koperasiId = ? AND m.kind = 'RAT' ORDER BY m.startsAt DESC LIMIT 1`);
 
@@ -203,6 +209,9 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
           return toLoan(r, nextDueOn ? get(nextInstallmentStmt, r.id, nextDueOn) : undefined);
         });
       },
+    },
+    async confirmAttendance(meetingId, memberId, attending, channel) {
+      await gate.write(() => attendanceStmt.run(meetingId, memberId, attending ? 1 : 0, channel, sqliteDateTime(new Date())));
     },
     async currentRat(member, now) {
       const row = get(upcomingRatStmt, member.id, member.koperasiId, sqliteDateTime(now)) ?? get(latestRatStmt, member.id, member.koperasiId);
