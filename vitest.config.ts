@@ -10,7 +10,23 @@ export default defineConfig({
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
       // The suites whose test apps take the store from KOPBOT_TEST_STORE, once more on
       // PostgreSQL (suites that name their stores, like the conversation ones, run all already).
-      { extends: true, test: { name: 'postgresql', include: ['test/import/*.test.ts'], env: { KOPBOT_TEST_STORE: 'postgresql' } } },
+      // The Telegram and WhatsApp suites run the real service (or channel) on it too.
+      {
+        extends: true,
+        test: {
+          name: 'postgresql',
+          include: [
+            'test/import/*.test.ts',
+            'test/whatsapp/whatsapp.test.ts',
+            'test/whatsapp/session-and-messages.test.ts',
+            'test/telegram/telegram.test.ts',
+            'test/telegram/recycled-number.test.ts',
+            'test/telegram/send-budget.test.ts',
+            'test/telegram/webhook-stop.test.ts',
+          ],
+          env: { KOPBOT_TEST_STORE: 'postgresql' },
+        },
+      },
     ],
   },
 });

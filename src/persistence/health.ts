@@ -138,7 +138,8 @@ class PostgresProbe implements DatabaseProbe {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end();
+    // The service may be stopped twice (a signal during its stop): closing again is nothing.
+    if (!this.#pool.ended && !this.#pool.ending) await this.#pool.end();
   }
 }
 

@@ -269,6 +269,6 @@ export class PostgresTelegramStore implements TelegramStore {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end();
+    if (!this.#pool.ended && !this.#pool.ending) await this.#pool.end();
   }
 }

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config.ts';
 import { seedDemo } from '../../src/persistence/seed-demo.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/service.ts';
-import { afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeEach } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
-import { captureLogs, tempDir } from '../helpers/app.ts';
+import { captureLogs, tempDir, TEST_ACTIVATION_CODE_SECRET, TESTS_ON_POSTGRES } from '../helpers/app.ts';
+import { createTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { spawnKopbot, type KopbotProcess } from '../helpers/cli.ts';
 import { addTelegramMembers, FakeBotApi, type FakeBotApiOptions, type FakeUser, type SentMessage } from '../helpers/fake-bot-api.ts';
 
@@ -27,6 +28,24 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * The database of a service's directory when the suite runs on PostgreSQL (KOPBOT_TEST_STORE):
+ * one per directory, so a service restarted on the same directory finds its data again; all
+ * dropped when the test file ends.
+ */
+const postgresOfDir = new Map<string, Promise<TestPostgres>>();
+afterAll(async () => {
+  const all = await Promise.all(postgresOfDir.values());
+  postgresOfDir.clear();
+  await Promise.all(all.map((db) => db.drop()));
+});
+
+async function databaseOf(dir: string): Promise<Pick<Config, 'DATABASE_URL'> & Partial<Pick<Config, 'ACTIVATION_CODE_SECRET'>>> {
+  if (!TESTS_ON_POSTGRES) return { DATABASE_URL: `file:${join(dir, 'kopbot.db')}` };
+  if (!postgresOfDir.has(dir)) postgresOfDir.set(dir, createTestPostgres());
+  return { DATABASE_URL: (await postgresOfDir.get(dir)!).url, ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET };
+}
+
 export async function startTelegramService(
   options: { webhook?: boolean; api?: FakeBotApiOptions; token?: string; seed?: boolean; dir?: string; apiUrl?: string; telegram?: ServiceOptions['telegram'] } = {},
 ): Promise<TelegramTestService> {
@@ -35,7 +54,7 @@ export async function startTelegramService(
   const port = await freePort();
   const { logs, logger } = captureLogs();
   const config: Config = {
-    DATABASE_URL: `file:${join(dir, 'kopbot.db')}`,
+    ...(await databaseOf(dir)),
     TELEGRAM_BOT_TOKEN: options.token ?? api.token,
     TELEGRAM_API_ROOT: options.apiUrl ?? api.url,
     ...(options.webhook ? { TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`, TELEGRAM_WEBHOOK_SECRET: 'rahasia-webhook-uji_123' } : {}),

@@ -50,7 +50,7 @@ describe('WhatsApp session in the database', () => {
 
     // A restart: a new process, a new client on the same file.
     await t.close();
-    const reopened = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent' });
+    const reopened = await createApp({ ...t.env, LOG_LEVEL: 'silent' });
     try {
       const again = await openWhatsAppAuthStore(openWhatsAppSessionStore(reopened.db));
       expect(again.paired).toBe(true);

@@ -202,7 +202,7 @@ describe('WhatsApp channel: members', () => {
     await t.db.channelIdentity.create({ data: { channel: 'whatsapp', externalId: number, memberId: member.id, verifiedBy: 'code', verifiedAt: new Date() } });
     await t.db.channelIdentity.create({ data: { channel: 'whatsapp', externalId: STRANGER_LID, memberId: member.id, verifiedBy: 'code', verifiedAt: new Date() } });
     await t.db.$executeRawUnsafe(`DELETE FROM _prisma_migrations WHERE migration_name = '20261201160000_whatsapp_number_code_links'`);
-    const upgraded = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent' });
+    const upgraded = await createApp({ ...t.env, LOG_LEVEL: 'silent' });
     try {
       const byNumber = await upgraded.db.channelIdentity.findFirstOrThrow({ where: { externalId: number } });
       expect(byNumber).toMatchObject({ memberId: null, verifiedBy: null });
