@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { isBusyError } from './busy.ts';
 import { isPostgresUrl, sqlitePathOf } from './database.ts';
 import { isCorruptError, isDiskFullError } from './faults.ts';
-import { openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
+import { closePgPool, openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
 import { sqliteDateTime } from './sqlite-hot-path.ts';
 
 export type DatabaseHealth =
@@ -139,7 +139,7 @@ class PostgresProbe implements DatabaseProbe {
 
   async close(): Promise<void> {
     // The service may be stopped twice (a signal during its stop): closing again is nothing.
-    if (!this.#pool.ended && !this.#pool.ending) await this.#pool.end();
+    await closePgPool(this.#pool);
   }
 }
 

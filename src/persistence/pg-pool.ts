@@ -42,6 +42,12 @@ export function openPgPool(url: string, options: PgPoolOptions): pg.Pool {
   return pool;
 }
 
+/** End pool; a second close (an app closed twice, as on SQLite) is a no-op. */
+export async function closePgPool(pool: pg.Pool): Promise<void> {
+  if (pool.ending) return;
+  await pool.end();
+}
+
 /** A Date as PostgreSQL `timestamp(3)` text in UTC (the zone suffix is ignored by the cast). */
 export function pgTimestamp(at: Date): string {
   return at.toISOString();

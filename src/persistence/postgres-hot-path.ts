@@ -14,7 +14,7 @@ import type { AuditStore } from '../domain/audit.ts';
 import type { Identity } from '../core/ports.ts';
 import { StaleSessionError } from '../core/ports.ts';
 import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
-import { openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
+import { closePgPool, openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
 import { toIdentity, toLoan, toMeeting, toMember, toSavings, toSession, type Row } from './hot-path-rows.ts';
 
@@ -146,7 +146,7 @@ export function openPostgresHotPath(url: string): HotPath {
       return row ? toMeeting(row) : null;
     },
     async close() {
-      await pool.end();
+      await closePgPool(pool);
     },
   };
 }

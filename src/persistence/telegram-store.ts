@@ -16,7 +16,7 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { isPostgresUrl, sqlitePathOf } from './database.ts';
-import { inPgTransaction, openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
+import { closePgPool, inPgTransaction, openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
 import { sqliteDateTime } from './sqlite-hot-path.ts';
 import { writeGateFor, type WriteGate } from './write-gate.ts';
 
@@ -269,6 +269,6 @@ export class PostgresTelegramStore implements TelegramStore {
   }
 
   async close(): Promise<void> {
-    if (!this.#pool.ended && !this.#pool.ending) await this.#pool.end();
+    await closePgPool(this.#pool);
   }
 }
