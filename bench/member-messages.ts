@@ -1,11 +1,13 @@
 /**
  * Pushes scripted member messages through the conversation core — identity lookup, flow,
- * database query, reply — one after another on one core, and prints throughput and latency
- * percentiles. On a fresh SQLite file by default; DATABASE_URL=postgresql://… names an empty
+ * database query, reply — on one core, and prints throughput and latency percentiles. By
+ * default one message at a time; with a concurrency C, C members' conversations run at once
+ * (each member's messages still in order), as the service answers many chats together. On a fresh SQLite file by default; DATABASE_URL=postgresql://… names an empty
  * PostgreSQL database instead (ACTIVATION_CODE_SECRET is set for it if unset).
  *
  *   npm run bench:messages                 # 10,000 messages, 1,000 members
  *   npm run bench:messages -- 50000 5000   # messages, members
+ *   npm run bench:messages -- 10000 1000 8 # …, 8 conversations at once
  *   DATABASE_URL=postgresql://root@127.0.0.1/bench npm run bench:messages
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +22,8 @@ import { storeKindOf } from '../src/persistence/database.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 10_000);
 const MEMBERS = Number(process.argv[3] ?? 1_000);
+const CONCURRENCY = Number(process.argv[4] ?? 1);
+if (MEMBERS % CONCURRENCY !== 0) throw new Error('members must be a multiple of the concurrency (each member stays in one lane)');
 const SCRIPT = [
   'halo', 'cek sldo', 'saldo', '1', 'sisa utang brp', '2', 'kapan rat', 'hadir', 'menu', 'pinjaman',
   'simpanan wajib saya', 'tunggakan', 'rat', 'tidak hadir', 'makasih', 'asdfgh', 'bantuan', 'pengumuman',
@@ -89,20 +93,24 @@ try {
   const latencies: number[] = [];
   let replies = 0;
   const started = performance.now();
-  for (let i = 0; i < MESSAGES; i++) {
-    // Members take turns; each walks the script as a conversation (so "hadir" answers "kapan rat").
-    const phone = phones[i % phones.length]!;
-    const text = SCRIPT[Math.floor(i / phones.length) % SCRIPT.length]!;
-    const t0 = performance.now();
-    const batch = await app.engine.handle(terminalMessage(phone, text));
-    latencies.push(performance.now() - t0);
-    replies += batch.replies.length;
-    if (batch.replies.length === 0 || batch.replies[0]!.text.includes('gangguan')) throw new Error(`no proper reply to "${text}"`);
-  }
+  // Lane k takes messages k, k + C, k + 2C, …: its members are those whose index ≡ k (mod C).
+  const lane = async (k: number) => {
+    for (let i = k; i < MESSAGES; i += CONCURRENCY) {
+      // Members take turns; each walks the script as a conversation (so "hadir" answers "kapan rat").
+      const phone = phones[i % phones.length]!;
+      const text = SCRIPT[Math.floor(i / phones.length) % SCRIPT.length]!;
+      const t0 = performance.now();
+      const batch = await app.engine.handle(terminalMessage(phone, text));
+      latencies.push(performance.now() - t0);
+      replies += batch.replies.length;
+      if (batch.replies.length === 0 || batch.replies[0]!.text.includes('gangguan')) throw new Error(`no proper reply to "${text}"`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, k) => lane(k)));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const rss = process.memoryUsage().rss / 1024 / 1024;
-  console.log(`member messages: ${MESSAGES} messages from ${MEMBERS} members, ${replies} replies, ${store}, one process`);
+  console.log(`member messages: ${MESSAGES} messages from ${MEMBERS} members, ${replies} replies, ${store}, one process, ${CONCURRENCY} at a time`);
   console.log(`throughput: ${(MESSAGES / seconds).toFixed(0)} messages/s (${seconds.toFixed(2)} s)`);
   console.log(
     `latency ms: p50 ${percentile(latencies, 50).toFixed(2)}  p90 ${percentile(latencies, 90).toFixed(2)}  p99 ${percentile(latencies, 99).toFixed(2)}  max ${latencies.at(-1)!.toFixed(2)}`,
