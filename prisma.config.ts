@@ -1,5 +1,5 @@
 // Prisma CLI configuration. Prisma 6.19 runs its schema engine as WebAssembly through the
-// better-sqlite3 driver adapter, so no engine binary is downloaded (see shared/notes/toolchain.md).
+// better-sqlite3 driver adapter, so no engine binary is downloaded (Prisma 7 cannot run offline; 6.19 with engine "js" can).
 import { defineConfig } from 'prisma/config';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { mkdirSync } from 'node:fs';
