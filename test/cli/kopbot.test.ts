@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, TEST_ACTIVATION_CODE_SECRET } from '../helpers/app.ts';
 import { createTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { unusedPort } from '../helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin/kopbot.js');
@@ -191,27 +192,7 @@ describe('kopbot', () => {
   });
 
   it('runs the service, answers its health check and stops cleanly on SIGTERM', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) } });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (stderr.includes('berjalan di port')) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 50);
-      void exited.then(() => reject(new Error(`service exited early: ${stderr}`)));
-    });
-    const response = await fetch(`http://127.0.0.1:${port}/health`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', koperasi: 2 });
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    await expectHealthyService(env);
   });
 });
 
@@ -258,26 +239,29 @@ describe('kopbot on PostgreSQL', () => {
     expect(jobs.status).toBe(0);
     expect(jobs.stdout).toContain('Pengingat RAT: 0 pesan diantrekan');
 
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) } });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (exit) => resolve(exit)));
-    await new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (stderr.includes('berjalan di port')) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 50);
-      void exited.then(() => reject(new Error(`service exited early: ${stderr}`)));
-    });
-    const response = await fetch(`http://127.0.0.1:${port}/health`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', koperasi: 2 });
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    await expectHealthyService(env);
   });
 });
+
+/**
+ * `kopbot start` on a free port: once it says it runs, /health answers ok for the two demo
+ * cooperatives, and SIGTERM ends it with status 0.
+ */
+async function expectHealthyService(env: Record<string, string>): Promise<void> {
+  const port = await unusedPort();
+  const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) } });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('berjalan di port')) resolve();
+    });
+    void exited.then(() => reject(new Error(`service exited early: ${stderr}`)));
+  });
+  const response = await fetch(`http://127.0.0.1:${port}/health`);
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual({ status: 'ok', koperasi: 2 });
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+}

@@ -23,6 +23,7 @@ import { queueRatReminders } from '../../src/jobs/run-due.ts';
 import { queueAnnouncement } from '../../src/domain/announcements.ts';
 import { spawnKopbot, unusedPort, type KopbotProcess } from '../helpers/cli.ts';
 import { addTelegramMembers, FakeBotApi } from '../helpers/fake-bot-api.ts';
+import { until } from '../helpers/until.ts';
 import { createTestPostgres } from '../helpers/postgres.ts';
 
 const MEMBERS = Number(process.env.MULTI_MEMBERS ?? 5_000);
@@ -32,14 +33,8 @@ const FIRST_CHAT = 300_000;
 const REMINDED_FIRST_CHAT = 400_000;
 const ANNOUNCEMENT = 'Pengumuman uji tiga instans: kantor koperasi tutup hari Senin.';
 
-/** Wait for a condition the processes bring about (checked every 100 ms, never a fixed sleep). */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Wait for a condition the processes bring about (looked at every 100 ms: it reads the database). */
+const eventually = (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => until(check, timeoutMs, what, 100);
 
 test('three instances on one PostgreSQL: a broadcast and reminders survive an instance killed mid-drain, sent once each', async () => {
   const postgres = await createTestPostgres();
@@ -78,17 +73,17 @@ test('three instances on one PostgreSQL: a broadcast and reminders survive an in
     // The instances still alive that took the bot's poll lock (each says so in its log).
     const polling = () =>
       processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null && p.stderr().split('\n').some((line) => line.includes('instance lock taken') && line.includes('telegram-poll')));
-    await until(() => polling().length === 1, 30_000, 'one instance to poll the bot');
+    await eventually(() => polling().length === 1, 30_000, 'one instance to poll the bot');
 
     // Mid-drain, the instance polling the bot dies.
     const broadcastSent = () => api.sent.filter((m) => m.text.includes(ANNOUNCEMENT)).length;
-    await until(() => broadcastSent() >= MEMBERS / 5, 120_000, 'a fifth of the announcements sent');
+    await eventually(() => broadcastSent() >= MEMBERS / 5, 120_000, 'a fifth of the announcements sent');
     await sql.connect();
     const victim = polling()[0]!;
     const claimedBy = async (pid: number) =>
       Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM "OutboxMessage" WHERE state = 'sending' AND "leaseOwner" LIKE $1`, [`%:${pid}:%`])).rows[0]!.n);
     // Mid-drain for it too: it has messages claimed and under way.
-    await until(async () => (await claimedBy(victim.child.pid!)) > 0, 60_000, 'the instance to kill to have messages under way');
+    await eventually(async () => (await claimedBy(victim.child.pid!)) > 0, 60_000, 'the instance to kill to have messages under way');
     victim.child.kill('SIGKILL');
     // What it had claimed and not finished: the only messages that may go out twice.
     const claimed = await sql.query<{ chat: string; purpose: string }>(
@@ -103,16 +98,16 @@ test('three instances on one PostgreSQL: a broadcast and reminders survive an in
     const atKill = api.sent.length;
 
     // Another instance takes polling over within a minute, and answers a member.
-    await until(() => polling().length === 1, 60_000, 'another instance to poll the bot');
+    await eventually(() => polling().length === 1, 60_000, 'another instance to poll the bot');
     const member = { id: FIRST_CHAT + 7, first_name: 'Anggota' };
     const before = api.messagesTo(member.id).length;
     api.sendText(member, 'bantuan');
-    await until(() => api.messagesTo(member.id).length > before, 60_000, 'the member answered after the takeover');
+    await eventually(() => api.messagesTo(member.id).length > before, 60_000, 'the member answered after the takeover');
 
     // The drain finishes on the survivors.
     const open = async () =>
       Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM "OutboxMessage" WHERE state IN ('queued', 'sending') AND "memberId" IN (SELECT "memberId" FROM "ChannelIdentity" WHERE channel = 'telegram' AND "memberId" IS NOT NULL)`)).rows[0]!.n);
-    await until(async () => (await open()) === 0, 600_000, 'every Telegram message sent');
+    await eventually(async () => (await open()) === 0, 600_000, 'every Telegram message sent');
 
     const perChat = new Map<string, number>();
     for (const m of api.sent) {

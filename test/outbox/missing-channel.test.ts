@@ -13,19 +13,14 @@ import { queueAnnouncement } from '../../src/domain/announcements.ts';
 import { runKopbot, spawnKopbot } from '../helpers/cli.ts';
 import { tempDir, TEST_ACTIVATION_CODE_SECRET } from '../helpers/app.ts';
 import { addTelegramMembers, FakeBotApi } from '../helpers/fake-bot-api.ts';
+import { until } from '../helpers/until.ts';
 import { createTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { freePort } from '../telegram/helpers.ts';
 
 const TELEGRAM_MEMBERS = 40;
 
 /** Wait until the check holds (it reads the database another process writes). */
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const eventually = (check: () => Promise<boolean>, timeoutMs: number, what: string) => until(check, timeoutMs, what, 20);
 
 describe.each(['sqlite', 'postgresql'] as const)('on %s, a process without a member\'s channel', (kind) => {
   let dir: string;
