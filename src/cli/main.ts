@@ -239,10 +239,16 @@ function buildProgram(): Command {
     .option('--at <ISO-8601>', 'waktu kirim, misalnya 2026-12-01T08:00+07:00 (bawaan: sekarang)')
     .action(async (options: { koperasi: string; text: string; at?: string }) => {
       await withApp(async (app) => {
-        const { queueAnnouncement } = await import('../domain/announcements.ts');
+        const [{ queueAnnouncement }, { inQuietHours, endOfQuietHours }] = await Promise.all([import('../domain/announcements.ts'), import('../outbox/dispatcher.ts')]);
         const queued = await queueAnnouncement(app.domain, { koperasiCode: options.koperasi, text: options.text, at: options.at, actor: 'cli', now: new Date() });
+        const { TZ } = config();
+        // Queued at night, it goes out in the morning: the clerk is told when, not left wondering.
+        const quiet = quietHoursOf(config());
+        const night = quiet !== null && inQuietHours(queued.sendAt, TZ, quiet);
+        const from = night ? endOfQuietHours(queued.sendAt, TZ, quiet) : queued.sendAt;
+        const hours = quiet ? `${String(quiet.from).padStart(2, '0')}.00–${String(quiet.to).padStart(2, '0')}.00` : '';
         process.stdout.write(
-          `Pengumuman #${queued.broadcastId} diantrekan untuk ${queued.recipients} anggota ${queued.koperasiName}, dikirim mulai ${formatDateTime(queued.sendAt, config().TZ)}.\n`,
+          `Pengumuman #${queued.broadcastId} diantrekan untuk ${queued.recipients.toLocaleString('id-ID')} anggota ${queued.koperasiName}, dikirim mulai ${formatDateTime(from, TZ)}${night ? ` (setelah jam tenang ${hours})` : ''}.\n`,
         );
       });
     });

@@ -72,7 +72,12 @@ describe('kopbot', () => {
     kopbot(['chat', '--as', '0812-3456-7801'], { env: chatEnv, input: 'saldo\n' });
     const queued = kopbot(['broadcast', '--koperasi', 'kpri-sejahtera', '--text', 'Kantor tutup 25 Desember.'], { env });
     expect(queued.status).toBe(0);
-    expect(queued.stdout).toMatch(/^Pengumuman #\d+ diantrekan untuk 4 anggota KPRI Sejahtera Kraksaan, dikirim mulai .+ WIB\.\n$/);
+    expect(queued.stdout).toMatch(/^Pengumuman #\d+ diantrekan untuk 4 anggota KPRI Sejahtera Kraksaan, dikirim mulai .+ WIB( \(setelah jam tenang 21\.00–06\.00\))?\.\n$/);
+    // Queued for the night, it is said to go out when the quiet hours end; in the day, at the time given.
+    const night = kopbot(['broadcast', '--koperasi', 'kpri-sejahtera', '--text', 'Rapat anggota.', '--at', '2030-01-01T23:30+07:00'], { env });
+    expect(night.stdout).toContain('dikirim mulai Rabu, 2 Januari 2030, 06.00 WIB (setelah jam tenang 21.00–06.00).');
+    const day = kopbot(['broadcast', '--koperasi', 'kpri-sejahtera', '--text', 'Rapat anggota.', '--at', '2030-01-02T08:00+07:00'], { env: { ...env, QUIET_HOURS: '22-5' } });
+    expect(day.stdout).toContain('dikirim mulai Rabu, 2 Januari 2030, 08.00 WIB.');
     const drained = kopbot(['outbox', 'drain'], { env: { ...env, QUIET_HOURS: 'off' } });
     expect(drained.stdout).toContain('Kepada 0812-3456-7801:\nKantor tutup 25 Desember.\n---');
     expect(drained.stdout).toMatch(/Outbox: 1 terkirim, 0 gagal, 1 dilewati/); // Nur Hayati: no phone, no chat
