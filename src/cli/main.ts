@@ -134,7 +134,7 @@ function buildProgram(): Command {
     .requiredOption('--demo', 'koperasi demo dengan anggota, simpanan, pinjaman, RAT dan bimtek')
     .action(async () => {
       await withApp(async (app) => {
-        const { seedDemo } = await import('../persistence/seed-demo.ts');
+        const { seedDemo, DEMO_OFFICERS } = await import('../persistence/seed-demo.ts');
         const summary = await seedDemo(app.db);
         const out = process.stdout;
         out.write(`Koperasi demo: ${summary.koperasi.join(', ')}\n`);
@@ -143,6 +143,9 @@ function buildProgram(): Command {
         out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.siti!)}   # Siti Aminah (simpanan, pinjaman lancar)\n`);
         out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.ahmad!)}   # Ahmad Fauzi (pinjaman menunggak)\n`);
         out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.hasan!)}   # Moh. Hasan (anggota dua koperasi)\n`);
+        out.write('Coba menu petugas (ketik *pengurus* atau *dinas*):\n');
+        out.write(`  npx kopbot chat --as ${displayPhone(DEMO_OFFICERS.board.phone)}   # ${DEMO_OFFICERS.board.name} (pengurus KPRI Sejahtera Kraksaan)\n`);
+        out.write(`  npx kopbot chat --as ${displayPhone(DEMO_OFFICERS.dinas.phone)}   # ${DEMO_OFFICERS.dinas.name} (Dinas Koperasi)\n`);
         out.write(`Kode aktivasi anggota ${summary.activation.memberNumber} (Nur Hayati, tanpa nomor HP): ${summary.activation.code}\n`);
         out.write(`Data demo siap: ${summary.koperasi.length} koperasi, ${summary.members} anggota.\n`);
       });

@@ -11,6 +11,12 @@ import { issueActivationCode } from '../domain/activation-codes.ts';
 import { createActivationCodeStore, createMemberDirectory } from './domain-stores.ts';
 
 export const DEMO_KOPERASI = 'KPRI-SEJAHTERA';
+/** The demo's officers: a board member of KPRI Sejahtera and a Dinas staff member. */
+export const DEMO_OFFICERS = {
+  board: { name: 'Drs. Sugeng Riyadi', phone: '6281234567890' },
+  dinas: { name: 'Staf Bidang Kelembagaan', phone: '6281234567899' },
+} as const;
+
 export const DEMO_PHONES = {
   /** Siti Aminah: savings, a loan in good standing. */
   siti: '6281234567801',
@@ -193,12 +199,12 @@ export async function seedDemo(db: Db, now = new Date()): Promise<DemoSummary> {
   }
 
   await db.officer.upsert({
-    where: { phone_koperasiId_role: { phone: '6281234567890', koperasiId: kpri.id, role: 'PENGURUS' } },
-    create: { koperasiId: kpri.id, name: 'Drs. Sugeng Riyadi', phone: '6281234567890', role: 'PENGURUS' },
+    where: { phone_koperasiId_role: { phone: DEMO_OFFICERS.board.phone, koperasiId: kpri.id, role: 'PENGURUS' } },
+    create: { koperasiId: kpri.id, name: DEMO_OFFICERS.board.name, phone: DEMO_OFFICERS.board.phone, role: 'PENGURUS' },
     update: {},
   });
-  const dinas = await db.officer.findFirst({ where: { phone: '6281234567899', koperasiId: null, role: 'DINAS' } });
-  if (!dinas) await db.officer.create({ data: { koperasiId: null, name: 'Staf Bidang Kelembagaan', phone: '6281234567899', role: 'DINAS' } });
+  const dinas = await db.officer.findFirst({ where: { phone: DEMO_OFFICERS.dinas.phone, koperasiId: null, role: 'DINAS' } });
+  if (!dinas) await db.officer.create({ data: { koperasiId: null, name: DEMO_OFFICERS.dinas.name, phone: DEMO_OFFICERS.dinas.phone, role: 'DINAS' } });
 
   const activation = await issueActivationCode({ members: createMemberDirectory(db), activationCodes: createActivationCodeStore(db) }, { koperasiCode: DEMO_KOPERASI, memberNumber: '004', actor: 'seed', now });
   return {

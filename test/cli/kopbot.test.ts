@@ -33,6 +33,7 @@ describe('kopbot', () => {
     expect(seeded.stderr).toBe('');
     expect(seeded.status).toBe(0);
     expect(seeded.stdout).toContain('Data demo siap: 2 koperasi, 6 anggota.');
+    expect(seeded.stdout).toContain('npx kopbot chat --as 0812-3456-7890   # Drs. Sugeng Riyadi (pengurus');
   });
 
   it('has --help for every command', () => {
