@@ -12,15 +12,14 @@
  *
  *   npm run bench:launch                       # 1,000 users, 4 messages each, broadcast to 6,000
  *   npm run bench:launch -- 200 4 1000 300     # users, messages per user, broadcast size, most seconds to wait
+ *   DATABASE_URL=postgresql://root@127.0.0.1:5432/postgres npm run bench:launch   # on PostgreSQL: a new database per run
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { createApp } from '../src/app.ts';
 import { DEMO_KOPERASI, seedDemo } from '../src/persistence/seed-demo.ts';
 import { queueAnnouncement } from '../src/domain/announcements.ts';
-import { sqliteDateTime } from '../src/persistence/sqlite-hot-path.ts';
 import { spawnKopbot, unusedPort } from '../test/helpers/cli.ts';
 import { FakeBotApi, type FakeUser } from '../test/helpers/fake-bot-api.ts';
 
@@ -35,6 +34,10 @@ const SCRIPT = ['saldo', 'pinjaman', 'kapan rat', 'menu', 'simpanan wajib saya',
 const SILENCE_MS = 65_000;
 const FIRST_CHAT = 3_000_000;
 const BROADCAST_CHAT = 4_000_000;
+/** DATABASE_URL=postgresql://… runs on that server, in a new database each run (dropped after). */
+const POSTGRES = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined;
+/** PostgreSQL keeps no key file beside the database: the service needs the secret given. */
+const SECRET = { ACTIVATION_CODE_SECRET: process.env.ACTIVATION_CODE_SECRET ?? 'a bench secret of at least thirty-two characters' };
 
 const phoneOf = (i: number) => `62816${String(10_000_000 + i)}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -64,31 +67,61 @@ interface RunResult {
 
 /** Members with phones (the users-to-be), a savings account each; with a broadcast, its audience verified on Telegram. */
 async function seed(url: string, api: FakeBotApi, broadcast: number): Promise<void> {
-  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent' });
+  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...SECRET });
   try {
-    await seedDemo(app.db);
-    const demo = await app.db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
-    const audience = broadcast > 0 ? await app.db.koperasi.create({ data: { code: 'SIARAN', name: 'KSP Siaran Makmur', type: 'KSP' } }) : null;
-    // Straight into SQLite: setting up is not what is measured.
-    const raw = new Database(url.slice('file:'.length));
-    const now = sqliteDateTime(new Date());
-    const member = raw.prepare("INSERT INTO Member (koperasiId, memberNumber, name, phone, status, createdAt, updatedAt) VALUES (?, ?, ?, ?, 'AKTIF', ?, ?)");
-    const account = raw.prepare("INSERT INTO SavingsAccount (memberId, kind, label, balance, asOf, updatedAt) VALUES (?, 'wajib', 'Simpanan Wajib', 1250000, '2026-10-31', ?)");
-    const identity = raw.prepare("INSERT INTO ChannelIdentity (channel, externalId, memberId, phone, verifiedBy, language, failedAttempts, createdAt, updatedAt) VALUES ('telegram', ?, ?, ?, 'contact', 'id', 0, ?, ?)");
-    raw.transaction(() => {
-      // One more than the users: the member who shows what each step is answered with.
-      for (let i = 0; i <= USERS; i++) account.run(member.run(demo.id, `LD${String(i).padStart(5, '0')}`, `Peserta ${i}`, phoneOf(i), now, now).lastInsertRowid, now);
-      for (let i = 0; i < broadcast; i++) {
-        const phone = `62817${String(10_000_000 + i)}`;
-        identity.run(String(BROADCAST_CHAT + i), member.run(audience!.id, String(i + 1).padStart(5, '0'), `Anggota Siaran ${i}`, phone, now, now).lastInsertRowid, phone, now, now);
-        api.addChat(BROADCAST_CHAT + i);
+    const db = app.db;
+    await seedDemo(db);
+    const demo = await db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
+    const audience = broadcast > 0 ? await db.koperasi.create({ data: { code: 'SIARAN', name: 'KSP Siaran Makmur', type: 'KSP' } }) : null;
+    // Setting up is not what is measured: rows in bulk, through Prisma on either store.
+    const members = async (rows: { koperasiId: number; memberNumber: string; name: string; phone: string }[]) => {
+      const made: number[] = [];
+      for (let at = 0; at < rows.length; at += 2_000) {
+        const chunk = rows.slice(at, at + 2_000).map((row) => ({ ...row, status: 'AKTIF' }));
+        made.push(...(await db.member.createManyAndReturn({ data: chunk, select: { id: true } })).map((m) => m.id));
       }
-    })();
-    raw.close();
-    if (audience) await queueAnnouncement(app.domain, { koperasiCode: audience.code, text: 'Pengumuman: kantor koperasi tutup 25 Desember.', actor: 'bench', now: new Date() });
+      return made;
+    };
+    // One more than the users: the member who shows what each step is answered with.
+    const users = await members(Array.from({ length: USERS + 1 }, (_, i) => ({ koperasiId: demo.id, memberNumber: `LD${String(i).padStart(5, '0')}`, name: `Peserta ${i}`, phone: phoneOf(i) })));
+    await db.savingsAccount.createMany({ data: users.map((memberId) => ({ memberId, kind: 'wajib', label: 'Simpanan Wajib', balance: 1_250_000n, asOf: '2026-10-31' })) });
+    if (audience) {
+      const phones = Array.from({ length: broadcast }, (_, i) => `62817${String(10_000_000 + i)}`);
+      const listeners = await members(phones.map((phone, i) => ({ koperasiId: audience.id, memberNumber: String(i + 1).padStart(5, '0'), name: `Anggota Siaran ${i}`, phone })));
+      await db.channelIdentity.createMany({
+        data: listeners.map((memberId, i) => ({ channel: 'telegram', externalId: String(BROADCAST_CHAT + i), memberId, phone: phones[i]!, verifiedBy: 'contact', verifiedAt: new Date(), language: 'id' })),
+      });
+      for (let i = 0; i < broadcast; i++) api.addChat(BROADCAST_CHAT + i);
+      await queueAnnouncement(app.domain, { koperasiCode: audience.code, text: 'Pengumuman: kantor koperasi tutup 25 Desember.', actor: 'bench', now: new Date() });
+    }
   } finally {
     await app.close();
   }
+}
+
+/** After a run: how many users' session rows lost the phone their contact proved, and how many broadcast messages went out. */
+async function readBack(url: string, users: readonly FakeUser[]): Promise<{ sessionsLost: number; broadcastSent: number }> {
+  const app = await createApp({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...SECRET });
+  try {
+    const rows = await app.db.conversationSession.findMany({ where: { channel: 'telegram', chatId: { in: users.map((u) => String(u.id)) } }, select: { chatId: true, data: true } });
+    const proven = new Map(rows.map((row) => [row.chatId, (JSON.parse(row.data) as { provenPhone?: string }).provenPhone]));
+    const sessionsLost = users.filter((u, i) => proven.get(String(u.id)) !== phoneOf(i)).length;
+    const broadcastSent = await app.db.outboxMessage.count({ where: { state: 'sent' } });
+    return { sessionsLost, broadcastSent };
+  } finally {
+    await app.close();
+  }
+}
+
+/** A database of the run's own: a temporary SQLite file, or a new database on the PostgreSQL server DATABASE_URL names. */
+async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (POSTGRES) {
+    process.env.KOPBOT_TEST_POSTGRES = POSTGRES;
+    const { createTestPostgres } = await import('../test/helpers/postgres.ts');
+    return createTestPostgres('kopbot_bench_launch');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kopbot-bench-launch-'));
+  return { url: `file:${join(dir, 'bench.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** How many messages the bot sends for each step, seen on one member taking the steps one by one. */
@@ -138,13 +171,13 @@ function pollHealth(port: number): { stop(): Promise<{ times: number[]; failed: 
 }
 
 async function run(broadcast: number): Promise<RunResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'kopbot-bench-launch-'));
+  const database = await freshDatabase();
   const api = await new FakeBotApi().start();
   try {
-    const url = `file:${join(dir, 'bench.db')}`;
+    const url = database.url;
     await seed(url, api, broadcast);
     const port = await unusedPort();
-    const kopbot = spawnKopbot(['start'], { DATABASE_URL: url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, PORT: String(port), LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'false' });
+    const kopbot = spawnKopbot(['start'], { ...SECRET, DATABASE_URL: url, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, PORT: String(port), LOG_LEVEL: 'warn', QUIET_HOURS: 'off', WHATSAPP_ENABLED: 'false' });
     await kopbot.saysOnStderr('Layanan koperasi berjalan');
 
     const steps = [(u: FakeUser, i: number) => api.shareContact(u, { phone: phoneOf(i) }), ...Array.from({ length: MESSAGES }, (_, k) => (u: FakeUser) => void api.sendText(u, SCRIPT[k % SCRIPT.length]!))];
@@ -195,14 +228,7 @@ async function run(broadcast: number): Promise<RunResult> {
     const exit = await kopbot.exited;
     const exitMs = Date.now() - stopping;
 
-    const db = new Database(url.slice('file:'.length), { readonly: true });
-    const session = db.prepare("SELECT data FROM ConversationSession WHERE channel = 'telegram' AND chatId = ?");
-    const sessionsLost = users.filter((u, i) => {
-      const row = session.get(String(u.id)) as { data: string } | undefined;
-      return !row || (JSON.parse(row.data) as { provenPhone?: string }).provenPhone !== phoneOf(i);
-    }).length;
-    const broadcastSent = Number((db.prepare("SELECT COUNT(*) AS n FROM OutboxMessage WHERE state = 'sent'").get() as { n: number }).n);
-    db.close();
+    const { sessionsLost, broadcastSent } = await readBack(url, users);
 
     return {
       lastReplyMs,
@@ -222,7 +248,7 @@ async function run(broadcast: number): Promise<RunResult> {
     };
   } finally {
     await api.close();
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   }
 }
 
@@ -235,7 +261,7 @@ function report(label: string, r: RunResult): void {
   console.log(`  SIGTERM to exit ${r.exitMs} ms (code ${r.exitCode})${r.broadcastSent > 0 ? `; broadcast messages sent meanwhile ${r.broadcastSent}` : ''}`);
 }
 
-console.log(`launch day: ${USERS} new Telegram users each share their contact and send ${MESSAGES} messages within ${SPREAD_MS / 1000} s; Bot API at 30 messages/s on 127.0.0.1`);
+console.log(`launch day on ${POSTGRES ? 'PostgreSQL' : 'SQLite'}: ${USERS} new Telegram users each share their contact and send ${MESSAGES} messages within ${SPREAD_MS / 1000} s; Bot API at 30 messages/s on 127.0.0.1`);
 const calm = await run(0);
 report('alone', calm);
 if (BROADCAST > 0) {
