@@ -7,7 +7,7 @@
  * - Queueing a broadcast to a cooperative is one `INSERT … SELECT` over its members, never an
  *   array in JavaScript, in one transaction with its Broadcast row and audit entry.
  * - A unique idempotency key (purpose + target + occurrence) makes queueing the same reminder
- *   twice a no-op.
+ *   twice a no-op; a broadcast's rows are unique by (broadcastId, memberId) instead.
  * - A claim sets a lease: two dispatchers (in one process or several instances) never get the
  *   same row, and a row whose lease ran out (its process died mid-send) can be claimed again.
  * - A process claims only rows its channels can route, or rows that end without any channel
@@ -20,7 +20,8 @@ export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 export interface OutboxRow {
   id: number;
-  idempotencyKey: string;
+  /** Null on a broadcast's rows: (broadcastId, memberId) is their key. */
+  idempotencyKey: string | null;
   purpose: string;
   topic: Topic;
   koperasiId: number | null;

@@ -68,12 +68,13 @@ export function outboxSql(dialect: OutboxDialect): OutboxSql {
       f."id" IS NULL OR @byPhone
       OR EXISTS (SELECT 1 FROM "ChannelIdentity" ci WHERE ${OFFICER_IDENTITY} AND ${HERE}))))`;
   // The rows carry no text of their own (NULL: the broadcast's), so a million rows do not
-  // repeat it. The keys name the broadcast, created in the same transaction, so none can be
-  // taken yet: no ON CONFLICT, whose speculative insertion costs a third more per row (the
-  // unique index still refuses a duplicate, and the whole broadcast with it).
+  // repeat it, and no idempotency text: their key is the unique (broadcastId, memberId), two
+  // integers. The broadcast is created in the same transaction, so no key can be taken yet: no
+  // ON CONFLICT, whose speculative insertion costs a third more per row (the unique index still
+  // refuses a duplicate, and the whole broadcast with it).
   const FAN_OUT = `
     INSERT INTO "OutboxMessage" ("idempotencyKey", "purpose", "topic", "koperasiId", "memberId", "broadcastId", "text", "notBefore", "state", "attempts", "createdAt")
-    SELECT 'announcement:b' || b."id" || ':m' || m."id", 'announcement', 'announcements', m."koperasiId", m."id", b."id", NULL, b."sendAt", 'queued', 0, b."createdAt"
+    SELECT NULL, 'announcement', 'announcements', m."koperasiId", m."id", b."id", NULL, b."sendAt", 'queued', 0, b."createdAt"
     FROM "Broadcast" b JOIN "Member" m ON m."koperasiId" = b."koperasiId"
     WHERE b."id" = @broadcastId AND m."status" = 'AKTIF'`;
   // The member's most recently used verified identity elsewhere, else WhatsApp by the phone on file.
@@ -135,7 +136,7 @@ export function officerRecipient(o: Record<string, unknown>, identities: { chann
 export function outboxRowOf(r: Record<string, unknown>): OutboxRow {
   return {
     id: Number(r.id),
-    idempotencyKey: String(r.idempotencyKey),
+    idempotencyKey: r.idempotencyKey === null ? null : String(r.idempotencyKey),
     purpose: String(r.purpose),
     topic: r.topic as Topic,
     koperasiId: r.koperasiId === null ? null : Number(r.koperasiId),

@@ -90,7 +90,7 @@ const STATEMENTS = {
     FROM unnest(CAST(@keys AS text[]), CAST(@purposes AS text[]), CAST(@topics AS text[]), CAST(@koperasiIds AS int[]),
       CAST(@memberIds AS int[]), CAST(@officerIds AS int[]), CAST(@texts AS text[]), CAST(@notBefores AS timestamp(3)[]))
       AS n(k, p, t, kid, mid, oid, x, nb)
-    ON CONFLICT ("idempotencyKey") DO NOTHING`),
+    ON CONFLICT ("idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING`),
   claimLapsed: claimStatement(DUE_LAPSED),
   claimQueued: claimStatement(DUE_QUEUED),
   waiting: compileNamed(WAITING),

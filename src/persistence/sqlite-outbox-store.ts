@@ -68,7 +68,7 @@ export class SqliteOutboxStore implements OutboxStore {
       insertOne: db.prepare(`
         INSERT INTO "OutboxMessage" ("idempotencyKey", "purpose", "topic", "koperasiId", "memberId", "officerId", "text", "notBefore", "state", "attempts", "createdAt")
         VALUES (@idempotencyKey, @purpose, @topic, @koperasiId, @memberId, @officerId, @text, @notBefore, 'queued', 0, @now)
-        ON CONFLICT ("idempotencyKey") DO NOTHING`),
+        ON CONFLICT ("idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING`),
       claimLapsed: db.prepare(claimStatement(DUE_LAPSED)),
       claimQueued: db.prepare(claimStatement(DUE_QUEUED)),
       waiting: db.prepare(WAITING),

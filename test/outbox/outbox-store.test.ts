@@ -64,6 +64,23 @@ describe.each(['sqlite', 'postgresql'] as const)('the outbox store on %s', (kind
     expect(rows.map((r) => [r.text, r.broadcastId, r.topic, r.notBefore.toISOString()])).toEqual(Array(4).fill(['Kantor tutup', queued.broadcastId, 'announcements', NOW.toISOString()]));
   });
 
+  test('a broadcast\'s rows are one per member, keyed by the broadcast and the member; keyed messages queue beside them', async () => {
+    await addMembers(3);
+    const first = await store.queueBroadcast({ koperasiId, text: 'Satu', actor: 'cli', sendAt: NOW, now: NOW });
+    const second = await store.queueBroadcast({ koperasiId, text: 'Dua', actor: 'cli', sendAt: NOW, now: NOW });
+    expect([first.recipients, second.recipients]).toEqual([3, 3]);
+    const member = await db.member.findFirstOrThrow({ where: { koperasiId } });
+    const again = { purpose: 'announcement', topic: 'announcements', koperasiId, memberId: member.id, broadcastId: first.broadcastId, notBefore: NOW };
+    await expect(db.outboxMessage.create({ data: again })).rejects.toThrow();
+    const message = { idempotencyKey: 'pengingat', purpose: 'test', topic: 'reminders' as const, koperasiId, memberId: member.id, text: 'x', notBefore: NOW };
+    expect(await store.queue([message, message], NOW)).toBe(1);
+    expect(await store.queue([message], NOW)).toBe(0);
+    expect(await store.counts()).toMatchObject({ queued: 7 });
+    const rows = await store.claim('a', NOW, later(60_000), 10, BY_PHONE);
+    expect(rows.filter((r) => r.broadcastId !== null).map((r) => r.idempotencyKey)).toEqual(Array(6).fill(null));
+    expect(rows.find((r) => r.broadcastId === null)?.idempotencyKey).toBe('pengingat');
+  });
+
   test('a broadcast for later is not due before its time', async () => {
     await addMembers(3);
     await store.queueBroadcast({ koperasiId, text: 'Besok', actor: 'cli', sendAt: later(3_600_000), now: NOW });

@@ -261,7 +261,7 @@ describe.each([
       expect((await run('2027-01-07T02:00:00Z')).queued).toBe((await active()) + 1);
       expect((await run('2027-01-07T02:05:00Z')).queued).toBe(0);
       const keys = (await t.db.outboxMessage.findMany({ where: { purpose: { in: ['rat_reminder', 'rat_board_reminder'] } } })).map((r) => r.idempotencyKey);
-      expect(keys.every((k) => k.includes(':d3:'))).toBe(true);
+      expect(keys.every((k) => k?.includes(':d3:'))).toBe(true);
       expect(await t.db.jobRun.count()).toBe(1);
     });
 
