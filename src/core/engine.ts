@@ -5,14 +5,14 @@
 import { isDiskFullError } from '../persistence/faults.ts';
 import type { Logger } from 'pino';
 import type { Action, ActionArgs, ActionContext } from './actions/types.ts';
-import type { FlowBundle } from './flows/load.ts';
+import type { FlowBundle, GlobalWord } from './flows/load.ts';
 import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
 import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
 import type { Identity, MemberRef, MemberService, Services, SessionData, SessionState } from './ports.ts';
 import { StaleSessionError } from './ports.ts';
 import { USABLE_MEMBER_STATUSES } from './member-number.ts';
-import { knownWordsOf, matchIntent, matchIntents, normalizeText, tokenize, tokenScore } from './text-match.ts';
+import { knownWordsOf, matchIntent, matchIntents, normalizeText, normalizeWord, tokenize, tokenScore, wordParts } from './text-match.ts';
 import { TurnAdmission } from './turn-admission.ts';
 
 const NUMBER_ANSWER = /^(?:(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)\s*)*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
@@ -22,6 +22,16 @@ const MAX_TURN_ATTEMPTS = 3;
 /** Small-talk targets that may still end a free-text prompt. */
 const ESCAPES = new Set(['main', 'cancelled', 'help']);
 const smallTalkTargets = new WeakMap<FlowBundle, Set<string>>();
+/** A global's one-word forms long enough to take a typo ("bantuam"), once per global. */
+const typoSafe = new WeakMap<GlobalWord, string[]>();
+function typoSafeWords(global: GlobalWord): string[] {
+  let words = typoSafe.get(global);
+  if (!words) {
+    words = [...global.words].filter((w) => w.length >= 5 && !w.includes(' '));
+    typoSafe.set(global, words);
+  }
+  return words;
+}
 function smallTalk(flows: FlowBundle): Set<string> {
   let targets = smallTalkTargets.get(flows);
   if (!targets) {
@@ -58,20 +68,38 @@ export interface EngineOptions {
  * more joined by a conjunction ("saldo dan utang") all, the one that asks a question last;
  * otherwise the best match; small talk only when nothing else matched.
  */
-const intentGroups = new WeakMap<FlowBundle, { strong: FlowBundle['intents']; weak: FlowBundle['intents'] }>();
+interface IntentGroups {
+  strong: FlowBundle['intents'];
+  weak: FlowBundle['intents'];
+  byName: ReadonlyMap<string, FlowBundle['intents'][number]>;
+  conjunctions: ReadonlySet<string>;
+}
+const intentGroups = new WeakMap<FlowBundle, IntentGroups>();
 
-export function understand(flows: FlowBundle, tokens: readonly string[]): string[] {
+/** The flows' intents as understand() reads them, built once per bundle. */
+function intentGroupsOf(flows: FlowBundle): IntentGroups {
   let groups = intentGroups.get(flows);
   if (!groups) {
-    groups = { strong: flows.intents.filter((i) => !i.weak), weak: flows.intents.filter((i) => i.weak) };
+    groups = {
+      strong: flows.intents.filter((i) => !i.weak),
+      weak: flows.intents.filter((i) => i.weak),
+      // The first of a name, as Array.find gave.
+      byName: new Map([...flows.intents].reverse().map((i) => [i.name, i])),
+      conjunctions: new Set(flows.settings.conjunctions),
+    };
     intentGroups.set(flows, groups);
   }
-  const intentOf = (name: string) => flows.intents.find((i) => i.name === name)!;
+  return groups;
+}
+
+export function understand(flows: FlowBundle, tokens: readonly string[]): string[] {
+  const groups = intentGroupsOf(flows);
+  const intentOf = (name: string) => groups.byName.get(name)!;
   const known = knownWordsOf(flows.intents);
   const strong = matchIntents(tokens, groups.strong, 0.75, known);
   const priority = strong.find((m) => intentOf(m.name).priority);
   if (priority) return [intentOf(priority.name).go];
-  const conjunctions = new Set(flows.settings.conjunctions);
+  const { conjunctions } = groups;
   if (strong.length >= 2 && tokens.some((t) => conjunctions.has(t))) {
     const waits = (node: string) => Number(Boolean(flows.nodes[node]?.menu ?? flows.nodes[node]?.input));
     const inOrder = [...strong].sort((a, b) => a.position - b.position).map((m) => intentOf(m.name).go);
@@ -469,7 +497,7 @@ class Turn {
     // language menu picks English rather than reopening the language menu.
     const exact = text.includes('?')
       ? undefined
-      : waiting?.menu?.find((option) => [...option.words, ...option.exact].some((w) => normalizeText(w) === plain || normalizeText(w) === normalized));
+      : waiting?.menu?.find((option) => [...option.words, ...option.exact].some((w) => normalizeWord(w) === plain || normalizeWord(w) === normalized));
     if (exact) {
       this.#state.node = null;
       await this.#runOption(exact);
@@ -482,7 +510,7 @@ class Turn {
         g.words.has(plain) ||
         (text === '?' && g.words.has('?')) ||
         // A typo in a one-word command ("bantuam", "berhenri"), for words long enough to be safe.
-        (tokens.length === 1 && [...g.words].some((w) => w.length >= 5 && !w.includes(' ') && tokenScore(tokens[0]!, w) >= 0.8)),
+        (tokens.length === 1 && typoSafeWords(g).some((w) => tokenScore(tokens[0]!, w) >= 0.8)),
     );
     if (global) {
       this.#state.node = null;
@@ -539,7 +567,7 @@ class Turn {
     const attemptsAnswer =
       waiting?.menu !== undefined &&
       (tokens.some((t) => flows.negations.has(t)) ||
-        waiting.menu.some((o) => [...o.words, ...o.exact].some((w) => tokens.includes(normalizeText(w)))));
+        waiting.menu.some((o) => [...o.words, ...o.exact].some((w) => tokens.includes(normalizeWord(w)))));
     if (waiting?.menu && attemptsAnswer && this.#state.node !== null && targets.includes(this.#state.node)) {
       // An unclear answer to the same question ("tidak, saya hadir kok"): ask it again, briefly.
       // "kapan rat" asked again gets the whole answer.
@@ -791,13 +819,13 @@ export function pickOption(
   const NEGATIONS = words.negations;
   const number = NUMBER_ANSWER.exec(normalized);
   if (number) return menu[Number(number[1]) - 1] ?? null;
-  const whole = menu.find((o) => o.exact.some((w) => normalizeText(w) === normalized));
+  const whole = menu.find((o) => o.exact.some((w) => normalizeWord(w) === normalized));
   if (whole) return whole;
   if (tokens.some((t) => words.doubt.has(t)) || rawText.includes('?')) return null;
   // "hadir tidak", "datang gak": asked, not answered.
   if (tokens.length > 1 && NEGATIONS.has(tokens[tokens.length - 1]!)) return null;
 
-  const partsOf = (word: string) => normalizeText(word).split(' ');
+  const partsOf = wordParts;
   const mentions = (words: readonly string[]) =>
     words.some((word) => {
       const parts = partsOf(word);
@@ -824,7 +852,10 @@ export function pickOption(
         .flatMap((o) => [...o.words, ...o.exact].filter((w) => !partsOf(w).some((p) => NEGATIONS.has(p)) || o === negative[0]).flatMap(partsOf))
         .filter((p) => !NEGATIONS.has(p) && p.length >= 3),
     );
-    const isOptionWord = (t: string) => [...optionWords].some((w) => tokenScore(t, w) >= 0.8);
+    const isOptionWord = (t: string) => {
+      for (const w of optionWords) if (tokenScore(t, w) >= 0.8) return true;
+      return false;
+    };
     // "tidak, saya hadir": a leading no set off by punctuation answers something else.
     const standaloneLead = /^\W*\p{L}+\s*[,.!;]/u.test(rawText);
     const negatedWord = tokens.some((t, i) => NEGATIONS.has(t) && !(i === 0 && standaloneLead) && tokens.slice(i + 1, i + 4).some(isOptionWord));

@@ -5,8 +5,22 @@
  * utangku) or within a small edit distance (sldo, pinjman, tabngan).
  */
 
+/** Text made of ASCII only: NFKD leaves it as it is and it holds no combining marks. */
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Lowercase, strip accents/emoji/punctuation, squeeze letters stretched 3+ times ("saldooo"). */
 export function normalizeText(text: string): string {
+  // Most messages are plain ASCII ("cek sldo"): the same steps with ASCII classes (in ASCII,
+  // \p{L} is a-z once lowercased and \p{N} is 0-9), without the Unicode passes.
+  if (ASCII.test(text)) {
+    return text
+      .toLowerCase()
+      .replace(/[^a-z0-9']+/g, ' ')
+      .replace(/'/g, '')
+      .replace(/([a-z])\1{2,}/g, '$1')
+      .trim()
+      .replace(/\s+/g, ' ');
+  }
   return text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
@@ -18,20 +32,54 @@ export function normalizeText(text: string): string {
     .replace(/\s+/g, ' ');
 }
 
+/**
+ * normalizeText of a word or phrase the flows define (menu options' words): a finite set, so
+ * each is normalised once per process rather than on every message.
+ */
+const normalizedWords = new Map<string, string>();
+export function normalizeWord(word: string): string {
+  let normalized = normalizedWords.get(word);
+  if (normalized === undefined) {
+    normalized = normalizeText(word);
+    // Bounded all the same, should a caller pass text that is not the flows' own.
+    if (normalizedWords.size >= 10_000) normalizedWords.clear();
+    normalizedWords.set(word, normalized);
+  }
+  return normalized;
+}
+
+const wordPartsCache = new Map<string, readonly string[]>();
+/** A flow word or phrase, normalised and split into its words (cached like normalizeWord). */
+export function wordParts(word: string): readonly string[] {
+  let parts = wordPartsCache.get(word);
+  if (parts === undefined) {
+    parts = normalizeWord(word).split(' ');
+    if (wordPartsCache.size >= 10_000) wordPartsCache.clear();
+    wordPartsCache.set(word, parts);
+  }
+  return parts;
+}
+
 /** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("sadlo"). */
+/** The distance table, reused: every cell editDistance reads it has written first. */
+let table = new Int32Array(1024);
+
 export function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[] = new Array(rows * cols).fill(0);
+  if (table.length < rows * cols) table = new Int32Array(rows * cols * 2);
+  const d = table;
   for (let i = 0; i < rows; i++) d[i * cols] = i;
   for (let j = 0; j < cols; j++) d[j] = j;
   for (let i = 1; i < rows; i++) {
     let rowMin = Number.MAX_SAFE_INTEGER;
+    const ai = a.charCodeAt(i - 1);
     for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const bj = b.charCodeAt(j - 1);
+      const cost = ai === bj ? 0 : 1;
       let v = Math.min(d[(i - 1) * cols + j]! + 1, d[i * cols + j - 1]! + 1, d[(i - 1) * cols + j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj) {
         v = Math.min(v, d[(i - 2) * cols + j - 2]! + 1);
       }
       d[i * cols + j] = v;
@@ -47,11 +95,12 @@ export function tokenScore(token: string, word: string): number {
   if (token === word) return 1;
   if (word.length >= 4 && token.length >= 4 && token.startsWith(word) && token.length - word.length <= 4) return 0.9;
   if (word.length < 4 || token.length < 3) return 0;
+  // A different first letter is far more often another word than a typo (checked first: it
+  // settles most pairs without computing a distance).
+  if (token.charCodeAt(0) !== word.charCodeAt(0)) return 0;
   const allowed = word.length >= 7 ? 2 : 1;
   const distance = editDistance(token, word, allowed);
   if (distance > allowed) return 0;
-  // A different first letter is far more often another word than a typo.
-  if (token[0] !== word[0]) return 0;
   return distance === 1 ? 0.8 : 0.7;
 }
 
@@ -121,6 +170,17 @@ export function knownWordsOf(intents: readonly IntentWords[]): Set<string> {
   return known;
 }
 
+/** An intent's words as the matcher reads them, built once per intent (flows do not change while running). */
+const compiledIntents = new WeakMap<IntentWords, { phraseWords: string[][]; wordSet: ReadonlySet<string> }>();
+function compiled(intent: IntentWords): { phraseWords: string[][]; wordSet: ReadonlySet<string> } {
+  let c = compiledIntents.get(intent);
+  if (!c) {
+    c = { phraseWords: intent.phrases.map((p) => p.split(' ')), wordSet: new Set(intent.words) };
+    compiledIntents.set(intent, c);
+  }
+  return c;
+}
+
 /** Every intent that matches, best first (ties keep flow order). */
 export function matchIntents(
   tokens: readonly string[],
@@ -133,29 +193,36 @@ export function matchIntents(
   const known = knownWords ?? knownWordsOf(intents);
   const matches: IntentMatch[] = [];
   for (const intent of intents) {
+    const { phraseWords, wordSet } = compiled(intent);
     let score = 0;
     let position = Number.MAX_SAFE_INTEGER;
-    for (const phrase of intent.phrases) {
-      const at = phrasePosition(tokens, phrase.split(' '));
+    for (const phrase of phraseWords) {
+      const at = phrasePosition(tokens, phrase);
       if (at >= 0) {
         score = Math.max(score, 1.2);
         position = Math.min(position, at);
       }
     }
     let hits = 0;
-    tokens.forEach((token, index) => {
+    for (let index = 0; index < tokens.length; index++) {
+      const token = tokens[index]!;
       let tokenBest = 0;
-      for (const word of intent.words) {
-        const s = known.has(token) && token !== word ? 0 : tokenScore(token, word);
-        if (s > tokenBest) tokenBest = s;
-        if (s === 1) break;
+      if (known.has(token)) {
+        // A known word matches itself only.
+        if (wordSet.has(token)) tokenBest = 1;
+      } else {
+        for (const word of intent.words) {
+          const s = tokenScore(token, word);
+          if (s > tokenBest) tokenBest = s;
+          if (s === 1) break;
+        }
       }
       if (tokenBest >= threshold) {
         hits++;
         score = Math.max(score, tokenBest);
         position = Math.min(position, index);
       }
-    });
+    }
     if (hits > 1) score += 0.05 * (hits - 1);
     if (score >= threshold) matches.push({ name: intent.name, score, position });
   }

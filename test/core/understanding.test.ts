@@ -120,6 +120,33 @@ describe('free-text understanding', () => {
     expect(editDistance('sadlo', 'saldo', 2)).toBe(1);
     expect(editDistance('saldo', 'salah', 2)).toBeGreaterThan(1);
   });
+
+  it('normalises plain ASCII text exactly as the full Unicode steps do', () => {
+    // The Unicode steps themselves, as the reference for normalizeText's ASCII shortcut.
+    const unicode = (text: string) =>
+      text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}']+/gu, ' ').replace(/'/g, '').replace(/(\p{L})\1{2,}/gu, '$1').trim().replace(/\s+/g, ' ');
+    const alphabet = "aAbBsSoO09' \t\n.,!?-_/*~`@#\x01\x7f";
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const samples = ['SALDOOO!!!', "ta' ngerti", 'cek  sldo\t', "  ''a''  ", 'Kpn RAT nya??', 'no.001/2026', 'aaAAaa', '\u0000x'];
+    for (let i = 0; i < 2000; i++) samples.push(Array.from({ length: 1 + Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
+    for (const text of samples) expect([text, normalizeText(text)]).toEqual([text, unicode(text)]);
+  });
+
+  it('gives the same distance whatever it measured before', () => {
+    const pairs: [string, string, number][] = [
+      ['pinjaman', 'pinjman', 2],
+      ['a', 'b', 1],
+      ['tabungan', 'tabngan', 2],
+      ['rapat anggota tahunan', 'rapat angota tahunan', 2],
+      ['sadlo', 'saldo', 2],
+      ['xy', 'yx', 1],
+    ];
+    const first = pairs.map(([a, b, max]) => editDistance(a, b, max));
+    const again = [...pairs].reverse().map(([a, b, max]) => editDistance(a, b, max)).reverse();
+    expect(again).toEqual(first);
+    expect(first).toEqual([1, 1, 1, 1, 1, 1]);
+  });
 });
 
 describe('menu choices', () => {
