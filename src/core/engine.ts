@@ -297,11 +297,8 @@ export class ConversationEngine {
 
   /** One attempt at answering: identity and session read afresh, the session saved at the end. */
   async #answer(message: InboundMessage, onLanguage: (language: Language) => void): Promise<ReplyBatch> {
-    // Two independent reads at once: on PostgreSQL each is a round trip of its own.
-    const [identity, stored] = await Promise.all([
-      this.#services.identities.resolve(message.channel, message.externalUserId, message.verifiedPhone),
-      this.#services.sessions.load(message.channel, message.chatId),
-    ]);
+    // Identity and session in one read (one round trip on PostgreSQL).
+    const { identity, session: stored } = await this.#services.beginTurn(message.channel, message.externalUserId, message.chatId, message.verifiedPhone);
     const language = identity.language;
     onLanguage(language);
     const now = this.#clock();

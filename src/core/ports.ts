@@ -222,7 +222,19 @@ export interface AuditService {
   record(entry: { actor: string; action: string; koperasiId?: number | null; detail?: Record<string, unknown> }): Promise<void>;
 }
 
+/** What every turn reads before anything else: who sent the message, and where the chat stands. */
+export interface TurnStart {
+  identity: Identity;
+  session: SessionState | null;
+}
+
 export interface Services {
+  /**
+   * The sender's identity (as identities.resolve gives it) and the chat's session (as
+   * sessions.load), read together: in one statement where the store can (on PostgreSQL one
+   * round trip and one server wake-up, where two reads at once take two of each).
+   */
+  beginTurn(channel: string, externalId: string, chatId: string, verifiedPhone: string | undefined): Promise<TurnStart>;
   identities: IdentityStore;
   sessions: SessionStore;
   members: MemberService;

@@ -27,13 +27,21 @@ const MEMBER_COLUMNS = `m."id" AS "m_id", m."koperasiId" AS "m_koperasiId", m."m
 const MEETING_COLUMNS = `m."id", m."kind", m."bookYear", m."startsAt", m."place", m."agenda", m."heldAt",
   (SELECT a."attending" FROM "MeetingAttendance" a WHERE a."meetingId" = m."id" AND a."memberId" = $1) AS attending`;
 
-/** Every statement, named: pg prepares each once per connection and then only binds. */
-const SQL = {
-  identity: `SELECT ci."id", ci."channel", ci."externalId", ci."phone", ci."language", ci."verifiedBy", ci."failedAttempts", ci."lockedUntil", ${MEMBER_COLUMNS}
+const IDENTITY = `SELECT ci."id", ci."channel", ci."externalId", ci."phone", ci."language", ci."verifiedBy", ci."failedAttempts", ci."lockedUntil", ${MEMBER_COLUMNS}
     FROM "ChannelIdentity" ci
     LEFT JOIN "Member" m ON m."id" = ci."memberId"
     LEFT JOIN "Koperasi" k ON k."id" = m."koperasiId"
-    WHERE ci."channel" = $1 AND ci."externalId" = $2`,
+    WHERE ci."channel" = $1 AND ci."externalId" = $2`;
+
+/** Every statement, named: pg prepares each once per connection and then only binds. */
+const SQL = {
+  identity: IDENTITY,
+  // What every turn reads first, in one round trip: one row, with the identity's columns null
+  // before first contact and the session's (s_…) null when the chat has none.
+  turnStart: `SELECT i.*, s."node" AS "s_node", s."data" AS "s_data", s."expiresAt" AS "s_expiresAt", s."version" AS "s_version"
+    FROM (SELECT 1) AS one
+    LEFT JOIN (${IDENTITY}) AS i ON TRUE
+    LEFT JOIN "ConversationSession" s ON s."channel" = $1 AND s."chatId" = $3`,
   createIdentity: `INSERT INTO "ChannelIdentity" ("channel", "externalId", "phone", "language", "failedAttempts", "createdAt", "updatedAt")
     VALUES ($1, $2, $3, 'id', 0, $4::timestamp, $4::timestamp) ON CONFLICT ("channel", "externalId") DO NOTHING`,
   // SET expressions read the row as it was: a link the old phone made (phone, contact) ends.
@@ -52,10 +60,15 @@ const SQL = {
     ON CONFLICT ("channel", "chatId") DO NOTHING`,
   sessionUpdate: `UPDATE "ConversationSession" SET "node" = $1, "data" = $2, "expiresAt" = $3, "updatedAt" = $4, "version" = "version" + 1
     WHERE "channel" = $5 AND "chatId" = $6 AND "version" = $7`,
-  accounts: `SELECT "kind", "label", "balance", "asOf" FROM "SavingsAccount" WHERE "memberId" = $1`,
-  recent: `SELECT t."date", t."amount", t."description", a."label" FROM "SavingsTransaction" t
-    JOIN "SavingsAccount" a ON a."id" = t."accountId"
-    WHERE a."memberId" = $1 ORDER BY t."date" DESC, t."id" DESC LIMIT $2`,
+  // The accounts (part 0) and the latest movements (part 1, newest first) in one round trip.
+  savings: `SELECT 0 AS "part", a."kind", a."label", a."balance", a."asOf", NULL::text AS "date", NULL::bigint AS "amount", NULL::text AS "description",
+      a."id" AS "accountOrder", NULL::int AS "movementOrder"
+    FROM "SavingsAccount" a WHERE a."memberId" = $1
+    UNION ALL
+    (SELECT 1, NULL, a."label", NULL, NULL, t."date", t."amount", t."description", NULL, t."id" FROM "SavingsTransaction" t
+      JOIN "SavingsAccount" a ON a."id" = t."accountId"
+      WHERE a."memberId" = $1 ORDER BY t."date" DESC, t."id" DESC LIMIT $2)
+    ORDER BY "part", "accountOrder", "date" DESC, "movementOrder" DESC`,
   // The next installment of each loan in the same statement: one round trip for the loans view.
   loans: `SELECT l."loanNumber", l."principal", l."outstanding", l."installment", l."tenorMonths", l."disbursedOn", l."nextDueOn", l."arrears", l."lateFee",
       n."number" AS n_number, n."dueOn" AS n_due_on, n."principal" AS n_principal, n."interest" AS n_interest
@@ -102,6 +115,12 @@ export function openPostgresHotPath(url: string): HotPath {
 
   return {
     findIdentity,
+    async findIdentityAndSession(channel, externalId, chatId) {
+      const row = (await rows('turnStart', [channel, externalId, chatId]))[0]!;
+      const session =
+        row.s_version === null ? null : toSession({ node: row.s_node, data: row.s_data, expiresAt: row.s_expiresAt, version: row.s_version });
+      return { identity: row.id === null ? null : toIdentity(row), session };
+    },
     createIdentity: (channel, externalId, phone) => writeIdentity(channel, externalId, 'createIdentity', [channel, externalId, phone, pgTimestamp(new Date())]),
     recordPhone: (identity, phone) => writeIdentity(identity.channel, identity.externalId, 'recordPhone', [identity.id, phone, pgTimestamp(new Date())]),
     bindMember: (identity, memberId, method, at) =>
@@ -129,8 +148,8 @@ export function openPostgresHotPath(url: string): HotPath {
     },
     ledger: {
       async savingsSummary(memberId, recentLimit) {
-        const [accounts, recent] = await Promise.all([rows('accounts', [memberId]), rows('recent', [memberId, recentLimit])]);
-        return toSavings(accounts, recent);
+        const parts = await rows('savings', [memberId, recentLimit]);
+        return toSavings(parts.filter((r) => r.part === 0), parts.filter((r) => r.part === 1));
       },
       async activeLoans(memberId) {
         return (await rows('loans', [memberId])).map((r) =>

@@ -402,19 +402,30 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
   const meetings = createMeetingService(db);
   const audit = createAuditService(db);
   const hot = options.hotPath;
-  return {
-    identities: hot
-      ? {
-          ...identities,
-          async resolve(channel, externalId, verifiedPhone) {
-            const found = await hot.findIdentity(channel, externalId);
-            if (!found) return hot.createIdentity(channel, externalId, verifiedPhone ?? null);
-            if (verifiedPhone === undefined || found.phone === verifiedPhone) return found;
-            return hot.recordPhone(found, verifiedPhone);
-          },
-          bindMember: (identity, memberId, method, at) => hot.bindMember(identity, memberId, method, at),
-        }
-      : identities,
+  /** The rest of resolve() once the identity row is read: created on first contact, or given the phone the channel now vouches for. */
+  const settleIdentity = (hot: HotPath, found: Identity | null, channel: string, externalId: string, verifiedPhone: string | undefined) => {
+    if (!found) return hot.createIdentity(channel, externalId, verifiedPhone ?? null);
+    if (verifiedPhone === undefined || found.phone === verifiedPhone) return found;
+    return hot.recordPhone(found, verifiedPhone);
+  };
+  const hotIdentities: IdentityStore | undefined = hot && {
+    ...identities,
+    async resolve(channel, externalId, verifiedPhone) {
+      return settleIdentity(hot, await hot.findIdentity(channel, externalId), channel, externalId, verifiedPhone);
+    },
+    bindMember: (identity, memberId, method, at) => hot.bindMember(identity, memberId, method, at),
+  };
+  const services: Services = {
+    async beginTurn(channel, externalId, chatId, verifiedPhone) {
+      // The hot path reads both in one statement, unless a caller has put other stores in.
+      if (hot && services.identities === hotIdentities && services.sessions === hot.sessions) {
+        const read = await hot.findIdentityAndSession(channel, externalId, chatId);
+        return { identity: await settleIdentity(hot, read.identity, channel, externalId, verifiedPhone), session: read.session };
+      }
+      const [identity, session] = await Promise.all([services.identities.resolve(channel, externalId, verifiedPhone), services.sessions.load(channel, chatId)]);
+      return { identity, session };
+    },
+    identities: hotIdentities ?? identities,
     sessions: hot ? hot.sessions : createSessionStore(db),
     members: hot ? { ...members, findActiveByPhone: (phone) => hot.findActiveByPhone(phone) } : members,
     ledger: hot ? hot.ledger : createLedgerService(db),
@@ -422,4 +433,5 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
     feedback: createFeedbackService(db, options.clock),
     audit: hot ? { record: (entry) => recordAudit({ write: hot.audit }, entry) } : audit,
   };
+  return services;
 }

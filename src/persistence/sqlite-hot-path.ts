@@ -26,6 +26,7 @@ import type {
   MeetingService,
   MeetingView,
   MemberRef,
+  SessionState,
   SessionStore,
   VerificationMethod,
 } from '../core/ports.ts';
@@ -47,6 +48,8 @@ export function sqliteDateTime(date: Date): string {
  */
 export interface HotPath {
   findIdentity(channel: string, externalId: string): Promise<Identity | null>;
+  /** The identity (null before first contact) and the chat's session: what every turn reads first, at once. */
+  findIdentityAndSession(channel: string, externalId: string, chatId: string): Promise<{ identity: Identity | null; session: SessionState | null }>;
   /** The identity, created on first contact (with the phone the channel vouches for, if any). */
   createIdentity(channel: string, externalId: string, phone: string | null): Promise<Identity>;
   /** The channel vouches for another phone: a link made by the old phone ends with it. */
@@ -151,6 +154,11 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
 
   return {
     findIdentity: async (channel, externalId) => findIdentity(channel, externalId),
+    async findIdentityAndSession(channel, externalId, chatId) {
+      // Two statements, one after the other in this same instant: SQLite has no round trip to save.
+      const session = get(sessionLoad, channel, chatId);
+      return { identity: findIdentity(channel, externalId), session: session ? toSession(session) : null };
+    },
     createIdentity(channel, externalId, phone) {
       return writeIdentity(channel, externalId, () => {
         const now = sqliteDateTime(new Date());

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, STORES, type TestApp } from '../helpers/app.ts';
 import { DEMO_KOPERASI, DEMO_PHONES, seedDemo } from '../../src/persistence/seed-demo.ts';
 import { issueActivationCode } from '../../src/domain/activation-codes.ts';
+import { formatRupiah } from '../../src/core/format.ts';
 
 describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
   let app: TestApp;
@@ -90,6 +91,25 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       expect(reply).toContain('Transaksi terakhir:');
       expect(reply).toContain('-Rp500.000 (penarikan)');
       expect(reply).not.toMatch(/\d,\d{2}\b/); // no decimals, no floating point
+    });
+
+    it('lists the five latest movements, newest first, and of one day the one entered last first', async () => {
+      const member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
+      // Two movements on the day of the newest one: the order of entry decides between them.
+      const latest = await app.db.savingsTransaction.findFirstOrThrow({ where: { account: { memberId: member.id } }, orderBy: [{ date: 'desc' }, { id: 'desc' }] });
+      await app.db.savingsTransaction.create({ data: { accountId: latest.accountId, date: latest.date, amount: 25_000n, balanceAfter: latest.balanceAfter + 25_000n, description: 'setoran' } });
+      const expected = await app.db.savingsTransaction.findMany({
+        where: { account: { memberId: member.id } },
+        orderBy: [{ date: 'desc' }, { id: 'desc' }],
+        take: 6,
+        include: { account: true },
+      });
+      const reply = await app.say(SITI, 'saldo');
+      const lines = reply.split('\n').filter((line) => line.startsWith('• ') && line.includes(' · '));
+      expect(lines.map((line) => line.split(' · ')[1])).toEqual(
+        expected.slice(0, 5).map((t) => `${t.account.label}: ${t.amount > 0n ? '+' : ''}${formatRupiah(t.amount)} (${t.description})`),
+      );
+      expect(lines[0]).toContain('+Rp25.000');
     });
 
     it('handles balances beyond 32 bits', async () => {
