@@ -26,6 +26,24 @@ describe('which updates may be confirmed', () => {
     expect(ledger.knows(12)).toBe(true);
     expect(ledger.knows(14)).toBe(false);
   });
+
+  test('an update dropped on arrival moves the offset alone, or waits its turn behind an open one', () => {
+    const ledger = new UpdateLedger();
+    for (const id of [20, 21, 22]) ledger.skip(id);
+    expect(ledger.offset).toBe(23);
+    expect(ledger.knows(21)).toBe(true);
+    expect(ledger.finishedAhead()).toEqual([]);
+    ledger.add(23);
+    ledger.skip(24);
+    ledger.skip(25);
+    // Behind 23, still being answered: remembered as finished, not yet below the offset.
+    expect(ledger.offset).toBe(23);
+    expect(ledger.finishedAhead()).toEqual([24, 25]);
+    expect(ledger.knows(25)).toBe(true);
+    ledger.finish(23);
+    expect(ledger.offset).toBe(26);
+    expect(ledger.unfinished).toBe(0);
+  });
 });
 
 describe('a bounded lane per chat', () => {

@@ -3,7 +3,8 @@
  * on the service's own HTTP server, telegraf hands them to the conversation core, and every
  * reply goes out through the rate-limited sender. The adapter stays thin: parsing lives in
  * telegram-updates.ts, rendering in telegram-format.ts, flood control in telegram-sender.ts,
- * per-chat bounds in chat-lanes.ts, what may be confirmed to Telegram in update-ledger.ts.
+ * per-chat bounds in chat-lanes.ts, what may be confirmed to Telegram in update-ledger.ts,
+ * getUpdates itself in update-poll.ts.
  *
  * Stop means stop: fetching ends at once; Telegram is told only of the updates that were
  * answered (telegraf's own polling confirms updates as soon as it fetches them, which lost
@@ -21,10 +22,10 @@ import { TelegramSendError, TelegramSender, type TelegramSenderOptions } from '.
 import { parseUpdate, ZWebhookUpdate, type ParsedUpdate } from './telegram-updates.ts';
 import { readJsonBody, refuseRequest } from '../../http/json-body.ts';
 import type { Update } from 'telegraf/types';
-import { z } from 'zod';
 import { ChatLanes, type LaneOutcome } from './chat-lanes.ts';
 import { botKeyOf, type TelegramStore } from '../../persistence/telegram-store.ts';
 import { UpdateLedger } from './update-ledger.ts';
+import { UpdatePoller } from './update-poll.ts';
 import type { InstanceLock } from '../../persistence/instance-lock.ts';
 
 export class TelegramStartError extends Error {
@@ -66,8 +67,6 @@ export interface TelegramChannelOptions {
   parkAfterMs?: number;
   now?: () => number;
 }
-
-const ZUpdates = z.array(ZWebhookUpdate);
 
 /** The chat an update comes from, read cheaply (parseUpdate checks it properly later). */
 function chatOf(update: Record<string, unknown>): string | undefined {
@@ -134,6 +133,7 @@ export class TelegramChannel {
   /** Updates kept in the database while they wait, so Telegram could be told past them. */
   readonly #parked = new Map<number, Update>();
   readonly #abortPoll = new AbortController();
+  readonly #poller: UpdatePoller;
   #progress?: () => void;
   /** Set once Telegram has the webhook: updates posted before then are refused (503) and posted again. */
   #webhookReady = false;
@@ -149,6 +149,7 @@ export class TelegramChannel {
     this.#logger = options.logger.child({ channel: 'telegram' });
     // Replies never ride on the webhook's HTTP answer: every call goes through the sender.
     this.bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot, webhookReply: false } });
+    this.#poller = new UpdatePoller(options.token, options.apiRoot);
     const budget = options.store?.budget(botKeyOf(options.token), options.sender?.global ? { window: options.sender.global } : {});
     this.sender = new TelegramSender((method, payload) => this.bot.telegram.callApi(method as never, payload as never), this.#logger, {
       ...(budget ? { budget } : {}),
@@ -277,29 +278,24 @@ export class TelegramChannel {
       let fetched = 0;
       try {
         const offset = this.#ledger.offset;
-        const raw = await this.bot.telegram.callApi(
-          'getUpdates',
+        const updates = await this.#poller.fetch(
           { ...(offset !== undefined ? { offset } : {}), limit: POLL_LIMIT, timeout: waiting ? 0 : (this.#options.pollTimeoutSeconds ?? 25), allowed_updates: ALLOWED_UPDATES },
-          { signal: abort as never },
+          abort,
         );
         attempt = 0;
-        const updates = ZUpdates.parse(raw);
         fetched = updates.length;
         for (const update of updates) {
           if (this.#stopped) break;
           if (this.#ledger.knows(update.update_id)) continue;
           fresh++;
-          this.#ledger.add(update.update_id);
-          if (this.#answeredBefore.delete(update.update_id)) {
-            this.#ledger.finish(update.update_id);
-            continue;
-          }
-          // A flooding chat's message is dropped here, before telegraf or the core spend anything on it.
+          // A flooding chat's message is dropped here, before telegraf or the core spend anything
+          // on it, and costs the ledger nothing while no earlier update is still being answered.
           const chat = chatOf(update);
-          if (chat !== undefined && this.#lanes.dropIfFlooding(chat)) {
-            this.#ledger.finish(update.update_id);
+          if (this.#answeredBefore.delete(update.update_id) || (chat !== undefined && this.#lanes.dropIfFlooding(chat))) {
+            this.#ledger.skip(update.update_id);
             continue;
           }
+          this.#ledger.add(update.update_id);
           this.#raw.set(update.update_id, { update: update as unknown as Update, at: this.#now() });
           this.#track(this.#handlePolled(update as unknown as Update));
         }
@@ -548,6 +544,7 @@ export class TelegramChannel {
       await this.#confirmAnswered();
       // Only now: the next instance to poll starts past what this one answered.
       await this.#options.pollLock?.release();
+      this.#poller.close();
       this.#logger.info('Telegram channel stopped');
     })();
     return this.#stopping;

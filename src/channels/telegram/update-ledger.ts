@@ -24,6 +24,19 @@ export class UpdateLedger {
     if (this.#next === undefined || updateId >= this.#next) this.#next = updateId + 1;
   }
 
+  /**
+   * Fetched and finished at once (dropped in a flood, answered before the restart). With no
+   * earlier update still open, only the offset moves: a flood's drops keep no ids.
+   */
+  skip(updateId: number): void {
+    if (this.#open.length === 0 && (this.#next === undefined || updateId >= this.#next)) {
+      this.#next = updateId + 1;
+      return;
+    }
+    this.add(updateId);
+    this.finish(updateId);
+  }
+
   finish(updateId: number): void {
     if (!this.#known.has(updateId)) return;
     this.#finished.add(updateId);
