@@ -23,6 +23,7 @@ export default defineConfig({
             'test/telegram/recycled-number.test.ts',
             'test/telegram/send-budget.test.ts',
             'test/telegram/webhook-stop.test.ts',
+            'test/telegram/stop-decided.test.ts',
           ],
           env: { KOPBOT_TEST_STORE: 'postgresql' },
         },

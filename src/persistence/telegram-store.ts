@@ -10,7 +10,10 @@
  * - the poll state: updates answered at shutdown that Telegram could not be told about (an
  *   earlier one was still waiting), so they are not answered twice when Telegram delivers them
  *   again after the restart; and updates parked while they waited (a reply held by a 429), so
- *   Telegram could be told past them without losing them.
+ *   Telegram could be told past them without losing them;
+ * - with a parked update whose turn the conversation core had already taken when the service
+ *   stopped, the replies it decided and had not sent: the next run sends those instead of
+ *   taking the turn again.
 
  */
 import Database from 'better-sqlite3';
@@ -55,11 +58,19 @@ const ZSlots = z.union([
 const REPLIES_RECENT_MS = 10_000;
 const ZIds = z.array(z.number().int());
 const ZParked = z.array(z.looseObject({ update_id: z.number().int() }));
+const ZDecided = z.array(z.object({ update_id: z.number().int(), replies: z.array(z.looseObject({})) }));
+
+/** A parked update's turn taken before the shutdown: the messages (sendMessage payloads) still to send. */
+export interface DecidedReplies {
+  update_id: number;
+  replies: Record<string, unknown>[];
+}
 
 /** What long polling keeps across a restart. */
 export interface PollState {
   answeredAhead: number[];
   parked: { update_id: number }[];
+  decided: DecidedReplies[];
 }
 
 /** Telegram keeps an update 24 hours: older poll state is about updates that will not come again. */
@@ -133,12 +144,25 @@ function windowOf(options: SharedBudgetOptions): { window: RateWindow; reserve: 
   return { window, reserve: Math.min(window.count - 1, options.replyReserve ?? 5) };
 }
 
-/** The stored poll state read back: parked updates kept however old, the ids only while fresh. */
-function pollStateOf(row: { answeredAhead: string; parked: string; updatedAt: number } | undefined, now: Date): PollState {
+interface PollRow {
+  answeredAhead: string;
+  parked: string;
+  decided: string;
+  updatedAt: number;
+}
+
+/** The stored poll state read back: parked updates (and their decided replies) kept however old, the ids only while fresh. */
+function pollStateOf(row: PollRow | undefined, now: Date): PollState {
   const parked = ZParked.safeParse(JSON.parse(row?.parked ?? '[]'));
+  const decided = ZDecided.safeParse(JSON.parse(row?.decided ?? '[]'));
   const fresh = row !== undefined && now.getTime() - row.updatedAt < POLL_STATE_MAX_AGE_MS;
   const ahead = ZIds.safeParse(JSON.parse(row?.answeredAhead ?? '[]'));
-  return { answeredAhead: fresh && ahead.success ? ahead.data : [], parked: parked.success ? parked.data : [] };
+  return { answeredAhead: fresh && ahead.success ? ahead.data : [], parked: parked.success ? parked.data : [], decided: decided.success ? decided.data : [] };
+}
+
+/** The columns of a poll state to save. */
+function pollColumns(state: PollState): [string, string, string] {
+  return [JSON.stringify(state.answeredAhead), JSON.stringify(state.parked), JSON.stringify(state.decided)];
 }
 
 /**
@@ -167,9 +191,9 @@ export class SqliteTelegramStore implements TelegramStore {
       budget: db.prepare('SELECT slots, repliesWaitingUntil FROM TelegramSendBudget WHERE bot = ?'),
       ensureBudget: db.prepare("INSERT INTO TelegramSendBudget (bot, slots, repliesWaitingUntil) VALUES (?, '[]', 0) ON CONFLICT(bot) DO NOTHING"),
       saveBudget: db.prepare('UPDATE TelegramSendBudget SET slots = ?, repliesWaitingUntil = ? WHERE bot = ?'),
-      loadPoll: db.prepare('SELECT answeredAhead, parked, updatedAt FROM TelegramPollState WHERE bot = ?'),
+      loadPoll: db.prepare('SELECT answeredAhead, parked, decided, updatedAt FROM TelegramPollState WHERE bot = ?'),
       savePoll: db.prepare(
-        'INSERT INTO TelegramPollState (bot, answeredAhead, parked, updatedAt) VALUES (?, ?, ?, ?) ON CONFLICT(bot) DO UPDATE SET answeredAhead = excluded.answeredAhead, parked = excluded.parked, updatedAt = excluded.updatedAt',
+        'INSERT INTO TelegramPollState (bot, answeredAhead, parked, decided, updatedAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT(bot) DO UPDATE SET answeredAhead = excluded.answeredAhead, parked = excluded.parked, decided = excluded.decided, updatedAt = excluded.updatedAt',
       ),
     };
   }
@@ -202,7 +226,7 @@ export class SqliteTelegramStore implements TelegramStore {
   async pollState(bot: string, now = new Date()): Promise<PollState> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const row = this.#statements.loadPoll.get(bot) as { answeredAhead: string; parked: string; updatedAt: string } | undefined;
+        const row = this.#statements.loadPoll.get(bot) as (Omit<PollRow, 'updatedAt'> & { updatedAt: string }) | undefined;
         return pollStateOf(row && { ...row, updatedAt: Date.parse(row.updatedAt) }, now);
       } catch (error) {
         if (!isBusy(error) || attempt >= 3) throw error;
@@ -212,7 +236,7 @@ export class SqliteTelegramStore implements TelegramStore {
 
   /** Tried again while the database is busy. */
   async savePollState(bot: string, state: PollState, now = new Date()): Promise<void> {
-    await this.#gate.write(() => this.#statements.savePoll.run(bot, JSON.stringify(state.answeredAhead), JSON.stringify(state.parked), sqliteDateTime(now)));
+    await this.#gate.write(() => this.#statements.savePoll.run(bot, ...pollColumns(state), sqliteDateTime(now)));
   }
 
   async close(): Promise<void> {
@@ -252,8 +276,8 @@ export class PostgresTelegramStore implements TelegramStore {
   }
 
   async pollState(bot: string, now = new Date()): Promise<PollState> {
-    const result = await this.#pool.query<{ answeredAhead: string; parked: string; updatedAt: Date }>(
-      'SELECT "answeredAhead", "parked", "updatedAt" FROM "TelegramPollState" WHERE "bot" = $1',
+    const result = await this.#pool.query<Omit<PollRow, 'updatedAt'> & { updatedAt: Date }>(
+      'SELECT "answeredAhead", "parked", "decided", "updatedAt" FROM "TelegramPollState" WHERE "bot" = $1',
       [bot],
     );
     const row = result.rows[0];
@@ -262,9 +286,9 @@ export class PostgresTelegramStore implements TelegramStore {
 
   async savePollState(bot: string, state: PollState, now = new Date()): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO "TelegramPollState" ("bot", "answeredAhead", "parked", "updatedAt") VALUES ($1, $2, $3, $4)
-       ON CONFLICT ("bot") DO UPDATE SET "answeredAhead" = excluded."answeredAhead", "parked" = excluded."parked", "updatedAt" = excluded."updatedAt"`,
-      [bot, JSON.stringify(state.answeredAhead), JSON.stringify(state.parked), pgTimestamp(now)],
+      `INSERT INTO "TelegramPollState" ("bot", "answeredAhead", "parked", "decided", "updatedAt") VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT ("bot") DO UPDATE SET "answeredAhead" = excluded."answeredAhead", "parked" = excluded."parked", "decided" = excluded."decided", "updatedAt" = excluded."updatedAt"`,
+      [bot, ...pollColumns(state), pgTimestamp(now)],
     );
   }
 

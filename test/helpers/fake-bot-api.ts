@@ -125,6 +125,7 @@ export class FakeBotApi {
   readonly #blocked = new Set<number>();
   readonly #chats = new Map<number, { type: string }>();
   readonly #failures: { method: string; code: number; description: string; retryAfter?: number; times: number; chatId?: number }[] = [];
+  readonly #holds: { method: string; chatId: number; arrived: () => void; released: Promise<void> }[] = [];
   readonly #sendTimes: number[] = [];
   readonly #chatSendTimes = new Map<number, number[]>();
   readonly #waiters: (() => void)[] = [];
@@ -218,6 +219,20 @@ export class FakeBotApi {
   /** The next `times` calls of `method` for this chat fail like this (other chats are served). */
   failNextFor(chatId: number, method: string, failure: { code: number; description: string; retryAfter?: number }, times = 1): void {
     this.#failures.push({ method, ...failure, times, chatId });
+  }
+
+  /**
+   * The next call of `method` for this chat comes in and gets no answer until `release()`: a
+   * request on its way when the bot stops. Served as usual once released (a message is sent
+   * then, as Telegram would have sent it). `arrived` resolves when the request has come in.
+   */
+  holdNextFor(chatId: number, method: string): { arrived: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let arrived!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const came = new Promise<void>((resolve) => (arrived = resolve));
+    this.#holds.push({ method, chatId, arrived, released });
+    return { arrived: came, release };
   }
 
   // ── What tests look at ──────────────────────────────────────────────────────────────────
@@ -339,6 +354,12 @@ export class FakeBotApi {
       if (failure) {
         failure.times--;
         throw new ApiError(failure.code, failure.description, failure.retryAfter !== undefined ? { retry_after: failure.retryAfter } : undefined);
+      }
+      const held = this.#holds.findIndex((h) => h.method === method && h.chatId === Number(body.chat_id));
+      if (held >= 0) {
+        const [hold] = this.#holds.splice(held, 1);
+        hold!.arrived();
+        await hold!.released;
       }
       answer = await this.#call(method, body, res);
     } catch (error) {

@@ -151,14 +151,15 @@ describe.each(BUDGET_STORES)('on $name', (kind) => {
     }
   });
 
-  test('the poll state comes back after a restart; answered ids only while fresh, parked updates however old', async () => {
+  test('the poll state comes back after a restart; answered ids only while fresh, parked updates and their decided replies however old', async () => {
     const database = await kind.open();
     const store = openTelegramStore(database.url);
     try {
       const saved = new Date('2026-12-01T03:00:00Z');
-      await store.savePollState('7000003', { answeredAhead: [11, 12], parked: [{ update_id: 13 }] }, saved);
-      expect(await store.pollState('7000003', new Date(saved.getTime() + 60_000))).toEqual({ answeredAhead: [11, 12], parked: [{ update_id: 13 }] });
-      expect(await store.pollState('7000003', new Date(saved.getTime() + 25 * 3_600_000))).toEqual({ answeredAhead: [], parked: [{ update_id: 13 }] });
+      const decided = [{ update_id: 13, replies: [{ text: 'Pengaduan Anda sudah kami terima.', parse_mode: 'HTML' }] }];
+      await store.savePollState('7000003', { answeredAhead: [11, 12], parked: [{ update_id: 13 }], decided }, saved);
+      expect(await store.pollState('7000003', new Date(saved.getTime() + 60_000))).toEqual({ answeredAhead: [11, 12], parked: [{ update_id: 13 }], decided });
+      expect(await store.pollState('7000003', new Date(saved.getTime() + 25 * 3_600_000))).toEqual({ answeredAhead: [], parked: [{ update_id: 13 }], decided });
     } finally {
       await store.close();
       await database.dispose();

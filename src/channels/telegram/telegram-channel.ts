@@ -9,7 +9,10 @@
  * Stop means stop: fetching ends at once; Telegram is told only of the updates that were
  * answered (telegraf's own polling confirms updates as soon as it fetches them, which lost
  * what a shutdown cut short); the replies under way finish within the deadline, what waits is
- * cancelled and delivered again after the restart.
+ * cancelled and delivered again after the restart. A message whose turn the core had taken by
+ * then is not delivered again but parked with the replies still to send, which the restarted
+ * service sends instead of taking the turn twice; only a reply already on its way to Telegram
+ * at the deadline (no answer yet) can reach the member twice.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,10 +26,17 @@ import { parseUpdate, ZWebhookUpdate, type ParsedUpdate } from './telegram-updat
 import { readJsonBody, refuseRequest } from '../../http/json-body.ts';
 import type { Update } from 'telegraf/types';
 import { ChatLanes, type LaneOutcome } from './chat-lanes.ts';
-import { botKeyOf, type TelegramStore } from '../../persistence/telegram-store.ts';
+import { botKeyOf, type DecidedReplies, type TelegramStore } from '../../persistence/telegram-store.ts';
 import { UpdateLedger } from './update-ledger.ts';
 import { UpdatePoller } from './update-poll.ts';
 import type { InstanceLock } from '../../persistence/instance-lock.ts';
+
+/** A turn taken for an update, and which of its replies Telegram has answered for (sent, or refused for good). */
+interface DecidedTurn {
+  update?: Update;
+  replies: OutgoingMessage[];
+  done: boolean[];
+}
 
 export class TelegramStartError extends Error {
   override name = 'TelegramStartError';
@@ -126,10 +136,21 @@ export class TelegramChannel {
   readonly #settledWaiters = new Map<number, ((outcome: LaneOutcome) => void)[]>();
   /** Answered before the last shutdown (or parked then), still to come again from Telegram: skipped. */
   #answeredBefore = new Set<number>();
-  /** Polled updates being answered, by id, with when they came, in case they must be parked. */
+  /** Updates being answered (polled or posted), by id, with when they came, in case they must be parked. */
   readonly #raw = new Map<number, { update: Update; at: number }>();
+  /**
+   * Turns the core has taken whose replies have not all gone out yet, by update id, each piece
+   * marked once Telegram has answered for it. A stop parks these with what is still to send
+   * rather than let Telegram deliver the update again: that would take the turn a second time
+   * (a question's answer given to the question, a complaint filed twice).
+   */
+  readonly #decided = new Map<number, DecidedTurn>();
+  /** Parked updates whose turn was taken before the restart: the replies to send instead of taking it again. */
+  readonly #resend = new Map<number, OutgoingMessage[]>();
   #saving?: Promise<void>;
   #saveAgain = false;
+  /** The stop has saved the poll state for the next run: work still ending after it must not overwrite that. */
+  #finalSaved = false;
   /** Updates kept in the database while they wait, so Telegram could be told past them. */
   readonly #parked = new Map<number, Update>();
   readonly #abortPoll = new AbortController();
@@ -337,7 +358,11 @@ export class TelegramChannel {
     const saved = await this.#options.store?.pollState(botKeyOf(this.#options.token));
     if (!saved) return;
     this.#answeredBefore = new Set([...saved.answeredAhead, ...saved.parked.map((u) => u.update_id)]);
-    if (saved.parked.length > 0) this.#logger.info({ updates: saved.parked.length }, 'Telegram updates parked before the restart are answered now');
+    const parkedIds = new Set(saved.parked.map((u) => u.update_id));
+    for (const turn of saved.decided) if (parkedIds.has(turn.update_id)) this.#resend.set(turn.update_id, turn.replies as OutgoingMessage[]);
+    if (saved.parked.length > 0) {
+      this.#logger.info({ updates: saved.parked.length, decided: this.#resend.size }, 'Telegram updates parked before the restart are answered now (those whose turn was taken then, with the replies decided then)');
+    }
     for (const update of saved.parked) {
       this.#parked.set(update.update_id, update as unknown as Update);
       this.#track(this.#handlePolled(update as unknown as Update));
@@ -357,7 +382,7 @@ export class TelegramChannel {
     this.#raw.delete(update.update_id);
     if (this.#parked.has(update.update_id)) {
       if (ended) {
-        this.#parked.delete(update.update_id);
+        this.#unpark(update.update_id);
         this.#saveSoon();
       }
     } else if (ended) this.#ledger.finish(update.update_id);
@@ -392,6 +417,7 @@ export class TelegramChannel {
 
   /** Save the poll state after this change (changes made meanwhile are saved together). */
   #saveSoon(): void {
+    if (this.#finalSaved) return;
     if (this.#saving) {
       this.#saveAgain = true;
       return;
@@ -409,8 +435,33 @@ export class TelegramChannel {
     return (this.#options.now ?? Date.now)();
   }
 
-  async #savePollState(answeredAhead: readonly number[] = [...this.#answeredBefore]): Promise<void> {
-    await this.#options.store?.savePollState(botKeyOf(this.#options.token), { answeredAhead: [...answeredAhead], parked: [...this.#parked.values()] as unknown as { update_id: number }[] });
+  async #savePollState(answeredAhead: readonly number[] = [...this.#answeredBefore], final = false): Promise<void> {
+    if (this.#finalSaved && !final) throw new Error('the Telegram channel has stopped: its poll state is saved for the next run');
+    await this.#options.store?.savePollState(botKeyOf(this.#options.token), {
+      answeredAhead: [...answeredAhead],
+      parked: [...this.#parked.values()] as unknown as { update_id: number }[],
+      decided: this.#decidedOfParked(),
+    });
+  }
+
+  /**
+   * For the parked updates whose turn was taken (their reply waits on a 429, or the stop cut it
+   * short), the replies still to send: a restart sends these and does not take the turn again.
+   */
+  #decidedOfParked(): DecidedReplies[] {
+    const out: DecidedReplies[] = [];
+    for (const id of this.#parked.keys()) {
+      const turn = this.#decided.get(id);
+      const replies = turn ? turn.replies.filter((_, i) => !turn.done[i]) : this.#resend.get(id);
+      if (replies) out.push({ update_id: id, replies: replies as unknown as Record<string, unknown>[] });
+    }
+    return out;
+  }
+
+  /** A parked update has been answered: it leaves the database with the next save. */
+  #unpark(updateId: number): boolean {
+    this.#resend.delete(updateId);
+    return this.#parked.delete(updateId);
   }
 
   /** Resolves when an update finishes, or after `ms`, or when the channel stops. */
@@ -476,9 +527,11 @@ export class TelegramChannel {
         return;
       }
       const update = body.value as unknown as Update;
+      this.#raw.set(id, { update, at: this.#now() });
       await this.bot.handleUpdate(update);
       const outcome = this.#outcomes.get(id) ?? Promise.resolve<LaneOutcome>('answered');
       this.#outcomes.delete(id);
+      void outcome.then(() => this.#raw.delete(id));
       // Telegram is told (200) once the update is answered or dropped, or parked in the database
       // when its reply waits longer (a 429): a shutdown then loses nothing Telegram handed over.
       let timer: NodeJS.Timeout | undefined;
@@ -492,7 +545,7 @@ export class TelegramChannel {
         try {
           await this.#savePollState();
           void outcome.then((last) => {
-            if (last === 'cancelled' || !this.#parked.delete(id)) return;
+            if (last === 'cancelled' || !this.#unpark(id)) return;
             this.#saveSoon();
           });
         } catch (error) {
@@ -561,8 +614,26 @@ export class TelegramChannel {
     return outcome === 'late';
   }
 
-  /** Confirm the answered updates to Telegram (getUpdates with the offset) and remember those beyond it. */
+  /**
+   * Confirm the answered updates to Telegram (getUpdates with the offset) and remember those
+   * beyond it. Updates whose turn was taken and whose replies did not all go out are parked
+   * with the replies still to send, so the restarted service sends exactly those. A piece whose
+   * request was on its way at the deadline, with no answer from Telegram yet, is among them:
+   * it may reach the member twice, the only duplicate a stop can cause.
+   */
   async #confirmAnswered(): Promise<void> {
+    let decided = 0;
+    for (const [id, turn] of this.#decided) {
+      if (turn.done.every(Boolean)) {
+        // Every reply went out (only housekeeping was cut short): answered.
+        if (!this.#unpark(id)) this.#ledger.finish(id);
+        continue;
+      }
+      if (!turn.update) continue;
+      this.#parked.set(id, turn.update);
+      this.#ledger.finish(id);
+      decided++;
+    }
     const offset = this.#ledger.offset;
     if (!this.#options.webhook && offset !== undefined && this.bot.botInfo) {
       const abort = new AbortController();
@@ -577,12 +648,13 @@ export class TelegramChannel {
     }
     const ahead = [...this.#ledger.finishedAhead().filter((id) => !this.#parked.has(id)), ...this.#answeredBefore];
     await this.#saving;
+    this.#finalSaved = true;
     try {
-      await this.#savePollState(ahead);
+      await this.#savePollState(ahead, true);
     } catch (error) {
       this.#logger.warn({ err: error, updates: ahead.length }, 'answered updates not remembered; they may be answered again after the restart');
     }
-    this.#logger.info({ offset, answeredAhead: ahead.length, cancelled: this.#ledger.unfinished, parked: this.#parked.size }, 'Telegram told which updates were answered');
+    this.#logger.info({ offset, answeredAhead: ahead.length, cancelled: this.#ledger.unfinished, parked: this.#parked.size, decided }, 'Telegram told which updates were answered');
   }
 
   #track(work: Promise<void>): void {
@@ -651,25 +723,44 @@ export class TelegramChannel {
   }
 
   async #answer(parsed: ParsedUpdate): Promise<void> {
-    const { message, callback } = parsed;
+    const { message, callback, updateId } = parsed;
     const chatId = message.chatId;
-    // Handed to the core before anything is awaited, so messages keep the order they came in.
-    const answered = this.#engine.handle(message);
     const chores: Promise<unknown>[] = [];
-    if (callback) {
-      // Stop the button's spinner at once; the answer follows as a message.
-      chores.push(this.sender.call('answerCallbackQuery', { callback_query_id: callback.id }));
-      if (callback.messageId !== undefined && message.button && message.button.menu !== 'main') {
-        // A question's buttons are used once: take them off, so an old one cannot be pressed later.
-        chores.push(this.sender.send(chatId, 'editMessageReplyMarkup', { message_id: callback.messageId, reply_markup: { inline_keyboard: [] } }));
+    // Taken before the restart: its replies as decided then, not a second turn.
+    let replies = this.#resend.get(updateId);
+    if (!replies) {
+      // Handed to the core before anything is awaited, so messages keep the order they came in.
+      const answered = this.#engine.handle(message);
+      if (callback) {
+        // Stop the button's spinner at once; the answer follows as a message.
+        chores.push(this.sender.call('answerCallbackQuery', { callback_query_id: callback.id }));
+        if (callback.messageId !== undefined && message.button && message.button.menu !== 'main') {
+          // A question's buttons are used once: take them off, so an old one cannot be pressed later.
+          chores.push(this.sender.send(chatId, 'editMessageReplyMarkup', { message_id: callback.messageId, reply_markup: { inline_keyboard: [] } }));
+        }
       }
+      const batch = await answered;
+      replies = this.#render(batch.replies, parsed, batch.language);
     }
-    const batch = await answered;
+    // The turn is taken (the session saved): from here a stop parks what is not sent yet.
+    const raw = this.#raw.get(updateId)?.update ?? this.#parked.get(updateId);
+    const turn: DecidedTurn = { ...(raw ? { update: raw } : {}), replies, done: replies.map(() => false) };
+    this.#decided.set(updateId, turn);
     // All pieces are queued at once: another reply to this chat cannot slip in between them.
-    const sends = this.#render(batch.replies, parsed, batch.language).map((piece) => this.sender.send(chatId, 'sendMessage', piece));
+    const sends = replies.map((piece, i) =>
+      this.sender.send(chatId, 'sendMessage', piece).then(
+        () => void (turn.done[i] = true),
+        (error: unknown) => {
+          // Cancelled (the stop's deadline): still to send. Anything else was Telegram's last word.
+          if (!(error instanceof TelegramSendError && error.reason === 'cancelled')) turn.done[i] = true;
+          throw error;
+        },
+      ),
+    );
     for (const chore of chores) await chore.catch((error: unknown) => this.#logger.debug({ err: error }, 'button housekeeping failed'));
     let failure: unknown;
     for (const send of sends) await send.catch((error: unknown) => (failure ??= error));
+    if (turn.done.every(Boolean)) this.#decided.delete(updateId);
     if (failure) throw failure;
   }
 
