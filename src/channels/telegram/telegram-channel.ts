@@ -1,7 +1,8 @@
 /**
  * The Telegram channel: updates come by long polling (getUpdates driven here) or by a webhook
- * on the service's own HTTP server, telegraf hands them to the conversation core, and every
- * reply goes out through the rate-limited sender. The adapter stays thin: parsing lives in
+ * on the service's own HTTP server, each goes to its chat's lane and the conversation core
+ * (posted ones through telegraf's middleware, polled ones straight from the poll loop), and
+ * every reply goes out through the rate-limited sender. The adapter stays thin: parsing lives in
  * telegram-updates.ts, rendering in telegram-format.ts, flood control in telegram-sender.ts,
  * per-chat bounds in chat-lanes.ts, what may be confirmed to Telegram in update-ledger.ts,
  * getUpdates itself in update-poll.ts.
@@ -369,16 +370,20 @@ export class TelegramChannel {
     }
   }
 
-  /** Hand a polled update to telegraf; once it has ended (not cancelled), it may be confirmed. */
+  /**
+   * Hand a polled update to its chat's lane; once it has ended (not cancelled), it may be
+   * confirmed. Straight to the lane, not through telegraf's middleware (which only passes the
+   * update on), and before this returns: the lane sees a chat flooding within the batch that
+   * floods, so the rest of the batch is dropped in the poll loop at no cost.
+   */
   async #handlePolled(update: Update): Promise<void> {
-    try {
-      await this.bot.handleUpdate(update);
-    } catch (error) {
+    const updateId = update.update_id;
+    const outcome = this.#onUpdate(update);
+    this.#track(outcome.then((how) => this.#settle(updateId, how)));
+    const ended = (await outcome.catch((error: unknown) => {
       this.#logger.error({ err: error }, 'Telegram update failed');
-    }
-    const outcome = this.#outcomes.get(update.update_id) ?? Promise.resolve<LaneOutcome>('answered');
-    this.#outcomes.delete(update.update_id);
-    const ended = (await outcome) !== 'cancelled';
+      return 'answered' as const;
+    })) !== 'cancelled';
     this.#raw.delete(update.update_id);
     if (this.#parked.has(update.update_id)) {
       if (ended) {
