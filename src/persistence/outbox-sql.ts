@@ -17,6 +17,10 @@ export interface OutboxSql {
   /** DUE's two parts: queued and due, or claimed with a lapsed lease. */
   DUE_QUEUED: string;
   DUE_LAPSED: string;
+  /** After the position a claim's scan goes on from (@afterNotBefore, @afterId; see outbox-scan.ts). */
+  AFTER: string;
+  /** The order claims read due rows in: the (state, notBefore, id) index's. */
+  CLAIM_ORDER: string;
   /** Whether a process with this reach (@identityChannels, @byPhone) may claim the row. */
   ROUTABLE_HERE: string;
   /** A verified identity `ci` of member `m`. */
@@ -45,12 +49,15 @@ export function outboxSql(dialect: OutboxDialect): OutboxSql {
   const OFFICER_IDENTITY = `ci."phone" = f."phone" AND ci."verifiedBy" IN ('phone', 'contact')
     AND EXISTS (SELECT 1 FROM "Member" pm WHERE pm."id" = ci."memberId" AND pm."phone" = ci."phone" AND pm."status" IN ('AKTIF', 'NONAKTIF')
       AND (f."koperasiId" IS NULL OR pm."koperasiId" = f."koperasiId") AND lower(trim(pm."name")) = lower(trim(f."name")))`;
-  // Due in two parts, each served in notBefore order by the (state, notBefore) index alone: a
-  // claim ordering both at once would sort every due row to pick its batch (1–7 s with a
-  // million). Both stores claim lapsed rows first (they are the older), then queued ones.
+  // Due in two parts, each served in (notBefore, id) order by the (state, notBefore, id) index
+  // alone: a claim ordering both at once would sort every due row to pick its batch (1–7 s with
+  // a million). Both stores claim lapsed rows first (they are the older), then queued ones,
+  // those from where the reach's previous claim stopped reading (AFTER, outbox-scan.ts).
   const DUE_QUEUED = `o."state" = 'queued' AND o."notBefore" <= @now`;
   const DUE_LAPSED = `o."state" = 'sending' AND o."leaseUntil" < @now AND o."notBefore" <= @now`;
   const DUE = `((${DUE_QUEUED}) OR (${DUE_LAPSED}))`;
+  const AFTER = `(o."notBefore", o."id") > (@afterNotBefore, @afterId)`;
+  const CLAIM_ORDER = `o."notBefore", o."id"`;
   const HERE = dialect === 'sqlite' ? 'ci."channel" IN (SELECT value FROM json_each(@identityChannels))' : 'ci."channel" = ANY(CAST(@identityChannels AS text[]))';
   // A process may claim a row it can route, or one that ends without any channel (no
   // recipient, not active, opted out, or a member with no verified identity and no phone at
@@ -88,7 +95,7 @@ export function outboxSql(dialect: OutboxDialect): OutboxSql {
       WHERE ${DUE} AND NOT ${ROUTABLE_HERE}) w
     GROUP BY w.needs ORDER BY n DESC, w.needs`;
   const TEXT_OF = (row: string) => `COALESCE(${row}."text", (SELECT b."text" FROM "Broadcast" b WHERE b."id" = ${row}."broadcastId"))`;
-  return { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, ROUTABLE_HERE, MEMBER_IDENTITY, OFFICER_IDENTITY, FAN_OUT, WAITING, TEXT_OF };
+  return { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, AFTER, CLAIM_ORDER, ROUTABLE_HERE, MEMBER_IDENTITY, OFFICER_IDENTITY, FAN_OUT, WAITING, TEXT_OF };
 }
 
 /** The member's row as a recipient (with the cooperative's time zone), by @memberId. */

@@ -25,9 +25,10 @@ import {
   type Recipient,
   type StateCounts,
 } from '../outbox/outbox-store.ts';
+import { QueuedScan } from './outbox-scan.ts';
 import { identitiesSql, MEMBER_RECIPIENT, memberRecipient, OFFICER_RECIPIENT, officerRecipient, outboxRowOf, outboxSql } from './outbox-sql.ts';
 
-const { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('postgresql');
+const { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, AFTER, CLAIM_ORDER, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('postgresql');
 const IDENTITIES = identitiesSql('postgresql');
 
 /** A statement with `@name` parameters, numbered for PostgreSQL ($1, $2, …; a name used twice is one parameter). */
@@ -68,7 +69,7 @@ function claimStatement(due: string): Named {
     WITH picked AS (
       SELECT o."id" FROM ${RECIPIENTS}
       WHERE ${due} AND ${ROUTABLE_HERE}
-      ORDER BY o."notBefore" LIMIT @limit
+      ORDER BY ${CLAIM_ORDER} LIMIT @limit
       FOR UPDATE OF o SKIP LOCKED)
     UPDATE "OutboxMessage" x
     SET "state" = 'sending', "leaseOwner" = @owner, "leaseUntil" = @leaseUntil, "attempts" = x."attempts" + 1
@@ -92,7 +93,7 @@ const STATEMENTS = {
       AS n(k, p, t, kid, mid, oid, x, nb)
     ON CONFLICT ("idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING`),
   claimLapsed: claimStatement(DUE_LAPSED),
-  claimQueued: claimStatement(DUE_QUEUED),
+  claimQueued: claimStatement(`${DUE_QUEUED} AND ${AFTER}`),
   waiting: compileNamed(WAITING),
   finish: compileNamed(`
     UPDATE "OutboxMessage" SET "state" = @state, "channel" = @channel, "lastError" = @error, "sentAt" = @sentAt, "leaseOwner" = NULL, "leaseUntil" = NULL
@@ -130,6 +131,7 @@ const POOL_SIZE = 4;
 
 export class PostgresOutboxStore implements OutboxStore {
   readonly #pool: pg.Pool;
+  readonly #scan = new QueuedScan();
 
   constructor(url: string, options: { poolSize?: number } = {}) {
     this.#pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? POOL_SIZE, types });
@@ -138,7 +140,7 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async queueBroadcast(options: QueueBroadcast): Promise<{ broadcastId: number; recipients: number }> {
-    return this.#transaction(async (client) => {
+    const queued = await this.#transaction(async (client) => {
       const base = { koperasiId: options.koperasiId, actor: options.actor, now: utc(options.now) };
       const inserted = await run(client, STATEMENTS.insertBroadcast, { ...base, text: options.text, sendAt: utc(options.sendAt) });
       const broadcastId = Number(inserted.rows[0]!.id);
@@ -147,6 +149,9 @@ export class PostgresOutboxStore implements OutboxStore {
       await run(client, STATEMENTS.audit, { ...base, detail: broadcastAuditDetail(options, broadcastId, recipients) });
       return { broadcastId, recipients };
     });
+    // After the commit: a claim reading before it cannot have moved past these rows unseen.
+    this.#scan.queued([options.sendAt]);
+    return queued;
   }
 
   async queue(messages: readonly NewOutboxMessage[], now: Date): Promise<number> {
@@ -162,6 +167,7 @@ export class PostgresOutboxStore implements OutboxStore {
       texts: messages.map((m) => m.text),
       notBefores: messages.map((m) => utc(m.notBefore)),
     });
+    this.#scan.queued(messages.map((m) => m.notBefore));
     return result.rowCount ?? 0;
   }
 
@@ -171,11 +177,16 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async claim(owner: string, now: Date, leaseUntil: Date, limit: number, reach: Reach): Promise<OutboxRow[]> {
     const params = { owner, now: utc(now), leaseUntil: utc(leaseUntil), ...reachParams(reach) };
-    // Rows whose dispatcher died first (they are the older), then the queue; each statement
-    // claims atomically, so two of them need no transaction around them.
-    const lapsed = (await run(this.#pool, STATEMENTS.claimLapsed, { ...params, limit })).rows;
-    const queued = lapsed.length < limit ? (await run(this.#pool, STATEMENTS.claimQueued, { ...params, limit: limit - lapsed.length })).rows : [];
-    return [...lapsed, ...queued].map(outboxRowOf).sort((a, b) => a.id - b.id);
+    // Rows whose dispatcher died first (they are the older), then the queue from where this
+    // reach's last claim stopped reading; each statement claims atomically, so two of them need
+    // no transaction around them.
+    const scan = this.#scan.start(reach, now);
+    const lapsed = (await run(this.#pool, STATEMENTS.claimLapsed, { ...params, limit })).rows.map(outboxRowOf);
+    if (lapsed.length >= limit) return lapsed.sort((a, b) => a.id - b.id);
+    const after = { afterNotBefore: utc(scan.after.notBefore), afterId: scan.after.id };
+    const queued = (await run(this.#pool, STATEMENTS.claimQueued, { ...params, ...after, limit: limit - lapsed.length })).rows.map(outboxRowOf);
+    this.#scan.read(reach, now, scan, queued, limit - lapsed.length);
+    return [...lapsed, ...queued].sort((a, b) => a.id - b.id);
   }
 
   async finish(id: number, owner: string, state: 'sent' | 'failed' | 'skipped', detail: { channel?: string; error?: string; at: Date }): Promise<boolean> {
@@ -189,7 +200,9 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async retryLater(id: number, owner: string, notBefore: Date, detail: { channel?: string; error?: string; countAttempt: boolean }): Promise<boolean> {
     const params = { id, owner, notBefore: utc(notBefore), channel: detail.channel ?? null, error: detail.error ?? null, refund: detail.countAttempt ? 0 : 1 };
-    return (await run(this.#pool, STATEMENTS.retryLater, params)).rowCount === 1;
+    const given = (await run(this.#pool, STATEMENTS.retryLater, params)).rowCount === 1;
+    this.#scan.queued([notBefore]);
+    return given;
   }
 
   async recipient(memberId: number): Promise<Recipient | null> {
@@ -209,6 +222,8 @@ export class PostgresOutboxStore implements OutboxStore {
     for (const { leaseOwner } of (await run(this.#pool, STATEMENTS.owners, {})).rows as { leaseOwner: string }[]) {
       if (isDead(leaseOwner)) released += (await run(this.#pool, STATEMENTS.release, { owner: leaseOwner })).rowCount ?? 0;
     }
+    // Queued again where they were, behind the cursor.
+    if (released > 0) this.#scan.restart();
     return released;
   }
 

@@ -24,11 +24,12 @@ import {
   type Recipient,
   type StateCounts,
 } from '../outbox/outbox-store.ts';
+import { QueuedScan } from './outbox-scan.ts';
 import { identitiesSql, MEMBER_RECIPIENT, memberRecipient, OFFICER_RECIPIENT, officerRecipient, outboxRowOf, outboxSql } from './outbox-sql.ts';
 import { sqliteDateTime } from './sqlite-hot-path.ts';
 import { writeGateFor, type WriteGate } from './write-gate.ts';
 
-const { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('sqlite');
+const { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, AFTER, CLAIM_ORDER, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('sqlite');
 const IDENTITIES = identitiesSql('sqlite');
 
 /** Lease up to @limit rows due in this way that this reach may claim, oldest first (one writer: no row twice). */
@@ -39,7 +40,7 @@ function claimStatement(due: string): string {
     WHERE "id" IN (
       SELECT o."id" FROM ${RECIPIENTS}
       WHERE ${due} AND ${ROUTABLE_HERE}
-      ORDER BY o."notBefore" LIMIT @limit)
+      ORDER BY ${CLAIM_ORDER} LIMIT @limit)
     RETURNING "id", "idempotencyKey", "purpose", "topic", "koperasiId", "memberId", "officerId", "broadcastId",
       ${TEXT_OF('"OutboxMessage"')} AS "text", "notBefore", "attempts"`;
 }
@@ -52,6 +53,7 @@ export class SqliteOutboxStore implements OutboxStore {
   readonly #db: Database.Database;
   readonly #gate: WriteGate;
   readonly #statements;
+  readonly #scan = new QueuedScan();
 
   constructor(path: string) {
     // No busy wait on the event loop: a long import holding the write lock is waited for by the
@@ -70,7 +72,7 @@ export class SqliteOutboxStore implements OutboxStore {
         VALUES (@idempotencyKey, @purpose, @topic, @koperasiId, @memberId, @officerId, @text, @notBefore, 'queued', 0, @now)
         ON CONFLICT ("idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING`),
       claimLapsed: db.prepare(claimStatement(DUE_LAPSED)),
-      claimQueued: db.prepare(claimStatement(DUE_QUEUED)),
+      claimQueued: db.prepare(claimStatement(`${DUE_QUEUED} AND ${AFTER}`)),
       waiting: db.prepare(WAITING),
       finish: db.prepare(`
         UPDATE "OutboxMessage" SET "state" = @state, "channel" = @channel, "lastError" = @error, "sentAt" = @sentAt, "leaseOwner" = NULL, "leaseUntil" = NULL
@@ -91,9 +93,9 @@ export class SqliteOutboxStore implements OutboxStore {
     };
   }
 
-  queueBroadcast(options: QueueBroadcast): Promise<{ broadcastId: number; recipients: number }> {
+  async queueBroadcast(options: QueueBroadcast): Promise<{ broadcastId: number; recipients: number }> {
     const s = this.#statements;
-    return this.#write(() => this.#db.transaction(() => {
+    const queued = await this.#write(() => this.#db.transaction(() => {
       const now = sqliteDateTime(options.now);
       const broadcastId = Number(s.insertBroadcast.run(options.koperasiId, options.text, options.actor, sqliteDateTime(options.sendAt), now).lastInsertRowid);
       const recipients = s.fanOut.run({ broadcastId }).changes;
@@ -101,17 +103,21 @@ export class SqliteOutboxStore implements OutboxStore {
       s.audit.run(now, options.actor, 'broadcast.queue', options.koperasiId, broadcastAuditDetail(options, broadcastId, recipients));
       return { broadcastId, recipients };
     }).immediate());
+    this.#scan.queued([options.sendAt]);
+    return queued;
   }
 
-  queue(messages: readonly NewOutboxMessage[], now: Date): Promise<number> {
+  async queue(messages: readonly NewOutboxMessage[], now: Date): Promise<number> {
     const s = this.#statements;
-    return this.#write(() => this.#db.transaction(() => {
+    const added = await this.#write(() => this.#db.transaction(() => {
       let added = 0;
       for (const m of messages) {
         added += s.insertOne.run({ ...m, officerId: m.officerId ?? null, notBefore: sqliteDateTime(m.notBefore), now: sqliteDateTime(now) }).changes;
       }
       return added;
     }).immediate());
+    this.#scan.queued(messages.map((m) => m.notBefore));
+    return added;
   }
 
   queueForOfficers(officers: readonly { id: number; koperasiId: number | null }[], message: OfficerMessage, now: Date): Promise<number> {
@@ -121,13 +127,18 @@ export class SqliteOutboxStore implements OutboxStore {
   async claim(owner: string, now: Date, leaseUntil: Date, limit: number, reach: Reach): Promise<OutboxRow[]> {
     const params = { owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), ...reachParams(reach) };
     const s = this.#statements;
-    // Rows whose dispatcher died first (they are the older), then the queue, each part in the
-    // (state, notBefore) index's order: one ORDER BY over both would sort every due row.
-    const rows = await this.#write(() => this.#db.transaction(() => {
-      const lapsed = s.claimLapsed.all({ ...params, limit }) as Record<string, unknown>[];
-      return lapsed.length < limit ? [...lapsed, ...(s.claimQueued.all({ ...params, limit: limit - lapsed.length }) as Record<string, unknown>[])] : lapsed;
+    // Rows whose dispatcher died first (they are the older), then the queue from where this
+    // reach's last claim stopped reading, each part in the (state, notBefore, id) index's order:
+    // one ORDER BY over both would sort every due row.
+    const scan = this.#scan.start(reach, now);
+    const after = { afterNotBefore: sqliteDateTime(scan.after.notBefore), afterId: scan.after.id };
+    const { lapsed, queued } = await this.#write(() => this.#db.transaction(() => {
+      const lapsed = (s.claimLapsed.all({ ...params, limit }) as Record<string, unknown>[]).map(outboxRowOf);
+      const queued = lapsed.length < limit ? (s.claimQueued.all({ ...params, ...after, limit: limit - lapsed.length }) as Record<string, unknown>[]).map(outboxRowOf) : null;
+      return { lapsed, queued };
     }).immediate());
-    return rows.map(outboxRowOf).sort((a, b) => a.id - b.id);
+    if (queued) this.#scan.read(reach, now, scan, queued, limit - lapsed.length);
+    return [...lapsed, ...(queued ?? [])].sort((a, b) => a.id - b.id);
   }
 
   async finish(id: number, owner: string, state: 'sent' | 'failed' | 'skipped', detail: { channel?: string; error?: string; at: Date }): Promise<boolean> {
@@ -142,7 +153,9 @@ export class SqliteOutboxStore implements OutboxStore {
 
   async retryLater(id: number, owner: string, notBefore: Date, detail: { channel?: string; error?: string; countAttempt: boolean }): Promise<boolean> {
     const params = { id, owner, notBefore: sqliteDateTime(notBefore), channel: detail.channel ?? null, error: detail.error ?? null, refund: detail.countAttempt ? 0 : 1 };
-    return (await this.#write(() => this.#statements.retryLater.run(params))).changes === 1;
+    const given = (await this.#write(() => this.#statements.retryLater.run(params))).changes === 1;
+    this.#scan.queued([notBefore]);
+    return given;
   }
 
   async recipient(memberId: number): Promise<Recipient | null> {
@@ -162,6 +175,8 @@ export class SqliteOutboxStore implements OutboxStore {
     for (const { leaseOwner } of this.#statements.owners.all() as { leaseOwner: string }[]) {
       if (isDead(leaseOwner)) released += (await this.#write(() => this.#statements.release.run(leaseOwner))).changes;
     }
+    // Queued again where they were, behind the cursor.
+    if (released > 0) this.#scan.restart();
     return released;
   }
 

@@ -187,6 +187,40 @@ describe.each(['sqlite', 'postgresql'] as const)('the outbox store on %s', (kind
     expect(await store.recipient(999_999)).toBeNull();
   });
 
+  test('a process without WhatsApp reads past the rows only WhatsApp can reach once a minute, not on every claim', async () => {
+    // Every third member has Telegram (a code-made link); the others only a phone.
+    await addMembers(12);
+    const members = await db.member.findMany({ orderBy: { id: 'asc' } });
+    const onTelegram = members.filter((_, i) => i % 3 === 2).map((m) => m.id);
+    for (const id of onTelegram) await db.channelIdentity.create({ data: { channel: 'telegram', externalId: `t${id}`, memberId: id, verifiedBy: 'code' } });
+    await store.queueBroadcast({ koperasiId, text: 'Info', actor: 'cli', sendAt: NOW, now: NOW });
+    const telegram: Reach = { identityChannels: ['telegram'], byPhone: false };
+    const claimAll = async (from: OutboxStore, at: Date, limit = 10) => (await from.claim('tg', at, later(600_000), limit, telegram)).map((r) => r.memberId);
+    // Batch after batch goes on after the last row the previous one read.
+    expect([await claimAll(store, NOW, 2), await claimAll(store, NOW, 2), await claimAll(store, NOW, 2)]).toEqual([onTelegram.slice(0, 2), onTelegram.slice(2), []]);
+
+    // A member passed over links Telegram: this process finds the row when its next pass starts,
+    // a minute after the last; another process (reading from the oldest row) at once.
+    await db.channelIdentity.create({ data: { channel: 'telegram', externalId: 'baru', memberId: members[0]!.id, verifiedBy: 'code' } });
+    expect(await claimAll(store, later(59_999))).toEqual([]);
+    expect(await claimAll(open(), later(59_999))).toEqual([members[0]!.id]);
+    await db.channelIdentity.create({ data: { channel: 'telegram', externalId: 'baru-2', memberId: members[1]!.id, verifiedBy: 'code' } });
+    expect(await claimAll(store, later(59_999))).toEqual([]);
+    expect(await claimAll(store, later(60_000))).toEqual([members[1]!.id]);
+
+    // What this process queues, or gives back, behind where it stopped is claimed at once.
+    const reminder = { idempotencyKey: 'pengingat', purpose: 'test', topic: 'reminders' as const, koperasiId, memberId: onTelegram[0]!, text: 'x', notBefore: NOW };
+    await store.queue([reminder], NOW);
+    expect(await claimAll(store, later(60_000))).toEqual([onTelegram[0]]);
+    // So are a dead dispatcher's rows it releases (queued by another process, behind its cursor).
+    const other = open();
+    await other.queue([{ ...reminder, idempotencyKey: 'lain' }], NOW);
+    expect(await claimAll(store, later(60_000))).toEqual([]);
+    expect(await other.claim('host:9:dead', later(60_000), later(600_000), 10, telegram)).toHaveLength(1);
+    expect(await store.releaseDeadOwners((owner) => owner === 'host:9:dead')).toBe(1);
+    expect(await claimAll(store, later(60_000))).toEqual([onTelegram[0]]);
+  });
+
   test('an officer\'s mail: one row per officer; routed to an identity only while it proves the officer\'s phone', async () => {
     await addMembers(1);
     const [member] = await db.member.findMany();
