@@ -81,6 +81,23 @@ describe.each(['sqlite', 'postgresql'] as const)('the outbox store on %s', (kind
     expect(rows.find((r) => r.broadcastId === null)?.idempotencyKey).toBe('pengingat');
   });
 
+  test('a fan-out that fails midway leaves nothing behind, and queueing it again reaches each member once', async () => {
+    await addMembers(5);
+    const first = await store.queueBroadcast({ koperasiId, text: 'Satu', actor: 'cli', sendAt: NOW, now: NOW });
+    // A row already holding the next broadcast's key for the third member stops its fan-out there.
+    const third = (await db.member.findMany({ orderBy: { id: 'asc' } }))[2]!;
+    const blocker = await db.outboxMessage.create({ data: { purpose: 'test', topic: 'announcements', memberId: third.id, broadcastId: first.broadcastId + 1, notBefore: later(3_600_000), state: 'sent' } });
+    await expect(store.queueBroadcast({ koperasiId, text: 'Dua', actor: 'cli', sendAt: NOW, now: NOW })).rejects.toThrow();
+    expect(await db.broadcast.count()).toBe(1);
+    expect(await db.auditLog.count({ where: { action: 'broadcast.queue' } })).toBe(1);
+    expect(await store.counts()).toMatchObject({ queued: 5, sent: 1 });
+    await db.outboxMessage.delete({ where: { id: blocker.id } });
+    const retried = await store.queueBroadcast({ koperasiId, text: 'Dua', actor: 'cli', sendAt: NOW, now: NOW });
+    expect(retried.recipients).toBe(5);
+    const rows = await db.outboxMessage.groupBy({ by: ['memberId'], where: { broadcastId: retried.broadcastId }, _count: true });
+    expect(rows.map((r) => r._count)).toEqual([1, 1, 1, 1, 1]);
+  });
+
   test('a broadcast for later is not due before its time', async () => {
     await addMembers(3);
     await store.queueBroadcast({ koperasiId, text: 'Besok', actor: 'cli', sendAt: later(3_600_000), now: NOW });
