@@ -627,18 +627,9 @@ export class TelegramChannel {
    * it may reach the member twice, the only duplicate a stop can cause.
    */
   async #confirmAnswered(): Promise<void> {
-    let decided = 0;
-    for (const [id, turn] of this.#decided) {
-      if (turn.done.every(Boolean)) {
-        // Every reply went out (only housekeeping was cut short): answered.
-        if (!this.#unpark(id)) this.#ledger.finish(id);
-        continue;
-      }
-      if (!turn.update) continue;
-      this.#parked.set(id, turn.update);
-      this.#ledger.finish(id);
-      decided++;
-    }
+    await this.#parkDecided();
+    await this.#saving;
+    this.#finalSaved = true;
     const offset = this.#ledger.offset;
     if (!this.#options.webhook && offset !== undefined && this.bot.botInfo) {
       const abort = new AbortController();
@@ -652,14 +643,41 @@ export class TelegramChannel {
       }
     }
     const ahead = [...this.#ledger.finishedAhead().filter((id) => !this.#parked.has(id)), ...this.#answeredBefore];
-    await this.#saving;
-    this.#finalSaved = true;
     try {
       await this.#savePollState(ahead, true);
     } catch (error) {
       this.#logger.warn({ err: error, updates: ahead.length }, 'answered updates not remembered; they may be answered again after the restart');
     }
-    this.#logger.info({ offset, answeredAhead: ahead.length, cancelled: this.#ledger.unfinished, parked: this.#parked.size, decided }, 'Telegram told which updates were answered');
+    this.#logger.info({ offset, answeredAhead: ahead.length, cancelled: this.#ledger.unfinished, parked: this.#parked.size, decided: this.#decidedOfParked().length }, 'Telegram told which updates were answered');
+  }
+
+  /**
+   * The turns taken whose replies did not all go out, parked with the replies still to send:
+   * in the database before Telegram is told past them (a failed write leaves them to
+   * Telegram's redelivery instead). Turns whose replies all went out count as answered.
+   */
+  async #parkDecided(): Promise<void> {
+    const parking: number[] = [];
+    for (const [id, turn] of this.#decided) {
+      if (turn.done.every(Boolean)) {
+        // Every reply went out (only housekeeping was cut short): answered.
+        if (!this.#unpark(id)) this.#ledger.finish(id);
+      } else if (turn.update && this.#options.store && !this.#parked.has(id)) {
+        this.#parked.set(id, turn.update);
+        parking.push(id);
+      }
+    }
+    // Those parked earlier (a 429) get their replies still to send with the last save.
+    if (parking.length === 0) return;
+    await this.#saving;
+    try {
+      await this.#savePollState();
+    } catch (error) {
+      for (const id of parking) this.#parked.delete(id);
+      this.#logger.warn({ err: error, updates: parking.length }, 'replies decided at shutdown not parked; Telegram delivers their messages again after the restart');
+      return;
+    }
+    for (const id of parking) this.#ledger.finish(id);
   }
 
   #track(work: Promise<void>): void {
