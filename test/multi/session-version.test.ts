@@ -4,6 +4,7 @@
  * answered again from a fresh load instead.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
 import { createEngine } from '../../src/core/create-engine.ts';
 import { StaleSessionError, type Services, type SessionState } from '../../src/core/ports.ts';
 import { openDatabase, type Db } from '../../src/persistence/database.ts';
@@ -59,6 +60,43 @@ for (const { name, hotPath } of STORES) {
     });
   });
 }
+
+describe.each(STORES)('a turn refused as stale, on the $name store', ({ hotPath, postgres }) => {
+  const apps: { close(): Promise<void> }[] = [];
+  let app: TestApp | undefined;
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+    await app?.dispose();
+    app = undefined;
+  });
+
+  it('is answered again from a fresh read of identity and session (the read every turn begins with)', async () => {
+    app = await createTestApp(undefined, { hotPath, postgres });
+    await seedDemo(app.db, app.clock.now);
+    // A second instance on the same database.
+    const other = await createApp({ ...app.env, LOG_LEVEL: 'warn' }, { clock: () => app!.clock.now, hotPath, logger: captureLogs('warn').logger });
+    apps.push(other);
+    const siti = DEMO_PHONES.siti;
+    // Siti's "1" reads the chat at rest (no session yet); before its save, the other instance
+    // answers her "kapan rat" and saves first. The mutated store keeps the turn's own read path.
+    const { sessions } = app.services;
+    const save = sessions.save;
+    let overtaken = false;
+    sessions.save = async (channel, chatId, next) => {
+      if (!overtaken) {
+        overtaken = true;
+        expect(renderPlainText((await other.engine.handle(terminalMessage(siti, 'kapan rat'))).replies[0]!)).toContain('1. Hadir');
+      }
+      return save(channel, chatId, next);
+    };
+    const reply = (await app.engine.handle(terminalMessage(siti, '1'))).replies.map(renderPlainText).join('\n\n');
+    expect(app.logs.some((line) => line.includes('answering again from a fresh load'))).toBe(true);
+    // Answered as the open RAT question's "1", not as savings at rest.
+    expect(reply).toContain('sudah kami catat');
+    expect(reply).not.toContain('Simpanan Siti');
+    expect(await app.db.meetingAttendance.count({ where: { attending: true } })).toBe(1);
+  });
+});
 
 describe('session versions on PostgreSQL', () => {
   let pg: TestPostgres | undefined;
