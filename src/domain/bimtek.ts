@@ -23,17 +23,38 @@ const csv = (value: string) =>
     .map((v) => v.trim().toUpperCase())
     .filter((v) => v !== '');
 
-/** Whether an officer is in an event's audience (a board of a matching cooperative, in a matching role). */
-export function invitedTo(event: Pick<EventRecord, 'koperasiTypes' | 'districts' | 'roles'>, officer: OfficerRecord): boolean {
+/**
+ * Whether a cooperative is in an event's audience: of a type and in a district the event names
+ * (an empty list names every one). Boards' invitations and members' event lists read it.
+ */
+export function inAudience(
+  event: Pick<EventRecord, 'koperasiTypes' | 'districts'>,
+  koperasi: { type: string; district: string | null } | null,
+): boolean {
   const types = csv(event.koperasiTypes);
   const districts = csv(event.districts);
-  const roles = csv(event.roles);
   return (
-    officer.koperasi !== null &&
-    (roles.length === 0 || roles.includes(officer.role)) &&
-    (types.length === 0 || types.includes(officer.koperasi.type.toUpperCase())) &&
-    (districts.length === 0 || districts.includes((officer.koperasi.district ?? '').toUpperCase()))
+    (types.length === 0 || types.includes((koperasi?.type ?? '').toUpperCase())) &&
+    (districts.length === 0 || districts.includes((koperasi?.district ?? '').toUpperCase()))
   );
+}
+
+/** How many upcoming events a member is shown, and how many of the next ones are looked through for them. */
+export const MEMBER_EVENTS_SHOWN = 5;
+export const MEMBER_EVENTS_READ = 20;
+
+/** Of the next events open to members (soonest first, MEMBER_EVENTS_READ of them), those for this member's cooperative. */
+export function eventsForMembersOf<E extends Pick<EventRecord, 'koperasiTypes' | 'districts'>>(
+  events: readonly E[],
+  koperasi: { type: string; district: string | null } | null,
+): E[] {
+  return events.filter((e) => inAudience(e, koperasi)).slice(0, MEMBER_EVENTS_SHOWN);
+}
+
+/** Whether an officer is in an event's audience (a board of a matching cooperative, in a matching role). */
+export function invitedTo(event: Pick<EventRecord, 'koperasiTypes' | 'districts' | 'roles'>, officer: OfficerRecord): boolean {
+  const roles = csv(event.roles);
+  return officer.koperasi !== null && (roles.length === 0 || roles.includes(officer.role)) && inAudience(event, officer.koperasi);
 }
 
 /**

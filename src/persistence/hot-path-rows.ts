@@ -4,7 +4,8 @@
  * better-sqlite3 gives bigints, 0/1 booleans and ISO text dates, pg gives booleans and Dates.
  */
 import type { Language } from '../core/format.ts';
-import type { Identity, LoanView, MeetingView, MemberRef, SessionState, VerificationMethod } from '../core/ports.ts';
+import { eventsForMembersOf } from '../domain/bimtek.ts';
+import type { ComplaintView, EventView, Identity, LoanView, MeetingView, MemberRef, SessionState, VerificationMethod } from '../core/ports.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -90,4 +91,20 @@ export function toLoan(r: Row, next: Row | undefined): LoanView {
     lateFee: big(r.lateFee),
     next: next ? { number: num(next.number), dueOn: str(next.dueOn), principal: big(next.principal), interest: big(next.interest) } : null,
   };
+}
+
+/** An event as a member sees it (from a hot path's row or Prisma's). */
+export function toEventView(e: Row | { title: string; topic: string; startsAt: Date; place: string; capacity: number }): EventView {
+  return { title: str(e.title), topic: str(e.topic), startsAt: dateOrNull(e.startsAt)!, place: str(e.place), capacity: num(e.capacity) };
+}
+
+/** Event rows (title … districts) and the member's cooperative's row (type, district) as the events the member is shown. */
+export function memberEvents(events: Row[], koperasi: Row | undefined): EventView[] {
+  const audience = koperasi ? { type: str(koperasi.type), district: strOrNull(koperasi.district) } : null;
+  const rows = events.map((e) => ({ ...e, koperasiTypes: str(e.koperasiTypes), districts: str(e.districts) }));
+  return eventsForMembersOf(rows, audience).map(toEventView);
+}
+
+export function toComplaint(r: Row): ComplaintView {
+  return { ticket: str(r.ticket), status: str(r.status), createdAt: dateOrNull(r.createdAt)! };
 }

@@ -16,7 +16,8 @@ import { StaleSessionError } from '../core/ports.ts';
 import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
 import { closePgPool, openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
-import { toIdentity, toLoan, toMeeting, toMember, toSavings, toSession, type Row } from './hot-path-rows.ts';
+import { memberEvents, toComplaint, toIdentity, toLoan, toMeeting, toMember, toSavings, toSession, type Row } from './hot-path-rows.ts';
+import { MEMBER_EVENTS_READ } from '../domain/bimtek.ts';
 
 /** Connections of the hot path's own pool (each message makes its statements one after another). */
 const HOT_PATH_POOL = 4;
@@ -80,6 +81,12 @@ const SQL = {
     WHERE l."memberId" = $1 AND (l."outstanding" > 0 OR l."arrears" > 0) ORDER BY l."disbursedOn" ASC`,
   attendance: `INSERT INTO "MeetingAttendance" ("meetingId", "memberId", "attending", "channel", "respondedAt") VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT ("meetingId", "memberId") DO UPDATE SET "attending" = excluded."attending", "channel" = excluded."channel", "respondedAt" = excluded."respondedAt"`,
+  // The next events open to members, each row with the member's cooperative's type and district.
+  memberEvents: `SELECT e."title", e."topic", e."startsAt", e."place", e."capacity", e."koperasiTypes", e."districts", k."type" AS "k_type", k."district" AS "k_district"
+    FROM (SELECT * FROM "Event" WHERE "forMembers" AND "startsAt" > $1 ORDER BY "startsAt" ASC LIMIT $2) e
+    LEFT JOIN "Koperasi" k ON k."id" = $3
+    ORDER BY e."startsAt" ASC`,
+  complaints: `SELECT "ticket", "status", "createdAt" FROM "Complaint" WHERE "memberId" = $1 ORDER BY "id" DESC LIMIT $2`,
   // domain/rat.ts currentRat (the next RAT, else the latest) in one statement.
   currentRat: `(SELECT ${MEETING_COLUMNS}, 0 AS rank FROM "Meeting" m
       WHERE m."koperasiId" = $2 AND m."kind" = 'RAT' AND m."startsAt" > $3 ORDER BY m."startsAt" ASC LIMIT 1)
@@ -159,6 +166,14 @@ export function openPostgresHotPath(url: string): HotPath {
     },
     async confirmAttendance(meetingId, memberId, attending, channel) {
       await query('attendance', [meetingId, memberId, attending, channel, pgTimestamp(new Date())]);
+    },
+    async upcomingEventsForMembers(member, now) {
+      const events = await rows('memberEvents', [pgTimestamp(now), MEMBER_EVENTS_READ, member.koperasiId]);
+      const koperasi = events[0]?.k_type === null || events[0] === undefined ? undefined : { type: events[0].k_type, district: events[0].k_district };
+      return memberEvents(events, koperasi);
+    },
+    async complaintsOf(memberId, limit) {
+      return (await rows('complaints', [memberId, limit])).map(toComplaint);
     },
     async currentRat(member, now) {
       const row = (await rows('currentRat', [member.id, member.koperasiId, pgTimestamp(now)]))[0];

@@ -9,7 +9,6 @@ import { isUniqueViolation } from './faults.ts';
 import { localParts, type Language } from '../core/format.ts';
 import type {
   AuditService,
-  EventView,
   FeedbackService,
   Identity,
   IdentityStore,
@@ -28,8 +27,10 @@ import { StaleSessionError } from '../core/ports.ts';
 import { recordAudit } from '../domain/audit.ts';
 import { designatedMembers, lockedUntilAfter, MAX_CODE_ATTEMPTS, MAX_FAILED_ATTEMPTS } from '../domain/activation-codes.ts';
 import { currentRat } from '../domain/rat.ts';
+import { eventsForMembersOf, MEMBER_EVENTS_READ } from '../domain/bimtek.ts';
 import { createAuditStore, createMeetingStore } from './domain-stores.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
+import { toEventView } from './hot-path-rows.ts';
 import { USABLE_MEMBER_STATUSES, zeroPaddedForms } from '../core/member-number.ts';
 
 const USABLE_STATUSES = [...USABLE_MEMBER_STATUSES];
@@ -306,13 +307,6 @@ export function createLedgerService(db: Db): LedgerService {
   };
 }
 
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((v) => v.trim().toUpperCase())
-    .filter((v) => v !== '');
-}
-
 export function createMeetingService(db: Db): MeetingService {
   const meetings = createMeetingStore(db);
   return {
@@ -342,18 +336,8 @@ export function createMeetingService(db: Db): MeetingService {
     },
     async upcomingEventsForMembers(member, now) {
       const koperasi = await db.koperasi.findUnique({ where: { id: member.koperasiId }, select: { type: true, district: true } });
-      const events = await db.event.findMany({ where: { forMembers: true, startsAt: { gt: now } }, orderBy: { startsAt: 'asc' }, take: 20 });
-      return events
-        .filter((e) => {
-          const types = splitList(e.koperasiTypes);
-          const districts = splitList(e.districts);
-          return (
-            (types.length === 0 || types.includes((koperasi?.type ?? '').toUpperCase())) &&
-            (districts.length === 0 || districts.includes((koperasi?.district ?? '').toUpperCase()))
-          );
-        })
-        .slice(0, 5)
-        .map((e): EventView => ({ title: e.title, topic: e.topic, startsAt: e.startsAt, place: e.place, capacity: e.capacity }));
+      const events = await db.event.findMany({ where: { forMembers: true, startsAt: { gt: now } }, orderBy: { startsAt: 'asc' }, take: MEMBER_EVENTS_READ });
+      return eventsForMembersOf(events, koperasi).map(toEventView);
     },
   };
 }
@@ -401,6 +385,7 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
   const members = createMemberService(db);
   const meetings = createMeetingService(db);
   const audit = createAuditService(db);
+  const feedback = createFeedbackService(db, options.clock);
   const hot = options.hotPath;
   /** The rest of resolve() once the identity row is read: created on first contact, or given the phone the channel now vouches for. */
   const settleIdentity = (hot: HotPath, found: Identity | null, channel: string, externalId: string, verifiedPhone: string | undefined) => {
@@ -429,8 +414,10 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
     sessions: hot ? hot.sessions : createSessionStore(db),
     members: hot ? { ...members, findActiveByPhone: (phone) => hot.findActiveByPhone(phone) } : members,
     ledger: hot ? hot.ledger : createLedgerService(db),
-    meetings: hot ? { ...meetings, currentRat: (member, now) => hot.currentRat(member, now), confirmAttendance: hot.confirmAttendance } : meetings,
-    feedback: createFeedbackService(db, options.clock),
+    meetings: hot
+      ? { ...meetings, currentRat: (member, now) => hot.currentRat(member, now), confirmAttendance: hot.confirmAttendance, upcomingEventsForMembers: hot.upcomingEventsForMembers }
+      : meetings,
+    feedback: hot ? { ...feedback, complaintsOf: hot.complaintsOf } : feedback,
     audit: hot ? { record: (entry) => recordAudit({ write: hot.audit }, entry) } : audit,
   };
   return services;

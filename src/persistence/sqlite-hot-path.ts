@@ -21,6 +21,7 @@ import type { AuditStore } from '../domain/audit.ts';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type {
+  FeedbackService,
   Identity,
   LedgerService,
   MeetingService,
@@ -33,7 +34,8 @@ import type {
 import { StaleSessionError } from '../core/ports.ts';
 import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
 import { isBusyError } from './busy.ts';
-import { strOrNull, toIdentity, toLoan, toMeeting, toMember, toSavings, toSession, type Row } from './hot-path-rows.ts';
+import { memberEvents, strOrNull, toComplaint, toIdentity, toLoan, toMeeting, toMember, toSavings, toSession, type Row } from './hot-path-rows.ts';
+import { MEMBER_EVENTS_READ } from '../domain/bimtek.ts';
 import { writeGateFor } from './write-gate.ts';
 
 /** Prisma's text form of a DateTime in SQLite; fixed width, so text order is time order. */
@@ -64,6 +66,10 @@ export interface HotPath {
   currentRat(member: MemberRef, now: Date): Promise<MeetingView | null>;
   /** A member's answer to a RAT invitation: said again, it replaces the earlier one. */
   confirmAttendance: MeetingService['confirmAttendance'];
+  /** The bimtek and trainings open to the member's cooperative (a main-menu item: not for Prisma either). */
+  upcomingEventsForMembers: MeetingService['upcomingEventsForMembers'];
+  /** A member's latest complaints ("status pengaduan"). */
+  complaintsOf: FeedbackService['complaintsOf'];
   close(): Promise<void>;
 }
 
@@ -133,6 +139,12 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
     ON CONFLICT (meetingId, memberId) DO UPDATE SET attending = excluded.attending, channel = excluded.channel, respondedAt = excluded.respondedAt`);
   const latestRatStmt = db.prepare(`SELECT ${meetingColumns} FROM Meeting m
     WHERE m.koperasiId = ? AND m.kind = 'RAT' ORDER BY m.startsAt DESC LIMIT 1`);
+
+  const memberEventsStmt = db.prepare(`
+    SELECT title, topic, startsAt, place, capacity, koperasiTypes, districts FROM Event
+    WHERE forMembers = 1 AND startsAt > ? ORDER BY startsAt ASC LIMIT ?`);
+  const audienceStmt = db.prepare('SELECT type, district FROM Koperasi WHERE id = ?');
+  const complaintsStmt = db.prepare('SELECT ticket, status, createdAt FROM Complaint WHERE memberId = ? ORDER BY id DESC LIMIT ?');
 
   const get = (stmt: Statement, ...params: unknown[]) => stmt.get(...params) as Row | undefined;
   const all = (stmt: Statement, ...params: unknown[]) => stmt.all(...params) as Row[];
@@ -220,6 +232,13 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
     },
     async confirmAttendance(meetingId, memberId, attending, channel) {
       await gate.write(() => attendanceStmt.run(meetingId, memberId, attending ? 1 : 0, channel, sqliteDateTime(new Date())));
+    },
+    async upcomingEventsForMembers(member, now) {
+      const events = all(memberEventsStmt, sqliteDateTime(now), MEMBER_EVENTS_READ);
+      return events.length === 0 ? [] : memberEvents(events, get(audienceStmt, member.koperasiId));
+    },
+    async complaintsOf(memberId, limit) {
+      return all(complaintsStmt, memberId, limit).map(toComplaint);
     },
     async currentRat(member, now) {
       const row = get(upcomingRatStmt, member.id, member.koperasiId, sqliteDateTime(now)) ?? get(latestRatStmt, member.id, member.koperasiId);

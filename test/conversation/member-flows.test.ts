@@ -212,6 +212,23 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       expect(reply).toContain('Bimtek Literasi Keuangan Anggota Koperasi');
       expect(reply).not.toContain('Penyusunan Laporan RAT'); // for boards only
     });
+
+    it("lists only the trainings whose audience takes in the member's cooperative (type, district), soonest first, none past", async () => {
+      const at = (days: number) => new Date(app.clock.now.getTime() + days * 24 * 3600_000);
+      const event = (title: string, days: number, audience: { koperasiTypes?: string; districts?: string } = {}) =>
+        app.db.event.create({ data: { title, topic: 'Topik', startsAt: at(days), place: 'Aula', capacity: 30, forMembers: true, organiser: 'Dinas', ...audience } });
+      await event('Pelatihan KPRI Kraksaan', 9, { koperasiTypes: 'kpri, ksp', districts: 'Kraksaan' });
+      await event('Pelatihan KSU', 3, { koperasiTypes: 'KSU' });
+      await event('Pelatihan Paiton', 4, { districts: 'Paiton' });
+      await event('Pelatihan untuk semua', 2);
+      await event('Pelatihan yang sudah lewat', -1);
+      // Siti is of KPRI Sejahtera Kraksaan (KPRI, Kraksaan).
+      const reply = await app.say(SITI, 'info pelatihan');
+      const listed = ['Pelatihan untuk semua', 'Pelatihan KPRI Kraksaan', 'Bimtek Literasi Keuangan Anggota Koperasi'].map((t) => reply.indexOf(t));
+      expect(listed.every((i) => i >= 0)).toBe(true);
+      expect(listed[0]!).toBeLessThan(listed[1]!);
+      for (const other of ['Pelatihan KSU', 'Pelatihan Paiton', 'sudah lewat']) expect(reply).not.toContain(other);
+    });
   });
 
   describe('complaints and ratings', () => {
@@ -258,6 +275,16 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       const status = await app.say(SITI, `nomor tiket ${ticket} sdh sampe mana`);
       expect(status).toContain(`${ticket} (22 November 2026): diterima, menunggu tindak lanjut`);
       expect(await app.say(AHMAD, `status pengaduan ${ticket}`)).toContain('Belum ada pengaduan dari Anda');
+    });
+
+    it('shows a member their five latest complaints, newest first', async () => {
+      const member = await app.db.member.findFirstOrThrow({ where: { phone: SITI } });
+      for (let i = 1; i <= 6; i++) {
+        await app.db.complaint.create({ data: { ticket: `ADU2611-0000${i}`, koperasiId: member.koperasiId, memberId: member.id, channel: 'terminal', text: `keluhan ${i}` } });
+      }
+      const status = await app.say(SITI, 'status pengaduan');
+      const tickets = status.match(/ADU2611-\d{5}/g);
+      expect(tickets).toEqual(['ADU2611-00006', 'ADU2611-00005', 'ADU2611-00004', 'ADU2611-00003', 'ADU2611-00002']);
     });
 
     it('lets a member leave the complaint prompt with a short "balik menu"', async () => {
