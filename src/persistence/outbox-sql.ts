@@ -19,6 +19,12 @@ export interface OutboxSql {
   DUE_LAPSED: string;
   /** After the position a claim's scan goes on from (@afterNotBefore, @afterId; see outbox-scan.ts). */
   AFTER: string;
+  /**
+   * AFTER's two parts, in order: the rest of the position's notBefore, then the later ones.
+   * SQLite seeks each in the index; the row comparison it reads from the position's notBefore on.
+   */
+  AFTER_SAME: string;
+  AFTER_LATER: string;
   /** The order claims read due rows in: the (state, notBefore, id) index's. */
   CLAIM_ORDER: string;
   /** Whether a process with this reach (@identityChannels, @byPhone) may claim the row. */
@@ -57,6 +63,8 @@ export function outboxSql(dialect: OutboxDialect): OutboxSql {
   const DUE_LAPSED = `o."state" = 'sending' AND o."leaseUntil" < @now AND o."notBefore" <= @now`;
   const DUE = `((${DUE_QUEUED}) OR (${DUE_LAPSED}))`;
   const AFTER = `(o."notBefore", o."id") > (@afterNotBefore, @afterId)`;
+  const AFTER_SAME = `o."notBefore" = @afterNotBefore AND o."id" > @afterId`;
+  const AFTER_LATER = `o."notBefore" > @afterNotBefore`;
   const CLAIM_ORDER = `o."notBefore", o."id"`;
   const HERE = dialect === 'sqlite' ? 'ci."channel" IN (SELECT value FROM json_each(@identityChannels))' : 'ci."channel" = ANY(CAST(@identityChannels AS text[]))';
   // A process may claim a row it can route, or one that ends without any channel (no
@@ -95,7 +103,7 @@ export function outboxSql(dialect: OutboxDialect): OutboxSql {
       WHERE ${DUE} AND NOT ${ROUTABLE_HERE}) w
     GROUP BY w.needs ORDER BY n DESC, w.needs`;
   const TEXT_OF = (row: string) => `COALESCE(${row}."text", (SELECT b."text" FROM "Broadcast" b WHERE b."id" = ${row}."broadcastId"))`;
-  return { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, AFTER, CLAIM_ORDER, ROUTABLE_HERE, MEMBER_IDENTITY, OFFICER_IDENTITY, FAN_OUT, WAITING, TEXT_OF };
+  return { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, AFTER, AFTER_SAME, AFTER_LATER, CLAIM_ORDER, ROUTABLE_HERE, MEMBER_IDENTITY, OFFICER_IDENTITY, FAN_OUT, WAITING, TEXT_OF };
 }
 
 /** The member's row as a recipient (with the cooperative's time zone), by @memberId. */

@@ -29,7 +29,7 @@ import { identitiesSql, MEMBER_RECIPIENT, memberRecipient, OFFICER_RECIPIENT, of
 import { sqliteDateTime } from './sqlite-hot-path.ts';
 import { writeGateFor, type WriteGate } from './write-gate.ts';
 
-const { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, AFTER, CLAIM_ORDER, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('sqlite');
+const { RECIPIENTS, DUE, DUE_QUEUED, DUE_LAPSED, AFTER_SAME, AFTER_LATER, CLAIM_ORDER, ROUTABLE_HERE, FAN_OUT, WAITING, TEXT_OF } = outboxSql('sqlite');
 const IDENTITIES = identitiesSql('sqlite');
 
 /** Lease up to @limit rows due in this way that this reach may claim, oldest first (one writer: no row twice). */
@@ -72,7 +72,8 @@ export class SqliteOutboxStore implements OutboxStore {
         VALUES (@idempotencyKey, @purpose, @topic, @koperasiId, @memberId, @officerId, @text, @notBefore, 'queued', 0, @now)
         ON CONFLICT ("idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING`),
       claimLapsed: db.prepare(claimStatement(DUE_LAPSED)),
-      claimQueued: db.prepare(claimStatement(`${DUE_QUEUED} AND ${AFTER}`)),
+      claimQueuedSame: db.prepare(claimStatement(`${DUE_QUEUED} AND ${AFTER_SAME}`)),
+      claimQueuedLater: db.prepare(claimStatement(`${DUE_QUEUED} AND ${AFTER_LATER}`)),
       waiting: db.prepare(WAITING),
       finish: db.prepare(`
         UPDATE "OutboxMessage" SET "state" = @state, "channel" = @channel, "lastError" = @error, "sentAt" = @sentAt, "leaseOwner" = NULL, "leaseUntil" = NULL
@@ -128,13 +129,17 @@ export class SqliteOutboxStore implements OutboxStore {
     const params = { owner, now: sqliteDateTime(now), leaseUntil: sqliteDateTime(leaseUntil), ...reachParams(reach) };
     const s = this.#statements;
     // Rows whose dispatcher died first (they are the older), then the queue from where this
-    // reach's last claim stopped reading, each part in the (state, notBefore, id) index's order:
-    // one ORDER BY over both would sort every due row.
+    // reach's last claim stopped reading (the rest of its notBefore, then later ones), each part
+    // in the (state, notBefore, id) index's order: one ORDER BY over all would sort every due row.
     const scan = this.#scan.start(reach, now);
     const after = { afterNotBefore: sqliteDateTime(scan.after.notBefore), afterId: scan.after.id };
     const { lapsed, queued } = await this.#write(() => this.#db.transaction(() => {
-      const lapsed = (s.claimLapsed.all({ ...params, limit }) as Record<string, unknown>[]).map(outboxRowOf);
-      const queued = lapsed.length < limit ? (s.claimQueued.all({ ...params, ...after, limit: limit - lapsed.length }) as Record<string, unknown>[]).map(outboxRowOf) : null;
+      const claimed = (statement: typeof s.claimLapsed, left: number) =>
+        (statement.all({ ...params, ...after, limit: left }) as Record<string, unknown>[]).map(outboxRowOf);
+      const lapsed = claimed(s.claimLapsed, limit);
+      if (lapsed.length >= limit) return { lapsed, queued: null };
+      const queued = claimed(s.claimQueuedSame, limit - lapsed.length);
+      if (lapsed.length + queued.length < limit) queued.push(...claimed(s.claimQueuedLater, limit - lapsed.length - queued.length));
       return { lapsed, queued };
     }).immediate());
     if (queued) this.#scan.read(reach, now, scan, queued, limit - lapsed.length);
