@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { tempDir } from '../helpers/app.ts';
+import { tempDir, TESTS_ON_POSTGRES } from '../helpers/app.ts';
 import { addTelegramMembers, type FakeBotApi, type FakeUser } from '../helpers/fake-bot-api.ts';
 import { ask, startTelegramService, type TelegramTestService } from './helpers.ts';
 
@@ -18,7 +18,9 @@ interface Conversation {
   member: FakeUser;
   /** The session and the member's complaints, as stored now. */
   state(t: TelegramTestService): Promise<{ version?: number; node?: string; data?: string; tickets: string[] }>;
-  /** A second service on the same database and Bot API, stopped once it has settled this update. */
+  /** Another service on the same database and Bot API. */
+  another(): Promise<TelegramTestService>;
+  /** Another service, stopped once it has settled this update. */
   restart(updateId: number): Promise<TelegramTestService>;
 }
 
@@ -36,6 +38,11 @@ async function atSecondStep(webhook: boolean, chatId: number, run: (c: Conversat
   try {
     const [memberId] = await addTelegramMembers(first.service.app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: 1, firstChatId: chatId });
     expect((await ask(first, member, 'pengaduan')).map((m) => m.text).join('\n')).toContain('tulis pengaduan');
+    const another = async () => {
+      const next = await startTelegramService({ ...options, seed: false, apiUrl: api.url });
+      started.push(next);
+      return next;
+    };
     await run({
       first,
       api,
@@ -46,9 +53,9 @@ async function atSecondStep(webhook: boolean, chatId: number, run: (c: Conversat
         const complaints = await db.complaint.findMany({ where: { memberId: memberId! } });
         return { version: session?.version, node: session?.node, data: session?.data, tickets: complaints.map((c) => c.ticket) };
       },
+      another,
       async restart(updateId) {
-        const second = await startTelegramService({ ...options, seed: false, apiUrl: api.url });
-        started.push(second);
+        const second = await another();
         await second.service.telegram!.whenSettled(updateId);
         // Polling: Telegram delivered again what it was not told of, and has been told now.
         if (!webhook) await api.waitUntil(() => api.pendingUpdates === 0, { what: 'every update confirmed' });
@@ -104,4 +111,23 @@ test('a reply whose request was on its way at the stop deadline, with no answer 
     const filed = expect.stringContaining(`nomor tiket ${decided.tickets[0]}`);
     expect(api.messagesTo(member.id).slice(1).map((m) => m.text)).toEqual([filed, filed]);
     expect(await state(second)).toEqual(decided);
+  }));
+
+test.runIf(TESTS_ON_POSTGRES)('an instance standing by for the poll lock stops without wiping what the polling one parked; the next to poll sends it, once', () =>
+  atSecondStep(false, 32_200, async ({ first, api, member, state, another, restart }) => {
+    const standby = await another();
+    await api.waitUntil(() => standby.logs.some((line) => line.includes('held by another instance')), { what: 'the second instance standing by' });
+    api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 });
+    api.sendText(member, COMPLAINT);
+    const updateId = api.lastUpdateId;
+    await api.waitUntil(() => api.calls.some((c) => c.method === 'sendMessage' && c.status === 429 && Number(c.body.chat_id) === member.id), { what: 'the reply refused with a 429' });
+    await first.service.stop();
+    const decided = await state(first);
+    await standby.service.stop();
+
+    const next = restart(updateId);
+    await api.waitUntil(() => api.messagesTo(member.id).length >= 2, { what: 'the parked reply sent' });
+    const third = await next;
+    expect(api.messagesTo(member.id).slice(1).map((m) => m.text)).toEqual([expect.stringContaining(`nomor tiket ${decided.tickets[0]}`)]);
+    expect(await state(third)).toEqual(decided);
   }));

@@ -152,6 +152,12 @@ export class TelegramChannel {
   #saveAgain = false;
   /** The stop has saved the poll state for the next run: work still ending after it must not overwrite that. */
   #finalSaved = false;
+  /**
+   * This instance read the poll state (it polls, or takes webhook posts) and so may write it.
+   * One standing by for the poll lock never does: its empty state would wipe what the
+   * instance before it parked.
+   */
+  #pollStateRead = false;
   /** Updates kept in the database while they wait, so Telegram could be told past them. */
   readonly #parked = new Map<number, Update>();
   readonly #abortPoll = new AbortController();
@@ -358,6 +364,7 @@ export class TelegramChannel {
   async #resumeParked(): Promise<void> {
     const saved = await this.#options.store?.pollState(botKeyOf(this.#options.token));
     if (!saved) return;
+    this.#pollStateRead = true;
     this.#answeredBefore = new Set([...saved.answeredAhead, ...saved.parked.map((u) => u.update_id)]);
     const parkedIds = new Set(saved.parked.map((u) => u.update_id));
     for (const turn of saved.decided) if (parkedIds.has(turn.update_id)) this.#resend.set(turn.update_id, turn.replies as OutgoingMessage[]);
@@ -442,6 +449,7 @@ export class TelegramChannel {
 
   async #savePollState(answeredAhead: readonly number[] = [...this.#answeredBefore], final = false): Promise<void> {
     if (this.#finalSaved && !final) throw new Error('the Telegram channel has stopped: its poll state is saved for the next run');
+    if (!this.#pollStateRead) return;
     await this.#options.store?.savePollState(botKeyOf(this.#options.token), {
       answeredAhead: [...answeredAhead],
       parked: [...this.#parked.values()] as unknown as { update_id: number }[],
