@@ -28,11 +28,12 @@ const MEMBER_COLUMNS = `m."id" AS "m_id", m."koperasiId" AS "m_koperasiId", m."m
 const MEETING_COLUMNS = `m."id", m."kind", m."bookYear", m."startsAt", m."place", m."agenda", m."heldAt",
   (SELECT a."attending" FROM "MeetingAttendance" a WHERE a."meetingId" = m."id" AND a."memberId" = $1) AS attending`;
 
-const IDENTITY = `SELECT ci."id", ci."channel", ci."externalId", ci."phone", ci."language", ci."verifiedBy", ci."failedAttempts", ci."lockedUntil", ${MEMBER_COLUMNS}
-    FROM "ChannelIdentity" ci
-    LEFT JOIN "Member" m ON m."id" = ci."memberId"
-    LEFT JOIN "Koperasi" k ON k."id" = m."koperasiId"
-    WHERE ci."channel" = $1 AND ci."externalId" = $2`;
+const IDENTITY_COLUMNS = `ci."id", ci."channel", ci."externalId", ci."phone", ci."language", ci."verifiedBy", ci."failedAttempts", ci."lockedUntil", ${MEMBER_COLUMNS}`;
+const IDENTITY_MEMBER = `LEFT JOIN "Member" m ON m."id" = ci."memberId" LEFT JOIN "Koperasi" k ON k."id" = m."koperasiId"`;
+const IDENTITY = `SELECT ${IDENTITY_COLUMNS} FROM "ChannelIdentity" ci ${IDENTITY_MEMBER} WHERE ci."channel" = $1 AND ci."externalId" = $2`;
+
+/** A write of one identity row that answers with the identity as it now is, in the same round trip. */
+const writingIdentity = (write: string) => `WITH ci AS (${write} RETURNING *) SELECT ${IDENTITY_COLUMNS} FROM ci ${IDENTITY_MEMBER}`;
 
 /** Every statement, named: pg prepares each once per connection and then only binds. */
 const SQL = {
@@ -43,15 +44,18 @@ const SQL = {
     FROM (SELECT 1) AS one
     LEFT JOIN (${IDENTITY}) AS i ON TRUE
     LEFT JOIN "ConversationSession" s ON s."channel" = $1 AND s."chatId" = $3`,
-  createIdentity: `INSERT INTO "ChannelIdentity" ("channel", "externalId", "phone", "language", "failedAttempts", "createdAt", "updatedAt")
-    VALUES ($1, $2, $3, 'id', 0, $4::timestamp, $4::timestamp) ON CONFLICT ("channel", "externalId") DO NOTHING`,
+  // No row when another instance created it at the same moment: it is read then.
+  createIdentity: writingIdentity(`INSERT INTO "ChannelIdentity" ("channel", "externalId", "phone", "language", "failedAttempts", "createdAt", "updatedAt")
+    VALUES ($1, $2, $3, 'id', 0, $4::timestamp, $4::timestamp) ON CONFLICT ("channel", "externalId") DO NOTHING`),
   // SET expressions read the row as it was: a link the old phone made (phone, contact) ends.
-  recordPhone: `UPDATE "ChannelIdentity" SET "phone" = $2, "updatedAt" = $3,
+  recordPhone: writingIdentity(`UPDATE "ChannelIdentity" SET "phone" = $2, "updatedAt" = $3,
       "memberId" = CASE WHEN "verifiedBy" IN ('phone', 'contact') THEN NULL ELSE "memberId" END,
       "verifiedAt" = CASE WHEN "verifiedBy" IN ('phone', 'contact') THEN NULL ELSE "verifiedAt" END,
       "verifiedBy" = CASE WHEN "verifiedBy" IN ('phone', 'contact') THEN NULL ELSE "verifiedBy" END
-    WHERE "id" = $1`,
-  bind: `UPDATE "ChannelIdentity" SET "memberId" = $1, "verifiedBy" = $2, "verifiedAt" = $3, "failedAttempts" = 0, "lockedUntil" = NULL, "updatedAt" = $4 WHERE "id" = $5`,
+    WHERE "id" = $1`),
+  bind: writingIdentity(
+    `UPDATE "ChannelIdentity" SET "memberId" = $1, "verifiedBy" = $2, "verifiedAt" = $3, "failedAttempts" = 0, "lockedUntil" = NULL, "updatedAt" = $4 WHERE "id" = $5`,
+  ),
   activeByPhone: `SELECT ${MEMBER_COLUMNS} FROM "Member" m JOIN "Koperasi" k ON k."id" = m."koperasiId"
     WHERE m."phone" = $1 AND m."status" = ANY($2::text[]) ORDER BY m."id" ASC`,
   audit: `INSERT INTO "AuditLog" ("at", "actor", "action", "koperasiId", "detail") VALUES ($1, $2, $3, $4, $5)`,
@@ -108,9 +112,10 @@ export function openPostgresHotPath(url: string): HotPath {
     return row ? toIdentity(row) : null;
   }
 
-  /** Write, then read the identity back as it now is. */
+  /** Write, and have the identity back as it now is (read afresh only when the write changed no row). */
   async function writeIdentity(channel: string, externalId: string, name: Name, values: unknown[]): Promise<Identity> {
-    await query(name, values);
+    const written = (await rows(name, values))[0];
+    if (written) return toIdentity(written);
     const identity = await findIdentity(channel, externalId);
     if (!identity) throw new Error(`channel identity ${channel}/${externalId} vanished while being written`);
     return identity;

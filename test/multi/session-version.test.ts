@@ -98,6 +98,34 @@ describe.each(STORES)('a turn refused as stale, on the $name store', ({ hotPath,
   });
 });
 
+describe.each(STORES)('a new sender met by two instances at once, on the $name store', ({ hotPath, postgres }) => {
+  let app: TestApp | undefined;
+  let other: { close(): Promise<void> } | undefined;
+  afterEach(async () => {
+    await other?.close();
+    await app?.dispose();
+    app = other = undefined;
+  });
+
+  it('is one identity, and each instance has it back as it is stored', async () => {
+    app = await createTestApp(undefined, { hotPath, postgres });
+    await seedDemo(app.db, app.clock.now);
+    const second = await createApp({ ...app.env, LOG_LEVEL: 'warn' }, { clock: () => app!.clock.now, hotPath, logger: captureLogs('warn').logger });
+    other = second;
+    for (let i = 0; i < 5; i++) {
+      const externalId = `70${i}`;
+      // Both read "no such identity", then both create it: one insert wins, the other reads it back.
+      const [a, b] = await Promise.all([
+        app.services.identities.resolve('telegram', externalId, undefined),
+        second.services.identities.resolve('telegram', externalId, undefined),
+      ]);
+      expect(b).toEqual(a);
+      expect(a).toMatchObject({ channel: 'telegram', externalId, phone: null, verifiedBy: null, member: null });
+    }
+    expect(await app.db.channelIdentity.count({ where: { channel: 'telegram' } })).toBe(5);
+  });
+});
+
 describe('session versions on PostgreSQL', () => {
   let pg: TestPostgres | undefined;
   const dbs: Db[] = [];
