@@ -4,6 +4,7 @@
  * webhook and the web console), and every channel whose configuration is present.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { quietHoursOf, type Config } from './config.ts';
 import { createApp, type App } from './app.ts';
 import type { Logger } from './logger.ts';
@@ -133,6 +134,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
       token: config.TELEGRAM_BOT_TOKEN,
       apiRoot: config.TELEGRAM_API_ROOT,
       ...(telegramStore ? { store: telegramStore } : {}),
+      // The same after a restart on this machine and port: it answers what it parked before.
+      instanceId: `${hostname()}:${config.PORT || `pid${process.pid}`}`,
       // A webhook posts to any instance; long polling is one instance's at a time.
       ...(config.TELEGRAM_WEBHOOK_URL
         ? { webhook: { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? defaultWebhookSecret(config.TELEGRAM_BOT_TOKEN) } }

@@ -9,11 +9,12 @@
  *   replies, and they hold back entirely while some process has replies waiting for a slot.
  * - the poll state: updates answered at shutdown that Telegram could not be told about (an
  *   earlier one was still waiting), so they are not answered twice when Telegram delivers them
- *   again after the restart; and updates parked while they waited (a reply held by a 429), so
- *   Telegram could be told past them without losing them;
- * - with a parked update whose turn the conversation core had already taken when the service
- *   stopped, the replies it decided and had not sent: the next run sends those instead of
- *   taking the turn again.
+ *   again after the restart;
+ * - updates parked while they waited (a reply held by a 429), so Telegram could be told past
+ *   them without losing them: a row each, owned by the instance that parked it, so several
+ *   instances behind a webhook never write over each other's. With a parked update whose turn
+ *   the conversation core had already taken when the service stopped, the replies it decided
+ *   and had not sent: the next run sends those instead of taking the turn again.
 
  */
 import Database from 'better-sqlite3';
@@ -57,8 +58,8 @@ const ZSlots = z.union([
 /** Replies seen this recently keep their reserve in every window; otherwise a broadcast may use all of it. */
 const REPLIES_RECENT_MS = 10_000;
 const ZIds = z.array(z.number().int());
-const ZParked = z.array(z.looseObject({ update_id: z.number().int() }));
-const ZDecided = z.array(z.object({ update_id: z.number().int(), replies: z.array(z.looseObject({})) }));
+const ZParked = z.looseObject({ update_id: z.number().int() });
+const ZReplies = z.array(z.looseObject({}));
 
 /** A parked update's turn taken before the shutdown: the messages (sendMessage payloads) still to send. */
 export interface DecidedReplies {
@@ -66,15 +67,40 @@ export interface DecidedReplies {
   replies: Record<string, unknown>[];
 }
 
-/** What long polling keeps across a restart. */
+/** What the channel keeps across a restart: the ids answered ahead, and the updates it parked (with their decided replies). */
 export interface PollState {
   answeredAhead: number[];
   parked: { update_id: number }[];
   decided: DecidedReplies[];
 }
 
+/** Which parked updates an instance takes on when it starts receiving. */
+export interface ParkedClaim {
+  /** This instance (host:port): the rows it parked in an earlier run are its own again. */
+  owner: string;
+  /**
+   * All of them, whoever parked them: long polling, where only the poll lock's holder parks
+   * (or one process serves a SQLite file). Otherwise (a webhook, several instances at once)
+   * only those no running instance answers: left at a stop, or parked so long ago that their
+   * instance has died.
+   */
+  all: boolean;
+}
+
+/** How an instance saves its poll state: the parked updates in `state` are all of this owner's. */
+export interface PollSave {
+  owner: string;
+  /** The instance stops: its parked updates are left to whichever instance starts next. */
+  release?: boolean;
+}
+
 /** Telegram keeps an update 24 hours: older poll state is about updates that will not come again. */
 const POLL_STATE_MAX_AGE_MS = 24 * 3_600_000;
+/**
+ * A running instance answers a parked update within a minute or so (a reply waits 60 s at most
+ * for a slot): one parked longer ago by an instance still owning it was left by one that died.
+ */
+export const PARKED_ORPHAN_MS = 5 * 60_000;
 
 export interface SharedBudgetOptions {
   /** Telegram's limit over all chats (default 30 a second). */
@@ -97,10 +123,16 @@ function isBusy(error: unknown): boolean {
 export interface TelegramStore {
   /** The bot's budget in this database, as seen by one process. */
   budget(bot: string, options?: SharedBudgetOptions): SendBudget;
-  /** What the last run left: updates answered beyond what Telegram was told, and parked ones. */
-  pollState(bot: string, now?: Date): Promise<PollState>;
-  /** Remember the poll state (replacing the last). */
-  savePollState(bot: string, state: PollState, now?: Date): Promise<void>;
+  /**
+   * What the last run left: updates answered beyond what Telegram was told, and the parked
+   * updates this instance takes on (made its own, so no other instance answers them too).
+   */
+  pollState(bot: string, claim: ParkedClaim, now?: Date): Promise<PollState>;
+  /**
+   * Remember the poll state: the ids answered ahead (replacing the last), and this owner's parked
+   * updates (its rows become exactly these; other instances' rows are left alone).
+   */
+  savePollState(bot: string, state: PollState, save: PollSave, now?: Date): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -144,25 +176,41 @@ function windowOf(options: SharedBudgetOptions): { window: RateWindow; reserve: 
   return { window, reserve: Math.min(window.count - 1, options.replyReserve ?? 5) };
 }
 
-interface PollRow {
-  answeredAhead: string;
-  parked: string;
-  decided: string;
-  updatedAt: number;
+/** A parked update's row read back. */
+interface ParkedRow {
+  update: string;
+  decided: string | null;
 }
 
-/** The stored poll state read back: parked updates (and their decided replies) kept however old, the ids only while fresh. */
-function pollStateOf(row: PollRow | undefined, now: Date): PollState {
-  const parked = ZParked.safeParse(JSON.parse(row?.parked ?? '[]'));
-  const decided = ZDecided.safeParse(JSON.parse(row?.decided ?? '[]'));
-  const fresh = row !== undefined && now.getTime() - row.updatedAt < POLL_STATE_MAX_AGE_MS;
-  const ahead = ZIds.safeParse(JSON.parse(row?.answeredAhead ?? '[]'));
-  return { answeredAhead: fresh && ahead.success ? ahead.data : [], parked: parked.success ? parked.data : [], decided: decided.success ? decided.data : [] };
+/** The answered-ahead ids read back: only while fresh (Telegram has long forgotten older updates). */
+function answeredAheadOf(row: { answeredAhead: string; updatedAt: number } | undefined, now: Date): number[] {
+  if (!row || now.getTime() - row.updatedAt >= POLL_STATE_MAX_AGE_MS) return [];
+  const ahead = ZIds.safeParse(JSON.parse(row.answeredAhead));
+  return ahead.success ? ahead.data : [];
 }
 
-/** The columns of a poll state to save. */
-function pollColumns(state: PollState): [string, string, string] {
-  return [JSON.stringify(state.answeredAhead), JSON.stringify(state.parked), JSON.stringify(state.decided)];
+/** Parked rows read back, kept however old; a row that does not read as an update is skipped. */
+function parkedOf(rows: readonly ParkedRow[]): Pick<PollState, 'parked' | 'decided'> {
+  const parked: PollState['parked'] = [];
+  const decided: DecidedReplies[] = [];
+  for (const row of rows) {
+    const update = ZParked.safeParse(JSON.parse(row.update));
+    if (!update.success) continue;
+    parked.push(update.data);
+    const replies = row.decided === null ? undefined : ZReplies.safeParse(JSON.parse(row.decided));
+    if (replies?.success) decided.push({ update_id: update.data.update_id, replies: replies.data });
+  }
+  parked.sort((a, b) => a.update_id - b.update_id);
+  return { parked, decided };
+}
+
+/** The rows of an owner's parked updates to write: id, update, decided replies. */
+function parkedRowsOf(state: PollState): [number, string, string | null][] {
+  const decided = new Map(state.decided.map((d) => [d.update_id, d.replies]));
+  return state.parked.map((update) => {
+    const replies = decided.get(update.update_id);
+    return [update.update_id, JSON.stringify(update), replies ? JSON.stringify(replies) : null];
+  });
 }
 
 /**
@@ -181,7 +229,12 @@ export class SqliteTelegramStore implements TelegramStore {
     saveBudget: Database.Statement;
     loadPoll: Database.Statement;
     savePoll: Database.Statement;
+    claimParked: Database.Statement;
+    ownParked: Database.Statement;
+    dropParked: Database.Statement;
+    putParked: Database.Statement;
   };
+  readonly #savePoll: (bot: string, state: PollState, save: PollSave, at: string) => void;
 
   constructor(path: string) {
     this.#db = new Database(path, { timeout: 0 });
@@ -191,11 +244,31 @@ export class SqliteTelegramStore implements TelegramStore {
       budget: db.prepare('SELECT slots, repliesWaitingUntil FROM TelegramSendBudget WHERE bot = ?'),
       ensureBudget: db.prepare("INSERT INTO TelegramSendBudget (bot, slots, repliesWaitingUntil) VALUES (?, '[]', 0) ON CONFLICT(bot) DO NOTHING"),
       saveBudget: db.prepare('UPDATE TelegramSendBudget SET slots = ?, repliesWaitingUntil = ? WHERE bot = ?'),
-      loadPoll: db.prepare('SELECT answeredAhead, parked, decided, updatedAt FROM TelegramPollState WHERE bot = ?'),
+      loadPoll: db.prepare('SELECT answeredAhead, updatedAt FROM TelegramPollState WHERE bot = ?'),
       savePoll: db.prepare(
-        'INSERT INTO TelegramPollState (bot, answeredAhead, parked, decided, updatedAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT(bot) DO UPDATE SET answeredAhead = excluded.answeredAhead, parked = excluded.parked, decided = excluded.decided, updatedAt = excluded.updatedAt',
+        'INSERT INTO TelegramPollState (bot, answeredAhead, updatedAt) VALUES (?, ?, ?) ON CONFLICT(bot) DO UPDATE SET answeredAhead = excluded.answeredAhead, updatedAt = excluded.updatedAt',
+      ),
+      claimParked: db.prepare(
+        'UPDATE TelegramParkedUpdate SET owner = @owner WHERE bot = @bot AND (@all OR owner IS NULL OR owner = @owner OR parkedAt < @orphanedBefore) RETURNING "update", decided',
+      ),
+      ownParked: db.prepare('SELECT updateId FROM TelegramParkedUpdate WHERE bot = ? AND owner = ?').pluck(),
+      dropParked: db.prepare('DELETE FROM TelegramParkedUpdate WHERE bot = ? AND updateId = ? AND owner = ?'),
+      // Another instance's row (it took the update on meanwhile) is left to it.
+      putParked: db.prepare(
+        `INSERT INTO TelegramParkedUpdate (bot, updateId, "update", decided, owner, parkedAt) VALUES (@bot, @id, @update, @decided, @keeper, @at)
+         ON CONFLICT(bot, updateId) DO UPDATE SET "update" = excluded."update", decided = excluded.decided, owner = excluded.owner, parkedAt = excluded.parkedAt
+         WHERE TelegramParkedUpdate.owner IS NULL OR TelegramParkedUpdate.owner = @owner`,
       ),
     };
+    const statements = this.#statements;
+    this.#savePoll = db.transaction((bot: string, state: PollState, save: PollSave, at: string) => {
+      statements.savePoll.run(bot, JSON.stringify(state.answeredAhead), at);
+      const rows = parkedRowsOf(state);
+      const keep = new Set(rows.map(([id]) => id));
+      for (const id of statements.ownParked.all(bot, save.owner) as number[]) if (!keep.has(id)) statements.dropParked.run(bot, id, save.owner);
+      const keeper = save.release ? null : save.owner;
+      for (const [id, update, decided] of rows) statements.putParked.run({ bot, id, update, decided, keeper, owner: save.owner, at });
+    });
   }
 
   budget(bot: string, options: SharedBudgetOptions = {}): SendBudget {
@@ -223,20 +296,19 @@ export class SqliteTelegramStore implements TelegramStore {
     };
   }
 
-  async pollState(bot: string, now = new Date()): Promise<PollState> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const row = this.#statements.loadPoll.get(bot) as (Omit<PollRow, 'updatedAt'> & { updatedAt: string }) | undefined;
-        return pollStateOf(row && { ...row, updatedAt: Date.parse(row.updatedAt) }, now);
-      } catch (error) {
-        if (!isBusy(error) || attempt >= 3) throw error;
-      }
-    }
+  /** Tried again while the database is busy. */
+  async pollState(bot: string, claim: ParkedClaim, now = new Date()): Promise<PollState> {
+    const row = this.#statements.loadPoll.get(bot) as { answeredAhead: string; updatedAt: string } | undefined;
+    const claimed = await this.#gate.write(
+      () =>
+        this.#statements.claimParked.all({ bot, owner: claim.owner, all: claim.all ? 1 : 0, orphanedBefore: sqliteDateTime(new Date(now.getTime() - PARKED_ORPHAN_MS)) }) as ParkedRow[],
+    );
+    return { answeredAhead: answeredAheadOf(row && { ...row, updatedAt: Date.parse(row.updatedAt) }, now), ...parkedOf(claimed) };
   }
 
   /** Tried again while the database is busy. */
-  async savePollState(bot: string, state: PollState, now = new Date()): Promise<void> {
-    await this.#gate.write(() => this.#statements.savePoll.run(bot, ...pollColumns(state), sqliteDateTime(now)));
+  async savePollState(bot: string, state: PollState, save: PollSave, now = new Date()): Promise<void> {
+    await this.#gate.write(() => this.#savePoll(bot, state, save, sqliteDateTime(now)));
   }
 
   async close(): Promise<void> {
@@ -275,21 +347,41 @@ export class PostgresTelegramStore implements TelegramStore {
     };
   }
 
-  async pollState(bot: string, now = new Date()): Promise<PollState> {
-    const result = await this.#pool.query<Omit<PollRow, 'updatedAt'> & { updatedAt: Date }>(
-      'SELECT "answeredAhead", "parked", "decided", "updatedAt" FROM "TelegramPollState" WHERE "bot" = $1',
-      [bot],
-    );
-    const row = result.rows[0];
-    return pollStateOf(row && { ...row, updatedAt: row.updatedAt.getTime() }, now);
+  async pollState(bot: string, claim: ParkedClaim, now = new Date()): Promise<PollState> {
+    const [state, claimed] = await Promise.all([
+      this.#pool.query<{ answeredAhead: string; updatedAt: Date }>('SELECT "answeredAhead", "updatedAt" FROM "TelegramPollState" WHERE "bot" = $1', [bot]),
+      // One statement: two instances starting at once each take a row or the other, never both.
+      this.#pool.query<ParkedRow>(
+        `UPDATE "TelegramParkedUpdate" SET "owner" = $2
+          WHERE "bot" = $1 AND ($3 OR "owner" IS NULL OR "owner" = $2 OR "parkedAt" < $4)
+         RETURNING "update", "decided"`,
+        [bot, claim.owner, claim.all, pgTimestamp(new Date(now.getTime() - PARKED_ORPHAN_MS))],
+      ),
+    ]);
+    const row = state.rows[0];
+    return { answeredAhead: answeredAheadOf(row && { ...row, updatedAt: row.updatedAt.getTime() }, now), ...parkedOf(claimed.rows) };
   }
 
-  async savePollState(bot: string, state: PollState, now = new Date()): Promise<void> {
-    await this.#pool.query(
-      `INSERT INTO "TelegramPollState" ("bot", "answeredAhead", "parked", "decided", "updatedAt") VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT ("bot") DO UPDATE SET "answeredAhead" = excluded."answeredAhead", "parked" = excluded."parked", "decided" = excluded."decided", "updatedAt" = excluded."updatedAt"`,
-      [bot, ...pollColumns(state), pgTimestamp(now)],
-    );
+  async savePollState(bot: string, state: PollState, save: PollSave, now = new Date()): Promise<void> {
+    const rows = parkedRowsOf(state);
+    const at = pgTimestamp(now);
+    await inPgTransaction(this.#pool, async (client) => {
+      await client.query(
+        `INSERT INTO "TelegramPollState" ("bot", "answeredAhead", "updatedAt") VALUES ($1, $2, $3)
+         ON CONFLICT ("bot") DO UPDATE SET "answeredAhead" = excluded."answeredAhead", "updatedAt" = excluded."updatedAt"`,
+        [bot, JSON.stringify(state.answeredAhead), at],
+      );
+      await client.query('DELETE FROM "TelegramParkedUpdate" WHERE "bot" = $1 AND "owner" = $2 AND NOT ("updateId" = ANY($3::integer[]))', [bot, save.owner, rows.map(([id]) => id)]);
+      if (rows.length === 0) return;
+      // Another instance's row (it took the update on meanwhile) is left to it.
+      await client.query(
+        `INSERT INTO "TelegramParkedUpdate" ("bot", "updateId", "update", "decided", "owner", "parkedAt")
+         SELECT $1, r.id, r.body, r.decided, $5, $6 FROM unnest($2::integer[], $3::text[], $4::text[]) AS r(id, body, decided)
+         ON CONFLICT ("bot", "updateId") DO UPDATE SET "update" = excluded."update", "decided" = excluded."decided", "owner" = excluded."owner", "parkedAt" = excluded."parkedAt"
+         WHERE "TelegramParkedUpdate"."owner" IS NULL OR "TelegramParkedUpdate"."owner" = $7`,
+        [bot, rows.map(([id]) => id), rows.map(([, body]) => body), rows.map(([, , decided]) => decided), save.release ? null : save.owner, at, save.owner],
+      );
+    });
   }
 
   async close(): Promise<void> {

@@ -157,11 +157,48 @@ describe.each(BUDGET_STORES)('on $name', (kind) => {
     try {
       const saved = new Date('2026-12-01T03:00:00Z');
       const decided = [{ update_id: 13, replies: [{ text: 'Pengaduan Anda sudah kami terima.', parse_mode: 'HTML' }] }];
-      await store.savePollState('7000003', { answeredAhead: [11, 12], parked: [{ update_id: 13 }], decided }, saved);
-      expect(await store.pollState('7000003', new Date(saved.getTime() + 60_000))).toEqual({ answeredAhead: [11, 12], parked: [{ update_id: 13 }], decided });
-      expect(await store.pollState('7000003', new Date(saved.getTime() + 25 * 3_600_000))).toEqual({ answeredAhead: [], parked: [{ update_id: 13 }], decided });
+      const a = { owner: 'host-a:3000' };
+      await store.savePollState('7000003', { answeredAhead: [11, 12], parked: [{ update_id: 13 }, { update_id: 14 }], decided }, a, saved);
+      expect(await store.pollState('7000003', { ...a, all: false }, new Date(saved.getTime() + 60_000))).toEqual({ answeredAhead: [11, 12], parked: [{ update_id: 13 }, { update_id: 14 }], decided });
+      expect(await store.pollState('7000003', { ...a, all: false }, new Date(saved.getTime() + 25 * 3_600_000))).toEqual({ answeredAhead: [], parked: [{ update_id: 13 }, { update_id: 14 }], decided });
+      // 14 answered: the next save leaves 13 alone.
+      await store.savePollState('7000003', { answeredAhead: [], parked: [{ update_id: 13 }], decided }, a, saved);
+      expect((await store.pollState('7000003', { ...a, all: true }, saved)).parked).toEqual([{ update_id: 13 }]);
     } finally {
       await store.close();
+      await database.dispose();
+    }
+  });
+
+  test('instances behind a webhook park side by side: none writes over another\'s, and each parked update is taken on by one', async () => {
+    const database = await kind.open();
+    const [a, b, c] = [openTelegramStore(database.url), openTelegramStore(database.url), openTelegramStore(database.url)];
+    try {
+      const at = new Date('2026-12-01T03:00:00Z');
+      const soon = new Date(at.getTime() + 60_000);
+      const replies = [{ text: 'Terima kasih.' }];
+      await a.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 21 }, { update_id: 22 }], decided: [{ update_id: 22, replies }] }, { owner: 'a' }, at);
+      await b.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 31 }], decided: [] }, { owner: 'b' }, at);
+      // B answered its 31 and has nothing parked now: A's rows stay.
+      await b.savePollState('7000004', { answeredAhead: [], parked: [], decided: [] }, { owner: 'b' }, at);
+      // A third instance starting a minute later takes on nothing: A is alive and answers its own.
+      expect((await c.pollState('7000004', { owner: 'c', all: false }, soon)).parked).toEqual([]);
+      // A restarted (the same host and port) takes its own back, decided replies included.
+      expect(await a.pollState('7000004', { owner: 'a', all: false }, soon)).toEqual({ answeredAhead: [], parked: [{ update_id: 21 }, { update_id: 22 }], decided: [{ update_id: 22, replies }] });
+      // A stops with 22 still parked: left for whoever starts next, and taken on by one of two starting at once.
+      await a.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 22 }], decided: [{ update_id: 22, replies }] }, { owner: 'a', release: true }, soon);
+      const [byB, byC] = await Promise.all([b.pollState('7000004', { owner: 'b', all: false }, soon), c.pollState('7000004', { owner: 'c', all: false }, soon)]);
+      expect([...byB.parked, ...byC.parked]).toEqual([{ update_id: 22 }]);
+      expect([...byB.decided, ...byC.decided]).toEqual([{ update_id: 22, replies }]);
+      // An instance that died with updates parked: after five minutes, the next to start takes them on.
+      await b.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 41 }], decided: [] }, { owner: 'b-died' }, soon);
+      expect((await c.pollState('7000004', { owner: 'c', all: false }, new Date(soon.getTime() + 4 * 60_000))).parked).not.toContainEqual({ update_id: 41 });
+      expect((await c.pollState('7000004', { owner: 'c', all: false }, new Date(soon.getTime() + 6 * 60_000))).parked).toContainEqual({ update_id: 41 });
+      // Long polling: the instance that polls now takes on everything, whoever parked it.
+      await a.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 51 }], decided: [] }, { owner: 'a' }, soon);
+      expect((await b.pollState('7000004', { owner: 'b', all: true }, soon)).parked.map((u) => u.update_id)).toEqual(expect.arrayContaining([22, 41, 51]));
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
       await database.dispose();
     }
   });

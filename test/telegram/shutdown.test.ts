@@ -24,8 +24,7 @@ async function terminate(child: KopbotProcess): Promise<{ code: number | null; m
 function parkedUpdates(): number[] {
   const db = new Database(join(kopbot.dir, 'kopbot.db'), { readonly: true });
   try {
-    const row = db.prepare('SELECT parked FROM TelegramPollState').get() as { parked: string } | undefined;
-    return (JSON.parse(row?.parked ?? '[]') as { update_id: number }[]).map((u) => u.update_id);
+    return db.prepare('SELECT updateId FROM TelegramParkedUpdate ORDER BY updateId').pluck().all() as number[];
   } finally {
     db.close();
   }

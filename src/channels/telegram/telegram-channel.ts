@@ -16,6 +16,7 @@
  * at the deadline (no answer yet) can reach the member twice.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Telegraf, TelegramError } from 'telegraf';
 import type { ConversationEngine } from '../../core/engine.ts';
@@ -76,6 +77,12 @@ export interface TelegramChannelOptions {
   pollTimeoutSeconds?: number;
   /** An update still waiting this long, with Telegram's next 100 all fetched, is parked in the database (ms, default 3 s). */
   parkAfterMs?: number;
+  /**
+   * This instance, as the owner of the updates it parks: the same across its restarts
+   * (host:port), so a restarted instance answers what it parked before it died. Default
+   * host:pid.
+   */
+  instanceId?: string;
   now?: () => number;
 }
 
@@ -362,7 +369,9 @@ export class TelegramChannel {
    * updates parked while they waited, answered now.
    */
   async #resumeParked(): Promise<void> {
-    const saved = await this.#options.store?.pollState(botKeyOf(this.#options.token));
+    // Long polling: one instance at a time parks, and the one polling now takes on all of it.
+    // A webhook: every instance parks; each takes on its own from before and what nobody answers.
+    const saved = await this.#options.store?.pollState(botKeyOf(this.#options.token), { owner: this.#instanceId, all: !this.#options.webhook });
     if (!saved) return;
     this.#pollStateRead = true;
     this.#answeredBefore = new Set([...saved.answeredAhead, ...saved.parked.map((u) => u.update_id)]);
@@ -443,6 +452,10 @@ export class TelegramChannel {
     })();
   }
 
+  get #instanceId(): string {
+    return this.#options.instanceId ?? `${hostname()}:${process.pid}`;
+  }
+
   #now(): number {
     return (this.#options.now ?? Date.now)();
   }
@@ -450,11 +463,16 @@ export class TelegramChannel {
   async #savePollState(answeredAhead: readonly number[] = [...this.#answeredBefore], final = false): Promise<void> {
     if (this.#finalSaved && !final) throw new Error('the Telegram channel has stopped: its poll state is saved for the next run');
     if (!this.#pollStateRead) return;
-    await this.#options.store?.savePollState(botKeyOf(this.#options.token), {
-      answeredAhead: [...answeredAhead],
-      parked: [...this.#parked.values()] as unknown as { update_id: number }[],
-      decided: this.#decidedOfParked(),
-    });
+    await this.#options.store?.savePollState(
+      botKeyOf(this.#options.token),
+      {
+        answeredAhead: [...answeredAhead],
+        parked: [...this.#parked.values()] as unknown as { update_id: number }[],
+        decided: this.#decidedOfParked(),
+      },
+      // At the stop, what is still parked is left to whichever instance starts next.
+      { owner: this.#instanceId, release: final },
+    );
   }
 
   /**
