@@ -59,12 +59,18 @@ const ZSlots = z.union([
 const REPLIES_RECENT_MS = 10_000;
 const ZIds = z.array(z.number().int());
 const ZParked = z.looseObject({ update_id: z.number().int() });
-const ZReplies = z.array(z.looseObject({}));
+/** The decided replies and when they were decided; a bare list (written before the time was kept) counts as decided long ago. */
+const ZDecidedColumn = z.union([
+  z.object({ at: z.number(), replies: z.array(z.looseObject({})) }),
+  z.array(z.looseObject({})).transform((replies) => ({ at: 0, replies })),
+]);
 
 /** A parked update's turn taken before the shutdown: the messages (sendMessage payloads) still to send. */
 export interface DecidedReplies {
   update_id: number;
   replies: Record<string, unknown>[];
+  /** When the turn was taken (ms since the epoch): a reply decided long ago is not sent as it was. */
+  at: number;
 }
 
 /** What the channel keeps across a restart: the ids answered ahead, and the updates it parked (with their decided replies). */
@@ -81,8 +87,8 @@ export interface ParkedClaim {
   /**
    * All of them, whoever parked them: long polling, where only the poll lock's holder parks
    * (or one process serves a SQLite file). Otherwise (a webhook, several instances at once)
-   * only those no running instance answers: left at a stop, or parked so long ago that their
-   * instance has died.
+   * only those no running instance answers: left at a stop, or not renewed for so long that
+   * their instance has died. Claimed rows are renewed (their time set to now).
    */
   all: boolean;
 }
@@ -97,10 +103,12 @@ export interface PollSave {
 /** Telegram keeps an update 24 hours: older poll state is about updates that will not come again. */
 const POLL_STATE_MAX_AGE_MS = 24 * 3_600_000;
 /**
- * A running instance answers a parked update within a minute or so (a reply waits 60 s at most
- * for a slot): one parked longer ago by an instance still owning it was left by one that died.
+ * A running instance renews its parked rows (claims them again) every PARKED_RENEW_MS: one not
+ * renewed for this long belongs to an instance that died, and the next instance to claim takes it on.
  */
 export const PARKED_ORPHAN_MS = 5 * 60_000;
+/** How often an instance receiving by webhook renews its parked rows and takes on those nobody renews. */
+export const PARKED_RENEW_MS = 60_000;
 
 export interface SharedBudgetOptions {
   /** Telegram's limit over all chats (default 30 a second). */
@@ -197,8 +205,8 @@ function parkedOf(rows: readonly ParkedRow[]): Pick<PollState, 'parked' | 'decid
     const update = ZParked.safeParse(JSON.parse(row.update));
     if (!update.success) continue;
     parked.push(update.data);
-    const replies = row.decided === null ? undefined : ZReplies.safeParse(JSON.parse(row.decided));
-    if (replies?.success) decided.push({ update_id: update.data.update_id, replies: replies.data });
+    const turn = row.decided === null ? undefined : ZDecidedColumn.safeParse(JSON.parse(row.decided));
+    if (turn?.success) decided.push({ update_id: update.data.update_id, ...turn.data });
   }
   parked.sort((a, b) => a.update_id - b.update_id);
   return { parked, decided };
@@ -206,10 +214,10 @@ function parkedOf(rows: readonly ParkedRow[]): Pick<PollState, 'parked' | 'decid
 
 /** The rows of an owner's parked updates to write: id, update, decided replies. */
 function parkedRowsOf(state: PollState): [number, string, string | null][] {
-  const decided = new Map(state.decided.map((d) => [d.update_id, d.replies]));
+  const decided = new Map(state.decided.map((d) => [d.update_id, d]));
   return state.parked.map((update) => {
-    const replies = decided.get(update.update_id);
-    return [update.update_id, JSON.stringify(update), replies ? JSON.stringify(replies) : null];
+    const turn = decided.get(update.update_id);
+    return [update.update_id, JSON.stringify(update), turn ? JSON.stringify({ at: turn.at, replies: turn.replies }) : null];
   });
 }
 
@@ -249,7 +257,7 @@ export class SqliteTelegramStore implements TelegramStore {
         'INSERT INTO TelegramPollState (bot, answeredAhead, updatedAt) VALUES (?, ?, ?) ON CONFLICT(bot) DO UPDATE SET answeredAhead = excluded.answeredAhead, updatedAt = excluded.updatedAt',
       ),
       claimParked: db.prepare(
-        'UPDATE TelegramParkedUpdate SET owner = @owner WHERE bot = @bot AND (@all OR owner IS NULL OR owner = @owner OR parkedAt < @orphanedBefore) RETURNING "update", decided',
+        'UPDATE TelegramParkedUpdate SET owner = @owner, parkedAt = @now WHERE bot = @bot AND (@all OR owner IS NULL OR owner = @owner OR parkedAt < @orphanedBefore) RETURNING "update", decided',
       ),
       ownParked: db.prepare('SELECT updateId FROM TelegramParkedUpdate WHERE bot = ? AND owner = ?').pluck(),
       dropParked: db.prepare('DELETE FROM TelegramParkedUpdate WHERE bot = ? AND updateId = ? AND owner = ?'),
@@ -301,7 +309,13 @@ export class SqliteTelegramStore implements TelegramStore {
     const row = this.#statements.loadPoll.get(bot) as { answeredAhead: string; updatedAt: string } | undefined;
     const claimed = await this.#gate.write(
       () =>
-        this.#statements.claimParked.all({ bot, owner: claim.owner, all: claim.all ? 1 : 0, orphanedBefore: sqliteDateTime(new Date(now.getTime() - PARKED_ORPHAN_MS)) }) as ParkedRow[],
+        this.#statements.claimParked.all({
+          bot,
+          owner: claim.owner,
+          all: claim.all ? 1 : 0,
+          now: sqliteDateTime(now),
+          orphanedBefore: sqliteDateTime(new Date(now.getTime() - PARKED_ORPHAN_MS)),
+        }) as ParkedRow[],
     );
     return { answeredAhead: answeredAheadOf(row && { ...row, updatedAt: Date.parse(row.updatedAt) }, now), ...parkedOf(claimed) };
   }
@@ -352,10 +366,10 @@ export class PostgresTelegramStore implements TelegramStore {
       this.#pool.query<{ answeredAhead: string; updatedAt: Date }>('SELECT "answeredAhead", "updatedAt" FROM "TelegramPollState" WHERE "bot" = $1', [bot]),
       // One statement: two instances starting at once each take a row or the other, never both.
       this.#pool.query<ParkedRow>(
-        `UPDATE "TelegramParkedUpdate" SET "owner" = $2
+        `UPDATE "TelegramParkedUpdate" SET "owner" = $2, "parkedAt" = $5
           WHERE "bot" = $1 AND ($3 OR "owner" IS NULL OR "owner" = $2 OR "parkedAt" < $4)
          RETURNING "update", "decided"`,
-        [bot, claim.owner, claim.all, pgTimestamp(new Date(now.getTime() - PARKED_ORPHAN_MS))],
+        [bot, claim.owner, claim.all, pgTimestamp(new Date(now.getTime() - PARKED_ORPHAN_MS)), pgTimestamp(now)],
       ),
     ]);
     const row = state.rows[0];

@@ -156,7 +156,7 @@ describe.each(BUDGET_STORES)('on $name', (kind) => {
     const store = openTelegramStore(database.url);
     try {
       const saved = new Date('2026-12-01T03:00:00Z');
-      const decided = [{ update_id: 13, replies: [{ text: 'Pengaduan Anda sudah kami terima.', parse_mode: 'HTML' }] }];
+      const decided = [{ update_id: 13, replies: [{ text: 'Pengaduan Anda sudah kami terima.', parse_mode: 'HTML' }], at: Date.parse('2026-12-01T02:59:00Z') }];
       const a = { owner: 'host-a:3000' };
       await store.savePollState('7000003', { answeredAhead: [11, 12], parked: [{ update_id: 13 }, { update_id: 14 }], decided }, a, saved);
       expect(await store.pollState('7000003', { ...a, all: false }, new Date(saved.getTime() + 60_000))).toEqual({ answeredAhead: [11, 12], parked: [{ update_id: 13 }, { update_id: 14 }], decided });
@@ -177,23 +177,29 @@ describe.each(BUDGET_STORES)('on $name', (kind) => {
       const at = new Date('2026-12-01T03:00:00Z');
       const soon = new Date(at.getTime() + 60_000);
       const replies = [{ text: 'Terima kasih.' }];
-      await a.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 21 }, { update_id: 22 }], decided: [{ update_id: 22, replies }] }, { owner: 'a' }, at);
+      const decidedAt = at.getTime() - 1_000;
+      await a.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 21 }, { update_id: 22 }], decided: [{ update_id: 22, replies, at: decidedAt }] }, { owner: 'a' }, at);
       await b.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 31 }], decided: [] }, { owner: 'b' }, at);
       // B answered its 31 and has nothing parked now: A's rows stay.
       await b.savePollState('7000004', { answeredAhead: [], parked: [], decided: [] }, { owner: 'b' }, at);
       // A third instance starting a minute later takes on nothing: A is alive and answers its own.
       expect((await c.pollState('7000004', { owner: 'c', all: false }, soon)).parked).toEqual([]);
       // A restarted (the same host and port) takes its own back, decided replies included.
-      expect(await a.pollState('7000004', { owner: 'a', all: false }, soon)).toEqual({ answeredAhead: [], parked: [{ update_id: 21 }, { update_id: 22 }], decided: [{ update_id: 22, replies }] });
+      expect(await a.pollState('7000004', { owner: 'a', all: false }, soon)).toEqual({ answeredAhead: [], parked: [{ update_id: 21 }, { update_id: 22 }], decided: [{ update_id: 22, replies, at: decidedAt }] });
       // A stops with 22 still parked: left for whoever starts next, and taken on by one of two starting at once.
-      await a.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 22 }], decided: [{ update_id: 22, replies }] }, { owner: 'a', release: true }, soon);
+      await a.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 22 }], decided: [{ update_id: 22, replies, at: decidedAt }] }, { owner: 'a', release: true }, soon);
       const [byB, byC] = await Promise.all([b.pollState('7000004', { owner: 'b', all: false }, soon), c.pollState('7000004', { owner: 'c', all: false }, soon)]);
       expect([...byB.parked, ...byC.parked]).toEqual([{ update_id: 22 }]);
-      expect([...byB.decided, ...byC.decided]).toEqual([{ update_id: 22, replies }]);
+      expect([...byB.decided, ...byC.decided]).toEqual([{ update_id: 22, replies, at: decidedAt }]);
       // An instance that died with updates parked: after five minutes, the next to start takes them on.
       await b.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 41 }], decided: [] }, { owner: 'b-died' }, soon);
       expect((await c.pollState('7000004', { owner: 'c', all: false }, new Date(soon.getTime() + 4 * 60_000))).parked).not.toContainEqual({ update_id: 41 });
       expect((await c.pollState('7000004', { owner: 'c', all: false }, new Date(soon.getTime() + 6 * 60_000))).parked).toContainEqual({ update_id: 41 });
+      // Taken on, the row is renewed: a fourth instance claiming a minute later leaves it to C.
+      expect((await b.pollState('7000004', { owner: 'd', all: false }, new Date(soon.getTime() + 7 * 60_000))).parked).not.toContainEqual({ update_id: 41 });
+      // C renews its rows by claiming again: still its own five minutes on.
+      await c.pollState('7000004', { owner: 'c', all: false }, new Date(soon.getTime() + 10 * 60_000));
+      expect((await b.pollState('7000004', { owner: 'd', all: false }, new Date(soon.getTime() + 12 * 60_000))).parked).not.toContainEqual({ update_id: 41 });
       // Long polling: the instance that polls now takes on everything, whoever parked it.
       await a.savePollState('7000004', { answeredAhead: [], parked: [{ update_id: 51 }], decided: [] }, { owner: 'a' }, soon);
       expect((await b.pollState('7000004', { owner: 'b', all: true }, soon)).parked.map((u) => u.update_id)).toEqual(expect.arrayContaining([22, 41, 51]));

@@ -131,3 +131,23 @@ test.runIf(TESTS_ON_POSTGRES)('an instance standing by for the poll lock stops w
     expect(api.messagesTo(member.id).slice(1).map((m) => m.text)).toEqual([expect.stringContaining(`nomor tiket ${decided.tickets[0]}`)]);
     expect(await state(third)).toEqual(decided);
   }));
+
+test('a reply decided before a stop and still parked long after is not sent as it was: the member is asked to send again, and the turn is not taken again', () =>
+  atSecondStep(false, 32_200, async ({ first, api, member, state, restart }) => {
+    api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 });
+    api.sendText(member, COMPLAINT);
+    const updateId = api.lastUpdateId;
+    await api.waitUntil(() => api.calls.some((c) => c.method === 'sendMessage' && c.status === 429 && Number(c.body.chat_id) === member.id), { what: 'the reply refused with a 429' });
+    await first.service.stop();
+    const decided = await state(first);
+    // The service stays down for half an hour: the decided reply is as old as that when it could go out.
+    const db = first.service.app.db;
+    const [row] = await db.telegramParkedUpdate.findMany({ where: { updateId } });
+    const stored = JSON.parse(row!.decided!) as { at: number; replies: unknown[] };
+    expect(stored.replies.length).toBeGreaterThan(0);
+    await db.telegramParkedUpdate.update({ where: { bot_updateId: { bot: row!.bot, updateId } }, data: { decided: JSON.stringify({ ...stored, at: stored.at - 30 * 60_000 }) } });
+
+    const second = await restart(updateId);
+    expect(api.messagesTo(member.id).slice(1).map((m) => m.text)).toEqual([expect.stringContaining('Silakan kirim lagi pesan Anda')]);
+    expect(await state(second)).toEqual(decided);
+  }));

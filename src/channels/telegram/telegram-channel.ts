@@ -28,7 +28,7 @@ import { parseUpdate, ZWebhookUpdate, type ParsedUpdate } from './telegram-updat
 import { readJsonBody, refuseRequest } from '../../http/json-body.ts';
 import type { Update } from 'telegraf/types';
 import { ChatLanes, type LaneOutcome } from './chat-lanes.ts';
-import { botKeyOf, type DecidedReplies, type TelegramStore } from '../../persistence/telegram-store.ts';
+import { botKeyOf, PARKED_RENEW_MS, type DecidedReplies, type TelegramStore } from '../../persistence/telegram-store.ts';
 import { UpdateLedger } from './update-ledger.ts';
 import { UpdatePoller } from './update-poll.ts';
 import type { InstanceLock } from '../../persistence/instance-lock.ts';
@@ -38,7 +38,16 @@ interface DecidedTurn {
   update?: Update;
   replies: OutgoingMessage[];
   done: boolean[];
+  /** When the turn was taken (ms). */
+  at: number;
 }
+
+/**
+ * A reply decided before a stop is sent after the restart as it was only this soon after: a
+ * balance decided an hour ago is not the books' figure now, and the account may have changed
+ * hands since (a proof of the phone lasts 15 minutes). Later, the member is asked to send again.
+ */
+const DECIDED_FRESH_MS = 15 * 60_000;
 
 export class TelegramStartError extends Error {
   override name = 'TelegramStartError';
@@ -154,7 +163,9 @@ export class TelegramChannel {
    */
   readonly #decided = new Map<number, DecidedTurn>();
   /** Parked updates whose turn was taken before the restart: the replies to send instead of taking it again. */
-  readonly #resend = new Map<number, OutgoingMessage[]>();
+  readonly #resend = new Map<number, { replies: OutgoingMessage[]; at: number }>();
+  /** Webhook: the timer that renews this instance's parked rows and takes on those nobody renews. */
+  #renewTimer?: NodeJS.Timeout;
   #saving?: Promise<void>;
   #saveAgain = false;
   /** The stop has saved the poll state for the next run: work still ending after it must not overwrite that. */
@@ -239,6 +250,10 @@ export class TelegramChannel {
       const url = new URL(webhook.url);
       this.#webhookPath = url.pathname;
       await this.#resumeParked();
+      this.#renewTimer = setInterval(() => {
+        this.renewParked().catch((error: unknown) => this.#logger.warn({ err: error }, 'parked Telegram updates not renewed'));
+      }, PARKED_RENEW_MS);
+      this.#renewTimer.unref();
       this.#webhookReady = true;
       try {
         await this.sender.call('setWebhook', { url: webhook.url, secret_token: webhook.secret, allowed_updates: ALLOWED_UPDATES });
@@ -374,16 +389,38 @@ export class TelegramChannel {
     const saved = await this.#options.store?.pollState(botKeyOf(this.#options.token), { owner: this.#instanceId, all: !this.#options.webhook });
     if (!saved) return;
     this.#pollStateRead = true;
-    this.#answeredBefore = new Set([...saved.answeredAhead, ...saved.parked.map((u) => u.update_id)]);
-    const parkedIds = new Set(saved.parked.map((u) => u.update_id));
-    for (const turn of saved.decided) if (parkedIds.has(turn.update_id)) this.#resend.set(turn.update_id, turn.replies as OutgoingMessage[]);
-    if (saved.parked.length > 0) {
-      this.#logger.info({ updates: saved.parked.length, decided: this.#resend.size }, 'Telegram updates parked before the restart are answered now (those whose turn was taken then, with the replies decided then)');
-    }
-    for (const update of saved.parked) {
+    for (const id of saved.answeredAhead) this.#answeredBefore.add(id);
+    this.#takeOn(saved.parked, saved.decided);
+  }
+
+  /**
+   * Answer parked updates taken on from the database, those whose turn was taken with the replies
+   * decided then. One this instance already holds (its own row, claimed again when it took the
+   * poll lock back, or renewed) is left to the copy under way.
+   */
+  #takeOn(parked: readonly { update_id: number }[], decided: readonly DecidedReplies[]): void {
+    const held = (id: number) => this.#parked.has(id) || this.#raw.has(id) || this.#decided.has(id);
+    const fresh = parked.filter((update) => !held(update.update_id));
+    if (fresh.length === 0) return;
+    const ids = new Set(fresh.map((update) => update.update_id));
+    for (const turn of decided) if (ids.has(turn.update_id)) this.#resend.set(turn.update_id, { replies: turn.replies as OutgoingMessage[], at: turn.at });
+    this.#logger.info({ updates: fresh.length, decided: decided.filter((turn) => ids.has(turn.update_id)).length }, 'Telegram updates parked before the restart are answered now (those whose turn was taken then, with the replies decided then)');
+    for (const update of fresh) {
+      this.#answeredBefore.add(update.update_id);
       this.#parked.set(update.update_id, update as unknown as Update);
       this.#track(this.#handlePolled(update as unknown as Update));
     }
+  }
+
+  /**
+   * Webhook: every instance parks. Claiming again renews this instance's rows (a live owner's are
+   * never taken on by another) and takes on those nobody renews: left at a stop while this one
+   * ran, or left by an instance that died.
+   */
+  async renewParked(): Promise<void> {
+    if (this.#stopped || !this.#pollStateRead) return;
+    const saved = await this.#options.store?.pollState(botKeyOf(this.#options.token), { owner: this.#instanceId, all: false }, new Date(this.#now()));
+    if (saved && !this.#stopped) this.#takeOn(saved.parked, saved.decided);
   }
 
   /**
@@ -483,8 +520,8 @@ export class TelegramChannel {
     const out: DecidedReplies[] = [];
     for (const id of this.#parked.keys()) {
       const turn = this.#decided.get(id);
-      const replies = turn ? turn.replies.filter((_, i) => !turn.done[i]) : this.#resend.get(id);
-      if (replies) out.push({ update_id: id, replies: replies as unknown as Record<string, unknown>[] });
+      const left = turn ? { replies: turn.replies.filter((_, i) => !turn.done[i]), at: turn.at } : this.#resend.get(id);
+      if (left) out.push({ update_id: id, replies: left.replies as unknown as Record<string, unknown>[], at: left.at });
     }
     return out;
   }
@@ -605,6 +642,7 @@ export class TelegramChannel {
   async stop(deadlineMs = this.#options.stopDeadlineMs ?? 5_000): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#stopped = true;
+    clearInterval(this.#renewTimer);
     this.#wake?.();
     this.#progress?.();
     this.#abortPoll.abort();
@@ -775,8 +813,15 @@ export class TelegramChannel {
     const { message, callback, updateId } = parsed;
     const chatId = message.chatId;
     const chores: Promise<unknown>[] = [];
-    // Taken before the restart: its replies as decided then, not a second turn.
-    let replies = this.#resend.get(updateId);
+    // Taken before the restart: its replies as decided then, not a second turn; decided long
+    // ago, a request to send it again instead (figures and proofs do not keep).
+    const resend = this.#resend.get(updateId);
+    const decidedAt = resend?.at ?? this.#now();
+    let replies = resend && this.#now() - resend.at <= DECIDED_FRESH_MS ? resend.replies : undefined;
+    if (resend && !replies) {
+      this.#logger.info({ updateId, decidedMinutesAgo: Math.round((this.#now() - resend.at) / 60_000) }, 'a reply decided long before the restart is not sent; the member is asked to send again');
+      replies = renderReply({ text: this.#engine.message('id', 'chat.reply_expired') }, { removeKeyboard: false });
+    }
     if (!replies) {
       // Handed to the core before anything is awaited, so messages keep the order they came in.
       const answered = this.#engine.handle(message);
@@ -793,8 +838,11 @@ export class TelegramChannel {
     }
     // The turn is taken (the session saved): from here a stop parks what is not sent yet.
     const raw = this.#raw.get(updateId)?.update ?? this.#parked.get(updateId);
-    const turn: DecidedTurn = { ...(raw ? { update: raw } : {}), replies, done: replies.map(() => false) };
+    const turn: DecidedTurn = { ...(raw ? { update: raw } : {}), replies, done: replies.map(() => false), at: decidedAt };
     this.#decided.set(updateId, turn);
+    // Already parked (its reply waited on a 429): the database learns the turn was taken, so a
+    // crash from here on sends these replies after the restart instead of taking the turn again.
+    if (this.#parked.has(updateId)) this.#saveSoon();
     // All pieces are queued at once: another reply to this chat cannot slip in between them.
     const sends = replies.map((piece, i) =>
       this.sender.send(chatId, 'sendMessage', piece).then(
