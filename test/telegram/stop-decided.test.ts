@@ -70,17 +70,24 @@ async function atSecondStep(webhook: boolean, chatId: number, run: (c: Conversat
   }
 }
 
+/**
+ * Step two: the member sends the complaint. The core files it and decides the reply; Telegram
+ * then says to wait 30 s, so the reply is still waiting when the service stops. The update's id.
+ */
+async function complaintHeldAtStop(first: TelegramTestService, api: FakeBotApi, member: FakeUser): Promise<number> {
+  api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 });
+  api.sendText(member, COMPLAINT);
+  const updateId = api.lastUpdateId;
+  await api.waitUntil(() => api.calls.some((c) => c.method === 'sendMessage' && c.status === 429 && Number(c.body.chat_id) === member.id), { what: 'the reply refused with a 429' });
+  await first.service.stop();
+  return updateId;
+}
+
 test.each([{ mode: 'long polling', webhook: false }, { mode: 'webhook', webhook: true }])(
   'by $mode, a reply decided but not sent when the stop deadline hits is sent after the restart as decided, once, and the turn is not taken again',
   ({ webhook }) =>
     atSecondStep(webhook, 32_000, async ({ first, api, member, state, restart }) => {
-      // Step two: the member answers. The core files it and decides the reply; Telegram then
-      // says to wait 30 s, so the reply is still waiting when the service stops.
-      api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 });
-      api.sendText(member, COMPLAINT);
-      const updateId = api.lastUpdateId;
-      await api.waitUntil(() => api.calls.some((c) => c.method === 'sendMessage' && c.status === 429 && Number(c.body.chat_id) === member.id), { what: 'the reply refused with a 429' });
-      await first.service.stop();
+      const updateId = await complaintHeldAtStop(first, api, member);
       expect(api.messagesTo(member.id)).toHaveLength(1);
       const decided = await state(first);
       expect(decided.tickets).toHaveLength(1);
@@ -117,11 +124,7 @@ test.runIf(TESTS_ON_POSTGRES)('an instance standing by for the poll lock stops w
   atSecondStep(false, 32_200, async ({ first, api, member, state, another, restart }) => {
     const standby = await another();
     await api.waitUntil(() => standby.logs.some((line) => line.includes('held by another instance')), { what: 'the second instance standing by' });
-    api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 });
-    api.sendText(member, COMPLAINT);
-    const updateId = api.lastUpdateId;
-    await api.waitUntil(() => api.calls.some((c) => c.method === 'sendMessage' && c.status === 429 && Number(c.body.chat_id) === member.id), { what: 'the reply refused with a 429' });
-    await first.service.stop();
+    const updateId = await complaintHeldAtStop(first, api, member);
     const decided = await state(first);
     await standby.service.stop();
 
@@ -134,11 +137,7 @@ test.runIf(TESTS_ON_POSTGRES)('an instance standing by for the poll lock stops w
 
 test('a reply decided before a stop and still parked long after is not sent as it was: the member is asked to send again, and the turn is not taken again', () =>
   atSecondStep(false, 32_200, async ({ first, api, member, state, restart }) => {
-    api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 });
-    api.sendText(member, COMPLAINT);
-    const updateId = api.lastUpdateId;
-    await api.waitUntil(() => api.calls.some((c) => c.method === 'sendMessage' && c.status === 429 && Number(c.body.chat_id) === member.id), { what: 'the reply refused with a 429' });
-    await first.service.stop();
+    const updateId = await complaintHeldAtStop(first, api, member);
     const decided = await state(first);
     // The service stays down for half an hour: the decided reply is as old as that when it could go out.
     const db = first.service.app.db;
