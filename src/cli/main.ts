@@ -244,8 +244,9 @@ function buildProgram(): Command {
       await withApp(async (app) => {
         const [{ queueAnnouncement }, { inQuietHours, endOfQuietHours }] = await Promise.all([import('../domain/announcements.ts'), import('../outbox/dispatcher.ts')]);
         const queued = await queueAnnouncement(app.domain, { koperasiCode: options.koperasi, text: options.text, at: options.at, actor: 'cli', now: new Date() });
-        const { TZ } = config();
-        // Queued at night, it goes out in the morning: the clerk is told when, not left wondering.
+        // Queued at night, it goes out in the morning: the clerk is told when, in the
+        // cooperative's own time (WIB, WITA or WIT), as its members' quiet hours are reckoned.
+        const TZ = queued.timeZone;
         const quiet = quietHoursOf(config());
         const night = quiet !== null && inQuietHours(queued.sendAt, TZ, quiet);
         const from = night ? endOfQuietHours(queued.sendAt, TZ, quiet) : queued.sendAt;

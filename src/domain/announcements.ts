@@ -21,6 +21,8 @@ export interface QueuedAnnouncement {
   recipients: number;
   koperasiName: string;
   sendAt: Date;
+  /** The cooperative's time zone: its members' quiet hours are reckoned in it. */
+  timeZone: string;
 }
 
 /** An announcement's text as it will be sent: line ends made plain, trimmed, and checked. */
@@ -61,7 +63,7 @@ export async function queueAnnouncement(
     if (at.getTime() > options.now.getTime()) sendAt = at;
   }
   const queued = await domain.outbox.queueBroadcast({ koperasiId: koperasi.id, text, actor: options.actor, via: options.via, sendAt, now: options.now });
-  return { ...queued, koperasiName: koperasi.name, sendAt };
+  return { ...queued, koperasiName: koperasi.name, sendAt, timeZone: koperasi.timezone };
 }
 
 /** The boards a Dinas announcement goes to: all cooperatives, one type, or one district. */
