@@ -7,7 +7,8 @@
  * WhatsApp): read again on every claim, a million of them cost each claim 3.8 s on PostgreSQL,
  * and a drain of the Telegram members among them read the same prefix once per batch. So the
  * next claim goes on after the last row the previous one read: after its last leased row when
- * it filled its batch, after every row due at its `now` when it did not.
+ * it filled its batch, after the rows due half a minute before its `now` when it did not (rows
+ * another process was committing meanwhile are read again).
  *
  * A pass starts again from the oldest row once a minute (of the claims' clock), and at once
  * after this store queues rows behind the cursor or gives back a dead dispatcher's rows: a row
@@ -25,6 +26,9 @@ export interface ScanPosition {
 
 /** How long a pass goes on before the next claim reads from the oldest row again. */
 export const RESCAN_MS = 60_000;
+
+/** How far back a claim that read every due row leaves the next one to read again: rows other processes were committing meanwhile. */
+export const SETTLE_MS = 30_000;
 
 /** Before every row. */
 const OLDEST: ScanPosition = { notBefore: new Date(0), id: 0 };
@@ -55,7 +59,10 @@ export class QueuedScan {
     const pass = this.#passes.get(keyOf(reach));
     // Restarted while this claim ran: what it passed over may have changed behind it.
     if (!pass || from.generation !== this.#generation || pass.generation !== this.#generation) return;
-    pass.after = leased.length >= limit ? leased.reduce((last, row) => (compare(row, last) > 0 ? row : last)) : { notBefore: now, id: LAST_ID };
+    // Not a full batch: every row due at `now` was read, except rows another process was still
+    // committing (a `kopbot broadcast` fans out for seconds, due from its start): the next claim
+    // reads the last half minute again, so those go out on the next claim, not the next pass.
+    pass.after = leased.length >= limit ? leased.reduce((last, row) => (compare(row, last) > 0 ? row : last)) : { notBefore: new Date(now.getTime() - SETTLE_MS), id: LAST_ID };
   }
 
   /** Rows may now wait behind a cursor: every reach's next claim reads from the oldest. */
