@@ -148,6 +148,16 @@ export function officerRecipient(o: Record<string, unknown>, identities: { chann
 }
 
 /** A claimed row as either driver returns it. */
+/** The outbox's highest id, and the earliest due time of queued rows above an id (see outbox-scan.ts catchUp). */
+export const TOP_ID = 'SELECT COALESCE(MAX("id"), 0) AS "top" FROM "OutboxMessage"';
+export const EARLIEST_QUEUED_AFTER = 'SELECT MIN("notBefore") AS "earliest" FROM "OutboxMessage" WHERE "id" > @after AND "state" = \'queued\'';
+
+/** A date column as either driver returns it (a Date from pg, text from SQLite), or null. */
+export function dateOrNull(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(String(value));
+}
+
 export function outboxRowOf(r: Record<string, unknown>): OutboxRow {
   return {
     id: Number(r.id),

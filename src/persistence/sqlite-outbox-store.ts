@@ -25,7 +25,7 @@ import {
   type StateCounts,
 } from '../outbox/outbox-store.ts';
 import { QueuedScan } from './outbox-scan.ts';
-import { identitiesSql, MEMBER_RECIPIENT, memberRecipient, OFFICER_RECIPIENT, officerRecipient, outboxRowOf, outboxSql } from './outbox-sql.ts';
+import { dateOrNull, EARLIEST_QUEUED_AFTER, identitiesSql, MEMBER_RECIPIENT, memberRecipient, OFFICER_RECIPIENT, officerRecipient, outboxRowOf, outboxSql, TOP_ID } from './outbox-sql.ts';
 import { sqliteDateTime } from './sqlite-hot-path.ts';
 import { writeGateFor, type WriteGate } from './write-gate.ts';
 
@@ -91,6 +91,8 @@ export class SqliteOutboxStore implements OutboxStore {
       owners: db.prepare(`SELECT DISTINCT "leaseOwner" FROM "OutboxMessage" WHERE "state" = 'sending' AND "leaseOwner" IS NOT NULL`),
       release: db.prepare(`UPDATE "OutboxMessage" SET "state" = 'queued', "leaseOwner" = NULL, "leaseUntil" = NULL WHERE "state" = 'sending' AND "leaseOwner" = ?`),
       pendingDue: db.prepare(`SELECT COUNT(*) AS n FROM "OutboxMessage" o WHERE ${DUE}`),
+      topId: db.prepare(TOP_ID),
+      earliestQueuedAfter: db.prepare(EARLIEST_QUEUED_AFTER),
     };
   }
 
@@ -131,6 +133,10 @@ export class SqliteOutboxStore implements OutboxStore {
     // Rows whose dispatcher died first (they are the older), then the queue from where this
     // reach's last claim stopped reading (the rest of its notBefore, then later ones), each part
     // in the (state, notBefore, id) index's order: one ORDER BY over all would sort every due row.
+    await this.#scan.catchUp(
+      async () => Number((s.topId.get() as { top: number }).top),
+      async (after) => dateOrNull((s.earliestQueuedAfter.get({ after }) as { earliest: unknown }).earliest),
+    );
     const scan = this.#scan.start(reach, now);
     const after = { afterNotBefore: sqliteDateTime(scan.after.notBefore), afterId: scan.after.id };
     const { lapsed, queued } = await this.#write(() => this.#db.transaction(() => {

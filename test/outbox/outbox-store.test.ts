@@ -232,16 +232,20 @@ describe.each(['sqlite', 'postgresql'] as const)('the outbox store on %s', (kind
     const reminder = { idempotencyKey: 'pengingat', purpose: 'test', topic: 'reminders' as const, koperasiId, memberId: onTelegram[0]!, text: 'x', notBefore: NOW };
     await store.queue([reminder], NOW);
     expect(await claimAll(store, at(60_000))).toEqual([onTelegram[0]]);
-    // So are a dead dispatcher's rows it releases (queued by another process, behind its cursor).
+    // So is what another process queues behind it (`kopbot broadcast`, `jobs run-due`): new ids
+    // are noticed before the next claim.
     const other = open();
     await other.queue([{ ...reminder, idempotencyKey: 'lain' }], NOW);
-    expect(await claimAll(store, at(60_000))).toEqual([]);
+    expect(await claimAll(store, at(60_000))).toEqual([onTelegram[0]]);
+    // And a dead dispatcher's rows it releases (claimed by another process, behind its cursor).
+    await other.queue([{ ...reminder, idempotencyKey: 'lain-2' }], NOW);
     expect(await other.claim('host:9:dead', at(60_000), later(600_000), 10, telegram)).toHaveLength(1);
+    expect(await claimAll(store, at(60_000))).toEqual([]);
     expect(await store.releaseDeadOwners((owner) => owner === 'host:9:dead')).toBe(1);
     expect(await claimAll(store, at(60_000))).toEqual([onTelegram[0]]);
 
     // A row another process queued due a moment before this one's last claim (a broadcast still
-    // fanning out when the claim read) is read again by the next claim, not left for the next pass.
+    // fanning out when the claim read) is claimed by the next claim, not left for the next pass.
     expect(await claimAll(store, at(75_000))).toEqual([]);
     await other.queue([{ ...reminder, idempotencyKey: 'terlambat', notBefore: at(74_000) }], at(74_000));
     expect(await claimAll(store, at(76_000))).toEqual([onTelegram[0]]);
