@@ -56,6 +56,12 @@ export interface CommandDesk {
 export interface EngineOptions {
   flows: FlowBundle;
   actions: ReadonlyMap<string, Action>;
+  /**
+   * Actions whose effect must not happen twice (a complaint filed, a rating saved, a code
+   * spent or a wrong guess counted): a turn that ran one is not taken again when its save is
+   * refused as stale.
+   */
+  onceOnly?: ReadonlySet<string>;
   services: Services;
   logger: Logger;
   clock?: () => Date;
@@ -225,6 +231,7 @@ function render(template: string, vars: Readonly<Record<string, string>>, trace?
 export class ConversationEngine {
   readonly #flows: FlowBundle;
   readonly #actions: ReadonlyMap<string, Action>;
+  readonly onceOnly: ReadonlySet<string>;
   readonly #services: Services;
   readonly #logger: Logger;
   readonly #clock: () => Date;
@@ -237,6 +244,7 @@ export class ConversationEngine {
     this.timeZone = options.timeZone ?? 'Asia/Jakarta';
     this.#flows = options.flows;
     this.#actions = options.actions;
+    this.onceOnly = options.onceOnly ?? new Set();
     this.#services = options.services;
     this.#logger = options.logger;
     this.#clock = options.clock ?? (() => new Date());
@@ -314,7 +322,15 @@ export class ConversationEngine {
       }
     }
     const turn = new Turn(this, vouched, identity, now, stored);
-    await turn.run();
+    try {
+      await turn.run();
+    } catch (error) {
+      if (!(error instanceof StaleSessionError) || !turn.acted) throw error;
+      // Another instance answered this chat meanwhile, and this turn has already done what may
+      // not be done twice (filed the complaint, spent the code): its answer, which says so, goes
+      // out, and the conversation goes on from the state the other instance saved.
+      this.#logger.warn({ channel: message.channel, chatId: message.chatId }, 'session moved on meanwhile after an action that may not run twice: its answer is sent, the turn not taken again');
+    }
     if (this.#logger.isLevelEnabled('debug')) {
       // Never the text itself: members write personal things in complaints.
       this.#logger.debug({ channel: message.channel, chatId: message.chatId, replies: turn.replies.length, node: turn.node }, 'answered');
@@ -370,6 +386,8 @@ export class ConversationEngine {
 class Turn {
   readonly replies: Reply[] = [];
   language: Language;
+  /** Ran an action that may not run twice (EngineOptions.onceOnly). */
+  acted = false;
   #identity: Identity;
   #state: SessionState = { node: null, data: {}, expiresAt: new Date(0), version: 0 };
   #original = '';
@@ -686,6 +704,7 @@ class Turn {
         ctx.member = verifiedMemberOf(identity, this.message);
       },
     };
+    if (this.engine.onceOnly.has(name)) this.acted = true;
     return this.engine.action(name)(ctx);
   }
 

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { createEngine } from '../../src/core/create-engine.ts';
+import { ACTION_NAMES, ONCE_ONLY_ACTIONS } from '../../src/core/actions/index.ts';
 import { StaleSessionError, type Services, type SessionState } from '../../src/core/ports.ts';
 import { openDatabase, type Db } from '../../src/persistence/database.ts';
 import { createServices } from '../../src/persistence/services.ts';
@@ -147,18 +148,23 @@ describe('session versions on PostgreSQL', () => {
     };
   });
 
-  it('two instances answering one chat at once: the later turn is answered again from the fresher state', async () => {
+  /**
+   * Two instances on one database, each its own pool, services and engine. B reads the session
+   * before A saves (A's save waits for it), and goes on only once A has saved: the interleaving
+   * two instances produce when two messages of one chat arrive together.
+   */
+  async function twoInstances(now: Date, before?: (engine: ReturnType<typeof createEngine>) => Promise<void>) {
     pg = await createTestPostgres();
-    const now = new Date('2026-11-22T03:00:00Z');
     const seedDb = await openDatabase(pg.url);
     dbs.push(seedDb);
     useActivationCodeKey(seedDb, Buffer.from('a test secret of at least thirty-two characters'));
     await seedDemo(seedDb, now);
-
-    // Two instances: each its own connection pool, services and engine, on one database.
     let firstSaved!: () => void;
     const saved = new Promise<void>((resolve) => (firstSaved = resolve));
+    let firstLoaded!: () => void;
+    const loaded = new Promise<void>((resolve) => (firstLoaded = resolve));
     const loadsOfB: number[] = [];
+    let racing = false;
     const instance = async (role: 'A' | 'B') => {
       const db = await openDatabase(pg!.url);
       dbs.push(db);
@@ -169,17 +175,20 @@ describe('session versions on PostgreSQL', () => {
           ? {
               load: (channel, chatId) => sessions.load(channel, chatId),
               async save(channel, chatId, next) {
+                if (racing) await loaded;
                 await sessions.save(channel, chatId, next);
-                firstSaved();
+                if (racing) firstSaved();
               },
             }
           : {
-              // B reads the session before A saves, and goes on only once A has saved: the
-              // interleaving two instances produce when two messages arrive together.
               async load(channel, chatId) {
                 const read = await sessions.load(channel, chatId);
+                if (!racing) return read;
                 loadsOfB.push(read?.version ?? 0);
-                if (loadsOfB.length === 1) await saved;
+                if (loadsOfB.length === 1) {
+                  firstLoaded();
+                  await saved;
+                }
                 return read;
               },
               save: (channel, chatId, next) => sessions.save(channel, chatId, next),
@@ -189,9 +198,16 @@ describe('session versions on PostgreSQL', () => {
     };
     const a = await instance('A');
     const b = await instance('B');
-    const siti = DEMO_PHONES.siti;
+    await before?.(a.engine);
+    racing = true;
     const answer = async (engine: typeof a.engine, text: string) =>
-      (await engine.handle(terminalMessage(siti, text))).replies.map(renderPlainText).join('\n\n');
+      (await engine.handle(terminalMessage(DEMO_PHONES.siti, text))).replies.map(renderPlainText).join('\n\n');
+    return { seedDb, a, b, loadsOfB, answer, firstSaved };
+  }
+
+  it('two instances answering one chat at once: the later turn is answered again from the fresher state', async () => {
+    const now = new Date('2026-11-22T03:00:00Z');
+    const { seedDb, a, b, loadsOfB, answer, firstSaved } = await twoInstances(now);
 
     // Siti asks when the RAT is (A opens the attendance question), and at once answers "1".
     // (Should A fail before saving, B goes on all the same: the test fails instead of hanging.)
@@ -206,5 +222,28 @@ describe('session versions on PostgreSQL', () => {
     expect(await seedDb.meetingAttendance.count({ where: { attending: true } })).toBe(1);
     const row = await seedDb.conversationSession.findFirstOrThrow({ where: { channel: 'terminal' } });
     expect(row.version).toBe(2);
+  });
+
+  it('a stale turn that filed a complaint is not taken again: one complaint, and the member is told its ticket', async () => {
+    const now = new Date('2026-11-22T03:00:00Z');
+    // Siti has asked to file a complaint; the bot waits for its text.
+    const { seedDb, a, b, loadsOfB, answer, firstSaved } = await twoInstances(now, async (engine) => {
+      await engine.handle(terminalMessage(DEMO_PHONES.siti, 'pengaduan'));
+    });
+    // At once she sends the complaint (B) and asks when the RAT is (A, saved first).
+    const [, complaintReply] = await Promise.all([
+      answer(a.engine, 'kapan rat').finally(firstSaved),
+      answer(b.engine, 'Setoran simpanan wajib saya tanggal 3 belum tercatat, tolong dicek'),
+    ]);
+    expect(loadsOfB).toEqual([1]);
+    const complaints = await seedDb.complaint.findMany();
+    expect(complaints).toHaveLength(1);
+    expect(complaintReply).toContain('sudah kami terima');
+    expect(complaintReply).toContain(complaints[0]!.ticket);
+    expect(b.logs.some((line) => line.includes('may not run twice'))).toBe(true);
+    // The conversation goes on from A's turn: the attendance question it left open.
+    const row = await seedDb.conversationSession.findFirstOrThrow({ where: { channel: 'terminal' } });
+    expect(row.version).toBe(2);
+    for (const name of ONCE_ONLY_ACTIONS) expect(ACTION_NAMES.has(name), name).toBe(true);
   });
 });

@@ -33,3 +33,6 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
 ]);
 
 export const ACTION_NAMES: ReadonlySet<string> = new Set(ACTIONS.keys());
+
+/** The actions whose effect must not happen twice: each adds a row or spends something (see EngineOptions.onceOnly). */
+export const ONCE_ONLY_ACTIONS: ReadonlySet<string> = new Set(['complaint.from_message', 'complaint.file', 'rating.from_message', 'rating.save', 'identity.check_code']);
