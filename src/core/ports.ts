@@ -101,7 +101,8 @@ export interface SavingsSummary {
   recent: SavingsTransactionView[];
 }
 
-export interface LoanView {
+/** A loan's figures as the cooperative's file gives them (imported, and shown to the member). */
+export interface LoanFigures {
   loanNumber: string;
   principal: bigint;
   outstanding: bigint;
@@ -111,6 +112,9 @@ export interface LoanView {
   nextDueOn: string | null;
   arrears: bigint;
   lateFee: bigint;
+}
+
+export interface LoanView extends LoanFigures {
   /** The next unpaid installment from the schedule, when there is one. */
   next: { number: number; principal: bigint; interest: bigint; dueOn: string } | null;
 }

@@ -4,6 +4,7 @@
  * with Prisma in src/persistence/import-store.ts, on SQLite and PostgreSQL alike.
  */
 import type { AuditRow } from '../domain/audit.ts';
+import type { LoanFigures } from '../core/ports.ts';
 
 export interface KoperasiRef {
   id: number;
@@ -53,17 +54,8 @@ export interface StoredSavingsAccount {
 
 export type SavingsAccountFields = Omit<StoredSavingsAccount, 'id'>;
 
-export interface LoanFields {
+export interface LoanFields extends LoanFigures {
   memberId: number;
-  loanNumber: string;
-  principal: bigint;
-  outstanding: bigint;
-  installment: bigint;
-  tenorMonths: number;
-  disbursedOn: string;
-  nextDueOn: string | null;
-  arrears: bigint;
-  lateFee: bigint;
 }
 
 export interface StoredLoan extends LoanFields {
