@@ -34,7 +34,7 @@ export interface RunningService {
 
 export interface ServiceOptions {
   /** Options passed to the Telegram channel (tests shorten its waits). */
-  telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs' | 'maxWaitingPerChat' | 'floodQuietMs' | 'stopDeadlineMs' | 'pollTimeoutSeconds' | 'parkAfterMs' | 'webhookHoldMs'>;
+  telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs' | 'maxWaitingPerChat' | 'floodQuietMs' | 'stopDeadlineMs' | 'pollTimeoutSeconds' | 'parkAfterMs' | 'webhookHoldMs' | 'instanceId'>;
   /** Options passed to the WhatsApp channel (tests hand in a socket stand-in, shorter waits). */
   whatsapp?: Partial<Omit<WhatsAppChannelOptions, 'engine' | 'logger'>>;
   /** Outbox dispatcher settings (tests use a fake clock, no quiet hours). */

@@ -8,6 +8,7 @@ import { expect, test } from 'vitest';
 import { tempDir } from '../helpers/app.ts';
 import { addTelegramMembers } from '../helpers/fake-bot-api.ts';
 import { startTelegramService } from './helpers.ts';
+import { until } from '../helpers/until.ts';
 
 test('by webhook, a reply still held by a 429 at the shutdown is parked, and answered once after the restart', async () => {
   const dir = tempDir('kopbot-tg-webhook-stop-');
@@ -35,6 +36,40 @@ test('by webhook, a reply still held by a 429 at the shutdown is parked, and ans
       await second.service.stop();
       expect(api.messagesTo(member.id)).toHaveLength(1);
       expect(second.logs.join('')).toContain('parked before the restart are answered now');
+    } finally {
+      await second.dispose();
+    }
+  } finally {
+    await first.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('behind a webhook, what a stopped instance left parked is taken on by one still running, at its next renewal, and answered once', async () => {
+  const dir = tempDir('kopbot-tg-webhook-renew-');
+  const options = { webhook: true, dir, telegram: { webhookHoldMs: 200, stopDeadlineMs: 300, instanceId: 'host-a:3000' } } as const;
+  const first = await startTelegramService(options);
+  const api = first.api;
+  const member = { id: 31_100, first_name: 'Anggota' };
+  try {
+    await addTelegramMembers(first.service.app.db, api, { koperasiCode: 'KPRI-SEJAHTERA', count: 1, firstChatId: member.id });
+    first.api.failNextFor(member.id, 'sendMessage', { code: 429, description: 'Too Many Requests: retry after 30', retryAfter: 30 });
+    first.api.sendText(member, 'ok');
+    await first.api.waitUntil(() => first.logs.some((line) => line.includes('Telegram asked to slow down')), { what: 'the 429' });
+    await until(async () => (await first.service.app.db.telegramParkedUpdate.count()) === 1, 5_000, 'the update parked');
+    // A second instance starts while the first still answers its parked update: it leaves it alone.
+    const second = await startTelegramService({ ...options, seed: false, apiUrl: api.url, telegram: { ...options.telegram, instanceId: 'host-b:3000' } });
+    try {
+      expect(second.logs.join('')).not.toContain('parked before the restart are answered now');
+      // The first stops with the reply still held: the row is left for whoever renews next.
+      await first.service.stop();
+      expect(api.messagesTo(member.id)).toHaveLength(0);
+      await second.service.telegram!.renewParked();
+      await api.waitForMessages(member.id, 1);
+      await second.service.stop();
+      expect(api.messagesTo(member.id)).toHaveLength(1);
+      expect(second.logs.join('')).toContain('parked before the restart are answered now');
+      expect(await second.service.app.db.telegramParkedUpdate.count()).toBe(0);
     } finally {
       await second.dispose();
     }
