@@ -9,7 +9,7 @@ export interface ColumnSpec {
   aliases: readonly string[];
 }
 
-export const IMPORT_KINDS = ['koperasi', 'members', 'savings', 'loans', 'meetings'] as const;
+export const IMPORT_KINDS = ['koperasi', 'members', 'savings', 'loans', 'meetings', 'report', 'shu'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 /** The clerk's word for each kind (the command name); the English kinds stay as aliases. */
@@ -19,6 +19,8 @@ export const KIND_NAMES: Record<ImportKind, string> = {
   savings: 'simpanan',
   loans: 'pinjaman',
   meetings: 'rapat',
+  report: 'laporan',
+  shu: 'shu',
 };
 
 /** "anggota" or "members" → members; undefined for anything else. */
@@ -28,6 +30,8 @@ export function importKindOf(name: string): ImportKind | undefined {
 }
 
 const col = (key: string, required: boolean, ...aliases: string[]): ColumnSpec => ({ key, required, aliases });
+
+const BOOK_YEAR = ['tahun', 'tb', 'th', 'thn', 'tahun_buku_', 'thn_buku', 'th_buku', 'periode', 'tahun_laporan', 'book_year', 'year'];
 
 const MEMBER_NUMBER = col('nomor_anggota', true, 'no_anggota', 'noanggota', 'no_agt', 'nomor_agt', 'id_anggota', 'kode_anggota', 'nia', 'no_induk_anggota', 'nomor_induk_anggota', 'no_induk', 'nomor_induk', 'member_number');
 
@@ -76,6 +80,33 @@ export const COLUMNS: Record<ImportKind, readonly ColumnSpec[]> = {
     col('jam', true, 'waktu', 'pukul', 'jam_mulai'),
     col('tempat', true, 'lokasi', 'tempat_rapat'),
     col('agenda', false, 'acara', 'acara_rapat', 'susunan_acara', 'mata_acara', 'agenda_rapat'),
+  ],
+  // The cooperative's yearly figures, one row per book year, as the RAT report (laporan
+  // pertanggungjawaban) and the Dinas' yearly form head them.
+  report: [
+    col('tahun_buku', true, ...BOOK_YEAR),
+    col('jumlah_anggota', true, 'anggota', 'jml_anggota', 'jumlah_anggota_orang', 'anggota_orang', 'banyak_anggota', 'total_anggota', 'members'),
+    col('aset', true, 'total_aset', 'jumlah_aset', 'aset_total', 'asset', 'total_asset', 'aktiva', 'total_aktiva', 'jumlah_aktiva', 'kekayaan', 'assets'),
+    col('modal_sendiri', true, 'modal', 'jumlah_modal_sendiri', 'total_modal_sendiri', 'ekuitas', 'equity', 'own_capital'),
+    col('simpanan_anggota', true, 'simpanan', 'jumlah_simpanan', 'total_simpanan', 'simpanan_anggota_total', 'jumlah_simpanan_anggota', 'member_savings'),
+    col('pinjaman_beredar', true, 'pinjaman', 'piutang', 'piutang_anggota', 'piutang_pinjaman', 'pinjaman_yang_beredar', 'pinjaman_anggota', 'jumlah_pinjaman', 'sisa_pinjaman', 'outstanding', 'outstanding_pinjaman', 'loans_outstanding'),
+    col('volume_usaha', true, 'volume', 'omzet', 'omset', 'volume_usaha_total', 'jumlah_volume_usaha', 'perputaran_usaha', 'business_volume'),
+    col('pendapatan', true, 'total_pendapatan', 'jumlah_pendapatan', 'pendapatan_usaha', 'penerimaan', 'revenue', 'income'),
+    col('biaya', true, 'total_biaya', 'jumlah_biaya', 'beban', 'total_beban', 'jumlah_beban', 'pengeluaran', 'biaya_biaya', 'costs', 'expenses'),
+    col('shu', true, 'shu_tahun_berjalan', 'shu_tahun_buku', 'sisa_hasil_usaha', 'jumlah_shu', 'shu_bersih', 'shu_setelah_pajak', 'shu_sesudah_pajak', 'shu_sebelum_pajak', 'shu_tahun_ini', 'surplus'),
+    col('npl_persen', false, 'npl', 'npl_pct', 'rasio_npl', 'kredit_macet', 'kredit_macet_persen', 'pinjaman_bermasalah', 'pinjaman_bermasalah_persen', 'non_performing_loan'),
+    col('tanggal_rat', false, 'tgl_rat', 'rat', 'tanggal_pelaksanaan_rat', 'tgl_pelaksanaan_rat', 'disahkan_rat', 'tanggal_pengesahan', 'tgl_pengesahan', 'rat_date'),
+    col('keterangan', false, 'ket', 'catatan', 'note', 'notes'),
+  ],
+  // Each member's SHU for a book year, as the SHU list (daftar pembagian SHU) heads it.
+  shu: [
+    MEMBER_NUMBER,
+    col('tahun_buku', true, ...BOOK_YEAR),
+    col('jasa_modal', true, 'shu_jasa_modal', 'jasa_simpanan', 'shu_jasa_simpanan', 'jasa_modal_simpanan', 'jm', 'capital_share'),
+    col('jasa_usaha', true, 'shu_jasa_usaha', 'jasa_pinjaman', 'shu_jasa_pinjaman', 'jasa_transaksi', 'jasa_belanja', 'ju', 'business_share'),
+    col('total', true, 'jumlah', 'jumlah_shu', 'total_shu', 'shu', 'shu_diterima', 'shu_anggota', 'jumlah_diterima', 'jumlah_total', 'total_diterima'),
+    col('dibayar_tanggal', false, 'tanggal_dibayar', 'tgl_dibayar', 'tanggal_bayar', 'tgl_bayar', 'tanggal_pembayaran', 'tgl_pembayaran', 'dibayar', 'tanggal_pencairan', 'tgl_pencairan', 'dibayarkan_tanggal', 'paid_on'),
+    col('cara_bayar', false, 'cara_pembayaran', 'dibayar_dengan', 'metode_bayar', 'metode_pembayaran', 'cara_pencairan', 'keterangan', 'ket', 'paid_how'),
   ],
 };
 

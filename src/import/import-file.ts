@@ -6,7 +6,8 @@ import { basename } from 'node:path';
 import { formatDate, localDate } from '../core/format.ts';
 import { columnLetter, type ImportKind } from './columns.ts';
 import { findLayout, HEADER_SEARCH_ROWS, KEY_COLUMNS, lineRanges, RowSorter, titleDate, type Layout } from './layout.ts';
-import { IMPORTERS, interner, type ImportContext, type KoperasiRef, type Located } from './importers.ts';
+import { interner, koperasiImporter, loanImporter, meetingImporter, memberImporter, savingsImporter, type ImportContext, type Importer, type KoperasiRef, type Located } from './importers.ts';
+import { reportImporter, shuImporter } from './figures.ts';
 import type { ImportProblem, ImportResult } from './report.ts';
 import { RowReader } from './row-reader.ts';
 import { readTable, TableError, type Encoding, type Row, type Table } from './table.ts';
@@ -27,6 +28,16 @@ export interface ImportOptions {
   /** Progress through reading, checking and writing; total is unknown while reading. */
   onProgress?: (phase: ImportPhase, done: number, total: number | null) => void;
 }
+
+const IMPORTERS: Record<ImportKind, Importer<unknown>> = {
+  koperasi: koperasiImporter as Importer<unknown>,
+  members: memberImporter as Importer<unknown>,
+  savings: savingsImporter as Importer<unknown>,
+  loans: loanImporter as Importer<unknown>,
+  meetings: meetingImporter as Importer<unknown>,
+  report: reportImporter as Importer<unknown>,
+  shu: shuImporter as Importer<unknown>,
+};
 
 async function resolveKoperasi(store: ImportReads, code: string | undefined): Promise<KoperasiRef | string> {
   if (code) {
@@ -130,6 +141,7 @@ export async function importFile(store: ImportStore, kind: ImportKind, path: str
     asOf: options.asOf ?? titleDate(layout.titleRows),
     wide,
     intern: interner(),
+    now,
   };
   if (kind === 'savings' && !index.has('per_tanggal') && options.asOf === undefined && ctx.asOf) {
     result.warnings.push({ line: null, column: null, message: `tanggal saldo diambil dari judul berkas: per ${formatDate(ctx.asOf)}.` });

@@ -9,7 +9,6 @@ import { excelRoundedColumn, normalizeNik } from '../core/nik.ts';
 import { normalizePhone } from '../core/phone.ts';
 import { MEMBER_NUMBER } from '../core/member-number.ts';
 import type { ImportReads, ImportWriter, KoperasiFields, KoperasiRef, LoanFields, MemberFields, StoredLoan, StoredMember, StoredSavingsAccount } from './ports.ts';
-import type { ImportKind } from './columns.ts';
 import type { ImportProblem } from './report.ts';
 import type { RowReader } from './row-reader.ts';
 import type { WideSavings } from './layout.ts';
@@ -30,6 +29,8 @@ export interface ImportContext {
   wide?: WideSavings;
   /** One shared copy of a repeated value (dates, kinds) across the file's records. */
   intern?: (text: string) => string;
+  /** The import's moment: what "uploaded on" says for figures written now. */
+  now?: Date;
 }
 
 export interface Located<R> {
@@ -69,7 +70,7 @@ function duplicates<R>(records: Located<R>[], keyOf: (r: R) => string | null, co
 }
 
 /** Records written per statement (createMany) and between progress reports. */
-const WRITE_SLICE = 1000;
+export const WRITE_SLICE = 1000;
 
 /** One copy of each repeated string (dates, kinds, labels), so 300,000 records do not hold 300,000 copies. */
 export function interner(): (text: string) => string {
@@ -83,7 +84,7 @@ export function interner(): (text: string) => string {
 }
 
 /** Member number → id for every member of the cooperative (one paged read, not one parameter per row). */
-async function memberIds(store: ImportReads, koperasiId: number): Promise<Map<string, number>> {
+export async function memberIds(store: ImportReads, koperasiId: number): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   await store.forEachMember(koperasiId, (row) => ids.set(row.memberNumber, row.id));
   return ids;
@@ -107,7 +108,7 @@ function zeroTwins(numbers: Iterable<string>): Map<string, string[]> {
   return twins;
 }
 
-function unknownMembers<R extends { memberNumber: string }>(records: Located<R>[], known: Map<string, number>, code: string): ImportProblem[] {
+export function unknownMembers<R extends { memberNumber: string }>(records: Located<R>[], known: Map<string, number>, code: string): ImportProblem[] {
   // One problem per row, though a wide savings row makes a record per kind.
   const seenLines = new Set<number>();
   const missing = records.filter(({ line, record }) => !known.has(record.memberNumber) && !seenLines.has(line) && seenLines.add(line));
@@ -127,7 +128,7 @@ function unknownMembers<R extends { memberNumber: string }>(records: Located<R>[
   });
 }
 
-function readMemberNumber(row: RowReader): string | null {
+export function readMemberNumber(row: RowReader): string | null {
   const value = row.required('nomor_anggota', 30);
   if (value !== null && !MEMBER_NUMBER.test(value)) {
     row.problem('nomor_anggota', `"${value}" bukan nomor anggota yang sah (huruf, angka, titik, garis miring atau tanda hubung)`);
@@ -847,12 +848,4 @@ export const meetingImporter: Importer<MeetingRecord> = {
     }
     return counts;
   },
-};
-
-export const IMPORTERS: Record<ImportKind, Importer<unknown>> = {
-  koperasi: koperasiImporter as Importer<unknown>,
-  members: memberImporter as Importer<unknown>,
-  savings: savingsImporter as Importer<unknown>,
-  loans: loanImporter as Importer<unknown>,
-  meetings: meetingImporter as Importer<unknown>,
 };

@@ -20,6 +20,8 @@ export const KEY_COLUMNS: Record<ImportKind, string> = {
   savings: 'nomor_anggota',
   loans: 'nomor_anggota',
   meetings: 'jenis',
+  report: 'tahun_buku',
+  shu: 'nomor_anggota',
 };
 
 export function cellTexts(row: Row): string[] {

@@ -82,6 +82,44 @@ export interface StoredMeeting extends MeetingFields {
   id: number;
 }
 
+/** A cooperative's figures for one book year (kopbot import laporan); null: the file left it empty. */
+export interface AnnualReportFields {
+  bookYear: number;
+  memberCount: number;
+  assets: bigint;
+  ownCapital: bigint | null;
+  memberSavings: bigint | null;
+  loansOutstanding: bigint | null;
+  businessVolume: bigint | null;
+  revenue: bigint | null;
+  costs: bigint | null;
+  /** Negative: a loss. */
+  shu: bigint;
+  /** npl_persen in hundredths of a percent (3,25% = 325). */
+  nplBasisPoints: number | null;
+  ratDate: string | null;
+  note: string | null;
+}
+
+export interface StoredAnnualReport extends AnnualReportFields {
+  id: number;
+}
+
+/** One member's SHU for one book year (kopbot import shu). */
+export interface MemberShuFields {
+  memberId: number;
+  bookYear: number;
+  jasaModal: bigint;
+  jasaUsaha: bigint;
+  total: bigint;
+  paidOn: string | null;
+  paidHow: string | null;
+}
+
+export interface StoredMemberShu extends MemberShuFields {
+  id: number;
+}
+
 /** Reads, each a bounded query whatever the cooperative's size (rows handed over page by page). */
 export interface ImportReads {
   koperasiByCode(code: string): Promise<KoperasiRef | null>;
@@ -90,6 +128,11 @@ export interface ImportReads {
   forEachMember(koperasiId: number, visit: (member: StoredMember) => void): Promise<void>;
   forEachSavingsAccount(koperasiId: number, visit: (account: StoredSavingsAccount) => void): Promise<void>;
   forEachLoan(koperasiId: number, visit: (loan: StoredLoan) => void): Promise<void>;
+  /** Members on file, whatever their status (those who left were members in earlier years). */
+  countMembers(koperasiId: number): Promise<number>;
+  /** Every book year's figures of the cooperative (one row a year: a few dozen at most). */
+  annualReports(koperasiId: number): Promise<StoredAnnualReport[]>;
+  forEachMemberShu(koperasiId: number, visit: (row: StoredMemberShu) => void): Promise<void>;
 }
 
 /** Writes, inside the import's one transaction (with its reads, which see what it wrote). */
@@ -112,6 +155,11 @@ export interface ImportWriter extends ImportReads {
   meetingByKey(koperasiId: number, key: string): Promise<StoredMeeting | null>;
   createMeeting(koperasiId: number, key: string, fields: MeetingFields): Promise<void>;
   updateMeeting(id: number, fields: MeetingFields): Promise<void>;
+  createAnnualReport(koperasiId: number, fields: AnnualReportFields, importedAt: Date): Promise<void>;
+  updateAnnualReport(id: number, fields: AnnualReportFields, importedAt: Date): Promise<void>;
+  /** Multi-row inserts in bounded statements; returns the rows inserted. */
+  insertMemberShu(koperasiId: number, rows: readonly MemberShuFields[], importedAt: Date): Promise<number>;
+  updateMemberShu(id: number, fields: MemberShuFields, importedAt: Date): Promise<void>;
   audit(row: AuditRow): Promise<void>;
 }
 

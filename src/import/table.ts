@@ -209,6 +209,8 @@ async function readXlsx(path: string): Promise<Table[]> {
         // A number formatted "000" shows 7 as 007: member numbers keep the zeros the officer sees.
         const zeros = typeof cell.numFmt === 'string' ? /^0+$/.exec(cell.numFmt)?.[0] : undefined;
         if (value.number !== undefined && zeros && Number.isInteger(value.number)) value.text = String(value.number).padStart(zeros.length, '0');
+        // A percentage cell holds the fraction (0.0325) and shows "3.25%": the text is what the clerk sees.
+        if (value.number !== undefined && typeof cell.numFmt === 'string' && cell.numFmt.includes('%')) value.text = `${Math.round(value.number * 1_000_000) / 10_000}%`;
         cells.push(value);
       }
       if (cells.some((cell) => cell.text.trim() !== '')) rows.push({ line: rowNumber, cells });

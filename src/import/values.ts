@@ -15,14 +15,24 @@ const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
 /** Upper bound for any amount: a trillion rupiah is far beyond any member's balance. */
 export const MAX_AMOUNT = 1_000_000_000_000_000n;
 
+export interface AmountOptions {
+  /** A loss may be written "(12.500.000)" or "-12.500.000" (a year's SHU). */
+  signed?: boolean;
+  /**
+   * Sen are rounded to whole rupiah, half up, instead of refused: a cooperative's yearly
+   * accounts and its SHU list are computed to the sen; what the members are shown is rupiah.
+   */
+  roundSen?: boolean;
+}
+
 /** Integer rupiah from "Rp 1.250.000,00", "1.250.000", "1250000", "1,250,000.00" or a numeric cell. */
-export function parseAmount(cell: Cell): Parsed<bigint> {
+export function parseAmount(cell: Cell, options: AmountOptions = {}): Parsed<bigint> {
   if (cell.number !== undefined) {
     if (!Number.isFinite(cell.number)) return fail('bukan angka');
     const rounded = Math.round(cell.number);
-    if (Math.abs(cell.number - rounded) > 0.001) return fail(`nominal harus rupiah bulat, tertulis ${cell.text}`);
+    if (Math.abs(cell.number - rounded) > 0.001 && !options.roundSen) return fail(`nominal harus rupiah bulat, tertulis ${cell.text}`);
     if (!Number.isSafeInteger(rounded)) return fail('nominal terlalu besar');
-    return checkRange(BigInt(rounded), cell.text);
+    return checkRange(BigInt(rounded), cell.text, options);
   }
   let text = cell.text.trim().replace(/\s+/g, '');
   if (text === '') return fail('kosong');
@@ -54,13 +64,15 @@ export function parseAmount(cell: Cell): Parsed<bigint> {
   } else {
     return fail(`"${cell.text.trim()}" bukan nominal rupiah (contoh: 1.250.000 atau Rp 1.250.000,00)`);
   }
-  if (fraction !== '' && /[1-9]/.test(fraction)) return fail(`nominal harus rupiah bulat, tertulis ${cell.text.trim()}`);
-  const value = BigInt(integer);
-  return checkRange(negative ? -value : value, cell.text);
+  if (fraction !== '' && /[1-9]/.test(fraction) && !options.roundSen) return fail(`nominal harus rupiah bulat, tertulis ${cell.text.trim()}`);
+  // Half a rupiah and more rounds up: ",50" and ",5" alike.
+  const value = BigInt(integer) + (fraction !== '' && Number(fraction.padEnd(2, '0')) >= 50 ? 1n : 0n);
+  return checkRange(negative ? -value : value, cell.text, options);
 }
 
-function checkRange(value: bigint, text: string): Parsed<bigint> {
-  if (value < 0n) return fail(`nominal tidak boleh negatif (${text.trim()})`);
+function checkRange(value: bigint, text: string, options: AmountOptions = {}): Parsed<bigint> {
+  if (value < 0n && !options.signed) return fail(`nominal tidak boleh negatif (${text.trim()})`);
+  if (-value >= MAX_AMOUNT) return fail(`nominal ${text.trim()} terlalu besar`);
   if (value >= MAX_AMOUNT) return fail(`nominal ${text.trim()} terlalu besar`);
   return ok(value);
 }
@@ -166,5 +178,30 @@ export function parseInteger(cell: Cell, min: number, max: number, unit?: RegExp
   if (!/^-?\d+$/.test(text)) return fail(`"${cell.text.trim()}" bukan bilangan bulat`);
   const value = Number(text);
   if (value < min || value > max) return fail(`harus antara ${min} dan ${max}`);
+  return ok(value);
+}
+
+/** A count of people from "1.234", "1,234", "1234 orang" or a numeric cell (dots and commas group thousands). */
+export function parseCount(cell: Cell, max: number): Parsed<number> {
+  if (cell.number !== undefined) return parseInteger(cell, 0, max);
+  const text = cell.text.trim().replace(/\s*(orang|org\.?|anggota|jiwa)$/i, '');
+  const grouped = /^\d{1,3}([.,]\d{3})+$/.test(text) ? text.replace(/[.,]/g, '') : text;
+  return parseInteger({ text: grouped }, 0, max);
+}
+
+/**
+ * A percentage as basis points (hundredths of a percent), exactly: "3,25", "3.25%", "3,25 %",
+ * "0" → 325, 325, 325, 0. A spreadsheet cell formatted as a percentage holds the fraction
+ * (0.0325) and shows "3.25%": its shown text is read. Between 0 and 100.
+ */
+export function parsePercentBasisPoints(cell: Cell): Parsed<number> {
+  const shown = cell.text.trim();
+  let text = shown;
+  if (cell.number !== undefined && !shown.includes('%')) text = String(Math.round(cell.number * 100) / 100);
+  text = text.replace(/\s*%$/, '').trim();
+  const match = /^(\d{1,3})(?:[.,](\d{1,2}))?$/.exec(text);
+  if (!match) return fail(`"${shown}" bukan persentase (contoh: 3,25 atau 3,25%)`);
+  const value = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+  if (value > 10_000) return fail(`${shown} lebih dari 100%`);
   return ok(value);
 }

@@ -31,7 +31,7 @@ export async function insertMany(
   table: string,
   columns: readonly string[],
   rows: readonly Value[][],
-  options: { timestamps?: readonly ('createdAt' | 'updatedAt')[]; now?: Date } = {},
+  options: { timestamps?: readonly ('createdAt' | 'updatedAt' | 'importedAt')[]; now?: Date } = {},
 ): Promise<number> {
   const kind = storeKindOfClient(tx);
   const stamps = options.timestamps ?? [];

@@ -3,7 +3,7 @@
  * paged by id so no statement grows with the cooperative, new rows as multi-row inserts
  * (bulk-insert.ts), and the whole write in one transaction, tried again while busy.
  */
-import type { ImportReads, ImportStore, ImportWriter, KoperasiRef, StoredLoan, StoredMember, StoredSavingsAccount } from '../import/ports.ts';
+import type { ImportReads, ImportStore, ImportWriter, KoperasiRef, StoredAnnualReport, StoredLoan, StoredMember, StoredMemberShu, StoredSavingsAccount } from '../import/ports.ts';
 import { insertMany, updateMany } from './bulk-insert.ts';
 import { retryWhileBusy } from './busy.ts';
 import type { Db } from './database.ts';
@@ -31,6 +31,11 @@ const LOAN = {
   id: true, memberId: true, loanNumber: true, principal: true, outstanding: true, installment: true,
   tenorMonths: true, disbursedOn: true, nextDueOn: true, arrears: true, lateFee: true,
 } as const;
+const ANNUAL_REPORT = {
+  id: true, bookYear: true, memberCount: true, assets: true, ownCapital: true, memberSavings: true, loansOutstanding: true,
+  businessVolume: true, revenue: true, costs: true, shu: true, nplBasisPoints: true, ratDate: true, note: true,
+} as const;
+const MEMBER_SHU = { id: true, memberId: true, bookYear: true, jasaModal: true, jasaUsaha: true, total: true, paidOn: true, paidHow: true } as const;
 
 function reads(db: Db | Tx): ImportReads {
   return {
@@ -45,6 +50,10 @@ function reads(db: Db | Tx): ImportReads {
       ),
     forEachLoan: (koperasiId, visit) =>
       forEachPage<StoredLoan>((afterId, take) => db.loan.findMany({ where: { koperasiId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take, select: LOAN }), visit),
+    countMembers: (koperasiId) => db.member.count({ where: { koperasiId } }),
+    annualReports: (koperasiId): Promise<StoredAnnualReport[]> => db.annualReport.findMany({ where: { koperasiId }, orderBy: { bookYear: 'asc' }, select: ANNUAL_REPORT }),
+    forEachMemberShu: (koperasiId, visit) =>
+      forEachPage<StoredMemberShu>((afterId, take) => db.memberShu.findMany({ where: { koperasiId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take, select: MEMBER_SHU }), visit),
   };
 }
 
@@ -111,6 +120,23 @@ function writer(tx: Tx): ImportWriter {
     },
     async updateMeeting(id, fields) {
       await tx.meeting.update({ where: { id }, data: fields });
+    },
+    async createAnnualReport(koperasiId, fields, importedAt) {
+      await tx.annualReport.create({ data: { ...fields, koperasiId, importedAt } });
+    },
+    async updateAnnualReport(id, fields, importedAt) {
+      await tx.annualReport.update({ where: { id }, data: { ...fields, importedAt } });
+    },
+    insertMemberShu: (koperasiId, rows, importedAt) =>
+      insertMany(
+        tx,
+        'MemberShu',
+        ['koperasiId', 'memberId', 'bookYear', 'jasaModal', 'jasaUsaha', 'total', 'paidOn', 'paidHow'],
+        rows.map((r) => [koperasiId, r.memberId, r.bookYear, r.jasaModal, r.jasaUsaha, r.total, r.paidOn, r.paidHow]),
+        { timestamps: ['importedAt'], now: importedAt },
+      ),
+    async updateMemberShu(id, fields, importedAt) {
+      await tx.memberShu.update({ where: { id }, data: { ...fields, importedAt } });
     },
     async audit(row) {
       await tx.auditLog.create({ data: row });
