@@ -139,6 +139,38 @@ export interface EventView {
   capacity: number;
 }
 
+/** A cooperative's figures for one book year, as its board imported them; null: not reported. */
+export interface AnnualReportView {
+  bookYear: number;
+  memberCount: number;
+  assets: bigint;
+  ownCapital: bigint | null;
+  memberSavings: bigint | null;
+  loansOutstanding: bigint | null;
+  businessVolume: bigint | null;
+  revenue: bigint | null;
+  costs: bigint | null;
+  /** Negative: a loss. */
+  shu: bigint;
+  /** Non-performing loans in hundredths of a percent (3,25% = 325). */
+  nplBasisPoints: number | null;
+  /** The RAT that approved these figures (YYYY-MM-DD), if the board says so. */
+  ratDate: string | null;
+  /** When the board uploaded them. */
+  importedAt: Date;
+}
+
+/** One member's SHU for one book year. */
+export interface MemberShuView {
+  bookYear: number;
+  jasaModal: bigint;
+  jasaUsaha: bigint;
+  total: bigint;
+  /** When it was paid out or credited (YYYY-MM-DD); null: no payment recorded. */
+  paidOn: string | null;
+  paidHow: string | null;
+}
+
 export interface IdentityStore {
   /** The identity for this channel user, created on first contact. */
   resolve(channel: string, externalId: string, verifiedPhone: string | undefined): Promise<Identity>;
@@ -202,6 +234,17 @@ export interface LedgerService {
   activeLoans(memberId: number): Promise<LoanView[]>;
 }
 
+/** The cooperative's own figures and a member's own SHU: what a member, an owner, may see. */
+export interface FiguresService {
+  /** The cooperative's last `limit` book years' figures, newest first. */
+  latestReports(koperasiId: number, limit: number): Promise<AnnualReportView[]>;
+  /**
+   * The last book year the cooperative has figures or an SHU list for (null: nothing imported
+   * yet), and this member's SHU for that year (null: none recorded for them).
+   */
+  memberShu(member: Pick<MemberRef, 'id' | 'koperasiId'>): Promise<{ bookYear: number | null; shu: MemberShuView | null }>;
+}
+
 export interface MeetingService {
   /** The next RAT (or the latest one, when none is upcoming) for a member's cooperative. */
   currentRat(member: MemberRef, now: Date): Promise<MeetingView | null>;
@@ -243,6 +286,7 @@ export interface Services {
   sessions: SessionStore;
   members: MemberService;
   ledger: LedgerService;
+  figures: FiguresService;
   meetings: MeetingService;
   feedback: FeedbackService;
   audit: AuditService;

@@ -5,7 +5,7 @@
  */
 import type { Language } from '../core/format.ts';
 import { eventsForMembersOf } from '../domain/bimtek.ts';
-import type { ComplaintView, EventView, Identity, LoanView, MeetingView, MemberRef, SessionState, VerificationMethod } from '../core/ports.ts';
+import type { AnnualReportView, ComplaintView, EventView, FiguresService, Identity, LoanView, MeetingView, MemberRef, MemberShuView, SessionState, VerificationMethod } from '../core/ports.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -107,4 +107,52 @@ export function memberEvents(events: Row[], koperasi: Row | undefined): EventVie
 
 export function toComplaint(r: Row): ComplaintView {
   return { ticket: str(r.ticket), status: str(r.status), createdAt: dateOrNull(r.createdAt)! };
+}
+
+const bigOrNull = (v: unknown): bigint | null => (v === null || v === undefined ? null : big(v));
+
+/**
+ * The figures' statements, the same on both hot paths but for their placeholders (`?` on SQLite,
+ * `$n` on PostgreSQL): a cooperative's last book years, and a member's SHU for the last book year
+ * the cooperative reported anything for (its figures or its SHU list).
+ */
+export function figuresSql(p: (n: number) => string): { reports: string; memberShu: string } {
+  return {
+    reports: `SELECT "bookYear", "memberCount", "assets", "ownCapital", "memberSavings", "loansOutstanding", "businessVolume", "revenue", "costs", "shu",
+        "nplBasisPoints", "ratDate", "importedAt"
+      FROM "AnnualReport" WHERE "koperasiId" = ${p(1)} ORDER BY "bookYear" DESC LIMIT ${p(2)}`,
+    memberShu: `SELECT y."year" AS "lastYear", s."bookYear", s."jasaModal", s."jasaUsaha", s."total", s."paidOn", s."paidHow"
+      FROM (SELECT MAX(t."year") AS "year" FROM (
+        SELECT MAX("bookYear") AS "year" FROM "AnnualReport" WHERE "koperasiId" = ${p(1)}
+        UNION ALL SELECT MAX("bookYear") AS "year" FROM "MemberShu" WHERE "koperasiId" = ${p(1)}) t) y
+      LEFT JOIN "MemberShu" s ON s."memberId" = ${p(2)} AND s."bookYear" = y."year"`,
+  };
+}
+
+export function toAnnualReport(r: Row): AnnualReportView {
+  return {
+    bookYear: num(r.bookYear),
+    memberCount: num(r.memberCount),
+    assets: big(r.assets),
+    ownCapital: bigOrNull(r.ownCapital),
+    memberSavings: bigOrNull(r.memberSavings),
+    loansOutstanding: bigOrNull(r.loansOutstanding),
+    businessVolume: bigOrNull(r.businessVolume),
+    revenue: bigOrNull(r.revenue),
+    costs: bigOrNull(r.costs),
+    shu: big(r.shu),
+    nplBasisPoints: r.nplBasisPoints === null || r.nplBasisPoints === undefined ? null : num(r.nplBasisPoints),
+    ratDate: strOrNull(r.ratDate),
+    importedAt: dateOrNull(r.importedAt)!,
+  };
+}
+
+/** The memberShu statement's one row as FiguresService.memberShu answers. */
+export function toMemberShu(r: Row | undefined): Awaited<ReturnType<FiguresService['memberShu']>> {
+  if (!r || r.lastYear === null || r.lastYear === undefined) return { bookYear: null, shu: null };
+  const shu: MemberShuView | null =
+    r.bookYear === null || r.bookYear === undefined
+      ? null
+      : { bookYear: num(r.bookYear), jasaModal: big(r.jasaModal), jasaUsaha: big(r.jasaUsaha), total: big(r.total), paidOn: strOrNull(r.paidOn), paidHow: strOrNull(r.paidHow) };
+  return { bookYear: num(r.lastYear), shu };
 }

@@ -16,7 +16,7 @@ import { StaleSessionError } from '../core/ports.ts';
 import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
 import { closePgPool, openPgPool, pgTimestamp, type pg } from './pg-pool.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
-import { memberEvents, toComplaint, toIdentity, toLoan, toMeeting, toMember, toSavings, toSession, type Row } from './hot-path-rows.ts';
+import { figuresSql, memberEvents, toAnnualReport, toComplaint, toIdentity, toLoan, toMeeting, toMember, toMemberShu, toSavings, toSession, type Row } from './hot-path-rows.ts';
 import { MEMBER_EVENTS_READ } from '../domain/bimtek.ts';
 
 /** Connections of the hot path's own pool (each message makes its statements one after another). */
@@ -35,8 +35,12 @@ const IDENTITY = `SELECT ${IDENTITY_COLUMNS} FROM "ChannelIdentity" ci ${IDENTIT
 /** A write of one identity row that answers with the identity as it now is, in the same round trip. */
 const writingIdentity = (write: string) => `WITH ci AS (${write} RETURNING *) SELECT ${IDENTITY_COLUMNS} FROM ci ${IDENTITY_MEMBER}`;
 
+const FIGURES = figuresSql((n) => `$${n}`);
+
 /** Every statement, named: pg prepares each once per connection and then only binds. */
 const SQL = {
+  reports: FIGURES.reports,
+  memberShu: FIGURES.memberShu,
   identity: IDENTITY,
   // What every turn reads first, in one round trip: one row, with the identity's columns null
   // before first contact and the session's (s_…) null when the chat has none.
@@ -167,6 +171,14 @@ export function openPostgresHotPath(url: string): HotPath {
         return (await rows('loans', [memberId])).map((r) =>
           toLoan(r, r.n_number === null ? undefined : { number: r.n_number, dueOn: r.n_due_on, principal: r.n_principal, interest: r.n_interest }),
         );
+      },
+    },
+    figures: {
+      async latestReports(koperasiId, limit) {
+        return (await rows('reports', [koperasiId, limit])).map(toAnnualReport);
+      },
+      async memberShu(member) {
+        return toMemberShu((await rows('memberShu', [member.koperasiId, member.id]))[0]);
       },
     },
     async confirmAttendance(meetingId, memberId, attending, channel) {

@@ -1,6 +1,7 @@
 /**
  * `kopbot seed --demo`: a demo cooperative (and a second one, for a member of both) with
- * members, savings and their movements, loans (one in arrears), a RAT and a bimtek. Dates are
+ * members, savings and their movements, loans (one in arrears), a RAT and a bimtek, the last
+ * two book years' figures of both cooperatives and members' SHU. Dates are
  * relative to now so the demo always shows an upcoming RAT. Running it again resets the demo
  * rows instead of adding more.
  */
@@ -177,6 +178,8 @@ export async function seedDemo(db: Db, now = new Date()): Promise<DemoSummary> {
     update: {},
   });
 
+  await seedFigures(db, now, { kpri: kpri.id, ksu: ksu.id, members: ids, hasanKsu: hasanKsu.id, lastBookYear: bookYear - 1, ratHeldOn: `${bookYear}-02-22` });
+
   // Bimtek: one open to members, one for boards (used by invitations).
   const bimtekDate = nextSaturday(now, 14);
   const events = [
@@ -214,4 +217,50 @@ export async function seedDemo(db: Db, now = new Date()): Promise<DemoSummary> {
     activation: { memberNumber: '004', code: activation.code },
     ratAt,
   };
+}
+
+/**
+ * The last two book years' figures of both cooperatives (KPRI Sejahtera's approved at its RAT,
+ * KSU Maju Bersama's last year uploaded but not yet approved) and SHU rows: Siti's paid into
+ * her savings, Ahmad's not yet paid, none for Moh. Hasan at KPRI (he asks and is told so).
+ */
+async function seedFigures(
+  db: Db,
+  now: Date,
+  demo: { kpri: number; ksu: number; members: Map<string, number>; hasanKsu: number; lastBookYear: number; ratHeldOn: string },
+): Promise<void> {
+  const last = demo.lastBookYear;
+  const reports = [
+    {
+      koperasiId: demo.kpri, bookYear: last - 1, memberCount: 1218, assets: 18_450_000_000n, ownCapital: 6_120_000_000n, memberSavings: 11_900_000_000n,
+      loansOutstanding: 15_300_000_000n, businessVolume: 16_800_000_000n, revenue: 2_310_000_000n, costs: 1_760_000_000n, shu: 550_000_000n, nplBasisPoints: 410, ratDate: `${last}-02-24`,
+    },
+    {
+      koperasiId: demo.kpri, bookYear: last, memberCount: 1247, assets: 20_150_000_000n, ownCapital: 6_840_000_000n, memberSavings: 12_950_000_000n,
+      loansOutstanding: 16_050_000_000n, businessVolume: 17_900_000_000n, revenue: 2_520_000_000n, costs: 1_904_000_000n, shu: 616_000_000n, nplBasisPoints: 350, ratDate: demo.ratHeldOn,
+    },
+    {
+      koperasiId: demo.ksu, bookYear: last - 1, memberCount: 342, assets: 2_850_000_000n, ownCapital: 910_000_000n, memberSavings: 1_640_000_000n,
+      loansOutstanding: 2_120_000_000n, businessVolume: 4_300_000_000n, revenue: 612_000_000n, costs: 548_500_000n, shu: 63_500_000n, nplBasisPoints: null, ratDate: `${last}-03-14`,
+    },
+    {
+      koperasiId: demo.ksu, bookYear: last, memberCount: 355, assets: 3_010_000_000n, ownCapital: 968_000_000n, memberSavings: 1_715_000_000n,
+      loansOutstanding: 2_060_000_000n, businessVolume: 4_650_000_000n, revenue: 640_000_000n, costs: 571_200_000n, shu: 68_800_000n, nplBasisPoints: null, ratDate: null,
+    },
+  ];
+  await db.annualReport.deleteMany({ where: { koperasiId: { in: [demo.kpri, demo.ksu] }, bookYear: { notIn: [last - 1, last] } } });
+  for (const { koperasiId, bookYear, ...figures } of reports) {
+    const data = { ...figures, note: null, importedAt: now };
+    await db.annualReport.upsert({ where: { koperasiId_bookYear: { koperasiId, bookYear } }, create: { koperasiId, bookYear, ...data }, update: data });
+  }
+  const member = (number: string) => demo.members.get(number)!;
+  const shu = [
+    { koperasiId: demo.kpri, memberId: member('001'), bookYear: last - 1, jasaModal: 371_200n, jasaUsaha: 254_300n, paidOn: `${last}-03-03`, paidHow: 'ditambahkan ke simpanan sukarela' },
+    { koperasiId: demo.kpri, memberId: member('001'), bookYear: last, jasaModal: 412_350n, jasaUsaha: 286_900n, paidOn: `${last + 1}-03-02`, paidHow: 'ditambahkan ke simpanan sukarela' },
+    { koperasiId: demo.kpri, memberId: member('002'), bookYear: last, jasaModal: 538_100n, jasaUsaha: 402_750n, paidOn: null, paidHow: null },
+    { koperasiId: demo.kpri, memberId: member('004'), bookYear: last, jasaModal: 96_400n, jasaUsaha: 0n, paidOn: `${last + 1}-03-02`, paidHow: 'tunai' },
+    { koperasiId: demo.ksu, memberId: demo.hasanKsu, bookYear: last, jasaModal: 54_200n, jasaUsaha: 31_750n, paidOn: null, paidHow: null },
+  ];
+  await db.memberShu.deleteMany({ where: { koperasiId: { in: [demo.kpri, demo.ksu] } } });
+  await db.memberShu.createMany({ data: shu.map((row) => ({ ...row, total: row.jasaModal + row.jasaUsaha, importedAt: now })) });
 }

@@ -8,7 +8,9 @@ import type { Db } from './database.ts';
 import { isUniqueViolation } from './faults.ts';
 import { localParts, type Language } from '../core/format.ts';
 import type {
+  AnnualReportView,
   AuditService,
+  FiguresService,
   FeedbackService,
   Identity,
   IdentityStore,
@@ -307,6 +309,33 @@ export function createLedgerService(db: Db): LedgerService {
   };
 }
 
+const REPORT_VIEW = {
+  bookYear: true, memberCount: true, assets: true, ownCapital: true, memberSavings: true, loansOutstanding: true, businessVolume: true,
+  revenue: true, costs: true, shu: true, nplBasisPoints: true, ratDate: true, importedAt: true,
+} as const;
+
+export function createFiguresService(db: Db): FiguresService {
+  return {
+    latestReports: (koperasiId, limit): Promise<AnnualReportView[]> =>
+      db.annualReport.findMany({ where: { koperasiId }, orderBy: { bookYear: 'desc' }, take: limit, select: REPORT_VIEW }),
+    async memberShu(member) {
+      // The last book year is the newest the board reported anything for: its figures or its SHU list.
+      const [report, list] = await Promise.all([
+        db.annualReport.aggregate({ where: { koperasiId: member.koperasiId }, _max: { bookYear: true } }),
+        db.memberShu.aggregate({ where: { koperasiId: member.koperasiId }, _max: { bookYear: true } }),
+      ]);
+      const years = [report._max.bookYear, list._max.bookYear].filter((y): y is number => y !== null);
+      if (years.length === 0) return { bookYear: null, shu: null };
+      const bookYear = Math.max(...years);
+      const shu = await db.memberShu.findUnique({
+        where: { memberId_bookYear: { memberId: member.id, bookYear } },
+        select: { bookYear: true, jasaModal: true, jasaUsaha: true, total: true, paidOn: true, paidHow: true },
+      });
+      return { bookYear, shu };
+    },
+  };
+}
+
 export function createMeetingService(db: Db): MeetingService {
   const meetings = createMeetingStore(db);
   return {
@@ -414,6 +443,7 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
     sessions: hot ? hot.sessions : createSessionStore(db),
     members: hot ? { ...members, findActiveByPhone: (phone) => hot.findActiveByPhone(phone) } : members,
     ledger: hot ? hot.ledger : createLedgerService(db),
+    figures: hot ? hot.figures : createFiguresService(db),
     meetings: hot
       ? { ...meetings, currentRat: (member, now) => hot.currentRat(member, now), confirmAttendance: hot.confirmAttendance, upcomingEventsForMembers: hot.upcomingEventsForMembers }
       : meetings,

@@ -22,6 +22,7 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type {
   FeedbackService,
+  FiguresService,
   Identity,
   LedgerService,
   MeetingService,
@@ -34,7 +35,7 @@ import type {
 import { StaleSessionError } from '../core/ports.ts';
 import { USABLE_MEMBER_STATUSES } from '../core/member-number.ts';
 import { isBusyError } from './busy.ts';
-import { memberEvents, strOrNull, toComplaint, toIdentity, toLoan, toMeeting, toMember, toSavings, toSession, type Row } from './hot-path-rows.ts';
+import { figuresSql, memberEvents, strOrNull, toAnnualReport, toComplaint, toIdentity, toLoan, toMeeting, toMember, toMemberShu, toSavings, toSession, type Row } from './hot-path-rows.ts';
 import { MEMBER_EVENTS_READ } from '../domain/bimtek.ts';
 import { writeGateFor } from './write-gate.ts';
 
@@ -63,6 +64,8 @@ export interface HotPath {
   audit: AuditStore['write'];
   sessions: SessionStore;
   ledger: LedgerService;
+  /** The cooperative's figures and a member's SHU ("laporan koperasi", "shu saya"). */
+  figures: FiguresService;
   currentRat(member: MemberRef, now: Date): Promise<MeetingView | null>;
   /** A member's answer to a RAT invitation: said again, it replaces the earlier one. */
   confirmAttendance: MeetingService['confirmAttendance'];
@@ -146,6 +149,11 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
   const audienceStmt = db.prepare('SELECT type, district FROM Koperasi WHERE id = ?');
   const complaintsStmt = db.prepare('SELECT ticket, status, createdAt FROM Complaint WHERE memberId = ? ORDER BY id DESC LIMIT ?');
 
+  // Named (@p1, @p2): the shared SQL names a parameter twice, which `?` cannot.
+  const figures = figuresSql((n) => `@p${n}`);
+  const reportsStmt = db.prepare(figures.reports);
+  const memberShuStmt = db.prepare(figures.memberShu);
+
   const get = (stmt: Statement, ...params: unknown[]) => stmt.get(...params) as Row | undefined;
   const all = (stmt: Statement, ...params: unknown[]) => stmt.all(...params) as Row[];
 
@@ -228,6 +236,14 @@ export function openSqliteHotPath(path: string, onBusy?: (error: unknown) => voi
           const nextDueOn = strOrNull(r.nextDueOn);
           return toLoan(r, nextDueOn ? get(nextInstallmentStmt, r.id, nextDueOn) : undefined);
         });
+      },
+    },
+    figures: {
+      async latestReports(koperasiId, limit) {
+        return all(reportsStmt, { p1: koperasiId, p2: limit }).map(toAnnualReport);
+      },
+      async memberShu(member) {
+        return toMemberShu(get(memberShuStmt, { p1: member.koperasiId, p2: member.id }));
       },
     },
     async confirmAttendance(meetingId, memberId, attending, channel) {

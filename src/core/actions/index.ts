@@ -2,6 +2,7 @@
 import type { Action } from './types.ts';
 import { checkActivationCode, chooseCodeKoperasi, chooseKoperasi, listCodeChoices, followNamedKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
 import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
+import { memberShu, reportCard } from './figures.ts';
 import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setInstallmentReminders, setLanguage, setTopic } from './feedback.ts';
 
 export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
@@ -20,6 +21,8 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['rating.from_message', ratingFromMessage],
   ['savings.summary', savingsSummary],
   ['loans.summary', loanSummary],
+  ['figures.report', reportCard],
+  ['figures.shu', memberShu],
   ['rat.upcoming', ratUpcoming],
   ['rat.confirm', ratConfirm],
   ['events.upcoming', eventsUpcoming],

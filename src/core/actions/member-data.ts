@@ -21,7 +21,7 @@ function describe(ctx: Parameters<Action>[0], description: string): string {
  * "cek saldo anggota no 002": the member asked about another member number. Only their own
  * data is shown, and they are told why.
  */
-function privacyNote(ctx: Parameters<Action>[0], member: MemberRef): string {
+export function privacyNote(ctx: Parameters<Action>[0], member: MemberRef): string {
   const asked = /(?:no\.?|nomor|nomer|anggota)\s*(?:anggota)?\s*:?\s*([A-Za-z0-9][A-Za-z0-9.\-/]*\d[A-Za-z0-9.\-/]*)/i.exec(ctx.input)?.[1];
   if (!asked) return '';
   const own = new Set(zeroPaddedForms(member.memberNumber.toUpperCase()));
