@@ -30,6 +30,14 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
   const hasMoney = (text: string) => /Rp\d/.test(text);
 
   describe('an unverified phone', () => {
+    it('sees no one’s SHU, nor any cooperative’s figures', async () => {
+      for (const text of ['shu saya brp', 'shu 001', 'laporan koperasi', 'perkembangan koperasi', 'my shu']) {
+        const reply = await app.say(STRANGER, text);
+        expect(hasMoney(reply), text).toBe(false);
+        expect(reply, text).not.toContain('Siti');
+      }
+    });
+
     it('sees no one’s savings, loans or RAT', async () => {
       for (const text of ['saldo', 'sisa utang brp', 'kapan rat', '1', '2', '3', 'pengaduan']) {
         const reply = await app.say(STRANGER, text);
@@ -195,6 +203,19 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       expect(reply).not.toContain('Rp6.350.000'); // Ahmad's wajib
     });
 
+    it('sees only their own SHU, whatever number they type, and none once the phone moves on', async () => {
+      const siti = await app.say(DEMO_PHONES.siti, 'shu anggota 002 brp');
+      expect(siti).toContain('Demi kerahasiaan');
+      expect(siti).toContain('*Total: Rp699.250*');
+      expect(siti).not.toContain('Ahmad');
+      expect(siti).not.toContain('Rp940.850'); // Ahmad's SHU
+      await app.db.member.updateMany({ where: { phone: DEMO_PHONES.siti }, data: { phone: '6281299998888' } });
+      for (const text of ['shu saya brp', 'laporan koperasi']) {
+        const reply = await app.say(DEMO_PHONES.siti, text);
+        expect(hasMoney(reply), text).toBe(false);
+      }
+    });
+
     it('loses access when the cooperative changes the phone on file', async () => {
       expect(await app.say(DEMO_PHONES.siti, 'saldo')).toContain('Rp6.150.000');
       await app.db.member.updateMany({ where: { phone: DEMO_PHONES.siti }, data: { phone: '6281299998888' } });
@@ -223,6 +244,13 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       const reply = await app.say(DEMO_PHONES.bambang, 'saldo');
       expect(hasMoney(reply)).toBe(false);
       expect(reply).not.toContain('Bambang');
+    });
+
+    it('who has left the cooperative sees neither its figures nor an SHU', async () => {
+      for (const text of ['shu saya brp', 'laporan koperasi']) {
+        const reply = await app.say(DEMO_PHONES.bambang, text);
+        expect(hasMoney(reply), text).toBe(false);
+      }
     });
   });
 
@@ -258,6 +286,25 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
       }
       const identity = await app.db.channelIdentity.findFirstOrThrow({ where: { channel: 'telegram', externalId: ACCOUNT } });
       expect(identity.memberId).toBeNull();
+    });
+
+    it('never shows the new holder\'s SHU, with or without a code', async () => {
+      const HASAN_SHU = /Rp85\.950|Rp54\.200|Rp31\.750|KSU Maju Bersama/;
+      await app.send(telegram({ contact: { phone: DEMO_PHONES.siti, own: true }, verifiedPhone: DEMO_PHONES.siti, phoneVerifiedBy: 'contact' }));
+      await app.db.member.updateMany({ where: { memberNumber: '001' }, data: { phone: '6281299990001' } });
+      await app.db.member.updateMany({ where: { name: 'Moh. Hasan' }, data: { phone: DEMO_PHONES.siti } });
+      await app.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
+      for (const text of ['shu saya brp', 'shu ksu', 'laporan koperasi', '2']) {
+        const reply = await app.send(telegram({ text }));
+        expect(reply, text).not.toMatch(HASAN);
+        expect(reply, text).not.toMatch(HASAN_SHU);
+        expect(hasMoney(reply), text).toBe(false);
+      }
+      const { code } = await issueActivationCode(app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: app.clock.now });
+      await app.send(telegram({ text: 'shu saya' }));
+      await app.send(telegram({ text: '001' }));
+      expect(await app.send(telegram({ text: code }))).toContain('*Total: Rp699.250*');
+      for (const text of ['shu ksu', 'ganti koperasi', '2', 'shu saya brp']) expect(await app.send(telegram({ text })), text).not.toMatch(HASAN_SHU);
     });
 
     const shareSiti = () => app.send(telegram({ contact: { phone: DEMO_PHONES.siti, own: true }, verifiedPhone: DEMO_PHONES.siti, phoneVerifiedBy: 'contact' }));

@@ -104,6 +104,33 @@ describe('a Telegram account whose number went to someone else', () => {
     expect(allTextOfAccount()).not.toMatch(HASAN);
   });
 
+  test('asking for one\'s SHU or the cooperative\'s figures, with a code or without: never Hasan\'s SHU, nor his cooperatives\' figures', async () => {
+    /** Hasan's SHU at KSU Maju Bersama (jasa modal, jasa usaha, total) and that cooperative. */
+    const HASAN_SHU = /Rp85\.950|Rp54\.200|Rp31\.750|KSU Maju Bersama/;
+    for (const text of ['shu saya brp', 'shu ksu', 'laporan koperasi', 'my shu']) {
+      const reply = textOf(await ask(t, ACCOUNT, text));
+      expect(reply, text).not.toMatch(HASAN);
+      expect(reply, text).not.toMatch(HASAN_SHU);
+      expect(reply, text).not.toMatch(RUPIAH);
+    }
+    // Linked with her own code, Siti sees her own SHU, and only hers.
+    expect(await linkWithCode()).toContain('Siti Aminah');
+    expect(textOf(await ask(t, ACCOUNT, 'shu saya brp'))).toContain('Total: Rp699.250');
+    for (const text of ['shu ksu', 'laporan koperasi ksu', 'ganti koperasi', '2', 'shu saya']) {
+      const reply = textOf(await ask(t, ACCOUNT, text));
+      expect(reply, text).not.toMatch(HASAN);
+      expect(reply, text).not.toMatch(HASAN_SHU);
+    }
+    // A re-issued code ends the link: no SHU and no figures at all.
+    await issueActivationCode(t.service.app.domain, { koperasiCode: DEMO_KOPERASI, memberNumber: '001', actor: 'test', now: new Date() });
+    for (const text of ['shu saya brp', '1', '2', 'laporan koperasi']) {
+      const reply = textOf(await ask(t, ACCOUNT, text));
+      expect(reply, text).not.toMatch(HASAN_SHU);
+      expect(reply, text).not.toMatch(RUPIAH);
+    }
+    expect(allTextOfAccount()).not.toMatch(HASAN_SHU);
+  });
+
   test('linked with a code, a re-issued code ends the link and the remembered number links nothing', async () => {
     expect(await linkWithCode()).toContain('Siti Aminah');
     expect(textOf(await ask(t, ACCOUNT, 'saldo'))).toContain('Simpanan Siti Aminah');
