@@ -11,7 +11,9 @@ export type DomainErrorCode =
   | 'announcement_too_long'
   | 'send_time_invalid'
   | 'meeting_unknown'
-  | 'meeting_in_past';
+  | 'meeting_in_past'
+  | 'report_filter_invalid'
+  | 'district_unknown';
 
 export class DomainError extends Error {
   override name = 'DomainError';

@@ -84,6 +84,32 @@ export interface KoperasiStore {
   ratHeldYears(koperasiId: number): Promise<number[]>;
 }
 
+/** A cooperative's figures for one book year, with the cooperative it belongs to (the Dinas' view). */
+export interface AnnualReportRecord {
+  koperasi: { code: string; name: string; type: string; district: string | null };
+  bookYear: number;
+  memberCount: number;
+  assets: bigint;
+  ownCapital: bigint | null;
+  memberSavings: bigint | null;
+  loansOutstanding: bigint | null;
+  businessVolume: bigint | null;
+  revenue: bigint | null;
+  costs: bigint | null;
+  /** Negative: a loss. */
+  shu: bigint;
+  /** Hundredths of a percent (3,25% = 325). */
+  nplBasisPoints: number | null;
+  /** The RAT that approved them (YYYY-MM-DD); null: uploaded, not approved. */
+  ratDate: string | null;
+  importedAt: Date;
+}
+
+export interface ReportStore {
+  /** The yearly figures of every cooperative, of these districts (as written on file) and one book year when given. */
+  annualReports(filter: { districts?: readonly string[]; bookYear?: number }): Promise<AnnualReportRecord[]>;
+}
+
 export interface OfficerStore {
   /** Every officer, by id (a few per cooperative: a province has some thousands). */
   all(): Promise<OfficerRecord[]>;
@@ -200,6 +226,7 @@ export interface DomainStores {
   loans: LoanStore;
   activationCodes: ActivationCodeStore;
   broadcasts: BroadcastStore;
+  reports: ReportStore;
   audit: AuditStore;
   outbox: OutboxPort;
 }

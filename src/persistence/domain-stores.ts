@@ -31,6 +31,7 @@ import type {
   MemberDirectory,
   OfficerStore,
   OutboxPort,
+  ReportStore,
 } from '../domain/ports.ts';
 
 const koperasiSelect = { id: true, code: true, name: true, type: true, district: true, timezone: true, quorumPercent: true, bookYearEnd: true } as const;
@@ -280,6 +281,26 @@ export function createAuditStore(db: Db): AuditStore {
   };
 }
 
+export function createReportStore(db: Db): ReportStore {
+  return {
+    async annualReports(filter) {
+      const rows = await db.annualReport.findMany({
+        where: {
+          ...(filter.bookYear === undefined ? {} : { bookYear: filter.bookYear }),
+          ...(filter.districts === undefined ? {} : { koperasi: { district: { in: [...filter.districts] } } }),
+        },
+        orderBy: { id: 'asc' },
+        select: {
+          bookYear: true, memberCount: true, assets: true, ownCapital: true, memberSavings: true, loansOutstanding: true, businessVolume: true,
+          revenue: true, costs: true, shu: true, nplBasisPoints: true, ratDate: true, importedAt: true,
+          koperasi: { select: { code: true, name: true, type: true, district: true } },
+        },
+      });
+      return rows;
+    },
+  };
+}
+
 export function createDomainStores(db: Db, outbox: OutboxPort): DomainStores {
   return {
     koperasi: createKoperasiStore(db),
@@ -291,6 +312,7 @@ export function createDomainStores(db: Db, outbox: OutboxPort): DomainStores {
     loans: createLoanStore(db),
     activationCodes: createActivationCodeStore(db),
     broadcasts: createBroadcastStore(db),
+    reports: createReportStore(db),
     audit: createAuditStore(db),
     outbox,
   };
