@@ -1,6 +1,7 @@
 /** Importing the cooperative's yearly figures (laporan) and each member's SHU: aliases, rupiah forms, the checks, all or nothing. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { importFile } from '../../src/import/import-file.ts';
@@ -127,6 +128,34 @@ describe('laporan', () => {
     const near = await run('report', file('dekat.csv', [header, '2025;110;1.000.000.000;320.000.000;540.000.000;420.000.000;1.200.000.000;220.000.000;170.000.000;50.000.000;'].join('\n')));
     expect(near.ok).toBe(true);
     expect(await app.db.annualReport.count()).toBe(1);
+  });
+
+  it('reads an Excel sheet as the treasurer keeps it: numbers to the sen, a percentage cell, a date cell, a header under a merged title', async () => {
+    await seedMembers(60);
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Perkembangan');
+    sheet.addRow(['PERKEMBANGAN KSU MAJU JAYA']);
+    sheet.mergeCells(1, 1, 1, 12);
+    sheet.addRow(['Tahun Buku', 'Jumlah Anggota', 'Jumlah Aset', 'Modal Sendiri', 'Simpanan Anggota', 'Piutang Anggota', 'Volume Usaha', 'Pendapatan', 'Biaya', 'SHU', 'NPL', 'Tanggal RAT']);
+    const rows = [
+      [2024, 58, 612_345_678.5, 200_000_000, 300_000_000, 250_000_000, 900_000_000, 120_000_000.25, 95_000_000.25, 25_000_000, 0.0325, new Date(Date.UTC(2025, 2, 22))],
+      [2025, 60, 650_000_000, 210_000_000, 310_000_000, 255_000_000, 950_000_000, 125_500_000, 98_000_000, 27_500_000, 0.029, new Date(Date.UTC(2026, 2, 14))],
+    ];
+    for (const values of rows) {
+      const row = sheet.addRow(values);
+      for (let c = 3; c <= 10; c++) row.getCell(c).numFmt = '#,##0.00';
+      row.getCell(11).numFmt = '0.00%';
+      row.getCell(12).numFmt = 'dd/mm/yyyy';
+    }
+    const path = join(app.dir, 'perkembangan.xlsx');
+    await workbook.xlsx.writeFile(path);
+    const result = await run('report', path);
+    expect(problems(result)).toEqual([]);
+    const stored = await app.db.annualReport.findMany({ orderBy: { bookYear: 'asc' } });
+    expect(stored.map((r) => [r.bookYear, r.assets, r.revenue, r.costs, r.loansOutstanding, r.nplBasisPoints, r.ratDate])).toEqual([
+      [2024, 612_345_679n, 120_000_000n, 95_000_000n, 250_000_000n, 325, '2025-03-22'],
+      [2025, 650_000_000n, 125_500_000n, 98_000_000n, 255_000_000n, 290, '2026-03-14'],
+    ]);
   });
 
   it('says plainly when a required column is missing', async () => {
