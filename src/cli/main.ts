@@ -143,6 +143,7 @@ function buildProgram(): Command {
         out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.siti!)}   # Siti Aminah (simpanan, pinjaman lancar)\n`);
         out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.ahmad!)}   # Ahmad Fauzi (pinjaman menunggak)\n`);
         out.write(`  npx kopbot chat --as ${displayPhone(summary.phones.hasan!)}   # Moh. Hasan (anggota dua koperasi)\n`);
+        out.write('  lalu ketik, misalnya: cek saldo, sisa utang brp, kapan rat, laporan koperasi, shu saya brp\n');
         out.write('Coba menu petugas (ketik *pengurus* atau *dinas*):\n');
         out.write(`  npx kopbot chat --as ${displayPhone(DEMO_OFFICERS.board.phone)}   # ${DEMO_OFFICERS.board.name} (pengurus KPRI Sejahtera Kraksaan)\n`);
         out.write(`  npx kopbot chat --as ${displayPhone(DEMO_OFFICERS.dinas.phone)}   # ${DEMO_OFFICERS.dinas.name} (Dinas Koperasi)\n`);

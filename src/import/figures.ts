@@ -6,7 +6,7 @@
  * ended, a member count not far above the members on file, SHU only for members on file.
  */
 import { formatDate, formatRupiah } from '../core/format.ts';
-import type { AnnualReportFields, ImportReads, StoredAnnualReport, StoredMemberShu } from './ports.ts';
+import type { AnnualReportFields, ImportReads, MemberShuFields, StoredAnnualReport, StoredMemberShu } from './ports.ts';
 import type { ImportProblem } from './report.ts';
 import type { RowReader } from './row-reader.ts';
 import { memberIds, readMemberNumber, unknownMembers, WRITE_SLICE, type ImportContext, type Importer, type WriteCounts } from './importers.ts';
@@ -217,7 +217,7 @@ export const shuImporter: Importer<ShuRecord> = {
     const known = await memberIds(writer, koperasiId);
     const stored = await memberShu(writer, koperasiId);
     const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
-    const created: Parameters<typeof writer.insertMemberShu>[1][number][] = [];
+    const created: MemberShuFields[] = [];
     let pending = 0;
     for (const { record } of records) {
       if (++pending === WRITE_SLICE) {
@@ -227,7 +227,7 @@ export const shuImporter: Importer<ShuRecord> = {
       const memberId = known.get(record.memberNumber);
       if (memberId === undefined) throw new Error(`member ${record.memberNumber} vanished during import`);
       const before = stored.get(`${memberId}/${record.bookYear}`);
-      const fields = {
+      const fields: MemberShuFields = {
         memberId,
         bookYear: record.bookYear,
         jasaModal: record.jasaModal,

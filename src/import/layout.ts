@@ -173,6 +173,8 @@ export function findLayout(kind: ImportKind, rows: readonly Row[], options: { as
     if (!best || score > best.mapping.index.size) best = { row, headers, mapping };
   }
   const { row, headers, mapping } = best!;
+  const turned = kind === 'report' ? transposedReport(rows.slice(0, limit)) : null;
+  if (turned) return { problems: [turned], line: row.line };
   const hint =
     kind === 'savings'
       ? ' Simpanan bisa satu baris per jenis (nomor_anggota, jenis_simpanan, saldo, per_tanggal) atau satu baris per anggota dengan kolom per jenis (Simpanan Pokok, Simpanan Wajib, …).'
@@ -183,6 +185,26 @@ export function findLayout(kind: ImportKind, rows: readonly Row[], options: { as
       : missingColumnProblem(kind, key, headers, hint),
   );
   return { problems: [...mapping.problems, ...missing], line: row.line };
+}
+
+/**
+ * A RAT book's "perkembangan koperasi" table: the figures down the first columns (Jumlah
+ * Anggota, Aset, SHU…) and the years across (Uraian | 2024 | 2025). Read as it is, it would
+ * give nonsense; the clerk is told how to turn it (Excel's Paste Special → Transpose).
+ */
+function transposedReport(rows: readonly Row[]): string | null {
+  const keys = new Set<string>();
+  let years = 0;
+  for (const row of rows) {
+    const texts = cellTexts(row);
+    for (const text of texts.slice(0, 3)) {
+      const key = mapHeaders('report', [text]).index.keys().next().value;
+      if (key !== undefined && key !== 'tahun_buku') keys.add(key);
+    }
+    years = Math.max(years, texts.filter((t) => /^(tahun|th\.?|tb|tahun buku)?\s*(19|20)\d{2}$/i.test(t)).length);
+  }
+  if (keys.size < 3 || years === 0) return null;
+  return 'Laporan ini tersusun satu baris per uraian (Jumlah Anggota, Aset, SHU, …) dengan tahun sebagai kolom. Susun satu baris per tahun buku, dengan judul kolom tahun_buku, jumlah_anggota, aset, modal_sendiri, simpanan_anggota, pinjaman_beredar, volume_usaha, pendapatan, biaya, shu: di Excel, salin tabelnya lalu Tempel Spesial → Transpose, simpan, dan impor lagi.';
 }
 
 const MONTHS = 'januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober|nopember|november|desember|jan|feb|mar|apr|jun|jul|agu|agt|agus|sep|sept|okt|nov|des';

@@ -158,6 +158,15 @@ describe('laporan', () => {
     ]);
   });
 
+  it('tells the clerk how to turn a RAT book\'s table with the years across, instead of misreading it', async () => {
+    await seedMembers(10);
+    const csv = ['PERKEMBANGAN KOPERASI', 'Uraian;Tahun 2024;Tahun 2025;Naik/Turun (%)', 'Jumlah Anggota;8;10;25', 'Total Aset;100.000.000;120.000.000;20', 'Modal Sendiri;40.000.000;45.000.000;12,5', 'SHU;5.000.000;6.000.000;20'].join('\n');
+    const result = await run('report', file('perkembangan.csv', csv));
+    expect(result.ok).toBe(false);
+    expect(problems(result)).toEqual([expect.stringContaining('Laporan ini tersusun satu baris per uraian (Jumlah Anggota, Aset, SHU, …) dengan tahun sebagai kolom.')]);
+    expect(problems(result)[0]).toContain('Tempel Spesial → Transpose');
+  });
+
   it('says plainly when a required column is missing', async () => {
     await seedMembers(10);
     const result = await run('report', file('kurang.csv', 'Tahun Buku;Jumlah Anggota;Aset\n2025;10;100.000.000\n'));
