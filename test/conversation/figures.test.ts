@@ -143,6 +143,29 @@ describe.each(STORES)('with the $name store', ({ hotPath, postgres }) => {
     expect(hasan).not.toMatch(/Rp\d/);
   });
 
+  it('says no report was uploaded, and gives the RAT line for SHU, while the board has imported nothing', async () => {
+    await app.db.annualReport.deleteMany();
+    await app.db.memberShu.deleteMany();
+    expect(await app.say(SITI, 'laporan koperasi')).toContain('Belum ada laporan yang diunggah pengurus KPRI Sejahtera Kraksaan.');
+    const shu = await app.say(SITI, 'shu saya brp');
+    expect(shu).toContain('SHU (sisa hasil usaha) dibagikan sesuai keputusan RAT');
+    expect(shu).not.toMatch(/Rp\d/);
+    await app.say(SITI, 'english');
+    expect(await app.say(SITI, 'cooperative report')).toContain('No report has been uploaded by the board of KPRI Sejahtera Kraksaan yet.');
+  });
+
+  it('answers in English with the English words and numbers', async () => {
+    await app.say(SITI, 'english');
+    const card = await app.say(SITI, 'how is the cooperative doing');
+    expect(card).toContain('*KPRI Sejahtera Kraksaan report, book year 2025*');
+    expect(card).toContain('• Members: 1,247 people (up 2%)');
+    expect(card).toContain('• NPL (non-performing loans): 3.5% (2024: 4.1%)');
+    expect(card).toContain('These figures were approved at the RAT on 22 February 2026.');
+    const shu = await app.say(SITI, 'my shu');
+    expect(shu).toContain('*SHU of Siti Aminah, book year 2025*');
+    expect(shu).toContain('Paid out on 2 March 2026 (ditambahkan ke simpanan sukarela).');
+  });
+
   it('keeps complaints complaints: "mau lapor" and "laporan saldo saya salah" are filed, not answered with the card', async () => {
     expect(await app.say(SITI, 'mau lapor')).toContain('tulis pengaduan');
     await app.say(SITI, 'batal');

@@ -42,7 +42,7 @@ function valueOf(report: AnnualReportView, figure: Figure): bigint | null {
 }
 
 function shown(ctx: ActionContext, figure: Figure, value: bigint): string {
-  if (figure === 'memberCount') return ctx.t('report.members_value', { count: Number(value).toLocaleString('id-ID') });
+  if (figure === 'memberCount') return ctx.t('report.members_value', { count: Number(value).toLocaleString(ctx.language === 'en' ? 'en-US' : 'id-ID') });
   if (figure === 'shu' && value < 0n) return ctx.t('report.loss_value', { amount: formatRupiah(-value) });
   return formatRupiah(value);
 }
