@@ -3,7 +3,8 @@
  * point (the service, `kopbot chat`, tests, benchmarks) builds the same thing through here.
  */
 import type { Config } from './config.ts';
-import { createEngine } from './core/create-engine.ts';
+import { createCatalogue, type Catalogue } from './core/catalogue.ts';
+import { createEngine, loadFlowsFrom } from './core/create-engine.ts';
 import type { ConversationEngine } from './core/engine.ts';
 import type { Services } from './core/ports.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -28,6 +29,8 @@ export interface App {
   /** What `kopbot import` reads and writes through (src/import/ports.ts). */
   imports: ImportStore;
   engine: ConversationEngine;
+  /** The texts (flows/messages) every part reads: the engine, channels, jobs, the domain. */
+  catalogue: Catalogue;
   /** Officers' commands by chat (announcements, RAT date, bimtek answers). */
   desk: OfficerDesk;
   /** The outbox the desk queues into (the dispatcher may use its own connection). */
@@ -66,11 +69,14 @@ export async function createApp(
   try {
     useActivationCodeKey(db, loadActivationCodeKey(config.DATABASE_URL, config.ACTIVATION_CODE_SECRET));
     const services = createServices(db, { clock: options.clock, hotPath });
-    const engine = createEngine({ services, logger, flowsDir: options.flowsDir, clock: options.clock, timeZone: config.TZ });
-    const domain: Domain = { ...createDomainStores(db, outbox), texts: engine };
+    // Flows that lack a text code uses are refused here (FlowCheckError), as by flows check.
+    const flows = loadFlowsFrom(options.flowsDir);
+    const catalogue = createCatalogue(flows.messages, logger);
+    const engine = createEngine({ services, logger, flows, catalogue, clock: options.clock, timeZone: config.TZ });
+    const domain: Domain = { ...createDomainStores(db, outbox), texts: catalogue };
     const desk = new OfficerDesk(domain, engine, options.clock);
     engine.setDesk(desk);
-    return { db, services, domain, imports: createImportStore(db), engine, desk, outbox, logger, close };
+    return { db, services, domain, imports: createImportStore(db), engine, catalogue, desk, outbox, logger, close };
   } catch (error) {
     await close();
     throw error;

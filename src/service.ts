@@ -36,7 +36,7 @@ export interface ServiceOptions {
   /** Options passed to the Telegram channel (tests shorten its waits). */
   telegram?: Pick<ConstructorParameters<typeof TelegramChannel>[0], 'sender' | 'reconnectMs' | 'maxWaitingPerChat' | 'floodQuietMs' | 'stopDeadlineMs' | 'pollTimeoutSeconds' | 'parkAfterMs' | 'webhookHoldMs' | 'instanceId'>;
   /** Options passed to the WhatsApp channel (tests hand in a socket stand-in, shorter waits). */
-  whatsapp?: Partial<Omit<WhatsAppChannelOptions, 'engine' | 'logger'>>;
+  whatsapp?: Partial<Omit<WhatsAppChannelOptions, 'engine' | 'catalogue' | 'logger'>>;
   /** Outbox dispatcher settings (tests use a fake clock, no quiet hours). */
   outbox?: Partial<Pick<DispatcherOptions, 'clock' | 'quietHours' | 'owner' | 'leaseMs'>> & { intervalMs?: number };
   /** The /health probe's settings (tests read the file whole at every check). */
@@ -130,6 +130,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   if (config.TELEGRAM_BOT_TOKEN) {
     telegram = new TelegramChannel({
       engine: app.engine,
+      catalogue: app.catalogue,
       logger,
       token: config.TELEGRAM_BOT_TOKEN,
       apiRoot: config.TELEGRAM_API_ROOT,
@@ -155,6 +156,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   if (config.WHATSAPP_ENABLED) {
     whatsapp = new WhatsAppChannel({
       engine: app.engine,
+      catalogue: app.catalogue,
       logger,
       openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(app.db)),
       // Several instances on one PostgreSQL: one holds the session, the others stand by.

@@ -32,7 +32,7 @@ const JOB_LABELS: Record<JobName, string> = {
 };
 
 /** Errors from lazily loaded modules whose message is the sentence to show, known by their class name. */
-const USER_FACING_ERRORS = new Set(['StartupError', 'DomainError']);
+const USER_FACING_ERRORS = new Set(['StartupError', 'DomainError', 'MissingTextError']);
 
 /** An error whose message is already the sentence the user should read. */
 class UserError extends Error {
@@ -294,9 +294,14 @@ function buildProgram(): Command {
       await withApp(async (app) => {
         const { runDueJobs } = await import('../jobs/run-due.ts');
         const results = await runDueJobs({ domain: app.domain, now });
-        for (const r of results) process.stdout.write(`${JOB_LABELS[r.job]}: ${r.queued} pesan diantrekan (${r.occurrences} jadwal jatuh tempo).\n`);
+        for (const r of results) {
+          if (r.error) process.stderr.write(`${JOB_LABELS[r.job]}: GAGAL. ${r.error.message}\n`);
+          else process.stdout.write(`${JOB_LABELS[r.job]}: ${r.queued} pesan diantrekan (${r.occurrences} jadwal jatuh tempo).\n`);
+        }
         const total = results.reduce((sum, r) => sum + r.queued, 0);
         process.stdout.write(`Tugas terjadwal pada ${formatDateTime(now, config().TZ)}: ${total} pesan baru di outbox; kirim dengan kopbot outbox drain (atau biarkan layanan mengirimnya).\n`);
+        const failed = results.filter((r) => r.error).length;
+        if (failed > 0) throw new UserError(`${failed} tugas gagal; lihat di atas.`, 1);
       });
     });
 

@@ -5,6 +5,7 @@
 import { isDiskFullError } from '../persistence/faults.ts';
 import type { Logger } from 'pino';
 import type { Action, ActionArgs, ActionContext } from './actions/types.ts';
+import { createCatalogue, type Catalogue, type RenderTrace } from './catalogue.ts';
 import type { FlowBundle, GlobalWord } from './flows/load.ts';
 import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
@@ -67,6 +68,8 @@ export interface EngineOptions {
   clock?: () => Date;
   /** Default time zone (the TZ setting). */
   timeZone?: string;
+  /** The texts (default: over flows.messages). */
+  catalogue?: Catalogue;
 }
 
 /**
@@ -200,36 +203,9 @@ function dropSessionProof(data: SessionData): void {
   delete data.provenOfficers;
 }
 
-/** Markup characters the channels give meaning to (WhatsApp's and our templates' *bold*). */
-const MARKUP = /[*_~`]/;
-
-/** What a turn has rendered so far: catalogue texts, and data values that contain markup. */
-interface RenderTrace {
-  literals: Set<string>;
-  rendered: Set<string>;
-}
-
-/** True when `value` is made only of catalogue texts (their *bold* is meant) apart from plain text. */
-function fromCatalogue(value: string, rendered: ReadonlySet<string>): boolean {
-  let rest = value;
-  for (const text of [...rendered].sort((a, b) => b.length - a.length)) if (text !== '' && rest.includes(text)) rest = rest.split(text).join('\n');
-  return !MARKUP.test(rest);
-}
-
-function render(template: string, vars: Readonly<Record<string, string>>, trace?: RenderTrace): string {
-  const out = template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
-    const value = vars[name] ?? '';
-    // A data value with markup characters ("Siti *Bu*") is text, not formatting: tell the
-    // channel. A value an action built from catalogue texts keeps its formatting.
-    if (trace && MARKUP.test(value) && !fromCatalogue(value, trace.rendered)) trace.literals.add(value);
-    return value;
-  });
-  trace?.rendered.add(out);
-  return out;
-}
-
 export class ConversationEngine {
   readonly #flows: FlowBundle;
+  readonly #catalogue: Catalogue;
   readonly #actions: ReadonlyMap<string, Action>;
   readonly onceOnly: ReadonlySet<string>;
   readonly #services: Services;
@@ -243,6 +219,7 @@ export class ConversationEngine {
   constructor(options: EngineOptions) {
     this.timeZone = options.timeZone ?? 'Asia/Jakarta';
     this.#flows = options.flows;
+    this.#catalogue = options.catalogue ?? createCatalogue(options.flows.messages, options.logger);
     this.#actions = options.actions;
     this.onceOnly = options.onceOnly ?? new Set();
     this.#services = options.services;
@@ -350,20 +327,9 @@ export class ConversationEngine {
     return [{ text: this.message(language, 'group.private_only') }];
   }
 
-  /**
-   * A catalogue text. With a channel, a variant written for it wins ("menu.title.telegram" says
-   * "pilih tombol" where "menu.title" says "ketik angkanya").
-   */
+  /** A text a flow names, through the catalogue (lookup rules in src/core/catalogue.ts). */
   message(language: Language, key: string, vars: Readonly<Record<string, string>> = {}, channel?: string, trace?: RenderTrace): string {
-    const variant = channel ? `${key}.${channel}` : undefined;
-    const catalogue = this.#flows.messages[language];
-    const fallback = this.#flows.messages.id;
-    const template = (variant ? (catalogue[variant] ?? fallback[variant]) : undefined) ?? catalogue[key] ?? fallback[key];
-    if (template === undefined) {
-      this.#logger.warn({ key }, 'message key missing from the catalogue');
-      return '';
-    }
-    return render(template, vars, trace);
+    return this.#catalogue.lookup(language, key, vars, channel, trace);
   }
 
   get flows(): FlowBundle {

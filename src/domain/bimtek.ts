@@ -9,6 +9,7 @@
  */
 import { addDays, formatDateTime, localDate, zonedTimeToUtc } from '../core/format.ts';
 import type { Language } from '../core/format.ts';
+import type { TextKey } from '../core/texts.ts';
 import { recordAudit } from './audit.ts';
 import { describeDaysAway } from './days-away.ts';
 import { isDinas, onePerPhone } from './officers.ts';
@@ -86,7 +87,7 @@ export async function respondToInvitation(
   const invitation = candidates.find((c) => events.has(c.eventId) && c.status === 'invited') ?? candidates.find((c) => events.has(c.eventId));
   if (!invitation) return null;
   const event = events.get(invitation.eventId)!;
-  const t = (key: string, vars: Record<string, string> = {}) => domain.texts.message(options.language, key, vars, options.channel);
+  const t = (key: TextKey, vars: Record<string, string> = {}) => domain.texts.text(options.language, key, vars, options.channel);
   const at = options.now;
   const vars = { title: event.title, when: formatDateTime(event.startsAt, BIMTEK_ZONE, options.language), place: event.place };
   let status = invitation.status;
@@ -109,19 +110,24 @@ export async function respondToInvitation(
   return t('bimtek.declined', vars);
 }
 
+/**
+ * What the officers moved up from the waiting list are told, worded before the seats change:
+ * a text that cannot be written stops the change instead of leaving them untold.
+ */
+async function promotedNotice(domain: Domain, eventId: number): Promise<string | null> {
+  const event = await domain.bimtek.event(eventId);
+  if (!event) return null;
+  return domain.texts.requireText('id', 'bimtek.promoted', { title: event.title, when: formatDateTime(event.startsAt, BIMTEK_ZONE), place: event.place });
+}
+
 /** Tell the officers moved up from the waiting list that they have a seat. */
-async function tellPromoted(domain: Domain, eventId: number, officerIds: readonly number[], now: Date): Promise<number> {
+async function tellPromoted(domain: Domain, eventId: number, officerIds: readonly number[], text: string | null, now: Date): Promise<number> {
   if (officerIds.length === 0) return 0;
-  const event = (await domain.bimtek.event(eventId))!;
+  if (text === null) throw new Error(`bimtek event ${eventId} has seats but no row`);
   await domain.outbox.queueForOfficers(
     officerIds.map((id) => ({ id, koperasiId: null })),
-    {
-      // Keyed by the moment: the same officer can be moved up again after declining and rejoining.
-      key: `bimtek_promoted:e${eventId}@${now.getTime()}`,
-      purpose: 'bimtek_promoted',
-      topic: 'invitations',
-      text: domain.texts.message('id', 'bimtek.promoted', { title: event.title, when: formatDateTime(event.startsAt, BIMTEK_ZONE), place: event.place }),
-    },
+    // Keyed by the moment: the same officer can be moved up again after declining and rejoining.
+    { key: `bimtek_promoted:e${eventId}@${now.getTime()}`, purpose: 'bimtek_promoted', topic: 'invitations', text },
     now,
   );
   return officerIds.length;
@@ -129,14 +135,16 @@ async function tellPromoted(domain: Domain, eventId: number, officerIds: readonl
 
 /** Capacity grew: the first on the waiting list get the free seats and are told. */
 export async function promoteFromWaitlist(domain: Domain, eventId: number, now: Date): Promise<number> {
-  return tellPromoted(domain, eventId, await domain.bimtek.fillSeats(eventId), now);
+  const text = await promotedNotice(domain, eventId);
+  return tellPromoted(domain, eventId, await domain.bimtek.fillSeats(eventId), text, now);
 }
 
 /** Decline (or change an acceptance to a decline) for one officer; a seat freed goes to the first waiting, who is told. */
 export async function declineInvitation(domain: Domain, invitationId: number, now: Date): Promise<void> {
   const invitation = await domain.bimtek.invitation(invitationId);
   if (!invitation) return;
-  await tellPromoted(domain, invitation.eventId, await domain.bimtek.decline(invitationId, now), now);
+  const text = await promotedNotice(domain, invitation.eventId);
+  await tellPromoted(domain, invitation.eventId, await domain.bimtek.decline(invitationId, now), text, now);
 }
 
 /** Invitations for boards' bimtek events that are coming: every matching officer, once. */
@@ -147,9 +155,8 @@ export async function inviteToBimtek(domain: Domain, now: Date): Promise<{ occur
   for (const event of events) {
     const invited = onePerPhone(officers.filter((o) => o.koperasiId !== null && invitedTo(event, o)));
     if (invited.length === 0) continue;
-    result.occurrences++;
-    await domain.bimtek.invite(event.id, invited.map((o) => o.id), now);
-    const text = domain.texts.message('id', 'bimtek.invitation', {
+    // Worded first: an invitation that cannot be written is not recorded as sent.
+    const text = domain.texts.requireText('id', 'bimtek.invitation', {
       title: event.title,
       topic: event.topic,
       when: formatDateTime(event.startsAt, BIMTEK_ZONE),
@@ -157,6 +164,8 @@ export async function inviteToBimtek(domain: Domain, now: Date): Promise<{ occur
       capacity: String(event.capacity),
       organiser: event.organiser,
     });
+    result.occurrences++;
+    await domain.bimtek.invite(event.id, invited.map((o) => o.id), now);
     result.queued += await domain.outbox.queueForOfficers(invited, { key: `bimtek_invite:e${event.id}`, purpose: 'bimtek_invite', topic: 'invitations', text }, now);
   }
   return result;
@@ -175,7 +184,7 @@ export async function remindBimtekParticipants(domain: Domain, event: EventRecor
   const { day } = bimtekReminderDue(event);
   // "besok" only when it is: an event set for today (or a reminder sent late) says "hari ini".
   const away = describeDaysAway(domain.texts, now, day, BIMTEK_ZONE);
-  const text = domain.texts.message('id', 'bimtek.reminder', { title: event.title, away, when: formatDateTime(event.startsAt, BIMTEK_ZONE), place: event.place });
+  const text = domain.texts.requireText('id', 'bimtek.reminder', { title: event.title, away, when: formatDateTime(event.startsAt, BIMTEK_ZONE), place: event.place });
   return domain.outbox.queueForOfficers(
     accepted.map((i) => ({ id: i.officerId, koperasiId: null })),
     { key: `bimtek_reminder:e${event.id}@${day}`, purpose: 'bimtek_reminder', topic: 'invitations', text },

@@ -4,11 +4,11 @@
  * RAT set five days ahead gets its 14-day reminder at once, and it must say five.
  */
 import { daysBetween, localDate } from '../core/format.ts';
-import type { Texts } from './ports.ts';
+import type { Catalogue } from '../core/catalogue.ts';
 
-export function describeDaysAway(texts: Texts, now: Date, day: string, timeZone: string): string {
+export function describeDaysAway(texts: Catalogue, now: Date, day: string, timeZone: string): string {
   const days = daysBetween(localDate(now, timeZone), day);
-  if (days <= 0) return texts.message('id', 'reminder.when_0');
-  if (days === 1) return texts.message('id', 'reminder.when_1');
-  return texts.message('id', 'reminder.when_n', { days: String(days) });
+  if (days <= 0) return texts.requireText('id', 'reminder.when_0');
+  if (days === 1) return texts.requireText('id', 'reminder.when_1');
+  return texts.requireText('id', 'reminder.when_n', { days: String(days) });
 }

@@ -5,16 +5,11 @@
  * domain; a port only reads and writes, and where a guarantee must hold across instances (a seat,
  * a job's occurrence) the port's one method is that guarantee.
  */
-import type { Language } from '../core/format.ts';
+import type { Catalogue } from '../core/catalogue.ts';
 import type { OutboxStore } from '../outbox/outbox-store.ts';
 import type { AuditRow, AuditStore } from './audit.ts';
 
 export type { AuditRow, AuditStore };
-
-/** Message texts (flows/messages): the conversation engine provides them. */
-export interface Texts {
-  message(language: Language, key: string, vars?: Readonly<Record<string, string>>, channel?: string): string;
-}
 
 export interface KoperasiRecord {
   id: number;
@@ -231,7 +226,10 @@ export interface DomainStores {
   outbox: OutboxPort;
 }
 
-/** Everything a business operation runs on: the stores and the texts. */
+/**
+ * Everything a business operation runs on: the stores and the texts. A message it queues takes
+ * its text with texts.requireText, so a missing text fails the operation instead of going out.
+ */
 export interface Domain extends DomainStores {
-  texts: Texts;
+  texts: Catalogue;
 }

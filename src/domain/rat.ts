@@ -111,14 +111,15 @@ export async function moveRat(
   checkFuture(startsAt, now);
   const meeting = await ratToMove(domain, koperasi, input.meetingId);
   const from = meeting.startsAt;
-  await domain.meetings.move(meeting.id, startsAt);
-  await recordAudit(domain.audit, { actor: input.actor, action: 'rat.move', koperasiId: koperasi.id, detail: { meetingId: meeting.id, from: from.toISOString(), to: startsAt.toISOString(), ...(input.via ? { via: input.via } : {}) } }, now);
-  const notice = domain.texts.message('id', 'officer.rat_moved_notice', {
+  // Worded before anything changes: a move the members cannot be told of is not made.
+  const notice = domain.texts.requireText('id', 'officer.rat_moved_notice', {
     koperasi: koperasi.name,
     from: formatDateTime(from, koperasi.timezone),
     to: formatDateTime(startsAt, koperasi.timezone),
     place: meeting.place,
   });
+  await domain.meetings.move(meeting.id, startsAt);
+  await recordAudit(domain.audit, { actor: input.actor, action: 'rat.move', koperasiId: koperasi.id, detail: { meetingId: meeting.id, from: from.toISOString(), to: startsAt.toISOString(), ...(input.via ? { via: input.via } : {}) } }, now);
   const queued = await queueAnnouncement(domain, { koperasiCode: koperasi.code, text: notice, actor: input.actor, via: input.via, now });
   return { meeting: { ...meeting, startsAt }, from, recipients: queued.recipients, pastLegalLimit: pastLegalLimit(startsAt, meeting.bookYear, koperasi) };
 }
@@ -131,10 +132,11 @@ export async function setRat(
   const { koperasi, startsAt, place, now } = input;
   checkFuture(startsAt, now);
   const bookYear = bookYearOfRat(startsAt, koperasi);
-  const agenda = domain.texts.message('id', 'officer.rat_default_agenda');
+  // Worded before anything is stored: a RAT the members cannot be told of is not set.
+  const agenda = domain.texts.requireText('id', 'officer.rat_default_agenda');
+  const notice = domain.texts.requireText('id', 'officer.rat_set_notice', { koperasi: koperasi.name, book_year: String(bookYear), to: formatDateTime(startsAt, koperasi.timezone), place });
   const meeting = await domain.meetings.upsertRat({ koperasiId: koperasi.id, bookYear, startsAt, place, agenda });
   await recordAudit(domain.audit, { actor: input.actor, action: 'rat.set', koperasiId: koperasi.id, detail: { meetingId: meeting.id, startsAt: startsAt.toISOString(), place, ...(input.via ? { via: input.via } : {}) } }, now);
-  const notice = domain.texts.message('id', 'officer.rat_set_notice', { koperasi: koperasi.name, book_year: String(bookYear), to: formatDateTime(startsAt, koperasi.timezone), place });
   const queued = await queueAnnouncement(domain, { koperasiCode: koperasi.code, text: notice, actor: input.actor, via: input.via, now });
   return { meeting, bookYear, recipients: queued.recipients, pastLegalLimit: pastLegalLimit(startsAt, bookYear, koperasi) };
 }

@@ -23,14 +23,14 @@ export async function queueInstallmentReminders(ctx: JobContext): Promise<JobRes
     const daysAway = daysBetween(localDate(ctx.now, tz), due);
     const key = offset > 0 ? 'reminder.installment_late' : daysAway > 0 ? 'reminder.installment_before' : 'reminder.installment_today';
     const text = [
-      domain.texts.message('id', key, {
+      domain.texts.requireText('id', key, {
         koperasi: loan.koperasiName,
         loan: loan.loanNumber,
         amount: formatRupiah(loan.installment),
         date: formatDate(due, 'id', true),
         days: String(daysAway),
       }),
-      domain.texts.message('id', 'reminder.installment_footer'),
+      domain.texts.requireText('id', 'reminder.installment_footer'),
     ].join('\n\n');
     result.occurrences++;
     result.queued += await domain.outbox.queue(

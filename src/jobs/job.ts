@@ -16,6 +16,11 @@ export interface JobResult {
   job: JobName;
   occurrences: number;
   queued: number;
+  /**
+   * Why the job stopped in this run (a text missing from the catalogue, a database fault):
+   * what it had not queued yet is not queued, and the next run tries again.
+   */
+  error?: Error;
 }
 
 /** A claim not finished within this time was left by a process that died: another may take it over. */

@@ -16,7 +16,7 @@ import type { OutboxMessageInput } from '../domain/ports.ts';
 import { plannedRat, tallyAttendance } from '../domain/rat.ts';
 import { queueBimtekInvitations, queueBimtekReminders } from './bimtek.ts';
 import { queueInstallmentReminders } from './installments.ts';
-import { onceFor, type JobContext, type JobResult } from './job.ts';
+import { onceFor, type JobContext, type JobName, type JobResult } from './job.ts';
 
 export type { JobContext, JobName, JobResult } from './job.ts';
 export { queueBimtekInvitations, queueBimtekReminders, queueInstallmentReminders };
@@ -43,8 +43,8 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
       const members = await domain.members.activeIds(meeting.koperasiId);
       const when = describeDaysAway(domain.texts, ctx.now, meetingDay, tz);
       const text = [
-        domain.texts.message('id', 'reminder.rat', { koperasi: koperasi.name, when, date: formatDateTime(meeting.startsAt, tz), place: meeting.place }),
-        domain.texts.message('id', 'reminder.footer'),
+        domain.texts.requireText('id', 'reminder.rat', { koperasi: koperasi.name, when, date: formatDateTime(meeting.startsAt, tz), place: meeting.place }),
+        domain.texts.requireText('id', 'reminder.footer'),
       ].join('\n\n');
       const messages: OutboxMessageInput[] = members.map((id) => ({
         idempotencyKey: `rat_reminder:${occurrence}:m${id}`,
@@ -57,7 +57,7 @@ export async function queueRatReminders(ctx: JobContext): Promise<JobResult> {
       }));
       // The board hears it too, with the tally the desk shows (domain/rat.ts: active members only).
       const [board, tally] = await Promise.all([boardOf(domain, meeting.koperasiId), tallyAttendance(domain, koperasi, meeting.id)]);
-      const boardText = domain.texts.message('id', 'reminder.rat_board', {
+      const boardText = domain.texts.requireText('id', 'reminder.rat_board', {
         koperasi: koperasi.name,
         when,
         date: formatDateTime(meeting.startsAt, tz),
@@ -115,8 +115,8 @@ export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> 
     if (board.length === 0 || (await domain.meetings.ratHeld(koperasi.id, bookYear))) continue;
     const planned = await plannedRat(domain, koperasi.id, ctx.now);
     const text = [
-      domain.texts.message('id', due.key, { koperasi: koperasi.name, book_year: String(bookYear), target: `31 Maret ${bookYear + 1}`, limit: `30 Juni ${bookYear + 1}` }),
-      planned ? domain.texts.message('id', 'gempur.planned', { date: formatDateTime(planned.startsAt, tz) }) : domain.texts.message('id', 'gempur.not_planned'),
+      domain.texts.requireText('id', due.key, { koperasi: koperasi.name, book_year: String(bookYear), target: `31 Maret ${bookYear + 1}`, limit: `30 Juni ${bookYear + 1}` }),
+      planned ? domain.texts.requireText('id', 'gempur.planned', { date: formatDateTime(planned.startsAt, tz) }) : domain.texts.requireText('id', 'gempur.not_planned'),
     ].join('\n\n');
     result.occurrences++;
     result.queued += await domain.outbox.queueForOfficers(board, { key: `gempur:${koperasi.id}:${bookYear}:${due.date}`, purpose: 'gempur_reminder', topic: 'reminders', text }, ctx.now);
@@ -124,13 +124,27 @@ export async function queueGempurReminders(ctx: JobContext): Promise<JobResult> 
   return result;
 }
 
-/** Every job, once, for the instant `now`. */
+const DUE_JOBS: readonly (readonly [JobName, (ctx: JobContext) => Promise<JobResult>])[] = [
+  ['rat_reminders', queueRatReminders],
+  ['gempur_reminders', queueGempurReminders],
+  ['installment_reminders', queueInstallmentReminders],
+  ['bimtek_invitations', queueBimtekInvitations],
+  ['bimtek_reminders', queueBimtekReminders],
+];
+
+/**
+ * Every job, once, for the instant `now`. A job that fails says so in its result (error) and
+ * the others still run: a reminder whose text is missing must not hold back the invitations.
+ * The caller reports it (the scheduler's log, `jobs run-due`'s exit status).
+ */
 export async function runDueJobs(ctx: JobContext): Promise<JobResult[]> {
-  return [
-    await queueRatReminders(ctx),
-    await queueGempurReminders(ctx),
-    await queueInstallmentReminders(ctx),
-    await queueBimtekInvitations(ctx),
-    await queueBimtekReminders(ctx),
-  ];
+  const results: JobResult[] = [];
+  for (const [job, run] of DUE_JOBS) {
+    try {
+      results.push(await run(ctx));
+    } catch (error) {
+      results.push({ job, occurrences: 0, queued: 0, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+  return results;
 }

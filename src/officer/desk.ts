@@ -15,6 +15,7 @@
  * own (chat "desk:<chat>"), so an officer who is also a member keeps both conversations.
  */
 import type { CommandDesk, ConversationEngine } from '../core/engine.ts';
+import type { TextKey } from '../core/texts.ts';
 import { formatDate, formatDateTime, parseIsoInstant } from '../core/format.ts';
 import type { Language } from '../core/format.ts';
 import type { InboundMessage, PhoneProof, Reply } from '../core/message.ts';
@@ -46,8 +47,11 @@ export const RSVP_NO = new Set(['tidak', 'tdk', 'no', 'n', 'tidak ikut', 'bimtek
 
 type OfficerRow = OfficerRecord;
 
+/** The desk's menu items; each is worded by officer.choice.<choice>. */
+type Choice = 'announce' | 'rat_tally' | 'rat_date' | 'dinas_announce' | 'bimtek_list';
+
 type Step =
-  | { step: 'menu'; choices: string[] }
+  | { step: 'menu'; choices: Choice[] }
   | { step: 'announce_text' }
   | { step: 'announce_confirm'; text: string }
   | { step: 'dinas_audience' }
@@ -139,13 +143,13 @@ export class OfficerDesk implements CommandDesk {
       if (!(OPEN_WORDS.has(said) || stepOpen) || !message.canRequestContact) return null;
       return [
         {
-          text: this.engine.message(language, OPEN_WORDS.has(said) ? 'officer.share_contact' : 'officer.share_contact_step', {}, message.channel),
-          requestContact: { label: this.engine.message(language, 'contact.button', {}, message.channel) },
+          text: this.domain.texts.text(language, OPEN_WORDS.has(said) ? 'officer.share_contact' : 'officer.share_contact_step', {}, message.channel),
+          requestContact: { label: this.domain.texts.text(language, 'contact.button', {}, message.channel) },
         },
       ];
     }
     const step = stored && stored.expiresAt > now && inSession ? (stored.data as DeskData).desk : undefined;
-    const t = (k: string, vars: Record<string, string> = {}) => this.engine.message(language, k, vars, message.channel);
+    const t = (k: TextKey, vars: Record<string, string> = {}) => this.domain.texts.text(language, k, vars, message.channel);
     // Compare-and-set on the version read (a turn on another instance may have moved the step on).
     let version = stored?.version ?? 0;
     const save = async (next: Step | undefined) => {
@@ -199,7 +203,7 @@ export class OfficerDesk implements CommandDesk {
   }
 
   async #menu(ctx: Ctx): Promise<Reply[]> {
-    const choices: string[] = [];
+    const choices: Choice[] = [];
     const board = this.#board(ctx);
     if (board) choices.push('announce', 'rat_tally', 'rat_date');
     if (this.#dinas(ctx)) choices.push('dinas_announce', 'bimtek_list');
@@ -370,7 +374,7 @@ export class OfficerDesk implements CommandDesk {
     }
   }
 
-  #yesNo(ctx: Ctx, yes = 'officer.option_send'): { key: string; label: string }[] {
+  #yesNo(ctx: Ctx, yes: TextKey = 'officer.option_send'): { key: string; label: string }[] {
     return [
       { key: '1', label: ctx.t(yes) },
       { key: '2', label: ctx.t('officer.option_cancel') },
@@ -460,7 +464,7 @@ interface Ctx {
   via: ActingIdentity;
   text: string;
   said: string;
-  t(key: string, vars?: Record<string, string>): string;
+  t(key: TextKey, vars?: Record<string, string>): string;
   save(step: Step | undefined): Promise<void>;
   message: InboundMessage;
   now: Date;

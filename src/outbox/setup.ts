@@ -70,9 +70,10 @@ export function startScheduler(app: App, store: OutboxStore, dispatcher: OutboxD
     running = running.then(async () => {
       try {
         const results = await runDueJobs({ domain: { ...app.domain, outbox: store }, now: new Date() });
+        for (const { job, error } of results) if (error) logger.error({ job, err: error }, 'scheduled job failed; what it had not queued is not queued, the next tick tries again');
         const queued = results.reduce((sum, r) => sum + r.queued, 0);
         if (queued > 0) {
-          logger.info({ results }, 'scheduled messages queued');
+          logger.info({ results: results.map(({ error: _, ...r }) => r) }, 'scheduled messages queued');
           dispatcher.poke();
         }
       } catch (error) {

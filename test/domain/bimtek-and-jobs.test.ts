@@ -5,12 +5,14 @@
  * occurrence is queued by one instance only. Each "instance" is a Domain over its own Prisma
  * client and outbox store (their own connections), as two `kopbot start` processes would have.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createEngine } from '../../src/core/create-engine.ts';
+import { parse } from 'yaml';
+import { createCatalogue, MissingTextError } from '../../src/core/catalogue.ts';
+import { FLOWS_DIR, loadFlowsFrom } from '../../src/core/create-engine.ts';
 import { declineInvitation, respondToInvitation } from '../../src/domain/bimtek.ts';
 import type { Domain } from '../../src/domain/ports.ts';
 import type { OutboxStore } from '../../src/outbox/outbox-store.ts';
@@ -18,10 +20,26 @@ import { queueRatReminders, runDueJobs } from '../../src/jobs/run-due.ts';
 import { openDatabase, type Db } from '../../src/persistence/database.ts';
 import { createDomainStores } from '../../src/persistence/domain-stores.ts';
 import { openOutboxStore } from '../../src/persistence/outbox-stores.ts';
-import { createServices } from '../../src/persistence/services.ts';
 import { createTestPostgres } from '../helpers/postgres.ts';
 
 const quiet = pino({ level: 'silent' });
+
+/** A copy of flows/ with a key deleted from both catalogues (flows check and start-up refuse it). */
+function flowsWithout(key: string): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'kopbot-flows-')), 'flows');
+  cpSync(FLOWS_DIR, dir, { recursive: true });
+  for (const lang of ['id', 'en']) {
+    const path = join(dir, 'messages', `${lang}.yaml`);
+    writeFileSync(path, readFileSync(path, 'utf8').split('\n').filter((line) => !line.startsWith(`${key}:`)).join('\n'));
+  }
+  return dir;
+}
+
+/** The catalogue over a flows folder's message files as they are, unchecked. */
+function catalogueOf(dir: string) {
+  const read = (lang: string) => parse(readFileSync(join(dir, 'messages', `${lang}.yaml`), 'utf8')) as Record<string, string>;
+  return createCatalogue({ id: read('id'), en: read('en') }, quiet);
+}
 const NOW = new Date('2026-11-23T03:00:00Z');
 
 interface Store {
@@ -58,8 +76,7 @@ describe.each(STORES)('domain on $name', (store) => {
     clients.push(db);
     const outbox = openOutboxStore(database.url);
     outboxes.push(outbox);
-    const engine = createEngine({ services: createServices(db), logger: quiet });
-    return { db, domain: { ...createDomainStores(db, outbox), texts: engine } };
+    return { db, domain: { ...createDomainStores(db, outbox), texts: createCatalogue(loadFlowsFrom().messages, quiet) } };
   }
 
   beforeEach(async () => {
@@ -152,6 +169,42 @@ describe.each(STORES)('domain on $name', (store) => {
     expect(run).toMatchObject({ occurrence: expect.stringContaining(':d3'), queued: 41 });
     // Again later the same day, on either: nothing.
     expect((await queueRatReminders({ domain: b.domain, now: new Date(now.getTime() + 5 * 60_000) })).queued).toBe(0);
+  });
+
+  test('with reminder.rat missing from the catalogues the RAT job fails and queues nothing, not reminders that are only the footer; once the text is back it runs', async () => {
+    const a = await instance();
+    const { koperasi } = await boards(a.db, 1);
+    await a.db.member.createMany({
+      data: Array.from({ length: 40 }, (_, i) => ({ koperasiId: koperasi.id, memberNumber: String(i + 1).padStart(3, '0'), name: `Anggota ${i + 1}`, status: 'AKTIF' })),
+    });
+    await a.db.meeting.create({
+      data: { koperasiId: koperasi.id, key: 'RAT:2026', kind: 'RAT', bookYear: 2026, startsAt: new Date('2027-01-09T02:00:00Z'), place: 'Balai Desa', agenda: 'Laporan' },
+    });
+    const now = new Date('2027-01-06T01:00:00Z'); // 08.00 WIB, three days before
+    const broken: Domain = { ...a.domain, texts: catalogueOf(flowsWithout('reminder.rat')) };
+    const results = await runDueJobs({ domain: broken, now, clock: () => now });
+    const rat = results.find((r) => r.job === 'rat_reminders')!;
+    expect(rat.error).toBeInstanceOf(MissingTextError);
+    expect(rat.error).toMatchObject({ key: 'reminder.rat', language: 'id' });
+    expect(rat.queued).toBe(0);
+    expect(await a.db.outboxMessage.count({ where: { purpose: { in: ['rat_reminder', 'rat_board_reminder'] } } })).toBe(0);
+    // The other jobs still ran (the board's Gempur Koperasi reminder went out), and said so.
+    expect(await a.db.outboxMessage.count({ where: { purpose: 'gempur_reminder' } })).toBe(1);
+    expect(results.map((r) => [r.job, r.error === undefined])).toEqual([
+      ['rat_reminders', false],
+      ['gempur_reminders', true],
+      ['installment_reminders', true],
+      ['bimtek_invitations', true],
+      ['bimtek_reminders', true],
+    ]);
+    // The text restored (the service restarted with fixed flows), the next run after the claim
+    // went stale queues the reminder whole.
+    const later = new Date(now.getTime() + 11 * 60_000);
+    const again = await queueRatReminders({ domain: a.domain, now: later, clock: () => later });
+    expect(again.queued).toBe(41);
+    const texts = await a.db.outboxMessage.findMany({ where: { purpose: 'rat_reminder' }, select: { text: true }, distinct: ['text'] });
+    expect(texts).toHaveLength(1);
+    expect(texts[0]!.text).toMatch(/^Pengingat dari KSP Uji: \*Rapat Anggota Tahunan\* 3 hari lagi/);
   });
 
   test('a claim left by an instance that died before queueing is taken over once it is stale, by one taker', async () => {

@@ -5,7 +5,31 @@ import { describe, expect, it } from 'vitest';
 import { FLOWS_DIR } from '../../src/core/create-engine.ts';
 import { ACTION_NAMES } from '../../src/core/actions/index.ts';
 import { FlowCheckError, loadFlows } from '../../src/core/flows/load.ts';
+import { CODE_TEXTS } from '../../src/core/texts.ts';
+import { createApp } from '../../src/app.ts';
 import { tempDir } from '../helpers/app.ts';
+
+const ROOT = join(FLOWS_DIR, '..');
+
+/** Where a source file names a key as a string literal: "src/jobs/run-due.ts:46". */
+function useOf(file: string, key: string): string {
+  const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
+  const index = lines.findIndex((line) => line.includes(`'${key}'`));
+  expect(index).toBeGreaterThanOrEqual(0);
+  return `${file}:${index + 1}`;
+}
+
+/** Delete a key (its line and the indented lines that continue it) from a catalogue. */
+function deleteKey(dir: string, lang: 'id' | 'en', key: string): void {
+  const path = join(dir, 'messages', `${lang}.yaml`);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const at = lines.findIndex((line) => line.startsWith(`${key}:`));
+  expect(at).toBeGreaterThanOrEqual(0);
+  let end = at + 1;
+  while (end < lines.length && /^\s+\S/.test(lines[end]!)) end++;
+  lines.splice(at, end - at);
+  writeFileSync(path, lines.join('\n'));
+}
 
 function copyFlows(): string {
   const dir = join(tempDir('kopbot-flows-'), 'flows');
@@ -82,5 +106,63 @@ describe('flows check', () => {
     edit(dir, 'messages/id.yaml', 'thanks.text: "Sama-sama, senang bisa membantu. 🙏"', 'thanks.text: "Sami-sami, Bapak/Ibu."');
     const flows = loadFlows(dir, ACTION_NAMES);
     expect(flows.messages.id['thanks.text']).toBe('Sami-sami, Bapak/Ibu.');
+  });
+
+  describe('texts the code uses', () => {
+    it('the shipped catalogues have every key code names, in every language', () => {
+      const flows = loadFlows(FLOWS_DIR, ACTION_NAMES);
+      for (const key of Object.values(CODE_TEXTS).flat()) {
+        expect(flows.messages.id[key], key).toBeTypeOf('string');
+        expect(flows.messages.en[key], key).toBeTypeOf('string');
+      }
+    });
+
+    it('reminder.rat deleted from both catalogues: refused, at the line of the RAT job that uses it, once per language', () => {
+      const dir = copyFlows();
+      deleteKey(dir, 'id', 'reminder.rat');
+      deleteKey(dir, 'en', 'reminder.rat');
+      const at = useOf('src/jobs/run-due.ts', 'reminder.rat');
+      expect(problems(dir)).toEqual([
+        `${at}: pesan "reminder.rat" dipakai kode tetapi tidak ada di messages/id.yaml`,
+        `${at}: pesan "reminder.rat" dipakai kode tetapi tidak ada di messages/en.yaml`,
+      ]);
+    });
+
+    it('a key deleted from en only: refused naming en, beside the catalogues disagreeing', () => {
+      const dir = copyFlows();
+      deleteKey(dir, 'en', 'reminder.rat');
+      const at = useOf('src/jobs/run-due.ts', 'reminder.rat');
+      expect(problems(dir).sort()).toEqual(
+        [`${at}: pesan "reminder.rat" dipakai kode tetapi tidak ada di messages/en.yaml`, 'messages/en.yaml:1: pesan "reminder.rat" ada di id.yaml tetapi tidak di en.yaml'].sort(),
+      );
+    });
+
+    it('keys of the desk, the domain, channels and the engine are known; every use is named, and a key built from a template points at the template', () => {
+      const dir = copyFlows();
+      for (const key of ['officer.rat_tally', 'bimtek.invitation', 'chat.slow_down', 'option.repeat', 'reminder.when_1', 'collectibility.macet']) {
+        deleteKey(dir, 'id', key);
+        deleteKey(dir, 'en', key);
+      }
+      const found = problems(dir).filter((p) => p.includes('messages/id.yaml'));
+      expect(found).toHaveLength(6);
+      expect(found).toContain(`${useOf('src/officer/desk.ts', 'officer.rat_tally')}: pesan "officer.rat_tally" dipakai kode tetapi tidak ada di messages/id.yaml`);
+      expect(found).toContain(`${useOf('src/domain/bimtek.ts', 'bimtek.invitation')}: pesan "bimtek.invitation" dipakai kode tetapi tidak ada di messages/id.yaml`);
+      expect(found).toContain(`${useOf('src/channels/telegram/telegram-channel.ts', 'chat.slow_down')}: pesan "chat.slow_down" dipakai kode tetapi tidak ada di messages/id.yaml`);
+      expect(found).toContain(`${useOf('src/domain/days-away.ts', 'reminder.when_1')}: pesan "reminder.when_1" dipakai kode tetapi tidak ada di messages/id.yaml`);
+      // Used in three places by the engine: the first is the pointer, the others are listed.
+      expect(found.find((p) => p.includes('"option.repeat"'))).toMatch(/^src\/core\/engine\.ts:\d+: pesan "option\.repeat" dipakai kode tetapi tidak ada di messages\/id\.yaml \(juga dipakai di src\/core\/engine\.ts:\d+/);
+      const template = readFileSync(join(ROOT, 'src/core/actions/member-data.ts'), 'utf8').split('\n').findIndex((line) => line.includes('`collectibility.${'));
+      expect(found).toContain(`src/core/actions/member-data.ts:${template + 1}: pesan "collectibility.macet" dipakai kode tetapi tidak ada di messages/id.yaml`);
+    });
+
+    it('the service refuses to start on such flows, with the same sentences', async () => {
+      const dir = copyFlows();
+      deleteKey(dir, 'id', 'reminder.rat');
+      deleteKey(dir, 'en', 'reminder.rat');
+      const database = tempDir('kopbot-flows-app-');
+      const started = createApp({ DATABASE_URL: `file:${join(database, 'test.db')}`, LOG_LEVEL: 'silent' }, { flowsDir: dir });
+      await expect(started).rejects.toBeInstanceOf(FlowCheckError);
+      await expect(started).rejects.toThrow(`${useOf('src/jobs/run-due.ts', 'reminder.rat')}: pesan "reminder.rat" dipakai kode tetapi tidak ada di messages/id.yaml`);
+    });
   });
 });

@@ -10,7 +10,8 @@ import { WhatsAppChannel } from '../../src/channels/whatsapp/whatsapp-channel.ts
 import { TelegramChannel } from '../../src/channels/telegram/telegram-channel.ts';
 import { botKeyOf } from '../../src/persistence/telegram-store.ts';
 import { FakeBotApi } from '../helpers/fake-bot-api.ts';
-import { createEngine } from '../../src/core/create-engine.ts';
+import { createCatalogue } from '../../src/core/catalogue.ts';
+import { createEngine, loadFlowsFrom } from '../../src/core/create-engine.ts';
 import { openDatabase, type Db } from '../../src/persistence/database.ts';
 import { instanceLockFor, type InstanceLock } from '../../src/persistence/instance-lock.ts';
 import { createServices } from '../../src/persistence/services.ts';
@@ -152,6 +153,7 @@ describe('the WhatsApp session across instances', () => {
       const factory = socketFactory();
       const channel = new WhatsAppChannel({
         engine,
+        catalogue: createCatalogue(loadFlowsFrom().messages),
         logger: logger.child({ instance: name }),
         openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(db)),
         lock: lock(url, 'whatsapp', pause),
@@ -235,6 +237,7 @@ describe('Telegram long polling across instances', () => {
       const pollLock = lock(url, `telegram-poll:${botKeyOf(api.token)}`, pause);
       const channel = new TelegramChannel({
         engine: createEngine({ services: createServices(db), logger }),
+        catalogue: createCatalogue(loadFlowsFrom().messages),
         logger: logger.child({ instance: name }),
         token: api.token,
         apiRoot: api.url,
@@ -283,6 +286,7 @@ describe('the outbox across WhatsApp instances', () => {
       const pause = manualPause();
       const channel = new WhatsAppChannel({
         engine: app.engine,
+        catalogue: app.catalogue,
         logger: app.logger,
         openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(app.db)),
         lock: lock(url, 'whatsapp', pause),

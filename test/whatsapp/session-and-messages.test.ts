@@ -17,7 +17,7 @@ import { socketFactory, until, waMessage } from './helpers.ts';
 /** A started channel on the socket stand-in, and the settings each socket was made with. */
 async function channelOnStandIn(t: TestApp, logger: ReturnType<typeof captureLogs>['logger']) {
   const factory = socketFactory();
-  const channel = new WhatsAppChannel({ engine: t.engine, logger, openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(t.db)), makeSocket: factory.make });
+  const channel = new WhatsAppChannel({ engine: t.engine, catalogue: t.catalogue, logger, openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(t.db)), makeSocket: factory.make });
   await channel.start();
   return { channel, configs: factory.sockets.map((socket) => socket.config) };
 }
@@ -245,6 +245,7 @@ describe('a real Baileys socket', () => {
     const { logger, logs } = captureLogs();
     const channel = new WhatsAppChannel({
       engine: t.engine,
+      catalogue: t.catalogue,
       logger,
       openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(t.db)),
       makeSocket: (config) => {

@@ -41,6 +41,7 @@ async function harness(t: TestApp, options: Partial<WhatsAppChannelOptions> = {}
   const pairings: PairingEvent[] = [];
   const channel = new WhatsAppChannel({
     engine: t.engine,
+    catalogue: t.catalogue,
     logger,
     openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(t.db)),
     makeSocket: factory.make,

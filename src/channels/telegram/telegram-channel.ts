@@ -19,6 +19,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Telegraf, TelegramError } from 'telegraf';
+import type { Catalogue } from '../../core/catalogue.ts';
 import type { ConversationEngine } from '../../core/engine.ts';
 import type { Reply } from '../../core/message.ts';
 import type { Logger } from '../../logger.ts';
@@ -55,6 +56,8 @@ export class TelegramStartError extends Error {
 
 export interface TelegramChannelOptions {
   engine: ConversationEngine;
+  /** The texts the channel says by itself (slow down, reply expired, the group's button). */
+  catalogue: Catalogue;
   logger: Logger;
   token: string;
   apiRoot: string;
@@ -139,6 +142,7 @@ export class TelegramChannel {
   readonly bot: Telegraf;
   readonly sender: TelegramSender;
   readonly #engine: ConversationEngine;
+  readonly #catalogue: Catalogue;
   readonly #logger: Logger;
   readonly #options: TelegramChannelOptions;
   readonly #inFlight = new Set<Promise<void>>();
@@ -192,6 +196,7 @@ export class TelegramChannel {
   constructor(options: TelegramChannelOptions) {
     this.#options = options;
     this.#engine = options.engine;
+    this.#catalogue = options.catalogue;
     this.#logger = options.logger.child({ channel: 'telegram' });
     // Replies never ride on the webhook's HTTP answer: every call goes through the sender.
     this.bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot, webhookReply: false } });
@@ -803,7 +808,7 @@ export class TelegramChannel {
     this.#logger.warn({ chatId }, 'a chat is sending faster than it can be answered; its excess messages are dropped');
     this.#track(
       this.sender
-        .send(chatId, 'sendMessage', { text: this.#engine.message('id', 'chat.slow_down') })
+        .send(chatId, 'sendMessage', { text: this.#catalogue.text('id', 'chat.slow_down') })
         .then(() => undefined)
         .catch((error: unknown) => this.#logger.warn({ err: error, chatId }, 'slow-down notice not delivered')),
     );
@@ -820,7 +825,7 @@ export class TelegramChannel {
     let replies = resend && this.#now() - resend.at <= DECIDED_FRESH_MS ? resend.replies : undefined;
     if (resend && !replies) {
       this.#logger.info({ updateId, decidedMinutesAgo: Math.round((this.#now() - resend.at) / 60_000) }, 'a reply decided long before the restart is not sent; the member is asked to send again');
-      replies = renderReply({ text: this.#engine.message('id', 'chat.reply_expired') }, { removeKeyboard: false });
+      replies = renderReply({ text: this.#catalogue.text('id', 'chat.reply_expired') }, { removeKeyboard: false });
     }
     if (!replies) {
       // Handed to the core before anything is awaited, so messages keep the order they came in.
@@ -869,7 +874,7 @@ export class TelegramChannel {
       // the private chat.
       const first = out[0]!;
       first.reply_parameters = { message_id: parsed.replyTo, allow_sending_without_reply: true };
-      const label = this.#engine.message(language, 'group.open_private');
+      const label = this.#catalogue.text(language, 'group.open_private');
       const username = this.bot.botInfo?.username;
       if (username && label) first.reply_markup = { inline_keyboard: [[{ text: label, url: `https://t.me/${username}?start=menu` }]] };
     }

@@ -26,6 +26,7 @@ import makeWASocket, {
   type WAMessageKey,
   type WASocket,
 } from '@whiskeysockets/baileys';
+import type { Catalogue } from '../../core/catalogue.ts';
 import type { ConversationEngine } from '../../core/engine.ts';
 import type { InboundMessage } from '../../core/message.ts';
 import type { Reply } from '../../core/message.ts';
@@ -59,6 +60,8 @@ export type PairingEvent = { kind: 'qr'; qr: string } | { kind: 'code'; code: st
 
 export interface WhatsAppChannelOptions {
   engine: ConversationEngine;
+  /** The texts the channel says by itself (a call rejected). */
+  catalogue: Catalogue;
   logger: Logger;
   /** Opens the session store (the database row of this WhatsApp number). */
   openAuthStore: () => Promise<WhatsAppAuthStore>;
@@ -302,7 +305,7 @@ export class WhatsAppChannel {
     if (this.#callersTold.size > 5_000) this.#callersTold.delete(this.#callersTold.keys().next().value!);
     const work = (async () => {
       await sock.rejectCall(call.id, call.from);
-      const text = tell ? this.#options.engine.message('id', 'call.rejected') : '';
+      const text = tell ? this.#options.catalogue.text('id', 'call.rejected') : '';
       if (text) await this.#sendTexts(call.from, [text], { typing: false });
     })().catch((error: unknown) => this.#logger.debug({ err: error }, 'call not rejected'));
     this.#track(work);

@@ -3,7 +3,7 @@ import { normalizeText } from '../text-match.ts';
 import { formatDate, localDate } from '../format.ts';
 import type { MemberRef } from '../ports.ts';
 import { askContactAgain, provenMemberships } from './identity.ts';
-import { requireMember, type Action, type ActionContext } from './types.ts';
+import { optionalText, requireMember, type Action, type ActionContext } from './types.ts';
 
 const NUMBER_WORDS: Record<string, number> = {
   satu: 1, dua: 2, tiga: 3, empat: 4, lima: 5,
@@ -79,7 +79,7 @@ export const complaintStatus: Action = async (ctx) => {
     ctx.t('complaint.status_line', {
       ticket: c.ticket,
       date: formatDate(localDate(c.createdAt, member.timezone), ctx.language),
-      status: ctx.has(`complaint.state.${c.status.toLowerCase()}`) ? ctx.t(`complaint.state.${c.status.toLowerCase()}`) : c.status,
+      status: optionalText(ctx, `complaint.state.${c.status.toLowerCase()}`) ?? c.status,
     }),
   );
   return { vars: { complaints: lines.join('\n') } };

@@ -1,7 +1,7 @@
 /** Money data and meetings for the verified member. Every lookup is by ctx.member's own id. */
 import { formatDate, formatDateTime, formatRupiah, daysBetween, localDate } from '../format.ts';
 import { collectibility, daysPastDue } from '../loan-status.ts';
-import { requireMember, type Action, type ActionResult } from './types.ts';
+import { optionalText, requireMember, type Action, type ActionResult } from './types.ts';
 import type { MemberRef } from '../ports.ts';
 import { zeroPaddedForms } from '../member-number.ts';
 
@@ -14,7 +14,7 @@ function signed(amount: bigint): string {
 /** Movement descriptions are data, usually Indonesian; the common ones have a translation. */
 function describe(ctx: Parameters<Action>[0], description: string): string {
   const key = `savings.desc.${description.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
-  return ctx.has(key) ? ctx.t(key) : description;
+  return optionalText(ctx, key) ?? description;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Language } from '../format.ts';
 import type { InboundMessage } from '../message.ts';
 import type { Identity, MemberRef, Services, SessionData } from '../ports.ts';
+import type { TextKey } from '../texts.ts';
 
 export type ActionArgs = Readonly<Record<string, string | number | boolean>>;
 
@@ -19,8 +20,8 @@ export interface ActionContext {
   args: ActionArgs;
   /** The member's text, for input actions. */
   input: string;
-  /** Render a message from the catalogue in the conversation's language. */
-  t(key: string, vars?: Record<string, string>): string;
+  /** Render a message from the catalogue in the conversation's language (a key declared in src/core/texts.ts). */
+  t(key: TextKey, vars?: Record<string, string>): string;
   /** Whether the catalogue has this message (for optional translations of data, like "setoran"). */
   has(key: string): boolean;
   /** Switch the conversation language (persisted by the action). */
@@ -35,6 +36,14 @@ export interface ActionResult {
 }
 
 export type Action = (ctx: ActionContext) => Promise<ActionResult>;
+
+/**
+ * The catalogue's translation of a data value ("setoran", a complaint's status), when it has
+ * one: such keys are optional, so they are not declared in src/core/texts.ts.
+ */
+export function optionalText(ctx: ActionContext, key: string): string | undefined {
+  return ctx.has(key) ? ctx.t(key as TextKey) : undefined;
+}
 
 /** A member-only action: the engine guarantees ctx.member, the type system is told here. */
 export function requireMember(ctx: ActionContext): MemberRef {

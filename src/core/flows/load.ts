@@ -1,7 +1,7 @@
 /**
  * Reads flows/, validates it with zod and cross-checks it (targets exist, actions exist,
- * every message key exists in every language). Problems point at file and line, so the Dinas
- * staff member who edited a reply can find the typo.
+ * every message key a flow or the code names exists in every language). Problems point at file
+ * and line, so the Dinas staff member who edited a reply can find the typo.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -10,26 +10,11 @@ import type { z } from 'zod';
 import { ZFlowFile, ZLexiconFile, ZMessageFile, type FlowFile, type FlowNode } from './schema.ts';
 import { normalizeText, type IntentWords } from '../text-match.ts';
 import type { Language } from '../format.ts';
+import { CODE_TEXT_KEYS } from '../texts.ts';
+import { findTextUses } from './code-text-uses.ts';
 
 export const LANGUAGES: readonly Language[] = ['id', 'en'];
 export const REQUIRED_NODES = ['main', 'help', 'verify', 'not_understood', 'group_private_only', 'cancelled'] as const;
-/** Messages the engine itself uses, outside any node. */
-export const ENGINE_MESSAGES = [
-  'footer',
-  'option.invalid',
-  'input.too_long',
-  'error.internal',
-  'error.disk_full',
-  'session.expired',
-  'contact.button',
-  'contact.not_own',
-  'contact.received',
-  'input.unsupported',
-  'button.stale',
-  'group.open_private',
-  'call.rejected',
-] as const;
-
 export interface FlowProblem {
   file: string;
   line: number;
@@ -114,6 +99,28 @@ function messageKeysOf(node: FlowNode): string[] {
   return keys;
 }
 
+/**
+ * The texts code names (src/core/texts.ts) that a language lacks: one problem per key and
+ * language, at the key's first use in src/ (the others named in the sentence).
+ */
+function missingCodeTexts(messages: Record<Language, ParsedFile<Record<string, string>>>): FlowProblem[] {
+  const missing = LANGUAGES.flatMap((lang) => {
+    const catalogue = messages[lang].value;
+    return catalogue ? CODE_TEXT_KEYS.filter((key) => !(key in catalogue)).map((key) => ({ key, lang })) : [];
+  });
+  if (missing.length === 0) return [];
+  const uses = findTextUses([...new Set(missing.map((m) => m.key))]);
+  return missing.map(({ key, lang }) => {
+    const [first, ...others] = uses.get(key) ?? [];
+    const also = others.length > 0 ? ` (juga dipakai di ${others.map((u) => `${u.file}:${u.line}`).join(', ')})` : '';
+    return {
+      file: first?.file ?? messages[lang].file,
+      line: first?.line ?? 1,
+      message: `pesan "${key}" dipakai kode tetapi tidak ada di messages/${lang}.yaml${also}`,
+    };
+  });
+}
+
 /** Load and check flows/. Throws FlowCheckError listing every problem found. */
 export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBundle {
   const problems: FlowProblem[] = [];
@@ -181,13 +188,7 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
   // The catalogues must agree, so switching language never shows a missing text.
   const [first, ...rest] = LANGUAGES;
   const base = messages[first!].value;
-  for (const lang of LANGUAGES) {
-    const catalogue = messages[lang];
-    if (!catalogue.value) continue;
-    for (const key of ENGINE_MESSAGES) {
-      if (!(key in catalogue.value)) problems.push({ file: catalogue.file, line: 1, message: `pesan "${key}" wajib ada` });
-    }
-  }
+  problems.push(...missingCodeTexts(messages));
   for (const lang of rest) {
     const other = messages[lang];
     if (!base || !other.value) continue;

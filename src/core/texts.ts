@@ -1,0 +1,163 @@
+/**
+ * Every catalogue key that code names (as opposed to the keys flows/*.yaml name, which flows
+ * check follows from the nodes). A Catalogue takes only these keys (TextKey), so the compiler
+ * refuses a text used from code that is not declared here, and `kopbot flows check` and
+ * start-up refuse flows/messages that lack one of them in any language, pointing at its uses.
+ *
+ * A key built at run time is declared by writing all its values here: a template literal such
+ * as `collectibility.${status}` type-checks only when each value it can take is a TextKey.
+ * Grouped by who uses them; test/flows/code-texts.test.ts keeps this list and the code in step.
+ */
+export const CODE_TEXTS = {
+  /** The conversation engine's own replies, outside any node (src/core/engine.ts). */
+  engine: [
+    'footer',
+    'option.invalid',
+    'option.later',
+    'option.repeat',
+    'input.too_long',
+    'input.unsupported',
+    'error.internal',
+    'error.disk_full',
+    'session.expired',
+    'contact.button',
+    'contact.not_own',
+    'contact.received',
+    'button.stale',
+    'group.private_only',
+  ],
+  /** Member actions (src/core/actions). */
+  actions: [
+    'privacy.own_data_only',
+    'savings.line',
+    'savings.tx_header',
+    'savings.tx_line',
+    'loans.paid_off',
+    'loans.due_overdue',
+    'loans.due_yesterday',
+    'loans.due_today',
+    'loans.due_tomorrow',
+    'loans.due_soon',
+    'loans.no_arrears',
+    'loans.unrecorded_payment',
+    'loans.arrears',
+    'loans.late_fee',
+    'loans.item',
+    'loans.installment_next',
+    'loans.installment_plain',
+    'loans.split',
+    // `collectibility.${collectibility(days)}` (src/core/loan-status.ts)
+    'collectibility.lancar',
+    'collectibility.dpk',
+    'collectibility.kurang_lancar',
+    'collectibility.diragukan',
+    'collectibility.macet',
+    'rat.agenda_line',
+    'rat.title_rat',
+    'rat.title_other',
+    'rat.attendance_none',
+    'rat.attendance_yes',
+    'rat.attendance_no',
+    'rat.question_new',
+    'rat.question_change',
+    'rat.none',
+    'rat.confirmed_yes',
+    'rat.confirmed_no',
+    'events.item',
+    'identity.member_number_label',
+    'complaint.status_line',
+  ],
+  /** What a channel says by itself (src/channels). */
+  channels: ['chat.slow_down', 'chat.reply_expired', 'group.open_private', 'call.rejected'],
+  /** Business operations' replies and notices (src/domain). */
+  domain: [
+    'bimtek.accepted',
+    'bimtek.waitlisted',
+    'bimtek.declined',
+    'bimtek.promoted',
+    'bimtek.invitation',
+    'bimtek.reminder',
+    'reminder.when_0',
+    'reminder.when_1',
+    'reminder.when_n',
+    'officer.rat_moved_notice',
+    'officer.rat_default_agenda',
+    'officer.rat_set_notice',
+  ],
+  /** Scheduled reminders (src/jobs). */
+  jobs: [
+    'reminder.rat',
+    'reminder.footer',
+    'reminder.rat_board',
+    'gempur.start',
+    'gempur.target',
+    'gempur.target_near',
+    'gempur.target_missed',
+    'gempur.legal',
+    'gempur.legal_near',
+    'gempur.planned',
+    'gempur.not_planned',
+    'reminder.installment_before',
+    'reminder.installment_today',
+    'reminder.installment_late',
+    'reminder.installment_footer',
+  ],
+  /** The officer desk's replies (src/officer/desk.ts), until its steps are flow data. */
+  desk: [
+    'officer.share_contact',
+    'officer.share_contact_step',
+    'officer.cancelled',
+    'officer.no_role',
+    'officer.menu',
+    // `officer.choice.${choice}`
+    'officer.choice.announce',
+    'officer.choice.rat_tally',
+    'officer.choice.rat_date',
+    'officer.choice.dinas_announce',
+    'officer.choice.bimtek_list',
+    'officer.pick_number',
+    'officer.announce_ask',
+    'officer.announce_too_short',
+    'officer.announce_too_long',
+    'officer.announce_preview',
+    'officer.announce_queued',
+    'officer.answer_yes_no',
+    'officer.option_send',
+    'officer.option_move',
+    'officer.option_set',
+    'officer.option_cancel',
+    'officer.dinas_audience_ask',
+    'officer.dinas_audience_unknown',
+    'officer.dinas_audience_empty',
+    'officer.dinas_ask_text',
+    'officer.dinas_preview',
+    'officer.dinas_queued',
+    'officer.audience_all',
+    'officer.audience_type',
+    'officer.audience_district',
+    'officer.rat_none',
+    'officer.rat_tally',
+    'officer.quorum_met',
+    'officer.quorum_short',
+    'officer.rat_set_ask',
+    'officer.rat_date_ask',
+    'officer.rat_date_invalid',
+    'officer.rat_date_past',
+    'officer.rat_place_ask',
+    'officer.rat_place_invalid',
+    'officer.rat_move_preview',
+    'officer.rat_moved',
+    'officer.rat_set_preview',
+    'officer.rat_set',
+    'officer.rat_past_limit',
+    'bimtek.nothing_pending',
+    'bimtek.list_none',
+    'bimtek.list_event',
+  ],
+} as const;
+
+/** A catalogue key code may name. */
+export type TextKey = (typeof CODE_TEXTS)[keyof typeof CODE_TEXTS][number];
+
+/** Every key code names, each once. */
+export const CODE_TEXT_KEYS: readonly TextKey[] = [...new Set(Object.values(CODE_TEXTS).flat())];
