@@ -97,6 +97,18 @@ describe.each(STORES)('domain on $name', (store) => {
     return { koperasi, officers };
   }
 
+  /** A board of one, 40 active members and their RAT in three days: returns the instant of its reminder. */
+  async function ratInThreeDays(db: Db): Promise<Date> {
+    const { koperasi } = await boards(db, 1);
+    await db.member.createMany({
+      data: Array.from({ length: 40 }, (_, i) => ({ koperasiId: koperasi.id, memberNumber: String(i + 1).padStart(3, '0'), name: `Anggota ${i + 1}`, status: 'AKTIF' })),
+    });
+    await db.meeting.create({
+      data: { koperasiId: koperasi.id, key: 'RAT:2026', kind: 'RAT', bookYear: 2026, startsAt: new Date('2027-01-09T02:00:00Z'), place: 'Balai Desa', agenda: 'Laporan' },
+    });
+    return new Date('2027-01-06T01:00:00Z'); // 08.00 WIB, three days before
+  }
+
   test('twelve simultaneous "bimtek ya" from three instances for five seats: five accepted, seven waiting, in order', async () => {
     const instances = [await instance(), await instance(), await instance()];
     const { db, domain } = instances[0]!;
@@ -152,14 +164,7 @@ describe.each(STORES)('domain on $name', (store) => {
   test('two instances running the due jobs for the same instant: the RAT reminder is queued by one of them, once', async () => {
     const [a, b] = [await instance(), await instance()];
     const db = a.db;
-    const { koperasi } = await boards(a.db, 1);
-    await a.db.member.createMany({
-      data: Array.from({ length: 40 }, (_, i) => ({ koperasiId: koperasi.id, memberNumber: String(i + 1).padStart(3, '0'), name: `Anggota ${i + 1}`, status: 'AKTIF' })),
-    });
-    await a.db.meeting.create({
-      data: { koperasiId: koperasi.id, key: 'RAT:2026', kind: 'RAT', bookYear: 2026, startsAt: new Date('2027-01-09T02:00:00Z'), place: 'Balai Desa', agenda: 'Laporan' },
-    });
-    const now = new Date('2027-01-06T01:00:00Z'); // 08.00 WIB, three days before
+    const now = await ratInThreeDays(a.db);
     const [first, second] = await Promise.all([runDueJobs({ domain: a.domain, now }), runDueJobs({ domain: b.domain, now })]);
     const rat = (results: typeof first) => results.find((r) => r.job === 'rat_reminders')!;
     expect(rat(first).queued + rat(second).queued).toBe(41); // 40 members and the board
@@ -173,14 +178,7 @@ describe.each(STORES)('domain on $name', (store) => {
 
   test('with reminder.rat missing from the catalogues the RAT job fails and queues nothing, not reminders that are only the footer; once the text is back it runs', async () => {
     const a = await instance();
-    const { koperasi } = await boards(a.db, 1);
-    await a.db.member.createMany({
-      data: Array.from({ length: 40 }, (_, i) => ({ koperasiId: koperasi.id, memberNumber: String(i + 1).padStart(3, '0'), name: `Anggota ${i + 1}`, status: 'AKTIF' })),
-    });
-    await a.db.meeting.create({
-      data: { koperasiId: koperasi.id, key: 'RAT:2026', kind: 'RAT', bookYear: 2026, startsAt: new Date('2027-01-09T02:00:00Z'), place: 'Balai Desa', agenda: 'Laporan' },
-    });
-    const now = new Date('2027-01-06T01:00:00Z'); // 08.00 WIB, three days before
+    const now = await ratInThreeDays(a.db);
     const broken: Domain = { ...a.domain, texts: catalogueOf(flowsWithout('reminder.rat')) };
     const results = await runDueJobs({ domain: broken, now, clock: () => now });
     const rat = results.find((r) => r.job === 'rat_reminders')!;
