@@ -15,7 +15,7 @@ import { openPostgresHotPath } from './persistence/postgres-hot-path.ts';
 import { createServices } from './persistence/services.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 import { openOutboxStore } from './persistence/outbox-stores.ts';
-import { OfficerDesk } from './officer/desk.ts';
+import { Officers } from './officer/directory.ts';
 import type { Domain } from './domain/ports.ts';
 import { createDomainStores } from './persistence/domain-stores.ts';
 import type { ImportStore } from './import/ports.ts';
@@ -24,16 +24,16 @@ import { createImportStore } from './persistence/import-store.ts';
 export interface App {
   db: Db;
   services: Services;
-  /** The business operations' stores and texts: what the desk, the jobs and the CLI run on (src/domain). */
+  /** The business operations' stores and texts: what the officers' actions, the jobs and the CLI run on (src/domain). */
   domain: Domain;
   /** What `kopbot import` reads and writes through (src/import/ports.ts). */
   imports: ImportStore;
   engine: ConversationEngine;
   /** The texts (flows/messages) every part reads: the engine, channels, jobs, the domain. */
   catalogue: Catalogue;
-  /** Officers' commands by chat (announcements, RAT date, bimtek answers). */
-  desk: OfficerDesk;
-  /** The outbox the desk queues into (the dispatcher may use its own connection). */
+  /** The officers on file by phone, whom the officers' flows (flows/officer.yaml) answer; refresh() after changing them. */
+  officers: Officers;
+  /** The outbox the officers' actions queue into (the dispatcher may use its own connection). */
   outbox: OutboxStore;
   logger: Logger;
   close(): Promise<void>;
@@ -72,11 +72,10 @@ export async function createApp(
     // Flows that lack a text code uses are refused here (FlowCheckError), as by flows check.
     const flows = loadFlowsFrom(options.flowsDir);
     const catalogue = createCatalogue(flows.messages, logger);
-    const engine = createEngine({ services, logger, flows, catalogue, clock: options.clock, timeZone: config.TZ });
     const domain: Domain = { ...createDomainStores(db, outbox), texts: catalogue };
-    const desk = new OfficerDesk(domain, engine, options.clock);
-    engine.setDesk(desk);
-    return { db, services, domain, imports: createImportStore(db), engine, catalogue, desk, outbox, logger, close };
+    const officers = new Officers(domain);
+    const engine = createEngine({ services, logger, flows, catalogue, clock: options.clock, timeZone: config.TZ, officers: { domain, directory: officers } });
+    return { db, services, domain, imports: createImportStore(db), engine, catalogue, officers, outbox, logger, close };
   } catch (error) {
     await close();
     throw error;

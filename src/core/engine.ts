@@ -1,58 +1,31 @@
 /**
- * The conversation engine: one inbound message in, the replies out. It knows flows, sessions
- * and identities through ports; channels and storage are someone else's business.
+ * The conversation engine: one inbound message in, the replies out, for members and officers
+ * alike (one conversation per chat, one session row). It knows flows, sessions and identities
+ * through ports; channels and storage are someone else's business. A turn perceives the message
+ * (reads only), decides what to do (src/core/decide.ts: pure), then acts (runs actions, walks
+ * nodes, renders) and saves the session.
  */
 import { isDiskFullError } from '../persistence/faults.ts';
 import type { Logger } from 'pino';
 import type { Action, ActionArgs, ActionContext } from './actions/types.ts';
 import { createCatalogue, type Catalogue, type RenderTrace } from './catalogue.ts';
-import type { FlowBundle, GlobalWord } from './flows/load.ts';
+import { decide, readText, understand, pickOption, visibleOptions, type Decision, type Perception } from './decide.ts';
+import type { FlowBundle } from './flows/load.ts';
 import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
 import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
-import type { Identity, MemberRef, MemberService, Services, SessionData, SessionState } from './ports.ts';
+import type { Identity, MemberRef, MemberService, OfficerDirectory, OfficerRef, Services, SessionData, SessionState } from './ports.ts';
 import { StaleSessionError } from './ports.ts';
 import { USABLE_MEMBER_STATUSES } from './member-number.ts';
-import { knownWordsOf, matchIntent, matchIntents, normalizeText, normalizeWord, tokenize, tokenScore, wordParts } from './text-match.ts';
+import { actingIdentity, NO_ROLES, permits, rolesOf, type Roles } from './roles.ts';
+import { matchIntent, tokenize } from './text-match.ts';
 import { TurnAdmission } from './turn-admission.ts';
 
-const NUMBER_ANSWER = /^(?:(?:no|nomor|nomer|nmr|pilih|pilihan|angka|yang|yg)\s*)*(\d{1,2})(?:\s+(?:ya|aja|saja|deh|dong|kak|min|pak|bu|mas|mbak|nggih|nomor|pilihan))*$/;
+export { understand, pickOption };
+
 const MAX_HOPS = 25;
 /** Answers to one message, when other instances keep saving this chat's session first. */
 const MAX_TURN_ATTEMPTS = 3;
-/** Small-talk targets that may still end a free-text prompt. */
-const ESCAPES = new Set(['main', 'cancelled', 'help']);
-const smallTalkTargets = new WeakMap<FlowBundle, Set<string>>();
-/** A global's one-word forms long enough to take a typo ("bantuam"), once per global. */
-const typoSafe = new WeakMap<GlobalWord, string[]>();
-function typoSafeWords(global: GlobalWord): string[] {
-  let words = typoSafe.get(global);
-  if (!words) {
-    words = [...global.words].filter((w) => w.length >= 5 && !w.includes(' '));
-    typoSafe.set(global, words);
-  }
-  return words;
-}
-function smallTalk(flows: FlowBundle): Set<string> {
-  let targets = smallTalkTargets.get(flows);
-  if (!targets) {
-    targets = new Set(flows.intents.filter((i) => i.weak).map((i) => i.go));
-    smallTalkTargets.set(flows, targets);
-  }
-  return targets;
-}
-
-/**
- * Commands for people with a role (board members, the Dinas), answered before the member flow:
- * null when the message is not for it. It gets the message with the phone the channel vouches
- * for and how that is proven (phoneProof), or on Telegram a phone only remembered
- * (rememberedPhone, to ask for the contact again); never a phone the user typed.
- */
-export interface CommandDesk {
-  handle(message: InboundMessage, identity: Identity, language: Language): Promise<Reply[] | null>;
-  /** The officers with this phone on file now: a contact shared for it covers these (SessionData.provenOfficers). */
-  officerIdsOf?(phone: string): Promise<number[]>;
-}
 
 export interface EngineOptions {
   flows: FlowBundle;
@@ -64,58 +37,20 @@ export interface EngineOptions {
    */
   onceOnly?: ReadonlySet<string>;
   services: Services;
+  /** The officers on file by phone: who gets the officers' flows (none without one). */
+  officers?: OfficerDirectory;
+  /**
+   * Read-only twins of actions, by action name: what settings.before_request would do is
+   * perceived with its probe before the turn decides, and the action itself runs only if the
+   * decision takes that way.
+   */
+  probes?: ReadonlyMap<string, Action>;
   logger: Logger;
   clock?: () => Date;
   /** Default time zone (the TZ setting). */
   timeZone?: string;
   /** The texts (default: over flows.messages). */
   catalogue?: Catalogue;
-}
-
-/**
- * The nodes free text asks for, in the order to answer them: a priority intent alone; two or
- * more joined by a conjunction ("saldo dan utang") all, the one that asks a question last;
- * otherwise the best match; small talk only when nothing else matched.
- */
-interface IntentGroups {
-  strong: FlowBundle['intents'];
-  weak: FlowBundle['intents'];
-  byName: ReadonlyMap<string, FlowBundle['intents'][number]>;
-  conjunctions: ReadonlySet<string>;
-}
-const intentGroups = new WeakMap<FlowBundle, IntentGroups>();
-
-/** The flows' intents as understand() reads them, built once per bundle. */
-function intentGroupsOf(flows: FlowBundle): IntentGroups {
-  let groups = intentGroups.get(flows);
-  if (!groups) {
-    groups = {
-      strong: flows.intents.filter((i) => !i.weak),
-      weak: flows.intents.filter((i) => i.weak),
-      // The first of a name, as Array.find gave.
-      byName: new Map([...flows.intents].reverse().map((i) => [i.name, i])),
-      conjunctions: new Set(flows.settings.conjunctions),
-    };
-    intentGroups.set(flows, groups);
-  }
-  return groups;
-}
-
-export function understand(flows: FlowBundle, tokens: readonly string[]): string[] {
-  const groups = intentGroupsOf(flows);
-  const intentOf = (name: string) => groups.byName.get(name)!;
-  const known = knownWordsOf(flows.intents);
-  const strong = matchIntents(tokens, groups.strong, 0.75, known);
-  const priority = strong.find((m) => intentOf(m.name).priority);
-  if (priority) return [intentOf(priority.name).go];
-  const { conjunctions } = groups;
-  if (strong.length >= 2 && tokens.some((t) => conjunctions.has(t))) {
-    const waits = (node: string) => Number(Boolean(flows.nodes[node]?.menu ?? flows.nodes[node]?.input));
-    const inOrder = [...strong].sort((a, b) => a.position - b.position).map((m) => intentOf(m.name).go);
-    return [...new Set(inOrder)].sort((a, b) => waits(a) - waits(b));
-  }
-  const best = strong[0] ?? matchIntent(tokens, groups.weak, 0.75, known);
-  return best ? [intentOf(best.name).go] : [];
 }
 
 /** The member a identity may see data of, or null: verification is re-checked on every message. */
@@ -213,7 +148,8 @@ export class ConversationEngine {
   readonly #clock: () => Date;
   readonly #chatQueues = new Map<string, Promise<void>>();
   readonly #admission = new TurnAdmission();
-  #desk?: CommandDesk;
+  readonly #officers?: OfficerDirectory;
+  readonly #probes: ReadonlyMap<string, Action>;
   readonly timeZone: string;
 
   constructor(options: EngineOptions) {
@@ -225,16 +161,13 @@ export class ConversationEngine {
     this.#services = options.services;
     this.#logger = options.logger;
     this.#clock = options.clock ?? (() => new Date());
+    this.#officers = options.officers;
+    this.#probes = options.probes ?? new Map();
   }
 
-  /** Officers' commands (src/officer/): consulted before the member flow. */
-  setDesk(desk: CommandDesk): void {
-    this.#desk = desk;
-  }
-
-  /** The officers with this phone on file now (none without a desk). */
-  async officerIdsOf(phone: string): Promise<number[]> {
-    return (await this.#desk?.officerIdsOf?.(phone)) ?? [];
+  /** The officers with this phone on file now (none without a directory). */
+  async officersOf(phone: string): Promise<OfficerRef[]> {
+    return (await this.#officers?.officersOf(phone)) ?? [];
   }
 
   /**
@@ -288,17 +221,10 @@ export class ConversationEngine {
     onLanguage(language);
     const now = this.#clock();
     const vouched = await withPhoneProof(message, identity, stored, now, this.#services.members);
-    if (this.#desk && (vouched.verifiedPhone || vouched.rememberedPhone)) {
-      const desk = await this.#desk.handle(vouched, identity, language);
-      if (desk) {
-        // The officer is talking to the desk: the session that proved the phone stays open.
-        if (vouched.phoneProof === 'session' && stored) {
-          await this.#services.sessions.save(message.channel, message.chatId, { ...stored, expiresAt: new Date(now.getTime() + this.#flows.settings.idle_minutes * 60_000) });
-        }
-        return { replies: desk, language };
-      }
-    }
-    const turn = new Turn(this, vouched, identity, now, stored);
+    // An officer's phone is never one typed: the one the channel vouches for, or remembers.
+    const phone = vouched.verifiedPhone ?? vouched.rememberedPhone;
+    const roles = phone && message.chatType === 'private' ? rolesOf(vouched, identity, await this.officersOf(phone)) : NO_ROLES;
+    const turn = new Turn(this, vouched, identity, now, stored, roles);
     try {
       await turn.run();
     } catch (error) {
@@ -310,7 +236,7 @@ export class ConversationEngine {
     }
     if (this.#logger.isLevelEnabled('debug')) {
       // Never the text itself: members write personal things in complaints.
-      this.#logger.debug({ channel: message.channel, chatId: message.chatId, replies: turn.replies.length, node: turn.node }, 'answered');
+      this.#logger.debug({ channel: message.channel, chatId: message.chatId, rule: turn.rule, replies: turn.replies.length, node: turn.node }, 'answered');
     }
     return { replies: turn.replies, language: turn.language };
   }
@@ -322,7 +248,7 @@ export class ConversationEngine {
     // in groups, and a bot that answers chatter gets removed.
     const command = /^\/[a-z]/i.test(text);
     const tokens = tokenize(text.slice(0, 500), this.#flows.lexicon, this.#flows.emoji);
-    const request = tokens.length > 0 && tokens.length <= 3 && (matchIntent(tokens, this.#flows.intents.filter((i) => !i.weak), 0.9) !== null);
+    const request = tokens.length > 0 && tokens.length <= 3 && (matchIntent(tokens, this.#flows.intents.filter((i) => !i.weak && !i.officer), 0.9) !== null);
     if (!command && !request) return [];
     return [{ text: this.message(language, 'group.private_only') }];
   }
@@ -341,6 +267,10 @@ export class ConversationEngine {
   get logger(): Logger {
     return this.#logger;
   }
+  /** The read-only probe of an action, if it has one (what it would do, done by nothing). */
+  probe(name: string): Action | undefined {
+    return this.#probes.get(name);
+  }
   action(name: string): Action {
     const action = this.#actions.get(name);
     if (!action) throw new Error(`unknown action ${name}`);
@@ -354,6 +284,8 @@ class Turn {
   language: Language;
   /** Ran an action that may not run twice (EngineOptions.onceOnly). */
   acted = false;
+  /** The rule that decided this turn (for the debug log). */
+  rule = '';
   #identity: Identity;
   #state: SessionState = { node: null, data: {}, expiresAt: new Date(0), version: 0 };
   #original = '';
@@ -375,6 +307,7 @@ class Turn {
     identity: Identity,
     private readonly now: Date,
     private readonly stored: SessionState | null,
+    private readonly roles: Roles,
   ) {
     this.#identity = identity;
     this.language = identity.language;
@@ -390,9 +323,13 @@ class Turn {
     this.#original = JSON.stringify([this.#state.node, this.#state.data]);
     const storedExpiry = stored?.expiresAt.getTime() ?? 0;
 
-    await this.#dispatch(this.message.text ?? '');
+    const decision = decide(this.engine.flows, await this.#perceive(), { node: this.#state.node, expiredWhileWaiting: this.#expiredWhileWaiting });
+    this.rule = decision.rule;
+    await this.#execute(decision);
     this.#flush();
     this.#tidyContactKeyboard();
+    // What a multi-step flow collected lives as long as one of its questions is open.
+    if (this.#state.node === null) delete this.#state.data.slots;
 
     const idleMs = this.engine.flows.settings.idle_minutes * 60_000;
     const changed = JSON.stringify([this.#state.node, this.#state.data]) !== this.#original;
@@ -408,222 +345,154 @@ class Turn {
     }
   }
 
-  async #dispatch(rawText: string): Promise<void> {
+  /** Everything decide() needs, read and changed nothing: the words, the proofs, a probe of before_request. */
+  async #perceive(): Promise<Perception> {
     const { flows } = this.engine;
-    const text = rawText.trim();
-    let waiting = this.#state.node ? flows.nodes[this.#state.node] : undefined;
-    if (waiting?.requires === 'member' && !verifiedMemberOf(this.#identity, this.message)) {
-      // Verification lapsed (phone changed, member left) while a member-only question was open:
-      // the question is gone, the message is read afresh.
-      this.#state.node = null;
-      waiting = undefined;
-    }
-
     const { contact, button } = this.message;
-    if (contact) {
-      if (!contact.own) {
+    const text = readText(flows, this.message.text ?? '', (t) => tokenize(t, flows.lexicon, flows.emoji));
+    const before = flows.settings.before_request;
+    let named: Perception['named'];
+    // Only where a rule may use it: not for a contact, a button, or a message too long to read.
+    if (before && !contact && !button && text.text.length <= flows.settings.max_message_length) {
+      const probe = this.engine.probe(before.action);
+      const result = probe ? await probe(this.#actionContext({}, text.text)) : {};
+      const target = result.outcome ? before.outcomes[result.outcome] : undefined;
+      if (target) named = { target, vars: result.vars ?? {} };
+    }
+    return {
+      ...text,
+      contact,
+      button,
+      unsupported: this.message.unsupported === true,
+      member: verifiedMemberOf(this.#identity, this.message) !== null,
+      roles: this.roles,
+      named,
+    };
+  }
+
+  /** Carry out one decision: switch membership, run actions, walk nodes, render. */
+  async #execute(decision: Decision): Promise<void> {
+    const { flows } = this.engine;
+    const text = (this.message.text ?? '').trim();
+    if (decision.dropWaiting) this.#state.node = null;
+    const waiting = this.#state.node ? flows.nodes[this.#state.node] : undefined;
+    switch (decision.kind) {
+      case 'contact_not_own':
         // Someone else's contact, or a forwarded one, proves nothing about the sender.
         this.#say('contact.not_own');
         this.#requestContact = true;
         return;
-      }
-      // The sender's own number: thank them (a message of its own, which takes the contact
-      // keyboard away), then carry on with what verification was started for.
-      this.#say('contact.received');
-      this.#flush();
-      // The proof is for this phone and for whom the file gives it to now, from now on.
-      dropSessionProof(this.#state.data);
-      const { members } = this.engine.services;
-      this.#state.data.provenPhone = contact.phone;
-      this.#state.data.provenAt = this.now.toISOString();
-      this.#state.data.provenMembers = (await members.findActiveByPhone(contact.phone)).map((m) => m.id);
-      this.#state.data.provenOfficers = await this.engine.officerIdsOf(contact.phone);
-      this.#state.node = null;
-      this.#state.data.resume ??= 'main';
-      await this.#enter('verify');
-      return;
-    }
-    if (this.message.unsupported && text === '') {
-      this.#say('input.unsupported');
-      if (waiting?.menu) this.#flush(this.#optionsOf(waiting.menu, {}), this.#state.node ?? 'main');
-      return;
-    }
-    if (button) {
-      const open = this.#state.node ?? 'main';
-      if (button.menu !== open) {
-        if (button.menu === 'main' && flows.nodes.main?.menu) {
-          // A main-menu button of an earlier message: the member has moved on.
-          this.#state.node = null;
-          waiting = undefined;
-        } else {
-          // The button of a question that is no longer open: ask it afresh rather than record an
-          // answer to something that has changed since.
-          this.#say('button.stale');
-          this.#state.node = null;
-          await this.#enter(flows.nodes[button.menu]?.menu ? button.menu : 'main');
+      case 'contact_own': {
+        // The sender's own number: thank them (a message of its own, which takes the contact
+        // keyboard away), then carry on with what verification was started for.
+        const phone = this.message.contact!.phone;
+        this.#say('contact.received');
+        this.#flush();
+        // The proof is for this phone and for whom the file gives it to now, from now on.
+        dropSessionProof(this.#state.data);
+        this.#state.data.provenPhone = phone;
+        this.#state.data.provenAt = this.now.toISOString();
+        this.#state.data.provenMembers = (await this.engine.services.members.findActiveByPhone(phone)).map((m) => m.id);
+        this.#state.data.provenOfficers = (await this.engine.officersOf(phone)).map((o) => o.id);
+        if (decision.keepStep) {
+          // An officer's step waited for this contact: it goes on with the next answer.
+          this.#say('officer.contact_step_resume');
           return;
         }
-      }
-    }
-
-    if (text.length > flows.settings.max_message_length && !waiting?.input) {
-      this.#say('input.too_long', { max: formatCount(flows.settings.max_message_length) });
-      return;
-    }
-    const tokens = tokenize(text.slice(0, flows.settings.max_message_length), flows.lexicon, flows.emoji);
-    const normalized = tokens.join(' ');
-    const plain = normalizeText(text.slice(0, 200));
-
-    // The waiting menu's own words come first when they are the whole message: "english" in the
-    // language menu picks English rather than reopening the language menu.
-    const exact = text.includes('?')
-      ? undefined
-      : waiting?.menu?.find((option) => [...option.words, ...option.exact].some((w) => normalizeWord(w) === plain || normalizeWord(w) === normalized));
-    if (exact) {
-      this.#state.node = null;
-      await this.#runOption(exact);
-      return;
-    }
-
-    const global = flows.globals.find(
-      (g) =>
-        g.words.has(normalized) ||
-        g.words.has(plain) ||
-        (text === '?' && g.words.has('?')) ||
-        // A typo in a one-word command ("bantuam", "berhenri"), for words long enough to be safe.
-        (tokens.length === 1 && typoSafeWords(g).some((w) => tokenScore(tokens[0]!, w) >= 0.8)),
-    );
-    if (global) {
-      this.#state.node = null;
-      delete this.#state.data.resume;
-      await this.#enter(global.go);
-      return;
-    }
-
-    if (waiting?.input) {
-      // A short "balik menu", "ga jadi", "cek saldo dulu" is a way out, not the answer being waited
-      // for, unless it leads back to this same question ("nilai 4" at the rating prompt).
-      const waitingFor = waiting.input.action;
-      const escape =
-        tokens.length <= 4 && !/^\d/.test(normalized)
-          ? understand(flows, tokens).find(
-              (t) => flows.nodes[t]?.input?.action !== waitingFor && t !== this.#state.node && (ESCAPES.has(t) || !smallTalk(flows).has(t)),
-            )
-          : undefined;
-      if (escape) {
         this.#state.node = null;
-        delete this.#state.data.resume;
-        await this.#enter(escape);
+        this.#state.data.resume ??= 'main';
+        await this.#enter('verify');
         return;
       }
-      const before = flows.settings.before_request;
-      if (before) await this.#runAction(before.action, {}, text);
-      await this.#answerInput(waiting, text);
-      return;
+      case 'share_contact_step':
+        this.#say('officer.share_contact_step');
+        this.#requestContact = true;
+        return;
+      case 'no_role':
+        this.#state.node = null;
+        this.#say('officer.no_role');
+        return;
+      case 'unsupported':
+        this.#say('input.unsupported');
+        if (decision.menu && waiting?.menu) this.#flush(this.#optionsOf(waiting.menu, {}), decision.menu);
+        return;
+      case 'stale_button':
+        // The button of a question that is no longer open: ask it afresh rather than record an
+        // answer to something that has changed since.
+        this.#say('button.stale');
+        this.#state.node = null;
+        await this.#enter(decision.reopen);
+        return;
+      case 'too_long':
+        this.#say('input.too_long', { max: formatCount(flows.settings.max_message_length) });
+        return;
+      case 'pick':
+        this.#state.node = null;
+        await this.#runOption(decision.option);
+        return;
+      case 'go':
+        this.#state.node = null;
+        if (decision.forgetResume) delete this.#state.data.resume;
+        await this.#enter(decision.target);
+        return;
+      case 'input':
+        if (decision.switchFirst) await this.#runAction(flows.settings.before_request!.action, {}, text);
+        await this.#answerInput(waiting!, text);
+        return;
+      case 'later':
+        this.#state.node = null;
+        this.#say('option.later');
+        this.#footer();
+        return;
+      case 'reask':
+        this.#say(decision.say, { max: String(decision.max) });
+        if (waiting?.menu) this.#flush(this.#optionsOf(waiting.menu, {}), decision.node);
+        return;
+      case 'enter':
+        await this.#answerRequest(decision, text);
+        return;
+      case 'main_invalid':
+        this.#say('option.invalid', { max: String(decision.max) });
+        await this.#enter('main');
+        return;
+      case 'not_understood':
+        if (decision.expired) this.#say('session.expired');
+        this.#state.node = null;
+        await this.#enter('not_understood');
+        return;
     }
-
-    const menu = waiting?.menu ?? flows.nodes.main?.menu;
-    const picked = menu ? pickOption(menu, normalized, tokens, text, flows) : null;
-    if (picked) {
-      this.#state.node = null;
-      await this.#runOption(picked);
-      return;
-    }
-
-    if (waiting?.menu && tokens.some((t) => flows.doubt.has(t))) {
-      // "belum tau, nanti sy kabari": no answer yet, and that is fine.
-      this.#state.node = null;
-      this.#say('option.later');
-      this.#footer();
-      return;
-    }
-    let switched: { target: string; vars: Record<string, string> } | undefined;
-    const before = flows.settings.before_request;
-    if (before) {
-      const result = await this.#runAction(before.action, {}, text);
-      const target = result.outcome ? before.outcomes[result.outcome] : undefined;
-      if (target) switched = { target, vars: result.vars ?? {} };
-    }
-    const targets = understand(flows, tokens);
-    const attemptsAnswer =
-      waiting?.menu !== undefined &&
-      (tokens.some((t) => flows.negations.has(t)) ||
-        waiting.menu.some((o) => [...o.words, ...o.exact].some((w) => tokens.includes(normalizeWord(w)))));
-    if (waiting?.menu && attemptsAnswer && this.#state.node !== null && targets.includes(this.#state.node)) {
-      // An unclear answer to the same question ("tidak, saya hadir kok"): ask it again, briefly.
-      // "kapan rat" asked again gets the whole answer.
-      this.#say('option.repeat');
-      this.#flush(this.#optionsOf(waiting.menu, {}), this.#state.node ?? 'main');
-      return;
-    }
-    if (targets.length === 0 && switched) {
-      this.#state.node = null;
-      await this.#enter(switched.target, switched.vars);
-      return;
-    }
-    if (waiting?.menu && this.#state.node !== null && (targets.every((t) => smallTalk(flows).has(t) && !ESCAPES.has(t)) && targets.length > 0)) {
-      // "ok", "👍" at "Apakah Anda akan hadir?" is not an answer: keep the question open.
-      this.#say('option.repeat');
-      this.#flush(this.#optionsOf(waiting.menu, {}), this.#state.node ?? 'main');
-      return;
-    }
-    if (waiting?.menu && this.#state.node !== null && targets.length === 0 && text.includes('?')) {
-      // "jam berapa mulainya?", "dimana tempatnya?": the details are in the question's own screen.
-      const again = this.#state.node;
-      this.#state.node = null;
-      await this.#enter(again);
-      return;
-    }
-    if (switched && targets.length > 0) {
-      // Say which cooperative is now shown before answering for it.
-      const says = flows.nodes[switched.target]?.say;
-      for (const key of typeof says === 'string' ? [says] : (says ?? [])) this.#say(key, switched.vars);
-    }
-    if (targets.length > 0) {
-      this.#state.node = null;
-      for (const [i, target] of targets.entries()) {
-        await this.#enter(target, {}, i === targets.length - 1);
-        if (this.#state.node !== null) break; // a question is open (verification, say): answer it first
-      }
-      // "insyaallah hadir", "sy ga bisa dateng": the request already answers the question it opens.
-      const opened = this.#state.node ? flows.nodes[this.#state.node] : undefined;
-      if (targets.length === 1 && opened?.menu && opened.answer_in_request) {
-        const picked = pickOption(opened.menu, normalized, tokens, text, flows);
-        if (picked) {
-          this.replies.pop();
-          this.#state.node = null;
-          await this.#runOption(picked);
-        }
-      }
-      return;
-    }
-
-    if (waiting?.menu) {
-      // Anything else while a question is open: ask the same question again, briefly, and keep it open.
-      this.#say(/^\d+$/.test(normalized) ? 'option.invalid' : 'option.repeat', { max: String(waiting.menu.length) });
-      this.#flush(this.#optionsOf(waiting.menu, {}), this.#state.node ?? 'main');
-      return;
-    }
-
-    const mainMenu = flows.nodes.main?.menu;
-    if (/^\d{3,}$/.test(normalized) && flows.nodes.member_number_given && !verifiedMemberOf(this.#identity, this.message)) {
-      // "004" from a phone not on file: a member number, the start of the activation route.
-      await this.#enter('member_number_given');
-      return;
-    }
-    if (mainMenu && /^\d+$/.test(normalized)) {
-      this.#say('option.invalid', { max: String(mainMenu.length) });
-      await this.#enter('main');
-      return;
-    }
-
-    if (this.#expiredWhileWaiting) this.#say('session.expired');
-    this.#state.node = null;
-    await this.#enter('not_understood');
   }
 
+  /** What the text asks for, in order; a cooperative it names switched to first. */
+  async #answerRequest(decision: Extract<Decision, { kind: 'enter' }>, text: string): Promise<void> {
+    const { flows } = this.engine;
+    let targets = decision.targets;
+    if (decision.switched) {
+      const result = await this.#runAction(flows.settings.before_request!.action, {}, text);
+      const switched = result.outcome ? flows.settings.before_request!.outcomes[result.outcome] : undefined;
+      if (targets.length === 0) {
+        // Nothing else asked: say which cooperative is shown now (or, if the switch no longer
+        // holds, that the text was not understood).
+        this.#state.node = null;
+        await this.#enter(switched ?? 'not_understood', result.vars ?? {});
+        return;
+      }
+      if (switched) {
+        // Say which cooperative is now shown before answering for it.
+        const says = flows.nodes[switched]?.say;
+        for (const key of typeof says === 'string' ? [says] : (says ?? [])) this.#say(key, result.vars ?? {});
+      }
+    }
+    this.#state.node = null;
+    for (const [i, target] of targets.entries()) {
+      await this.#enter(target, {}, i === targets.length - 1, decision.answer);
+      if (this.#state.node !== null) break; // a question is open (verification, say): answer it first
+    }
+  }
+
+  /** A menu's options as numbered choices, only those this sender sees (see visibleOptions). */
   #optionsOf(menu: readonly MenuOption[], vars: Readonly<Record<string, string>>): ReplyOption[] {
-    return menu.map((option, i) => ({ key: String(i + 1), label: this.engine.message(this.language, option.label, vars) }));
+    return visibleOptions(menu, this.roles).map((option, i) => ({ key: String(i + 1), label: this.engine.message(this.language, option.label, vars) }));
   }
 
   async #answerInput(node: FlowNode, text: string): Promise<void> {
@@ -647,6 +516,12 @@ class Turn {
   }
 
   async #runAction(name: string, args: ActionArgs, input: string) {
+    const ctx = this.#actionContext(args, input);
+    if (this.engine.onceOnly.has(name)) this.acted = true;
+    return this.engine.action(name)(ctx);
+  }
+
+  #actionContext(args: ActionArgs, input: string): ActionContext {
     const ctx: ActionContext = {
       services: this.engine.services,
       identity: this.#identity,
@@ -669,12 +544,17 @@ class Turn {
         ctx.identity = identity;
         ctx.member = verifiedMemberOf(identity, this.message);
       },
+      officers: this.roles.officers,
+      via: actingIdentity(this.#identity, this.roles.proof),
     };
-    if (this.engine.onceOnly.has(name)) this.acted = true;
-    return this.engine.action(name)(ctx);
+    return ctx;
   }
 
-  async #enter(start: string, initialVars: Record<string, string> = {}, withFooter = true): Promise<void> {
+  /**
+   * Walk the flow from `start` until it waits (a menu, an input) or ends. `answer`: when the walk
+   * reaches that menu, the option the request already chose is run in place of asking.
+   */
+  async #enter(start: string, initialVars: Record<string, string> = {}, withFooter = true, answer?: { node: string; option: MenuOption }): Promise<void> {
     const { flows } = this.engine;
     let name = start;
     let vars: Record<string, string> = { ...initialVars };
@@ -692,6 +572,19 @@ class Turn {
         name = 'verify';
         continue;
       }
+      if (node.requires && node.requires !== 'member' && !permits(this.roles, node.requires)) {
+        // An officer's node: the phone must be proven in this session, and the role held.
+        this.#state.node = null;
+        if (this.roles.onFile && !this.roles.inSession) {
+          this.#say('officer.share_contact');
+          this.#requestContact = true;
+        } else if (this.roles.onFile) this.#say('officer.no_role');
+        else {
+          name = 'not_understood';
+          continue;
+        }
+        return;
+      }
 
       if (node.action) {
         const result = await this.#runAction(node.action, node.args ?? {}, this.message.text ?? '');
@@ -708,6 +601,12 @@ class Turn {
         ? { member_name: member.name, koperasi_name: member.koperasiName, member_number: member.memberNumber, greeting_name: `, ${firstName(member.name)}` }
         : { greeting_name: '' };
       const allVars = { ...baseVars, ...vars };
+      if (node.menu && answer?.node === name) {
+        // "insyaallah hadir": the request answers the question this node asks, so it is not asked.
+        this.#state.node = null;
+        await this.#runOption(answer.option);
+        return;
+      }
       const says = typeof node.say === 'string' ? [node.say] : (node.say ?? []);
       for (const key of says) this.#pendingText.push(this.engine.message(this.language, key, allVars, this.message.channel, this.#trace));
       if (node.request_contact) this.#requestContact = true;
@@ -782,82 +681,4 @@ export function firstName(name: string): string {
 
 function formatCount(n: number): string {
   return n.toLocaleString('id-ID');
-}
-
-/**
- * Which menu option a message picks: a number ("2", "2.", "no 2", "pilih 2 ya", "2️⃣"), or the
- * option's own words ("hadir", "tidak hadir"). A negation anywhere ("sy tidak akan hadir", "ta'
- * bisa dateng", "I will not attend") picks the option that is itself negative; doubt ("belum tau",
- * "mungkin") or a question ("yg hadir istri sy boleh?") picks nothing, so the question is asked
- * again rather than the wrong answer recorded. Otherwise the longest matching phrase wins.
- */
-export function pickOption(
-  menu: readonly MenuOption[],
-  normalized: string,
-  tokens: readonly string[],
-  rawText: string,
-  words: Pick<FlowBundle, 'negations' | 'doubt'>,
-): MenuOption | null {
-  const NEGATIONS = words.negations;
-  const number = NUMBER_ANSWER.exec(normalized);
-  if (number) return menu[Number(number[1]) - 1] ?? null;
-  const whole = menu.find((o) => o.exact.some((w) => normalizeWord(w) === normalized));
-  if (whole) return whole;
-  if (tokens.some((t) => words.doubt.has(t)) || rawText.includes('?')) return null;
-  // "hadir tidak", "datang gak": asked, not answered.
-  if (tokens.length > 1 && NEGATIONS.has(tokens[tokens.length - 1]!)) return null;
-
-  const partsOf = wordParts;
-  const mentions = (words: readonly string[]) =>
-    words.some((word) => {
-      const parts = partsOf(word);
-      for (let i = 0; i + parts.length <= tokens.length; i++) {
-        if (parts.every((p, k) => tokenScore(tokens[i + k]!, p) >= 0.8)) return true;
-      }
-      return false;
-    });
-
-  // "tidak ada halangan" is a yes: a positive option's own phrase with a negation in it wins first.
-  const positiveNegated = menu.find(
-    (o) => !o.negative && o.words.some((w) => partsOf(w).length > 1 && partsOf(w).some((p) => NEGATIONS.has(p)) && mentions([w])),
-  );
-  if (positiveNegated) return positiveNegated;
-  const flagged = menu.filter((o) => o.negative);
-  const negative =
-    flagged.length > 0 ? flagged : menu.filter((o) => [...o.words, ...o.exact].some((w) => partsOf(w).some((p) => NEGATIONS.has(p))));
-  if (negative.length === 1 && tokens.some((t) => NEGATIONS.has(t))) {
-    // Where the negation stands decides: "tidak akan hadir", "ga bisa dateng" (before an option
-    // word) or a leading "enggak, ada acara" mean no; "saya hadir, tidak ada halangan" means yes;
-    // "tidak, saya hadir kok" says both and is asked again.
-    const optionWords = new Set(
-      menu
-        .flatMap((o) => [...o.words, ...o.exact].filter((w) => !partsOf(w).some((p) => NEGATIONS.has(p)) || o === negative[0]).flatMap(partsOf))
-        .filter((p) => !NEGATIONS.has(p) && p.length >= 3),
-    );
-    const isOptionWord = (t: string) => {
-      for (const w of optionWords) if (tokenScore(t, w) >= 0.8) return true;
-      return false;
-    };
-    // "tidak, saya hadir": a leading no set off by punctuation answers something else.
-    const standaloneLead = /^\W*\p{L}+\s*[,.!;]/u.test(rawText);
-    const negatedWord = tokens.some((t, i) => NEGATIONS.has(t) && !(i === 0 && standaloneLead) && tokens.slice(i + 1, i + 4).some(isOptionWord));
-    if (negatedWord) return negative[0]!;
-    if (NEGATIONS.has(tokens[0]!)) return tokens.slice(1).some(isOptionWord) ? null : negative[0]!;
-  }
-
-  let best: { option: MenuOption; length: number } | null = null;
-  let tie = false;
-  for (const option of menu) {
-    let length = 0;
-    for (const word of option.words) {
-      const parts = partsOf(word);
-      if (parts.length > length && mentions([word])) length = parts.length;
-    }
-    if (length === 0) continue;
-    if (!best || length > best.length) {
-      best = { option, length };
-      tie = false;
-    } else if (length === best.length) tie = true;
-  }
-  return best && !tie ? best.option : null;
 }

@@ -80,6 +80,26 @@ export interface SessionData {
   meetingId?: number;
   /** Words naming each of this phone's cooperatives, to switch when a message names one. */
   memberships?: { id: number; words: string[] }[];
+  /**
+   * What a multi-step officer flow has collected so far (an announcement's text, a RAT's new
+   * date and place): kept while a question of it is open, cleared when none is.
+   */
+  slots?: Record<string, string | number | null>;
+}
+
+/** An officer on file (the board of one cooperative, or the Dinas), as the conversation sees one. */
+export interface OfficerRef {
+  id: number;
+  name: string;
+  phone: string;
+  koperasiId: number | null;
+  /** board: PENGURUS, PENGAWAS, PENGELOLA of a cooperative; dinas: DINAS, PPKL (no cooperative). */
+  kind: 'board' | 'dinas' | 'other';
+}
+
+/** The officers on file by phone (read for every private message, so kept in memory briefly). */
+export interface OfficerDirectory {
+  officersOf(phone: string): Promise<OfficerRef[]>;
 }
 
 export interface SavingsAccountView {

@@ -1,7 +1,7 @@
 /** What members actually type, and what the bot must take it to mean. */
 import { describe, expect, it } from 'vitest';
 import { loadFlows } from '../../src/core/flows/load.ts';
-import { ACTION_NAMES } from '../../src/core/actions/index.ts';
+import { FLOW_ACTION_NAMES as ACTION_NAMES } from '../../src/core/create-engine.ts';
 import { FLOWS_DIR } from '../../src/core/create-engine.ts';
 import { normalizeText, tokenize, editDistance } from '../../src/core/text-match.ts';
 import { pickOption, understand } from '../../src/core/engine.ts';

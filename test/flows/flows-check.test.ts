@@ -3,7 +3,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOWS_DIR } from '../../src/core/create-engine.ts';
-import { ACTION_NAMES } from '../../src/core/actions/index.ts';
+import { FLOW_ACTION_NAMES as ACTION_NAMES } from '../../src/core/create-engine.ts';
 import { FlowCheckError, loadFlows } from '../../src/core/flows/load.ts';
 import { CODE_TEXTS } from '../../src/core/texts.ts';
 import { createApp } from '../../src/app.ts';

@@ -148,7 +148,7 @@ test('twelve "bimtek ya" at once, spread over three instances on one PostgreSQL,
     const kpri = await first.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     const phones = Array.from({ length: 12 }, (_, i) => `6281255501${String(i).padStart(2, '0')}`);
     await first.db.officer.createMany({ data: phones.map((phone, i) => ({ koperasiId: kpri.id, name: `Pengurus ${i}`, phone, role: 'PENGURUS' })) });
-    for (const app of apps) app.desk.refresh();
+    for (const app of apps) app.officers.refresh();
     const event = await first.db.event.findFirstOrThrow({ where: { forMembers: false } });
     await first.db.event.update({ where: { id: event.id }, data: { capacity: 5 } });
     await queueBimtekInvitations({ domain: first.domain, now: clock() });

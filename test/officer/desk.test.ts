@@ -75,7 +75,7 @@ describe.each([
     const expire = () => t.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
     // Siti, a member, is also PENGAWAS: her contact link to her membership still matches the file.
     await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
-    t.desk.refresh();
+    t.officers.refresh();
     await t.send(telegram({ contact: { phone: SITI, own: true }, verifiedPhone: SITI, phoneVerifiedBy: 'contact' }));
     expect(await t.send(telegram({ text: 'pengurus' }))).toContain('Menu petugas');
     await expire();
@@ -104,7 +104,7 @@ describe.each([
   test('on Telegram a bimtek answer is taken from an account whose link by the phone still holds, and the audit says so', async () => {
     const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
-    t.desk.refresh();
+    t.officers.refresh();
     await t.send(telegramMessage('905', { contact: { phone: SITI, own: true }, verifiedPhone: SITI, phoneVerifiedBy: 'contact' }));
     await t.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
     await queueBimtekInvitations({ domain: t.domain, now: t.clock.now });
@@ -171,7 +171,7 @@ describe.each([
     await t.say('6281234567802', 'rat');
     await t.say('6281234567802', 'tidak hadir');
     await t.db.koperasi.update({ where: { code: 'KPRI-SEJAHTERA' }, data: { quorumPercent: 60 } });
-    t.desk.refresh();
+    t.officers.refresh();
     await t.say(BOARD, 'pengurus');
     const tally = await t.say(BOARD, '2');
     const active = await t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
@@ -287,7 +287,7 @@ describe.each([
     await t.db.member.update({ where: { id: dewi.id }, data: { phone: '6281277770006' } });
     // Siti, a member and PENGAWAS, verified on Telegram with her own contact: her link still holds.
     await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
-    t.desk.refresh();
+    t.officers.refresh();
     await t.send(telegramMessage('904', { contact: { phone: SITI, own: true }, verifiedPhone: SITI, phoneVerifiedBy: 'contact' }));
 
     await t.say(DINAS, 'dinas');
@@ -317,7 +317,7 @@ describe.each([
     for (const [i, phone] of phones.entries()) {
       await t.db.officer.create({ data: { koperasiId: kpri.id, name: `Pengawas ${i + 1}`, phone, role: 'PENGAWAS' } });
     }
-    t.desk.refresh();
+    t.officers.refresh();
     const event = await t.db.event.findFirstOrThrow({ where: { forMembers: false } });
     await t.db.event.update({ where: { id: event.id }, data: { capacity: 2 } });
     const ctx = { domain: t.domain, now: t.clock.now };
@@ -386,7 +386,7 @@ describe.each([
   test('an officer who is also a member answers the RAT question with "ya" without it being taken as a bimtek answer', async () => {
     const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
-    t.desk.refresh();
+    t.officers.refresh();
     await queueBimtekInvitations({ domain: t.domain, now: t.clock.now });
     expect(await t.say(SITI, 'kapan rat')).toContain('Apakah Anda akan hadir?');
     expect(await t.say(SITI, 'ya')).toContain('sudah kami catat');
@@ -400,7 +400,7 @@ describe.each([
   test('RAT reminders reach members, not the desk: an officer who is also a member keeps both conversations', async () => {
     const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
-    t.desk.refresh();
+    t.officers.refresh();
     expect(await t.say(SITI, 'saldo')).toContain('Simpanan Siti Aminah');
     expect(await t.say(SITI, 'pengurus')).toContain('Menu petugas');
     expect(await t.say(SITI, 'menu')).toContain('Silakan pilih layanan');

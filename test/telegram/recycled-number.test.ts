@@ -93,7 +93,7 @@ describe('a Telegram account whose number went to someone else', () => {
     // P becomes a board member's phone: linked again by code, the account still opens no officer menu.
     const kpri = await db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
     const officer = await db.officer.create({ data: { koperasiId: kpri.id, name: 'Moh. Hasan', phone: P, role: 'PENGURUS' } });
-    t.service.app.desk.refresh();
+    t.service.app.officers.refresh();
     expect(await linkWithCode()).toContain('Siti Aminah');
     const desk = textOf(await ask(t, ACCOUNT, 'pengurus'));
     expect(desk).not.toContain('Menu petugas');
@@ -147,7 +147,7 @@ describe('a Telegram account whose number went to someone else', () => {
   test('linked with a code, it opens no officer menu when the remembered number becomes a Dinas phone', async () => {
     const db = t.service.app.db;
     await db.officer.create({ data: { koperasiId: null, name: 'Moh. Hasan', phone: P, role: 'DINAS' } });
-    t.service.app.desk.refresh();
+    t.service.app.officers.refresh();
     expect(await linkWithCode()).toContain('Siti Aminah');
     expect(textOf(await ask(t, ACCOUNT, 'saldo'))).toContain('Simpanan Siti Aminah');
     const desk = textOf(await ask(t, ACCOUNT, 'dinas'));
@@ -217,7 +217,7 @@ describe('a Telegram contact proves its phone for whom the file gave it to then'
     await db.member.updateMany({ where: { name: 'Moh. Hasan' }, data: { phone: P } });
     const kpri = await db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
     const officer = await db.officer.create({ data: { koperasiId: kpri.id, name: 'Moh. Hasan', phone: P, role: 'PENGURUS' } });
-    t.service.app.desk.refresh();
+    t.service.app.officers.refresh();
 
     const now: string[] = [];
     for (const text of ['saldo', 'ganti koperasi', '1', 'saldo', 'saldo ksu', 'pengurus', '1']) now.push(textOf(await ask(t, ACCOUNT, text)));
@@ -250,7 +250,7 @@ describe('a Telegram contact proves its phone for whom the file gave it to then'
     await db.member.updateMany({ where: { memberNumber: 'KSU-0117' }, data: { phone: X } });
     const ksu = await db.member.findFirstOrThrow({ where: { memberNumber: 'KSU-0117' } });
     await db.officer.create({ data: { koperasiId: ksu.koperasiId, name: 'Moh. Hasan', phone: X, role: 'PENGURUS' } });
-    t.service.app.desk.refresh();
+    t.service.app.officers.refresh();
     const out: string[] = [];
     for (const text of ['saldo', 'ganti koperasi', '1', 'stop', 'pengurus']) out.push(textOf(await ask(t, ACCOUNT, text)));
     expect(out.join('\n')).not.toMatch(HASAN);
@@ -290,7 +290,7 @@ describe('a Telegram contact proves its phone for whom the file gave it to then'
     await db.member.updateMany({ where: { memberNumber: '003' }, data: { phone: '6281299990003' } });
     const kpri = await db.koperasi.findUniqueOrThrow({ where: { code: DEMO_KOPERASI } });
     const officer = await db.officer.create({ data: { koperasiId: kpri.id, name: 'Moh. Hasan', phone: P, role: 'PENGURUS' } });
-    t.service.app.desk.refresh();
+    t.service.app.officers.refresh();
     await expireSessions(t);
     const out: string[] = [];
     for (const text of ['ganti koperasi', '2', 'saldo', 'saldo ksu', 'paiton', 'stop', 'langganan', 'stop pengingat', 'pengurus']) out.push(textOf(await ask(t, ACCOUNT, text)));

@@ -152,17 +152,30 @@ export function koperasiWords(member: { koperasiName: string; koperasiCode: stri
  * A member of several cooperatives who names one ("rat ksu kapan", "saldo yg di KPRI") is
  * answered for that one: the same phone vouches for both memberships.
  */
-export const followNamedKoperasi: Action = async (ctx) => {
+/** The membership of this phone the text names, other than the one shown, that the proof still covers (a read only). */
+async function namedMembership(ctx: ActionContext): Promise<MemberRef | null> {
   const memberships = ctx.session.memberships;
   const phone = ctx.message.verifiedPhone;
-  if (!memberships || memberships.length < 2 || !phone || !ctx.member) return {};
+  if (!memberships || memberships.length < 2 || !phone || !ctx.member) return null;
   const words = normalizeText(ctx.input).split(' ');
   const named = memberships.filter((m) => m.words.some((w) => words.includes(w)));
-  if (named.length !== 1 || named[0]!.id === ctx.member.id) return {};
+  if (named.length !== 1 || named[0]!.id === ctx.member.id) return null;
   const member = await ctx.services.members.findById(named[0]!.id);
-  if (!member || member.phone !== phone) return {};
+  if (!member || member.phone !== phone) return null;
   const covers = ctx.message.phoneCovers;
-  if (covers && !covers.includes(member.id)) return {};
+  if (covers && !covers.includes(member.id)) return null;
+  return member;
+}
+
+/** followNamedKoperasi's probe: which cooperative it would switch to, switching nothing. */
+export const probeNamedKoperasi: Action = async (ctx) => {
+  const member = await namedMembership(ctx);
+  return member ? { outcome: 'switched', vars: { koperasi_name: member.koperasiName } } : {};
+};
+
+export const followNamedKoperasi: Action = async (ctx) => {
+  const member = await namedMembership(ctx);
+  if (!member) return {};
   await bindVerified(ctx, member, phoneMethod(ctx), `${phoneMethod(ctx)} (named cooperative)`);
   return { outcome: 'switched', vars: { koperasi_name: member.koperasiName } };
 };

@@ -1,6 +1,6 @@
 /** The named actions flows can call. A flow referring to a name not listed here fails `flows check`. */
 import type { Action } from './types.ts';
-import { checkActivationCode, chooseCodeKoperasi, chooseKoperasi, listCodeChoices, followNamedKoperasi, greet, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
+import { checkActivationCode, chooseCodeKoperasi, chooseKoperasi, listCodeChoices, followNamedKoperasi, greet, probeNamedKoperasi, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
 import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
 import { memberShu, reportCard } from './figures.ts';
 import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setInstallmentReminders, setLanguage, setTopic } from './feedback.ts';
@@ -39,3 +39,6 @@ export const ACTION_NAMES: ReadonlySet<string> = new Set(ACTIONS.keys());
 
 /** The actions whose effect must not happen twice: each adds a row or spends something (see EngineOptions.onceOnly). */
 export const ONCE_ONLY_ACTIONS: ReadonlySet<string> = new Set(['complaint.from_message', 'complaint.file', 'rating.from_message', 'rating.save', 'identity.check_code']);
+
+/** Read-only twins of actions (see EngineOptions.probes): settings.before_request is perceived with one. */
+export const ACTION_PROBES: ReadonlyMap<string, Action> = new Map<string, Action>([['identity.follow_named_koperasi', probeNamedKoperasi]]);

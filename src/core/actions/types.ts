@@ -1,6 +1,7 @@
 import type { Language } from '../format.ts';
 import type { InboundMessage } from '../message.ts';
-import type { Identity, MemberRef, Services, SessionData } from '../ports.ts';
+import type { Identity, MemberRef, OfficerRef, Services, SessionData } from '../ports.ts';
+import type { ActingIdentity } from '../roles.ts';
 import type { TextKey } from '../texts.ts';
 
 export type ActionArgs = Readonly<Record<string, string | number | boolean>>;
@@ -28,6 +29,10 @@ export interface ActionContext {
   setLanguage(language: Language): void;
   /** Re-read the identity after an action bound or unbound a member. */
   setIdentity(identity: Identity): void;
+  /** The officers the sender's phone proof covers (see Roles.officers); a node's `requires:` says which powers hold. */
+  officers: readonly OfficerRef[];
+  /** The channel identity acting, for an officer action's audit. */
+  via: ActingIdentity;
 }
 
 export interface ActionResult {

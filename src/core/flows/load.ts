@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
-import { ZFlowFile, ZLexiconFile, ZMessageFile, type FlowFile, type FlowNode } from './schema.ts';
+import { ZFlowFile, ZFlowPartFile, ZLexiconFile, ZMessageFile, type FlowFile, type FlowNode } from './schema.ts';
 import { normalizeText, type IntentWords } from '../text-match.ts';
 import type { Language } from '../format.ts';
 import { CODE_TEXT_KEYS } from '../texts.ts';
@@ -33,13 +33,19 @@ export interface GlobalWord {
   /** Normalised whole-message forms. */
   words: Set<string>;
   go: string;
+  /** Only for a sender whose phone is an officer's on file. */
+  officer: boolean;
+  /** Only while no question is open. */
+  idle: boolean;
+  /** A cancel word (see FlowNode.cancel). */
+  cancels: boolean;
 }
 
 export interface FlowBundle {
   settings: FlowFile['settings'];
   nodes: Record<string, FlowNode>;
   globals: GlobalWord[];
-  intents: (IntentWords & { go: string; weak: boolean; priority: boolean })[];
+  intents: (IntentWords & { go: string; weak: boolean; priority: boolean; officer: boolean })[];
   lexicon: Map<string, string>;
   /** Emoji read as words ("👍" → ok) before matching. */
   emoji: Map<string, string>;
@@ -55,6 +61,8 @@ interface ParsedFile<T> {
   doc: Document;
   counter: LineCounter;
   value: T | null;
+  /** For a joined view of several files: the file a path of it comes from. */
+  origin?: (path: readonly (string | number)[]) => ParsedFile<unknown>;
 }
 
 function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number {
@@ -124,7 +132,9 @@ function missingCodeTexts(messages: Record<Language, ParsedFile<Record<string, s
 /** Load and check flows/. Throws FlowCheckError listing every problem found. */
 export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBundle {
   const problems: FlowProblem[] = [];
-  const flow = parseFile(dir, 'member.yaml', ZFlowFile, problems);
+  const member = parseFile(dir, 'member.yaml', ZFlowFile, problems);
+  const officer = parseFile(dir, 'officer.yaml', ZFlowPartFile, problems);
+  const flow = joinFlowFiles(member, officer, problems);
   const lexicon = parseFile(dir, 'lexicon.yaml', ZLexiconFile, problems);
   const messages = Object.fromEntries(
     LANGUAGES.map((lang) => [lang, parseFile(dir, join('messages', `${lang}.yaml`), ZMessageFile, problems)]),
@@ -132,21 +142,25 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
 
   if (flow.value) {
     const { nodes, globals, intents } = flow.value;
-    const at = (path: (string | number)[]) => lineOf(flow.doc, flow.counter, path);
+    const place = (path: (string | number)[]) => {
+      const source = flow.origin?.(path) ?? flow;
+      return { file: source.file, line: lineOf(source.doc, source.counter, path) };
+    };
     const checkTarget = (target: string | undefined, path: (string | number)[]) => {
       if (target !== undefined && target !== '$resume' && !(target in nodes)) {
-        problems.push({ file: flow.file, line: at(path), message: `node "${target}" tidak ada` });
+        problems.push({ ...place(path), message: `node "${target}" tidak ada` });
       }
     };
     const checkAction = (action: string | undefined, path: (string | number)[]) => {
       if (action !== undefined && !actionNames.has(action)) {
-        problems.push({ file: flow.file, line: at(path), message: `aksi "${action}" tidak dikenal (yang ada: ${[...actionNames].sort().join(', ')})` });
+        problems.push({ ...place(path), message: `aksi "${action}" tidak dikenal (yang ada: ${[...actionNames].sort().join(', ')})` });
       }
     };
     for (const required of REQUIRED_NODES) {
-      if (!(required in nodes)) problems.push({ file: flow.file, line: at(['nodes']), message: `node wajib "${required}" tidak ada` });
+      if (!(required in nodes)) problems.push({ ...place(['nodes']), message: `node wajib "${required}" tidak ada` });
     }
     for (const [name, node] of Object.entries(nodes)) {
+      checkTarget(node.cancel, ['nodes', name, 'cancel']);
       checkAction(node.action, ['nodes', name, 'action']);
       for (const [outcome, target] of Object.entries(node.outcomes ?? {})) checkTarget(target, ['nodes', name, 'outcomes', outcome]);
       checkTarget(node.next, ['nodes', name, 'next']);
@@ -159,14 +173,14 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
         for (const [outcome, target] of Object.entries(node.input.outcomes)) checkTarget(target, ['nodes', name, 'input', 'outcomes', outcome]);
       }
       if (node.outcomes && !node.action) {
-        problems.push({ file: flow.file, line: at(['nodes', name, 'outcomes']), message: 'outcomes tanpa action tidak pernah dipakai' });
+        problems.push({ ...place(['nodes', name, 'outcomes']), message: 'outcomes tanpa action tidak pernah dipakai' });
       }
       for (const lang of LANGUAGES) {
         const catalogue = messages[lang].value;
         if (!catalogue) continue;
         for (const key of messageKeysOf(node)) {
           if (!(key in catalogue)) {
-            problems.push({ file: flow.file, line: at(['nodes', name]), message: `pesan "${key}" tidak ada di messages/${lang}.yaml` });
+            problems.push({ ...place(['nodes', name]), message: `pesan "${key}" tidak ada di messages/${lang}.yaml` });
           }
         }
       }
@@ -180,7 +194,7 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
     for (const [name, intent] of Object.entries(intents)) {
       checkTarget(intent.go, ['intents', name, 'go']);
       if (intent.words.length === 0 && intent.phrases.length === 0) {
-        problems.push({ file: flow.file, line: at(['intents', name]), message: 'intent perlu words atau phrases' });
+        problems.push({ ...place(['intents', name]), message: 'intent perlu words atau phrases' });
       }
     }
   }
@@ -213,12 +227,16 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
       name,
       go: g.go,
       words: new Set(g.words.map((w) => (w === '?' ? '?' : normalizeText(w)))),
+      officer: g.only === 'officer',
+      idle: g.idle,
+      cancels: g.cancels,
     })),
     intents: Object.entries(flow.value.intents).map(([name, intent]) => ({
       name,
       go: intent.go,
       weak: intent.weak,
       priority: intent.priority,
+      officer: intent.only === 'officer',
       words: intent.words.map(normalizeText),
       phrases: intent.phrases.map(normalizeText),
     })),
@@ -228,4 +246,29 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
     doubt: new Set(lexicon.value.doubt.map(normalizeText)),
     messages: Object.fromEntries(LANGUAGES.map((lang) => [lang, messages[lang].value!])) as Record<Language, Record<string, string>>,
   };
+}
+
+/**
+ * The members' and the officers' files as one flow: one conversation per chat. The officers'
+ * globals and intents come first (an officer's "pengurus" opens the officer menu; a member's
+ * is a question for the board); a node name may be used once across both files. Problems in
+ * either file point at that file: the joined view keeps, per top-level entry, where it came from.
+ */
+function joinFlowFiles(member: ParsedFile<FlowFile>, officer: ParsedFile<z.infer<typeof ZFlowPartFile>>, problems: FlowProblem[]): ParsedFile<FlowFile> {
+  if (!member.value || !officer.value) return { ...member, value: null };
+  for (const name of Object.keys(officer.value.nodes)) {
+    if (name in member.value.nodes) problems.push({ file: officer.file, line: lineOf(officer.doc, officer.counter, ['nodes', name]), message: `node "${name}" sudah ada di member.yaml` });
+  }
+  for (const section of ['globals', 'intents'] as const) {
+    for (const name of Object.keys(officer.value[section])) {
+      if (name in member.value[section]) problems.push({ file: officer.file, line: lineOf(officer.doc, officer.counter, [section, name]), message: `${section} "${name}" sudah ada di member.yaml` });
+    }
+  }
+  const value: FlowFile = {
+    settings: member.value.settings,
+    globals: { ...officer.value.globals, ...member.value.globals },
+    intents: { ...officer.value.intents, ...member.value.intents },
+    nodes: { ...member.value.nodes, ...officer.value.nodes },
+  };
+  return { ...member, value, origin: (path) => (path[0] !== 'settings' && typeof path[1] === 'string' && path[1] in (officer.value![path[0] as 'nodes'] ?? {}) ? officer : member) };
 }

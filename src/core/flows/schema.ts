@@ -7,6 +7,14 @@ const ZActionName = z.string().regex(/^[a-z_]+\.[a-z_]+$/, 'nama aksi berbentuk 
 const ZTarget = z.union([ZName, z.literal('$resume')]);
 const ZWord = z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(1, 'kata tidak boleh kosong'));
 const ZArgs = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+/**
+ * Who a node is for: `member`, a member verified on this channel; `officer`, anyone with an
+ * officer's phone proven in this session (the platform's sender number, or their own contact
+ * shared in it); `board` and `dinas`, such an officer of a cooperative's board or of the Dinas.
+ */
+export const ZRequires = z.enum(['member', 'officer', 'board', 'dinas']);
+/** The roles a menu option can be shown for (`when:`). */
+export const ZRole = z.enum(['board', 'dinas']);
 
 export const ZMenuOption = z
   .object({
@@ -19,6 +27,8 @@ export const ZMenuOption = z
     go: ZTarget.optional(),
     action: ZActionName.optional(),
     args: ZArgs.optional(),
+    /** Shown (and picked, and numbered) only for an officer with this role. */
+    when: ZRole.optional(),
   })
   .strict()
   .refine((o) => o.go !== undefined || o.action !== undefined, { message: 'pilihan menu perlu go atau action' });
@@ -28,13 +38,20 @@ export const ZInput = z
     action: ZActionName,
     args: ZArgs.optional(),
     max_length: z.number().int().positive().max(4000).default(1000),
+    /**
+     * A short text that asks for something else ("cek saldo dulu") leaves the prompt (default).
+     * false: everything typed is the answer (an announcement), only the whole-message commands leave.
+     */
+    escape: z.boolean().default(true),
     outcomes: z.record(z.string(), ZTarget).default({}),
   })
   .strict();
 
 export const ZNode = z
   .object({
-    requires: z.literal('member').optional(),
+    requires: ZRequires.optional(),
+    /** Where the cancel words ("batal", "ga jadi") lead while this node waits (default: the cancel global's node). */
+    cancel: ZName.optional(),
     action: ZActionName.optional(),
     args: ZArgs.optional(),
     outcomes: z.record(z.string(), ZTarget).optional(),
@@ -51,10 +68,18 @@ export const ZNode = z
   .refine((n) => !(n.menu && n.input), { message: 'satu node tidak bisa sekaligus punya menu dan input' })
   .refine((n) => !(n.next && (n.menu || n.input)), { message: 'next tidak dipakai pada node yang menunggu jawaban (menu/input)' });
 
+/** `officer`: consulted only when the sender's phone (proven or remembered) is an officer's on file. */
+const ZOnly = z.literal('officer');
+
 export const ZGlobal = z
   .object({
     words: z.array(ZWord).min(1),
     go: ZName,
+    only: ZOnly.optional(),
+    /** Only while no question is open ("ya" answers a bimtek invitation only then). */
+    idle: z.boolean().default(false),
+    /** A cancel word: while a node with `cancel:` waits, it leads there instead. */
+    cancels: z.boolean().default(false),
   })
   .strict();
 
@@ -67,6 +92,7 @@ export const ZIntent = z
     weak: z.boolean().default(false),
     /** Wins whenever it matches, whatever else the message mentions. */
     priority: z.boolean().default(false),
+    only: ZOnly.optional(),
   })
   .strict();
 
@@ -91,6 +117,15 @@ export const ZFlowFile = z
   })
   .strict();
 
+/** flows/officer.yaml: officers' and Dinas staff's globals, intents and nodes, one conversation with the members' (no settings of its own). */
+export const ZFlowPartFile = z
+  .object({
+    globals: z.record(ZName, ZGlobal).default({}),
+    intents: z.record(ZName, ZIntent).default({}),
+    nodes: z.record(ZName, ZNode),
+  })
+  .strict();
+
 export const ZLexiconFile = z
   .object({
     negations: z.array(ZWord).min(1),
@@ -104,4 +139,6 @@ export const ZMessageFile = z.record(ZMessageKey, z.string());
 
 export type FlowFile = z.infer<typeof ZFlowFile>;
 export type FlowNode = z.infer<typeof ZNode>;
+export type Requires = z.infer<typeof ZRequires>;
+export type Role = z.infer<typeof ZRole>;
 export type MenuOption = z.infer<typeof ZMenuOption>;
