@@ -34,6 +34,8 @@ export interface Perception {
   roles: Roles;
   /** Where settings.before_request would lead (its probe: a cooperative the text names), if anywhere. */
   named?: { target: string; vars: Record<string, string> };
+  /** The globals with an `if:` whose words match and whose condition holds. */
+  held?: ReadonlySet<string>;
 }
 
 /** Where the conversation stands before the message. */
@@ -327,18 +329,23 @@ function typoSafeWords(global: GlobalWord): string[] {
   return words;
 }
 
-/** The global the whole message is (a typo allowed in one long word); officers' only for an officer's phone, idle ones only with no question open. */
-function globalOf(flows: FlowBundle, p: Perception, idle: boolean): GlobalWord | undefined {
+/**
+ * The global the whole message is (a typo allowed in one long word); officers' only for an
+ * officer's phone, idle ones only with no question open, conditional ones only when held.
+ */
+export function globalOf(flows: FlowBundle, p: Perception, idle: boolean): GlobalWord | undefined {
+  return flows.globals.find((g) => (!g.officer || p.roles.onFile) && (!g.idle || idle) && (!g.condition || p.held?.has(g.name) === true) && saysGlobal(g, p));
+}
+
+/** Whether the whole message is one of the global's words. */
+export function saysGlobal(g: GlobalWord, p: Pick<Perception, 'tokens' | 'normalized' | 'plain' | 'text'>): boolean {
   const { tokens, normalized, plain, text } = p;
-  return flows.globals.find(
-    (g) =>
-      (!g.officer || p.roles.onFile) &&
-      (!g.idle || idle) &&
+  return (
       (g.words.has(normalized) ||
         g.words.has(plain) ||
         (text === '?' && g.words.has('?')) ||
         // A typo in a one-word command ("bantuam", "berhenri"), for words long enough to be safe.
-        (tokens.length === 1 && typoSafeWords(g).some((w) => tokenScore(tokens[0]!, w) >= 0.8))),
+        (tokens.length === 1 && typoSafeWords(g).some((w) => tokenScore(tokens[0]!, w) >= 0.8)))
   );
 }
 

@@ -9,7 +9,7 @@ import { isDiskFullError } from '../persistence/faults.ts';
 import type { Logger } from 'pino';
 import type { Action, ActionArgs, ActionContext } from './actions/types.ts';
 import { createCatalogue, type Catalogue, type RenderTrace } from './catalogue.ts';
-import { decide, readText, understand, pickOption, visibleOptions, type Decision, type Perception } from './decide.ts';
+import { decide, readText, saysGlobal, understand, pickOption, visibleOptions, type Decision, type Perception } from './decide.ts';
 import type { FlowBundle } from './flows/load.ts';
 import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
@@ -359,8 +359,17 @@ class Turn {
       const target = result.outcome ? before.outcomes[result.outcome] : undefined;
       if (target) named = { target, vars: result.vars ?? {} };
     }
+    // Conditional globals the whole message says (an officer's bare "ya"): their read-only conditions.
+    const held = new Set<string>();
+    if (!contact && !button) {
+      for (const g of flows.globals) {
+        if (!g.condition || (g.officer && !this.roles.onFile) || !saysGlobal(g, text)) continue;
+        if ((await this.engine.action(g.condition)(this.#actionContext({}, text.text))).outcome === 'yes') held.add(g.name);
+      }
+    }
     return {
       ...text,
+      held,
       contact,
       button,
       unsupported: this.message.unsupported === true,

@@ -59,6 +59,29 @@ export function invitedTo(event: Pick<EventRecord, 'koperasiTypes' | 'districts'
 }
 
 /**
+ * The invitation an answer from these officers is for: a bare "ya"/"tidak" answers one still
+ * waiting for an answer; "bimtek tidak" (`aboutBimtek`) also changes an answer already given (a
+ * seat freed moves the waiting list up). Only events still to come; null when there is none.
+ */
+export async function invitationToAnswer(
+  domain: Pick<Domain, 'bimtek'>,
+  officerIds: readonly number[],
+  aboutBimtek: boolean,
+  now: Date,
+): Promise<{ invitation: InvitationRecord; event: EventRecord } | null> {
+  if (officerIds.length === 0) return null;
+  const statuses: InvitationStatus[] = aboutBimtek ? ['invited', 'accepted', 'waitlisted', 'declined'] : ['invited'];
+  const candidates = await domain.bimtek.invitationsFor([...officerIds], statuses, 20);
+  const events = new Map<number, EventRecord>();
+  for (const id of new Set(candidates.map((c) => c.eventId))) {
+    const event = await domain.bimtek.event(id);
+    if (event && event.startsAt > now) events.set(id, event);
+  }
+  const invitation = candidates.find((c) => events.has(c.eventId) && c.status === 'invited') ?? candidates.find((c) => events.has(c.eventId));
+  return invitation ? { invitation, event: events.get(invitation.eventId)! } : null;
+}
+
+/**
  * Answer the most recent invitation still waiting for one of these officers. Returns the reply
  * text, or null when no invitation is waiting (the message is then not about a bimtek).
  */
@@ -75,18 +98,9 @@ export async function respondToInvitation(
     via?: Record<string, unknown>;
   },
 ): Promise<string | null> {
-  // A bare "ya"/"tidak" answers an invitation still waiting for an answer; "bimtek tidak" also
-  // changes an answer already given (a seat freed moves the waiting list up).
-  const statuses: InvitationStatus[] = options.aboutBimtek ? ['invited', 'accepted', 'waitlisted', 'declined'] : ['invited'];
-  const candidates = await domain.bimtek.invitationsFor(options.officerIds, statuses, 20);
-  const events = new Map<number, EventRecord>();
-  for (const id of new Set(candidates.map((c) => c.eventId))) {
-    const event = await domain.bimtek.event(id);
-    if (event && event.startsAt > options.now) events.set(id, event);
-  }
-  const invitation = candidates.find((c) => events.has(c.eventId) && c.status === 'invited') ?? candidates.find((c) => events.has(c.eventId));
-  if (!invitation) return null;
-  const event = events.get(invitation.eventId)!;
+  const found = await invitationToAnswer(domain, options.officerIds, options.aboutBimtek, options.now);
+  if (!found) return null;
+  const { invitation, event } = found;
   const t = (key: TextKey, vars: Record<string, string> = {}) => domain.texts.text(options.language, key, vars, options.channel);
   const at = options.now;
   const vars = { title: event.title, when: formatDateTime(event.startsAt, BIMTEK_ZONE, options.language), place: event.place };

@@ -20,7 +20,7 @@ import {
   ANNOUNCEMENT_MAX_LENGTH,
   type Audience,
 } from '../domain/announcements.ts';
-import { listBimtekParticipants, respondToInvitation } from '../domain/bimtek.ts';
+import { invitationToAnswer, listBimtekParticipants, respondToInvitation } from '../domain/bimtek.ts';
 import { isDomainError } from '../domain/errors.ts';
 import { isBoard, isDinas } from '../domain/officers.ts';
 import type { Domain, OfficerRecord } from '../domain/ports.ts';
@@ -237,6 +237,8 @@ export function officerActions(domain: Domain, officers: Officers): ReadonlyMap<
      * officers the phone's proof covers (a member link that still holds included: the
      * invitation reached the officer there). `none`: no invitation is waiting.
      */
+    /** Whether a bimtek invitation waits for these officers' answer (read only: a global's `if:`). */
+    'officer.bimtek_waiting': async (ctx) => ({ outcome: (await invitationToAnswer(domain, ctx.officers.map((o) => o.id), false, ctx.now)) ? 'yes' : 'no' }),
     'officer.bimtek_answer': async (ctx) => {
       if (ctx.officers.length === 0) return { outcome: 'none' };
       const answered = await respondToInvitation(domain, {

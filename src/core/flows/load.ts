@@ -39,6 +39,8 @@ export interface GlobalWord {
   idle: boolean;
   /** A cancel word (see FlowNode.cancel). */
   cancels: boolean;
+  /** The read-only action whose `yes` the global needs (see ZGlobal.if). */
+  condition?: string;
 }
 
 export interface FlowBundle {
@@ -185,7 +187,10 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
         }
       }
     }
-    for (const [name, g] of Object.entries(globals)) checkTarget(g.go, ['globals', name, 'go']);
+    for (const [name, g] of Object.entries(globals)) {
+      checkTarget(g.go, ['globals', name, 'go']);
+      checkAction(g.if, ['globals', name, 'if']);
+    }
     const before = flow.value.settings.before_request;
     if (before) {
       checkAction(before.action, ['settings', 'before_request', 'action']);
@@ -230,6 +235,7 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
       officer: g.only === 'officer',
       idle: g.idle,
       cancels: g.cancels,
+      ...(g.if ? { condition: g.if } : {}),
     })),
     intents: Object.entries(flow.value.intents).map(([name, intent]) => ({
       name,

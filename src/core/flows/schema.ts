@@ -80,6 +80,11 @@ export const ZGlobal = z
     idle: z.boolean().default(false),
     /** A cancel word: while a node with `cancel:` waits, it leads there instead. */
     cancels: z.boolean().default(false),
+    /**
+     * A read-only action asked before deciding, only when the words match: the global counts
+     * only if its outcome is `yes` ("ya" answers a bimtek invitation only while one waits).
+     */
+    if: ZActionName.optional(),
   })
   .strict();
 
