@@ -9,7 +9,7 @@ import { createTestApp, STORES, tempDir, type TestApp } from '../helpers/app.ts'
 import { runKopbot } from '../helpers/cli.ts';
 import { DEMO_PHONES, seedDemo } from '../../src/persistence/seed-demo.ts';
 import { loadFlows } from '../../src/core/flows/load.ts';
-import { ACTION_NAMES } from '../../src/core/actions/index.ts';
+import { FLOW_ACTION_NAMES as ACTION_NAMES } from '../../src/core/create-engine.ts';
 import { FLOWS_DIR } from '../../src/core/create-engine.ts';
 import { tokenize } from '../../src/core/text-match.ts';
 import { understand } from '../../src/core/engine.ts';
