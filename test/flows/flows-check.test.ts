@@ -137,20 +137,20 @@ describe('flows check', () => {
       );
     });
 
-    it('keys of the desk, the domain, channels and the engine are known; every use is named, and a key built from a template points at the template', () => {
+    it('keys of the officers’ actions, the domain, channels and the engine are known; every use is named, and a key built from a template points at the template', () => {
       const dir = copyFlows();
-      for (const key of ['officer.rat_tally', 'bimtek.invitation', 'chat.slow_down', 'option.repeat', 'reminder.when_1', 'collectibility.macet']) {
+      for (const key of ['officer.rat_past_limit', 'bimtek.invitation', 'chat.slow_down', 'option.repeat', 'reminder.when_1', 'collectibility.macet']) {
         deleteKey(dir, 'id', key);
         deleteKey(dir, 'en', key);
       }
       const found = problems(dir).filter((p) => p.includes('messages/id.yaml'));
       expect(found).toHaveLength(6);
-      expect(found).toContain(`${useOf('src/officer/desk.ts', 'officer.rat_tally')}: pesan "officer.rat_tally" dipakai kode tetapi tidak ada di messages/id.yaml`);
+      expect(found).toContain(`${useOf('src/officer/actions.ts', 'officer.rat_past_limit')}: pesan "officer.rat_past_limit" dipakai kode tetapi tidak ada di messages/id.yaml`);
       expect(found).toContain(`${useOf('src/domain/bimtek.ts', 'bimtek.invitation')}: pesan "bimtek.invitation" dipakai kode tetapi tidak ada di messages/id.yaml`);
       expect(found).toContain(`${useOf('src/channels/telegram/telegram-channel.ts', 'chat.slow_down')}: pesan "chat.slow_down" dipakai kode tetapi tidak ada di messages/id.yaml`);
       expect(found).toContain(`${useOf('src/domain/days-away.ts', 'reminder.when_1')}: pesan "reminder.when_1" dipakai kode tetapi tidak ada di messages/id.yaml`);
-      // Used in three places by the engine: the first is the pointer, the others are listed.
-      expect(found.find((p) => p.includes('"option.repeat"'))).toMatch(/^src\/core\/engine\.ts:\d+: pesan "option\.repeat" dipakai kode tetapi tidak ada di messages\/id\.yaml \(juga dipakai di src\/core\/engine\.ts:\d+/);
+      // Used in several places by the engine (the decision names it, the executor says it): the first is the pointer, the others are listed.
+      expect(found.find((p) => p.includes('"option.repeat"'))).toMatch(/^src\/core\/decide\.ts:\d+: pesan "option\.repeat" dipakai kode tetapi tidak ada di messages\/id\.yaml \(juga dipakai di src\/core\/decide\.ts:\d+/);
       const template = readFileSync(join(ROOT, 'src/core/actions/member-data.ts'), 'utf8').split('\n').findIndex((line) => line.includes('`collectibility.${'));
       expect(found).toContain(`src/core/actions/member-data.ts:${template + 1}: pesan "collectibility.macet" dipakai kode tetapi tidak ada di messages/id.yaml`);
     });
