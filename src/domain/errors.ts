@@ -13,7 +13,10 @@ export type DomainErrorCode =
   | 'meeting_unknown'
   | 'meeting_in_past'
   | 'report_filter_invalid'
-  | 'district_unknown';
+  | 'district_unknown'
+  | 'document_empty'
+  | 'document_too_large'
+  | 'document_type';
 
 export class DomainError extends Error {
   override name = 'DomainError';

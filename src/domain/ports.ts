@@ -131,8 +131,42 @@ export interface MeetingStore {
   /** Answers of active members only: a member who left no longer counts, yes or no. */
   answers(meetingId: number): Promise<{ yes: number; no: number }>;
   move(id: number, startsAt: Date): Promise<void>;
+  /** The RAT of a book year (key "RAT:<year>"), if there is one. */
+  ratOf(koperasiId: number, bookYear: number): Promise<MeetingRecord | null>;
   /** The RAT of a book year: created, or its date and place set again (key "RAT:<year>"). */
   upsertRat(input: { koperasiId: number; bookYear: number; startsAt: Date; place: string; agenda: string }): Promise<MeetingRecord>;
+}
+
+/** REPORT: the RAT report (laporan pertanggungjawaban); INVITATION: the invitation (undangan RAT). */
+export type MeetingDocumentKind = 'REPORT' | 'INVITATION';
+
+/** A meeting's document as stored, without its bytes. */
+export interface MeetingDocumentRecord {
+  id: number;
+  meetingId: number;
+  kind: MeetingDocumentKind;
+  fileName: string;
+  mimeType: string;
+  size: number;
+  sha256: string;
+  /** The unguessable part of the document's web link (a new one with every new content). */
+  token: string;
+  attachedBy: string;
+  attachedAt: Date;
+}
+
+export interface MeetingDocumentStore {
+  /** The meeting's document of this kind, without its bytes. */
+  of(meetingId: number, kind: MeetingDocumentKind): Promise<MeetingDocumentRecord | null>;
+  /** Of the cooperative's RATs that have a document of this kind, the one that starts last, with it. */
+  latestOf(koperasiId: number, kind: MeetingDocumentKind, before?: Date): Promise<{ document: MeetingDocumentRecord; meeting: MeetingRecord } | null>;
+  /**
+   * Attach the document (replacing the meeting's document of this kind, if any) and write the
+   * audit row, in one transaction.
+   */
+  put(input: Omit<MeetingDocumentRecord, 'id' | 'size'> & { content: Uint8Array; audit: AuditRow }): Promise<MeetingDocumentRecord>;
+  /** A document with its bytes, by id or by its link's token. */
+  content(by: { id: number } | { token: string }): Promise<{ document: MeetingDocumentRecord; bytes: Buffer } | null>;
 }
 
 export interface BimtekStore {
@@ -216,6 +250,7 @@ export interface DomainStores {
   officers: OfficerStore;
   members: MemberDirectory;
   meetings: MeetingStore;
+  documents: MeetingDocumentStore;
   bimtek: BimtekStore;
   jobRuns: JobRunStore;
   loans: LoanStore;

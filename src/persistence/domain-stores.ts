@@ -26,6 +26,9 @@ import type {
   JobRunStore,
   KoperasiStore,
   LoanStore,
+  MeetingDocumentKind,
+  MeetingDocumentRecord,
+  MeetingDocumentStore,
   MeetingRecord,
   MeetingStore,
   MemberDirectory,
@@ -106,6 +109,7 @@ export function createMeetingStore(db: Db): MeetingStore {
     async move(id, startsAt) {
       await db.meeting.update({ where: { id }, data: { startsAt } });
     },
+    ratOf: (koperasiId, bookYear) => db.meeting.findUnique({ where: { koperasiId_key: { koperasiId, key: `RAT:${bookYear}` } }, select: meetingSelect }),
     async upsertRat({ koperasiId, bookYear, startsAt, place, agenda }) {
       const key = `RAT:${bookYear}`;
       return db.meeting.upsert({
@@ -114,6 +118,51 @@ export function createMeetingStore(db: Db): MeetingStore {
         update: { startsAt, place, heldAt: null },
         select: meetingSelect,
       }) as Promise<MeetingRecord>;
+    },
+  };
+}
+
+/** Everything of a document but its bytes: a member's question reads this, the send reads the bytes. */
+const documentSelect = { id: true, meetingId: true, kind: true, fileName: true, mimeType: true, size: true, sha256: true, token: true, attachedBy: true, attachedAt: true } as const;
+
+function toDocument(row: Omit<MeetingDocumentRecord, 'kind'> & { kind: string }): MeetingDocumentRecord {
+  return { ...row, kind: row.kind as MeetingDocumentKind };
+}
+
+export function createMeetingDocumentStore(db: Db): MeetingDocumentStore {
+  return {
+    async of(meetingId, kind) {
+      const row = await db.meetingDocument.findUnique({ where: { meetingId_kind: { meetingId, kind } }, select: documentSelect });
+      return row ? toDocument(row) : null;
+    },
+    async latestOf(koperasiId, kind, before) {
+      const row = await db.meetingDocument.findFirst({
+        where: { kind, meeting: { koperasiId, kind: 'RAT', ...(before ? { startsAt: { lt: before } } : {}) } },
+        orderBy: { meeting: { startsAt: 'desc' } },
+        select: { ...documentSelect, meeting: { select: meetingSelect } },
+      });
+      if (!row) return null;
+      const { meeting, ...document } = row;
+      return { document: toDocument(document), meeting };
+    },
+    async put({ content, audit, ...fields }) {
+      const data = { ...fields, size: content.length, content: Uint8Array.from(content) };
+      const [row] = await db.$transaction([
+        db.meetingDocument.upsert({
+          where: { meetingId_kind: { meetingId: fields.meetingId, kind: fields.kind } },
+          create: data,
+          update: data,
+          select: documentSelect,
+        }),
+        db.auditLog.create({ data: { ...audit, at: fields.attachedAt } }),
+      ]);
+      return toDocument(row);
+    },
+    async content(by) {
+      const row = await db.meetingDocument.findUnique({ where: 'id' in by ? { id: by.id } : { token: by.token }, select: { ...documentSelect, content: true } });
+      if (!row) return null;
+      const { content, ...document } = row;
+      return { document: toDocument(document), bytes: Buffer.from(content) };
     },
   };
 }
@@ -307,6 +356,7 @@ export function createDomainStores(db: Db, outbox: OutboxPort): DomainStores {
     officers: createOfficerStore(db),
     members: createMemberDirectory(db),
     meetings: createMeetingStore(db),
+    documents: createMeetingDocumentStore(db),
     bimtek: createBimtekStore(db),
     jobRuns: createJobRunStore(db),
     loans: createLoanStore(db),
