@@ -258,6 +258,41 @@ function buildProgram(): Command {
       });
     });
 
+  const rat = program.command('rat').description('Rapat Anggota Tahunan (RAT) koperasi.');
+  rat
+    .command('attach')
+    .description('Melampirkan laporan RAT (laporan pertanggungjawaban) atau undangan RAT ke RAT koperasi, agar anggota bisa memintanya lewat chat ("laporan rat", "undangan rat"). Berkas PDF (atau foto JPG/PNG), paling besar 10 MB; jenis berkas diperiksa dari isinya. Melampirkan lagi jenis yang sama menggantikan berkas sebelumnya.')
+    .argument('<berkas>', 'berkas .pdf (atau .jpg/.png)')
+    .requiredOption('--koperasi <KODE>', 'kode koperasi')
+    .addOption(new Option('--jenis <JENIS>', 'laporan atau undangan (bawaan: undangan bila nama berkas memuat "undangan", selain itu laporan)').choices(['laporan', 'undangan']))
+    .option('--tahun-buku <TAHUN>', 'RAT tahun buku ini (bawaan: RAT yang akan datang, atau yang terakhir bila belum ada jadwal baru)')
+    .action(async (file: string, options: { koperasi: string; jenis?: 'laporan' | 'undangan'; tahunBuku?: string }) => {
+      let bookYear: number | undefined;
+      if (options.tahunBuku !== undefined) {
+        bookYear = Number(options.tahunBuku);
+        if (!/^\d{4}$/.test(options.tahunBuku) || bookYear < 1990 || bookYear > 2100) throw new UserError(`--tahun-buku "${options.tahunBuku}" bukan tahun; contoh: --tahun-buku 2025.`, 2);
+      }
+      const { readFile, stat } = await import('node:fs/promises');
+      const info = await stat(file).catch(() => null);
+      if (!info) throw new UserError(`Berkas ${file} tidak ada.`, 2);
+      if (!info.isFile()) throw new UserError(`${file} bukan berkas; sebutkan berkas PDF-nya, misalnya laporan-rat-2025.pdf.`, 2);
+      const { attachRatDocument, checkDocumentSize, documentKindOf, formatFileSize } = await import('../domain/rat-documents.ts');
+      checkDocumentSize(info.size); // before reading a file far too big into memory
+      const kind = options.jenis ? (options.jenis === 'undangan' ? 'INVITATION' : 'REPORT') : documentKindOf(file.split(/[\\/]/).pop());
+      const bytes = await readFile(file);
+      await withApp(async (app) => {
+        const attached = await attachRatDocument(app.domain, { koperasiCode: options.koperasi, kind, bytes, fileName: file, ...(bookYear !== undefined ? { bookYear } : {}), actor: 'cli', now: new Date() });
+        const { meeting, koperasi, document } = attached;
+        const what = kind === 'INVITATION' ? 'Undangan RAT' : 'Laporan RAT';
+        const ask = kind === 'INVITATION' ? 'undangan rat' : 'laporan rat';
+        const year = meeting.bookYear === null ? '' : ` tahun buku ${meeting.bookYear}`;
+        const done = { attached: 'dilampirkan', replaced: 'dilampirkan, menggantikan berkas sebelumnya', unchanged: 'sudah terlampir (berkas yang sama), tidak ada yang berubah' }[attached.status];
+        process.stdout.write(
+          `${what}${year} ${koperasi.name} (RAT ${formatDateTime(meeting.startsAt, koperasi.timezone)}) ${done}: ${document.fileName}, ${formatFileSize(document.size)}. Anggota memintanya dengan "${ask}".\n`,
+        );
+      });
+    });
+
   const outbox = program.command('outbox').description('Pesan yang dikirim bot atas inisiatifnya sendiri (pengumuman, pengingat, undangan).');
   outbox
     .command('drain')

@@ -56,10 +56,7 @@ export function formatFileSize(bytes: number): string {
  */
 export function checkDocument(input: { bytes: Uint8Array; fileName: string }): { type: DocumentType; fileName: string } {
   const { bytes } = input;
-  if (bytes.length === 0) throw new DomainError('document_empty', 'Berkas itu kosong (0 byte). Kirim ulang berkas laporan atau undangannya.');
-  if (bytes.length > MAX_DOCUMENT_BYTES) {
-    throw new DomainError('document_too_large', `Berkas itu ${megabytes(bytes.length)}; paling besar ${megabytes(MAX_DOCUMENT_BYTES)}. Perkecil dulu (misalnya simpan ulang PDF-nya dengan ukuran lebih kecil).`);
-  }
+  checkDocumentSize(bytes.length);
   const name = baseName(input.fileName);
   const type = sniffDocumentType(bytes);
   const extension = /\.([a-z0-9]{1,5})$/i.exec(name)?.[1]?.toLowerCase();
@@ -72,6 +69,17 @@ export function checkDocument(input: { bytes: Uint8Array; fileName: string }): {
     throw new DomainError('document_type', `Berkas ${name} tidak bisa dilampirkan: namanya berakhiran .${extension}, tetapi isinya ${type.label}. Periksa berkasnya, lalu kirim ulang.`);
   }
   return { type, fileName: claimed ? name : `${name.replace(/\.$/, '') || 'dokumen-rat'}.${type.extension}` };
+}
+
+/**
+ * Refuse a size before anything is read or downloaded (a file on disk, a document sent by chat):
+ * empty, or over MAX_DOCUMENT_BYTES.
+ */
+export function checkDocumentSize(size: number): void {
+  if (size === 0) throw new DomainError('document_empty', 'Berkas itu kosong (0 byte). Kirim ulang berkas laporan atau undangannya.');
+  if (size > MAX_DOCUMENT_BYTES) {
+    throw new DomainError('document_too_large', `Berkas itu ${megabytes(size)}; paling besar ${megabytes(MAX_DOCUMENT_BYTES)}. Perkecil dulu (misalnya simpan ulang PDF-nya dengan ukuran lebih kecil).`);
+  }
 }
 
 /** The file's own name (no folders), without control characters, at most 120 characters. */
