@@ -71,6 +71,9 @@ export const ZConfig = z.object({
     .regex(/^(off|([01]?\d|2[0-3])-([01]?\d|2[0-3]))$/, 'harus berbentuk JAM-JAM (misalnya 21-6) atau off')
     .refine((v) => v === 'off' || v.split('-')[0] !== v.split('-')[1], { message: 'jam mulai dan jam selesai tidak boleh sama' })
     .default('21-6'),
+  // Where the HTTP server listens (default every interface), and the host of the links it gives
+  // (a RAT document's in the terminal channel; 127.0.0.1 when unset).
+  HOST: z.string().trim().min(1, 'tidak boleh kosong').regex(/^[A-Za-z0-9.:-]+$/, 'harus nama host atau alamat IP, misalnya 127.0.0.1').optional(),
   PORT: z.coerce
     .number({ message: 'harus berupa angka' })
     .int('harus bilangan bulat')

@@ -20,6 +20,7 @@ import { openDatabaseProbe, type ProbeOptions } from './persistence/health.ts';
 import { botKeyOf, openTelegramStore } from './persistence/telegram-store.ts';
 import { instanceLockFor } from './persistence/instance-lock.ts';
 import { refuseRequest } from './http/json-body.ts';
+import { isDocumentRequest, serveDocument } from './http/rat-documents.ts';
 import type { OutboxStore } from './outbox/outbox-store.ts';
 
 export interface RunningService {
@@ -77,6 +78,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
       });
       return;
     }
+    if (isDocumentRequest(req)) {
+      await serveDocument(req, res, app.domain);
+      return;
+    }
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
       // The database read and written (a full disk, a damaged or read-only file: 503).
       const database = await probe.check(new Date());
@@ -113,7 +118,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.PORT, '0.0.0.0', () => {
+      server.listen(config.PORT, config.HOST ?? '0.0.0.0', () => {
         server.off('error', reject);
         resolve();
       });

@@ -161,8 +161,9 @@ function buildProgram(): Command {
       if (!phone.ok) throw new UserError(`Nomor HP "${options.as}" tidak sah: gunakan nomor seperti 0812-3456-7890.`, 2);
       await withApp(async (app) => {
         if (process.stdin.isTTY) process.stderr.write(`Anda bercakap sebagai ${displayPhone(phone.phone)}. Ketik pesan lalu Enter; Ctrl+D untuk keluar.\n`);
-        const { runTerminalChat } = await import('../channels/terminal/terminal-channel.ts');
-        await runTerminalChat({ engine: app.engine, phone: phone.phone, input: process.stdin, output: process.stdout });
+        const [{ runTerminalChat }, { serviceBaseUrl }] = await Promise.all([import('../channels/terminal/terminal-channel.ts'), import('../http/rat-documents.ts')]);
+        // A RAT document is shown as a link to the service (kopbot start) on HOST:PORT.
+        await runTerminalChat({ engine: app.engine, phone: phone.phone, input: process.stdin, output: process.stdout, baseUrl: serviceBaseUrl(config()) });
       });
     });
 

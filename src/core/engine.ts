@@ -13,7 +13,7 @@ import { decide, readText, saysGlobal, understand, pickOption, visibleOptions, t
 import type { FlowBundle } from './flows/load.ts';
 import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
-import type { InboundMessage, Reply, ReplyBatch, ReplyOption } from './message.ts';
+import type { InboundMessage, Reply, ReplyBatch, ReplyDocument, ReplyOption } from './message.ts';
 import type { Identity, MemberRef, MemberService, OfficerDirectory, OfficerRef, Services, SessionData, SessionState } from './ports.ts';
 import { StaleSessionError } from './ports.ts';
 import { USABLE_MEMBER_STATUSES } from './member-number.ts';
@@ -293,6 +293,8 @@ class Turn {
   #expiredWhileWaiting = false;
   /** A node asked for the "share my phone number" button. */
   #requestContact = false;
+  /** RAT documents (issue 17): a document an action gave (ActionResult.document), for the next reply flushed. */
+  #document: ReplyDocument | undefined;
   /** Substituted data values that contain markup characters (see Reply.literals). */
   readonly #trace: RenderTrace = { literals: new Set(), rendered: new Set() };
 
@@ -598,6 +600,7 @@ class Turn {
       if (node.action) {
         const result = await this.#runAction(node.action, node.args ?? {}, this.message.text ?? '');
         vars = { ...vars, ...result.vars };
+        if (result.document) this.#document = result.document; // RAT documents (issue 17)
         const target = result.outcome ? node.outcomes?.[result.outcome] : undefined;
         if (target) {
           name = target;
@@ -670,6 +673,11 @@ class Turn {
       this.#pendingText = [];
       const literals = [...this.#trace.literals].filter((value) => text.includes(value));
       this.replies.push({ text, ...(options ? { options } : {}), ...(options && menu ? { menu } : {}), ...(literals.length > 0 ? { literals } : {}) });
+    }
+    // RAT documents (issue 17): the document goes with the reply its node's text is in.
+    if (this.#document && this.replies.length > 0) {
+      this.replies[this.replies.length - 1]!.document = this.#document;
+      this.#document = undefined;
     }
     const last = this.replies[this.replies.length - 1];
     if (this.#requestContact && last && !last.options && this.message.canRequestContact) {

@@ -87,6 +87,13 @@ export function formatDate(isoDate: string, lang: Language = 'id', withWeekday =
   return `${WEEKDAYS[lang][weekday]}, ${text}`;
 }
 
+/** A file's size as people read it: "850 KB", "1,2 MB" (English: "1.2 MB"). */
+export function formatFileSize(bytes: number, lang: Language = 'id'): string {
+  const locale = lang === 'en' ? 'en-US' : 'id-ID';
+  if (bytes < 1024 * 1024) return `${Math.max(1, Math.round(bytes / 1024)).toLocaleString(locale)} KB`;
+  return `${(bytes / (1024 * 1024)).toLocaleString(locale, { maximumFractionDigits: 1 })} MB`;
+}
+
 /** Today's calendar date in a time zone, as "YYYY-MM-DD". */
 export function localDate(instant: Date, timeZone: string): string {
   const p = localParts(instant, timeZone);

@@ -73,8 +73,40 @@ export interface InboundMessage {
   button?: { menu: string; key: string };
   /** Something the bot cannot read (a voice note, a photo without caption, a location…). */
   unsupported?: boolean;
+  /**
+   * A file the sender attached (a PDF, a photo sent as a file). Members' files are not read (the
+   * message is also `unsupported`, its caption kept here, not in `text`); a board member's RAT
+   * report or invitation is (src/officer/rat-documents.ts). The bytes are fetched only when
+   * wanted, and only when `size` is within the limit.
+   */
+  document?: InboundDocument;
   /** The sender's display name on the platform, used only for a greeting. */
   displayName?: string;
+}
+
+export interface InboundDocument {
+  fileName: string;
+  /** As the sender's app declared it: a hint only, the content decides. */
+  mimetype: string;
+  /** Bytes, as the platform declared it (checked again on the bytes fetched). */
+  size: number;
+  caption?: string;
+  fetch(): Promise<Buffer>;
+}
+
+/**
+ * A document a reply carries (a RAT report): what channels need to send it. The bytes are not
+ * in the reply (replies are kept, as Telegram's decided replies, and a 10 MB report held in
+ * every one would not do): a channel fetches them by `id` when it sends (Services.documents),
+ * the terminal shows the web link made from `token`.
+ */
+export interface ReplyDocument {
+  id: number;
+  fileName: string;
+  mimetype: string;
+  size: number;
+  /** The unguessable part of the document's web link (/dokumen/<token>). */
+  token: string;
 }
 
 export interface ReplyOption {
@@ -98,6 +130,8 @@ export interface Reply {
   removeKeyboard?: boolean;
   /** Offer a "share my phone number" button with this label, where the channel can. */
   requestContact?: { label: string };
+  /** A document sent with this reply, its text the caption (WhatsApp, Telegram) or a link under the text (terminal). */
+  document?: ReplyDocument;
 }
 
 export interface ReplyBatch {

@@ -272,6 +272,31 @@ export interface MeetingService {
   upcomingEventsForMembers(member: MemberRef, now: Date): Promise<EventView[]>;
 }
 
+/** REPORT: the RAT report (laporan pertanggungjawaban); INVITATION: the invitation (undangan RAT). */
+export type RatDocumentKind = 'REPORT' | 'INVITATION';
+
+export interface RatDocumentView {
+  id: number;
+  kind: RatDocumentKind;
+  fileName: string;
+  mimeType: string;
+  size: number;
+  token: string;
+  /** The RAT it is attached to. */
+  meeting: { bookYear: number | null; startsAt: Date; place: string };
+}
+
+export interface DocumentService {
+  /**
+   * The RAT document of this kind for the member's cooperative (see ratDocumentFor in
+   * src/domain/rat-documents.ts), and the cooperative's current RAT, to say its date when there
+   * is no document.
+   */
+  ratDocument(member: MemberRef, kind: RatDocumentKind, now: Date): Promise<{ document: RatDocumentView | null; current: { bookYear: number | null; startsAt: Date; place: string } | null }>;
+  /** A document's bytes, for a channel sending a reply that carries it (Reply.document). */
+  content(id: number): Promise<{ fileName: string; mimeType: string; bytes: Buffer } | null>;
+}
+
 export interface ComplaintView {
   ticket: string;
   status: string;
@@ -310,4 +335,5 @@ export interface Services {
   meetings: MeetingService;
   feedback: FeedbackService;
   audit: AuditService;
+  documents: DocumentService;
 }

@@ -5,6 +5,7 @@
  * through here, so the checks (size, type by content, which RAT) exist once.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { formatFileSize } from '../core/format.ts';
 import { auditRow } from './audit.ts';
 import { DomainError } from './errors.ts';
 import type { Domain, KoperasiRecord, MeetingDocumentKind, MeetingDocumentRecord, MeetingRecord } from './ports.ts';
@@ -44,11 +45,7 @@ function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toLocaleString('id-ID', { maximumFractionDigits: 1 })} MB`;
 }
 
-/** A size as people read it: "850 KB", "1,2 MB". */
-export function formatFileSize(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${Math.max(1, Math.round(bytes / 1024)).toLocaleString('id-ID')} KB`;
-  return megabytes(bytes);
-}
+export { formatFileSize };
 
 /**
  * Refuse what is too big, empty or not a PDF/JPEG/PNG by content, or whose name claims another

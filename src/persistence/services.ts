@@ -11,6 +11,7 @@ import type {
   AnnualReportView,
   AuditService,
   FiguresService,
+  DocumentService,
   FeedbackService,
   Identity,
   IdentityStore,
@@ -30,7 +31,8 @@ import { recordAudit } from '../domain/audit.ts';
 import { designatedMembers, lockedUntilAfter, MAX_CODE_ATTEMPTS, MAX_FAILED_ATTEMPTS } from '../domain/activation-codes.ts';
 import { currentRat } from '../domain/rat.ts';
 import { eventsForMembersOf, MEMBER_EVENTS_READ } from '../domain/bimtek.ts';
-import { createAuditStore, createMeetingStore } from './domain-stores.ts';
+import { createAuditStore, createMeetingDocumentStore, createMeetingStore } from './domain-stores.ts';
+import { ratDocumentContent, ratDocumentFor } from '../domain/rat-documents.ts';
 import type { HotPath } from './sqlite-hot-path.ts';
 import { toEventView } from './hot-path-rows.ts';
 import { USABLE_MEMBER_STATUSES, zeroPaddedForms } from '../core/member-number.ts';
@@ -336,6 +338,25 @@ export function createFiguresService(db: Db): FiguresService {
   };
 }
 
+/** RAT documents for members: which one is theirs is the domain's rule (domain/rat-documents.ts). */
+export function createDocumentService(db: Db): DocumentService {
+  const stores = { meetings: createMeetingStore(db), documents: createMeetingDocumentStore(db) };
+  const meetingOf = (m: { bookYear: number | null; startsAt: Date; place: string }) => ({ bookYear: m.bookYear, startsAt: m.startsAt, place: m.place });
+  return {
+    async ratDocument(member, kind, now) {
+      const found = await ratDocumentFor(stores, { koperasiId: member.koperasiId, kind, now });
+      const current = found.current ? meetingOf(found.current) : null;
+      if (!found.document) return { document: null, current };
+      const { id, fileName, mimeType, size, token } = found.document;
+      return { document: { id, kind, fileName, mimeType, size, token, meeting: meetingOf(found.of) }, current };
+    },
+    async content(id) {
+      const found = await ratDocumentContent(stores, { id });
+      return found ? { fileName: found.document.fileName, mimeType: found.document.mimeType, bytes: found.bytes } : null;
+    },
+  };
+}
+
 export function createMeetingService(db: Db): MeetingService {
   const meetings = createMeetingStore(db);
   return {
@@ -449,6 +470,7 @@ export function createServices(db: Db, options: { clock?: () => Date; hotPath?: 
       : meetings,
     feedback: hot ? { ...feedback, complaintsOf: hot.complaintsOf } : feedback,
     audit: hot ? { record: (entry) => recordAudit({ write: hot.audit }, entry) } : audit,
+    documents: createDocumentService(db),
   };
   return services;
 }

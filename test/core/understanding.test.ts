@@ -43,7 +43,12 @@ const EXPECTED: [string, string][] = [
   ['kpn RAT nya?', 'rat'],
   ['rapat anggota tahunan kapan', 'rat'],
   ['jadwal rapat', 'rat'],
-  ['undangan rat', 'rat'],
+  // The invitation itself (the document; without one, the sentence gives the RAT date).
+  ['undangan rat', 'rat_invitation'],
+  ['minta undangan rapat anggota tahunan', 'rat_invitation'],
+  ['laporan rat', 'rat_report'],
+  ['laporane rat tahun wingi', 'rat_report'],
+  ['rat report', 'rat_report'],
   ['when is the meeting', 'rat'],
   ['ada bimtek?', 'events'],
   ['info pelatihan', 'events'],

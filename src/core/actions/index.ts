@@ -3,6 +3,7 @@ import type { Action } from './types.ts';
 import { checkActivationCode, chooseCodeKoperasi, chooseKoperasi, listCodeChoices, followNamedKoperasi, greet, probeNamedKoperasi, listChoices, rememberMemberNumber, resolveIdentity, switchKoperasi } from './identity.ts';
 import { eventsUpcoming, loanSummary, ratConfirm, ratUpcoming, savingsSummary } from './member-data.ts';
 import { memberShu, reportCard } from './figures.ts';
+import { sendRatDocument } from './rat-documents.ts';
 import { announcementStatus, complaintFromMessage, complaintStatus, fileComplaint, ratingFromMessage, saveRating, setAnnouncements, setInstallmentReminders, setLanguage, setTopic } from './feedback.ts';
 
 export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
@@ -25,6 +26,7 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ['figures.shu', memberShu],
   ['rat.upcoming', ratUpcoming],
   ['rat.confirm', ratConfirm],
+  ['rat.document', sendRatDocument],
   ['events.upcoming', eventsUpcoming],
   ['complaint.file', fileComplaint],
   ['rating.save', saveRating],

@@ -1,5 +1,5 @@
 import type { Language } from '../format.ts';
-import type { InboundMessage } from '../message.ts';
+import type { InboundMessage, ReplyDocument } from '../message.ts';
 import type { Identity, MemberRef, OfficerRef, Services, SessionData } from '../ports.ts';
 import type { ActingIdentity } from '../roles.ts';
 import type { TextKey } from '../texts.ts';
@@ -38,6 +38,8 @@ export interface ActionContext {
 export interface ActionResult {
   outcome?: string;
   vars?: Record<string, string>;
+  /** A document the node's reply carries (a RAT report): see Reply.document. */
+  document?: ReplyDocument;
 }
 
 export type Action = (ctx: ActionContext) => Promise<ActionResult>;
