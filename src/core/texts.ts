@@ -93,6 +93,13 @@ export const CODE_TEXTS = {
     'shu.paid',
     'shu.unpaid_how',
     'shu.unpaid',
+    // The RAT report or invitation (src/core/actions/rat-documents.ts); `rat_document.title_${name}`
+    'rat_document.title_report',
+    'rat_document.title_invitation',
+    'rat_document.book_year',
+    'rat_document.next_rat',
+    'rat_document.last_rat',
+    'rat_document.no_rat',
   ],
   /** What a channel says by itself (src/channels). */
   channels: ['chat.slow_down', 'chat.reply_expired', 'group.open_private', 'call.rejected'],
@@ -140,6 +147,19 @@ export const CODE_TEXTS = {
     'officer.quorum_short',
     'officer.rat_past_limit',
     'bimtek.list_event',
+    // A board member's RAT document (src/officer/rat-documents.ts): `officer.document_${outcome}`
+    'officer.share_contact_document',
+    'officer.document_attached',
+    'officer.document_replaced',
+    'officer.document_unchanged',
+    'officer.document_refused',
+    'officer.document_not_downloaded',
+    'officer.document_no_board',
+    'officer.document_how_to_report',
+    'officer.document_how_to_invitation',
+    'rat_document.title_report',
+    'rat_document.title_invitation',
+    'rat_document.book_year',
   ],
 } as const;
 

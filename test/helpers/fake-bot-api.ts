@@ -33,6 +33,8 @@ export interface SentMessage {
   };
   reply_to?: number;
   at: number;
+  /** sendDocument: the file as uploaded (multipart, like the real Bot API takes it); `text` is its caption. */
+  document?: { fileName: string; mimeType: string; bytes: Buffer };
 }
 
 export interface Call {
@@ -129,6 +131,10 @@ export class FakeBotApi {
   readonly #sendTimes: number[] = [];
   readonly #chatSendTimes = new Map<number, number[]>();
   readonly #waiters: (() => void)[] = [];
+  /** Files members sent (sendDocument of a member), by file_id: what getFile and /file/ serve. */
+  readonly #files = new Map<string, { path: string; bytes: Buffer; fileName: string; mimeType: string }>();
+  /** Downloads of members' files the bot made (/file/bot<token>/<path>). */
+  readonly downloads: string[] = [];
   readonly #options: Required<Omit<FakeBotApiOptions, 'token' | 'username'>>;
   url = '';
 
@@ -173,6 +179,19 @@ export class FakeBotApi {
         ...(contact.forwarded ? { forward_origin: { type: 'user', date: 1, sender_user: { id: 99, is_bot: false, first_name: 'X' } } } : {}),
       }),
     });
+  }
+
+  /** A member sends a file as a document (a PDF), with a caption if given; its size as Telegram reports it. */
+  sendDocument(user: FakeUser, file: { fileName: string; mimeType: string; bytes: Buffer; caption?: string; reportedSize?: number }): string {
+    const fileId = `BQACAgUAAx${this.#files.size + 1}`;
+    this.#files.set(fileId, { path: `documents/file_${this.#files.size + 1}.${file.fileName.split('.').pop() ?? 'dat'}`, bytes: file.bytes, fileName: file.fileName, mimeType: file.mimeType });
+    this.#push({
+      message: this.#userMessage(user, undefined, {
+        document: { file_id: fileId, file_unique_id: `u${fileId}`, file_name: file.fileName, mime_type: file.mimeType, file_size: file.reportedSize ?? file.bytes.length },
+        ...(file.caption ? { caption: file.caption } : {}),
+      }),
+    });
+    return fileId;
   }
 
   sendSticker(user: FakeUser, emoji?: string): void {
@@ -336,7 +355,21 @@ export class FakeBotApi {
     }
   }
 
+  /** GET /file/bot<token>/<file_path>: a member's file, as the Bot API serves it after getFile. */
+  #serveFile(req: IncomingMessage, res: ServerResponse): void {
+    const match = /^\/file\/bot([^/]+)\/(.+)$/.exec(req.url ?? '');
+    const file = match && match[1] === this.token ? [...this.#files.values()].find((f) => f.path === match[2]) : undefined;
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    this.downloads.push(file.path);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(file.bytes.length) });
+    res.end(file.bytes);
+  }
+
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.url ?? '').startsWith('/file/')) return this.#serveFile(req, res);
     const match = /^\/bot([^/]+)\/([A-Za-z]+)/.exec(req.url ?? '');
     let body: Record<string, unknown> = {};
     let method = '';
@@ -345,8 +378,10 @@ export class FakeBotApi {
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const rawBody = Buffer.concat(chunks).toString('utf8');
-      if (rawBody) body = (req.headers['content-type'] ?? '').includes('json') ? JSON.parse(rawBody) : Object.fromEntries(new URLSearchParams(rawBody));
+      const contentType = req.headers['content-type'] ?? '';
+      const rawBody = contentType.includes('multipart/form-data') ? '' : Buffer.concat(chunks).toString('utf8');
+      if (contentType.includes('multipart/form-data')) body = await parseMultipart(Buffer.concat(chunks), contentType);
+      else if (rawBody) body = contentType.includes('json') ? JSON.parse(rawBody) : Object.fromEntries(new URLSearchParams(rawBody));
       if (!match) throw new ApiError(404, 'Not Found');
       method = match[2]!;
       if (match[1] !== this.token) throw new ApiError(401, 'Unauthorized');
@@ -445,6 +480,27 @@ export class FakeBotApi {
         message.reply_markup = next;
         return { message_id: message.message_id, chat: { id: message.chat_id }, text: message.text };
       }
+      case 'getFile': {
+        const file = this.#files.get(String(body.file_id));
+        if (!file) throw new ApiError(400, 'Bad Request: invalid file_id');
+        return { file_id: String(body.file_id), file_unique_id: `u${String(body.file_id)}`, file_size: file.bytes.length, file_path: file.path };
+      }
+      case 'sendDocument': {
+        const chatId = Number(body.chat_id);
+        if (!this.#chats.has(chatId)) throw new ApiError(400, 'Bad Request: chat not found');
+        if (this.#blocked.has(chatId)) throw new ApiError(403, 'Forbidden: bot was blocked by the user');
+        const upload = body.document as { fileName: string; mimeType: string; bytes: Buffer } | undefined;
+        if (!upload || typeof upload !== 'object' || !Buffer.isBuffer(upload.bytes)) throw new ApiError(400, 'Bad Request: there is no document in the request');
+        const raw = String(body.caption ?? '');
+        const text = body.parse_mode === 'HTML' ? parseTelegramHtml(raw) : raw;
+        if (text.length > 1024) throw new ApiError(400, 'Bad Request: message caption is too long');
+        this.#checkFlood(chatId);
+        const markup = body.reply_markup as SentMessage['reply_markup'] | undefined;
+        const message: SentMessage = { message_id: this.#nextMessageId++, chat_id: chatId, text, raw, ...(body.parse_mode ? { parse_mode: String(body.parse_mode) } : {}), ...(markup ? { reply_markup: markup } : {}), at: Date.now(), document: upload };
+        this.sent.push(message);
+        for (const wake of this.#waiters.splice(0)) wake();
+        return { message_id: message.message_id, chat: { id: chatId, type: this.#chats.get(chatId)!.type }, date: Math.floor(Date.now() / 1000), document: { file_id: `sent${message.message_id}`, file_name: upload.fileName, mime_type: upload.mimeType, file_size: upload.bytes.length }, ...(text ? { caption: text } : {}) };
+      }
       case 'sendMessage': {
         const chatId = Number(body.chat_id);
         if (!this.#chats.has(chatId)) throw new ApiError(400, 'Bad Request: chat not found');
@@ -479,6 +535,21 @@ export class FakeBotApi {
         throw new ApiError(404, 'Not Found: method not found');
     }
   }
+}
+
+/** Fields of a multipart body as the Bot API reads them: JSON fields parsed, a file part as its bytes. */
+async function parseMultipart(raw: Buffer, contentType: string): Promise<Record<string, unknown>> {
+  const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+  const body: Record<string, unknown> = {};
+  for (const [name, value] of form.entries()) {
+    if (typeof value === 'string') {
+      body[name] = ['reply_markup', 'reply_parameters', 'entities', 'caption_entities'].includes(name) ? JSON.parse(value) : value;
+    } else {
+      const file = value as File;
+      body[name] = { fileName: file.name, mimeType: file.type, bytes: Buffer.from(await file.arrayBuffer()) };
+    }
+  }
+  return body;
 }
 
 /**

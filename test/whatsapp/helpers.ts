@@ -30,6 +30,8 @@ export interface SentMessage {
   text: string;
   quoted: boolean;
   at: number;
+  /** A document message (its caption is `text`): what the member's phone would save. */
+  document?: { bytes: Buffer; mimetype: string; fileName: string };
 }
 
 let counter = 0;
@@ -65,11 +67,12 @@ export class FakeSocket implements WhatsAppSocket {
     if (!this.open) throw new Boom('Connection Closed', { statusCode: DisconnectReason.connectionClosed });
     const failure = this.failures.shift();
     if (failure) throw failure;
-    const text = 'text' in content && typeof content.text === 'string' ? content.text : JSON.stringify(content);
+    const document = 'document' in content && Buffer.isBuffer(content.document) ? { bytes: content.document, mimetype: content.mimetype, fileName: content.fileName ?? '' } : undefined;
+    const text = 'text' in content && typeof content.text === 'string' ? content.text : document ? ('caption' in content && content.caption) || '' : JSON.stringify(content);
     const id = options?.messageId ?? `BOT${++counter}`;
     // WhatsApp keeps one message per id: a second send with the same id is the same message.
     if (!this.sent.some((m) => m.id === id)) {
-      this.sent.push({ id, jid, text, quoted: options?.quoted !== undefined, at: Date.now() });
+      this.sent.push({ id, jid, text, quoted: options?.quoted !== undefined, at: Date.now(), ...(document ? { document } : {}) });
       this.timeline.push(`send ${jid}`);
     }
     const lost = this.failuresAfterDelivery.shift();

@@ -21,7 +21,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Telegraf, TelegramError } from 'telegraf';
 import type { Catalogue } from '../../core/catalogue.ts';
 import type { ConversationEngine } from '../../core/engine.ts';
-import type { Reply } from '../../core/message.ts';
+import type { InboundMessage, Reply } from '../../core/message.ts';
 import type { Logger } from '../../logger.ts';
 import { renderReply, type OutgoingMessage } from './telegram-format.ts';
 import { TelegramSendError, TelegramSender, type TelegramSenderOptions } from './telegram-sender.ts';
@@ -33,6 +33,35 @@ import { botKeyOf, PARKED_RENEW_MS, type DecidedReplies, type TelegramStore } fr
 import { UpdateLedger } from './update-ledger.ts';
 import { UpdatePoller } from './update-poll.ts';
 import type { InstanceLock } from '../../persistence/instance-lock.ts';
+import { readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+/** Telegram's limit for a document's caption is 1,024 characters after entities are parsed; a margin. */
+const CAPTION_LIMIT = 1000;
+/** A received file is read up to this many bytes (one more than a RAT document may have): the rest is not fetched. */
+const MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024 + 1;
+
+/**
+ * A file from the Bot API (its /file/ URL, or a path on disk from a local Bot API server), read
+ * up to `max` bytes: a file that turns out bigger than it said is cut there, not read whole.
+ */
+async function downloadCapped(link: URL, max: number): Promise<Buffer> {
+  if (link.protocol === 'file:') {
+    const path = fileURLToPath(link);
+    if ((await stat(path)).size > max) return Buffer.alloc(max);
+    return readFile(path);
+  }
+  const response = await fetch(link);
+  if (!response.ok || !response.body) throw new Error(`Telegram file download failed: HTTP ${response.status}`);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    chunks.push(Buffer.from(chunk));
+    length += chunk.length;
+    if (length >= max) break;
+  }
+  return Buffer.concat(chunks).subarray(0, max);
+}
 
 /** A turn taken for an update, and which of its replies Telegram has answered for (sent, or refused for good). */
 interface DecidedTurn {
@@ -829,7 +858,7 @@ export class TelegramChannel {
     }
     if (!replies) {
       // Handed to the core before anything is awaited, so messages keep the order they came in.
-      const answered = this.#engine.handle(message);
+      const answered = this.#engine.handle(parsed.file ? { ...message, document: this.#inboundDocument(parsed.file) } : message);
       if (callback) {
         // Stop the button's spinner at once; the answer follows as a message.
         chores.push(this.sender.call('answerCallbackQuery', { callback_query_id: callback.id }));
@@ -850,7 +879,7 @@ export class TelegramChannel {
     if (this.#parked.has(updateId)) this.#saveSoon();
     // All pieces are queued at once: another reply to this chat cannot slip in between them.
     const sends = replies.map((piece, i) =>
-      this.sender.send(chatId, 'sendMessage', piece).then(
+      (piece.document ? this.#sendDocument(chatId, piece) : this.sender.send(chatId, 'sendMessage', piece)).then(
         () => void (turn.done[i] = true),
         (error: unknown) => {
           // Cancelled (the stop's deadline): still to send. Anything else was Telegram's last word.
@@ -864,6 +893,37 @@ export class TelegramChannel {
     for (const send of sends) await send.catch((error: unknown) => (failure ??= error));
     if (turn.done.every(Boolean)) this.#decided.delete(updateId);
     if (failure) throw failure;
+  }
+
+  /**
+   * A reply carrying a document (a RAT report): sendDocument with the bytes read now, the text as
+   * its caption (after it, when longer than a caption may be). A document replaced meanwhile: the text.
+   */
+  async #sendDocument(chatId: string, piece: OutgoingMessage): Promise<unknown> {
+    const { document, text, parse_mode, ...rest } = piece;
+    const found = document ? await this.#engine.services.documents.content(document.id) : null;
+    if (!found) return this.sender.send(chatId, 'sendMessage', { ...rest, text, parse_mode });
+    const fits = text.length <= CAPTION_LIMIT;
+    const sent = await this.sender.send(chatId, 'sendDocument', {
+      ...rest,
+      document: { source: found.bytes, filename: found.fileName },
+      ...(fits ? { caption: text, parse_mode } : {}),
+    });
+    return fits ? sent : this.sender.send(chatId, 'sendMessage', { text, parse_mode: 'HTML' });
+  }
+
+  /** A file a member sent, for the core: downloaded (getFile, then the Bot API's file URL) only when asked. */
+  #inboundDocument(file: NonNullable<ParsedUpdate['file']>): NonNullable<InboundMessage['document']> {
+    return {
+      fileName: file.fileName,
+      mimetype: file.mimetype,
+      size: file.size,
+      ...(file.caption ? { caption: file.caption } : {}),
+      fetch: async () => {
+        const link = await this.bot.telegram.getFileLink(file.fileId);
+        return downloadCapped(link, MAX_DOWNLOAD_BYTES);
+      },
+    };
   }
 
   #render(replies: Reply[], parsed: ParsedUpdate, language: 'id' | 'en'): OutgoingMessage[] {

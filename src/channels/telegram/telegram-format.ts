@@ -4,7 +4,7 @@
  * a one-time reply keyboard, and long texts split under Telegram's 4,096-character limit.
  */
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'telegraf/types';
-import type { Reply } from '../../core/message.ts';
+import type { Reply, ReplyDocument } from '../../core/message.ts';
 import { renderPlainText, splitText } from '../plain-text.ts';
 
 export { splitText };
@@ -18,6 +18,8 @@ export interface OutgoingMessage {
   text: string;
   parse_mode: 'HTML';
   reply_markup?: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove;
+  /** Sent with sendDocument, `text` its caption; the bytes are read when it is sent (see Reply.document). */
+  document?: ReplyDocument;
   /** Other sendMessage parameters (reply_parameters in a group). */
   [parameter: string]: unknown;
 }
@@ -64,6 +66,10 @@ export function renderReply(reply: Reply, options: { removeKeyboard?: boolean } 
   const useButtons = buttons !== null && buttons.every((row) => row !== null) && reply.text.trim() !== '';
   // Without buttons (or without a question to hang them on) the options are numbered lines.
   const text = useButtons ? reply.text : renderPlainText(reply);
+  if (reply.document) {
+    // One piece: the document with the text as its caption (the channel sends a long text after it).
+    return [{ text: toTelegramHtml(text, reply.literals), parse_mode: 'HTML', document: reply.document, ...(options.removeKeyboard ? { reply_markup: { remove_keyboard: true } } : {}) }];
+  }
   if (text.trim() === '') return []; // Telegram refuses an empty message
   const pieces = splitText(text, TELEGRAM_TEXT_LIMIT).map((piece): OutgoingMessage => ({ text: toTelegramHtml(piece, reply.literals), parse_mode: 'HTML' }));
   const last = pieces[pieces.length - 1]!;

@@ -28,7 +28,7 @@ const ZMessage = z.object({
   audio: z.unknown().optional(),
   video: z.unknown().optional(),
   video_note: z.unknown().optional(),
-  document: z.unknown().optional(),
+  document: z.object({ file_id: z.string(), file_name: z.string().optional(), mime_type: z.string().optional(), file_size: z.number().optional() }).loose().optional(),
   location: z.unknown().optional(),
   animation: z.unknown().optional(),
 });
@@ -58,6 +58,11 @@ export interface ParsedUpdate {
   callback?: { id: string; messageId?: number };
   /** The message to answer in a group, so the pointer is clearly a reply to it. */
   replyTo?: number;
+  /**
+   * A file sent in a private chat (message.document): the channel gives the core a way to
+   * download it (getFile), as InboundMessage.document.
+   */
+  file?: { fileId: string; fileName: string; mimetype: string; size: number; caption?: string };
 }
 
 /** "/saldo@KopBot extra" → "saldo extra"; "/start payload" → "start". Another bot's command → null. */
@@ -134,6 +139,13 @@ export function parseUpdate(raw: unknown, botUsername?: string): ParsedUpdate | 
       // Telegram vouches for the number only when the contact is the sender's own account.
       ...(own ? { verifiedPhone: phone, phoneVerifiedBy: 'contact' as const } : {}),
     });
+  }
+  if (m.document && chatType === 'private') {
+    // Not read as its caption: a board member's RAT report is attached (the desk), a member's
+    // file gets the "text only" sentence.
+    const { file_id, file_name, mime_type, file_size } = m.document;
+    const file = { fileId: file_id, fileName: (file_name ?? '').slice(0, 200), mimetype: mime_type ?? '', size: file_size ?? 0, ...(m.caption ? { caption: m.caption.slice(0, 1_000) } : {}) };
+    return { ...result({ ...base, text: '', unsupported: true }), file };
   }
   const text = m.text ?? m.caption ?? m.sticker?.emoji;
   if (text !== undefined) {

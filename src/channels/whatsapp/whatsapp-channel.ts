@@ -14,9 +14,11 @@ import type { Boom } from '@hapi/boom';
 import makeWASocket, {
   Browsers,
   DisconnectReason,
+  downloadMediaMessage,
   generateMessageIDV2,
   jidDecode,
   makeCacheableSignalKeyStore,
+  type AnyMessageContent,
   type ConnectionState,
   type proto,
   type SignalKeyStore,
@@ -33,7 +35,7 @@ import type { Reply } from '../../core/message.ts';
 import type { Logger } from '../../logger.ts';
 import type { WhatsAppAuthStore } from './auth-store.ts';
 import type { InstanceLock } from '../../persistence/instance-lock.ts';
-import { renderWhatsAppReply } from './whatsapp-format.ts';
+import { renderWhatsAppPieces, renderWhatsAppReply, type WhatsAppPiece } from './whatsapp-format.ts';
 import { identifySender, readWhatsAppMessage, WHATSAPP_CHANNEL, type WhatsAppIncoming } from './whatsapp-messages.ts';
 
 /** What the channel uses of a Baileys socket; tests hand in a stand-in with the real event emitter. */
@@ -89,6 +91,11 @@ export interface WhatsAppChannelOptions {
   replyWaitMs?: number;
   clock?: () => number;
   random?: () => number;
+  /**
+   * Downloads a received document's bytes (default: Baileys' downloadMediaMessage, which fetches
+   * and decrypts it from WhatsApp's media servers; tests hand in a stand-in).
+   */
+  downloadMedia?: (message: WAMessage) => Promise<Buffer>;
 }
 
 /** The result of one unsolicited message, for the outbox to record. */
@@ -444,12 +451,25 @@ export class WhatsAppChannel {
     if (incoming.chatType === 'private') {
       sock.readMessages([incoming.key]).catch((error: unknown) => this.#logger.debug({ err: error }, 'read receipt not sent'));
     }
-    const batch = await this.#options.engine.handle(message);
-    const texts = batch.replies.flatMap((reply) => renderWhatsAppReply(reply));
+    const batch = await this.#options.engine.handle(incoming.document ? { ...message, document: this.#inboundDocument(raw, incoming.document) } : message);
+    const texts = batch.replies.flatMap((reply) => renderWhatsAppPieces(reply));
     if (texts.length === 0) return;
     // In a group the pointer answers the request itself, so people see whom it is for.
     const quoted = incoming.chatType === 'group' ? raw : undefined;
     await this.#sendTexts(incoming.chatJid, texts, { typing: true, quoted });
+  }
+
+  /** A received document for the core: its bytes downloaded only when the core asks (a board member's RAT report). */
+  #inboundDocument(raw: WAMessage, file: NonNullable<WhatsAppIncoming['document']>): NonNullable<InboundMessage['document']> {
+    const download = this.#options.downloadMedia ?? ((message: WAMessage) => downloadMediaMessage(message, 'buffer', {}));
+    return { ...file, fetch: () => download(raw) };
+  }
+
+  /** A document's content for a reply that carries it; null when it was replaced or removed meanwhile. */
+  async #documentContent(piece: Exclude<WhatsAppPiece, string>): Promise<AnyMessageContent> {
+    const found = await this.#options.engine.services.documents.content(piece.document.id);
+    if (!found) return { text: piece.caption };
+    return { document: found.bytes, mimetype: found.mimeType, fileName: found.fileName, caption: piece.caption };
   }
 
   async #toInbound(sock: WhatsAppSocket, incoming: WhatsAppIncoming): Promise<InboundMessage> {
@@ -495,10 +515,13 @@ export class WhatsAppChannel {
    * because the connection dropped waits for it to come back (up to replyWaitMs) and is tried
    * again, at most three times.
    */
-  async #sendTexts(jid: string, texts: string[], options: { typing: boolean; quoted?: WAMessage }): Promise<string[]> {
+  async #sendTexts(jid: string, texts: WhatsAppPiece[], options: { typing: boolean; quoted?: WAMessage }): Promise<string[]> {
     const ids: string[] = [];
     const typingMs = this.#options.typingMs ?? DEFAULTS.typingMs;
-    for (const [index, text] of texts.entries()) {
+    for (const [index, piece] of texts.entries()) {
+      // A document's bytes are read from the database once, for every attempt; only while sending it.
+      const content: AnyMessageContent = typeof piece === 'string' ? { text: piece } : await this.#documentContent(piece);
+      const text = typeof piece === 'string' ? piece : piece.caption;
       // One id for every attempt: a retry after a timeout that did reach WhatsApp is not a second copy.
       const messageId = generateMessageIDV2(this.#sock?.user?.id);
       for (let attempt = 1; ; attempt++) {
@@ -509,7 +532,7 @@ export class WhatsAppChannel {
             const wait = typingMs(text.length);
             if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           }
-          const sent = await sock.sendMessage(jid, { text }, { messageId, ...(index === 0 && options.quoted ? { quoted: options.quoted } : {}) });
+          const sent = await sock.sendMessage(jid, content, { messageId, ...(index === 0 && options.quoted ? { quoted: options.quoted } : {}) });
           if (sent?.key.id) {
             ids.push(sent.key.id);
             if (sent.message) this.#remember(sent.key.id, sent.message);

@@ -3,7 +3,7 @@
  * simpanan"), the catalogue's *bold* left to WhatsApp, and long texts cut into messages of a
  * readable length. Interactive buttons and lists cannot be sent any more (removed upstream).
  */
-import type { Reply } from '../../core/message.ts';
+import type { Reply, ReplyDocument } from '../../core/message.ts';
 import { renderPlainText, splitText } from '../plain-text.ts';
 
 /**
@@ -37,4 +37,13 @@ export function renderWhatsAppReply(reply: Reply): string[] {
   const text = protectLiterals(renderPlainText(reply), reply.literals);
   if (text.trim() === '') return [];
   return splitText(text, WHATSAPP_TEXT_LIMIT);
+}
+
+/** What one WhatsApp message carries: a text, or a document with the reply's text as its caption. */
+export type WhatsAppPiece = string | { document: ReplyDocument; caption: string };
+
+/** One reply as WhatsApp messages: a document (RAT report) with its text as the caption, else texts. */
+export function renderWhatsAppPieces(reply: Reply): WhatsAppPiece[] {
+  if (!reply.document) return renderWhatsAppReply(reply);
+  return [{ document: reply.document, caption: protectLiterals(renderPlainText(reply), reply.literals) }];
 }

@@ -37,6 +37,8 @@ export interface WhatsAppIncoming {
   text?: string;
   contact?: { phone: string };
   unsupported?: boolean;
+  /** A file sent as a document (documentMessage): what it says of itself; the bytes are downloaded only if wanted. */
+  document?: { fileName: string; mimetype: string; size: number; caption?: string };
   displayName?: string;
   /** Seconds since the epoch, as WhatsApp stamped it. */
   timestamp?: number;
@@ -76,7 +78,7 @@ export function phoneFromVcard(vcard: string): string | undefined {
   return tel ? tel[1]!.replace(/\D/g, '') : undefined;
 }
 
-function contentOf(content: proto.IMessage): Pick<WhatsAppIncoming, 'text' | 'contact' | 'unsupported'> | IgnoreReason {
+function contentOf(content: proto.IMessage): Pick<WhatsAppIncoming, 'text' | 'contact' | 'unsupported' | 'document'> | IgnoreReason {
   if (content.protocolMessage) return 'protocol'; // deletes, edits, key shares, history-sync notices
   if (content.reactionMessage || content.encReactionMessage) return 'reaction';
   if (content.pollUpdateMessage) return 'poll_vote';
@@ -103,7 +105,17 @@ function contentOf(content: proto.IMessage): Pick<WhatsAppIncoming, 'text' | 'co
     }
     return { text: interactive.body?.text ?? '' };
   }
-  const media = content.imageMessage ?? content.videoMessage ?? content.documentMessage;
+  // A document is not read as its caption: a board member's RAT report is attached (the desk),
+  // a member's file gets the "text only" sentence. Its caption goes with it.
+  const file = content.documentMessage;
+  if (file) {
+    const size = toNumber(file.fileLength) ?? 0;
+    return {
+      unsupported: true,
+      document: { fileName: (file.fileName ?? file.title ?? '').slice(0, 200), mimetype: file.mimetype ?? '', size, ...(file.caption ? { caption: file.caption.slice(0, 1_000) } : {}) },
+    };
+  }
+  const media = content.imageMessage ?? content.videoMessage;
   if (media?.caption) return { text: media.caption };
   const card = content.contactMessage ?? content.contactsArrayMessage?.contacts?.[0];
   if (card) {
