@@ -24,6 +24,8 @@ export default defineConfig({
             'test/telegram/send-budget.test.ts',
             'test/telegram/webhook-stop.test.ts',
             'test/telegram/stop-decided.test.ts',
+            'test/telegram/rat-documents.test.ts',
+            'test/whatsapp/rat-documents.test.ts',
           ],
           env: { KOPBOT_TEST_STORE: 'postgresql' },
         },

@@ -74,10 +74,10 @@ export interface InboundMessage {
   /** Something the bot cannot read (a voice note, a photo without caption, a location…). */
   unsupported?: boolean;
   /**
-   * A file the sender attached (a PDF, a photo sent as a file). Members' files are not read (the
-   * message is also `unsupported`, its caption kept here, not in `text`); a board member's RAT
-   * report or invitation is (src/officer/rat-documents.ts). The bytes are fetched only when
-   * wanted, and only when `size` is within the limit.
+   * A file the sender attached (a PDF, a photo sent as a file). A member's file is not read: its
+   * caption is the message's `text`, and without one the message is `unsupported`. A board
+   * member's RAT report or invitation is (src/officer/rat-documents.ts). The bytes are fetched
+   * only when wanted, and only when `size` is within the limit.
    */
   document?: InboundDocument;
   /** The sender's display name on the platform, used only for a greeting. */

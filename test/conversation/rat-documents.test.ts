@@ -166,7 +166,7 @@ describe.each(STORES)('RAT documents by chat, with the $name store', ({ hotPath,
       verifiedPhone: SITI,
       phoneVerifiedBy: 'phone',
       unsupported: true,
-      document: { fileName: 'bukti-transfer.pdf', mimetype: 'application/pdf', size: 1000, caption: 'laporan rat', fetch: async () => Buffer.from('%PDF-1.4') },
+      document: { fileName: 'bukti-transfer.pdf', mimetype: 'application/pdf', size: 1000, fetch: async () => Buffer.from('%PDF-1.4') },
     });
     expect(list[0]!.text).toContain('hanya bisa membaca pesan teks');
     expect(await app.db.meetingDocument.count()).toBe(0); // nothing attached by a member

@@ -141,11 +141,12 @@ export function parseUpdate(raw: unknown, botUsername?: string): ParsedUpdate | 
     });
   }
   if (m.document && chatType === 'private') {
-    // Not read as its caption: a board member's RAT report is attached (the desk), a member's
-    // file gets the "text only" sentence.
+    // A board member's RAT report is attached (the desk); a member's file is not read, its
+    // caption is (as text), and without one the member gets the "text only" sentence.
     const { file_id, file_name, mime_type, file_size } = m.document;
-    const file = { fileId: file_id, fileName: (file_name ?? '').slice(0, 200), mimetype: mime_type ?? '', size: file_size ?? 0, ...(m.caption ? { caption: m.caption.slice(0, 1_000) } : {}) };
-    return { ...result({ ...base, text: '', unsupported: true }), file };
+    const caption = m.caption ? m.caption.slice(0, 1_000) : undefined;
+    const file = { fileId: file_id, fileName: (file_name ?? '').slice(0, 200), mimetype: mime_type ?? '', size: file_size ?? 0, ...(caption ? { caption } : {}) };
+    return { ...result({ ...base, ...(caption ? { text: caption } : { text: '', unsupported: true }) }), file };
   }
   const text = m.text ?? m.caption ?? m.sticker?.emoji;
   if (text !== undefined) {

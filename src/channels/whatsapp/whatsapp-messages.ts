@@ -105,14 +105,15 @@ function contentOf(content: proto.IMessage): Pick<WhatsAppIncoming, 'text' | 'co
     }
     return { text: interactive.body?.text ?? '' };
   }
-  // A document is not read as its caption: a board member's RAT report is attached (the desk),
-  // a member's file gets the "text only" sentence. Its caption goes with it.
+  // A document: a board member's RAT report is attached (the desk); a member's file is not
+  // read, its caption is (as text), and without one the member gets the "text only" sentence.
   const file = content.documentMessage;
   if (file) {
     const size = toNumber(file.fileLength) ?? 0;
+    const caption = file.caption ? file.caption.slice(0, 1_000) : undefined;
     return {
-      unsupported: true,
-      document: { fileName: (file.fileName ?? file.title ?? '').slice(0, 200), mimetype: file.mimetype ?? '', size, ...(file.caption ? { caption: file.caption.slice(0, 1_000) } : {}) },
+      ...(caption ? { text: caption } : { unsupported: true }),
+      document: { fileName: (file.fileName ?? file.title ?? '').slice(0, 200), mimetype: file.mimetype ?? '', size, ...(caption ? { caption } : {}) },
     };
   }
   const media = content.imageMessage ?? content.videoMessage;
