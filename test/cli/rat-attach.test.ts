@@ -4,7 +4,8 @@ import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/app.ts';
-import { KOPBOT_BIN, ROOT } from '../helpers/cli.ts';
+import { KOPBOT_BIN, ROOT, runKopbot, spawnKopbot, unusedPort } from '../helpers/cli.ts';
+import { readFileSync } from 'node:fs';
 import { invitationPhotoJpeg, ratReportPdf, wordFileNamedPdf } from '../fixtures/rat-documents.ts';
 import { openDatabase } from '../../src/persistence/database.ts';
 
@@ -86,5 +87,29 @@ describe('kopbot rat attach', () => {
     expect(kopbot(['rat', 'attach', '--koperasi', 'KPRI-SEJAHTERA', '--tahun-buku', '2001', pdf], env)).toMatchObject({ status: 1, stderr: expect.stringContaining('Belum ada RAT tahun buku 2001') });
     expect(kopbot(['rat', 'attach', '--koperasi', 'TIDAK-ADA', pdf], env)).toMatchObject({ status: 1, stderr: 'Koperasi dengan kode TIDAK-ADA tidak ada.\n' });
     expect(kopbot(['rat', 'attach', '--koperasi', 'KPRI-SEJAHTERA', '--jenis', 'foto', pdf], env)).toMatchObject({ status: 1, stderr: expect.stringContaining("'foto' bukan nilai yang sah untuk --jenis") });
+  });
+
+  it('kopbot chat shows the report as a link to the running service (HOST:PORT), which answers the same bytes', async () => {
+    const pdf = join(dir, 'laporan-tahunan.pdf');
+    writeFileSync(pdf, ratReportPdf({ pages: 12, padKb: 20 }));
+    expect(kopbot(['rat', 'attach', '--koperasi', 'KPRI-SEJAHTERA', '--jenis', 'laporan', pdf], env).status).toBe(0);
+    const port = String(await unusedPort());
+    const service = spawnKopbot(['start'], { ...env, PORT: port, HOST: '127.0.0.1' });
+    try {
+      await service.saysOnStderr('Layanan koperasi berjalan');
+      const chat = await runKopbot(['chat', '--as', '0812-3456-7801'], { ...env, PORT: port, HOST: '127.0.0.1' }, 'laporan rat\n');
+      expect(chat.code).toBe(0);
+      const link = new RegExp(`📄 laporan-tahunan\\.pdf \\(\\d+ KB\\): (http://127\\.0\\.0\\.1:${port}/dokumen/[A-Za-z0-9_-]{32})`).exec(chat.stdout)?.[1];
+      expect(link, chat.stdout).toBeDefined();
+      expect(chat.stdout).toContain('📄 *Laporan RAT tahun buku');
+      expect(chat.stdout.trimEnd().endsWith('---')).toBe(true);
+      const response = await fetch(link!);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/pdf');
+      expect(Buffer.from(await response.arrayBuffer()).equals(readFileSync(pdf))).toBe(true);
+    } finally {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
   });
 });
