@@ -67,7 +67,7 @@ describe.each(STORES)('RAT documents by chat, with the $name store', ({ hotPath,
     expect(response.headers.get('cache-control')).toBe('private, no-store');
     expect(Buffer.from(await response.arrayBuffer()).equals(report)).toBe(true);
 
-    for (const text of ['Laporan pertanggungjawaban pengurus', 'minta lpj rat', 'dokumen rat', 'nyuwun laporane rat', 'laporanna rat', 'kirim laporan RAT 2025 dong', 'rat report', 'can I get the annual report']) {
+    for (const text of ['Laporan pertanggungjawaban pengurus', 'minta lpj rat', 'dokumen rat', 'nyuwun laporane rat', 'laporanna rat', 'kirim laporan RAT 2025 dong', 'rat report', 'can I get the RAT report']) {
       const list = await replies({ channel: 'terminal', externalUserId: SITI, chatId: SITI, chatType: 'private', text, verifiedPhone: SITI });
       expect(documentsIn(list).map((r) => r.document!.id), text).toEqual([attached.document.id]);
     }
