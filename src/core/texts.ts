@@ -93,7 +93,7 @@ export const CODE_TEXTS = {
     'shu.paid',
     'shu.unpaid_how',
     'shu.unpaid',
-    // The RAT report or invitation (src/core/actions/rat-documents.ts); `rat_document.title_${name}`
+    // The RAT report or invitation (src/core/actions/rat-documents.ts)
     'rat_document.title_report',
     'rat_document.title_invitation',
     'rat_document.book_year',
@@ -147,14 +147,14 @@ export const CODE_TEXTS = {
     'officer.quorum_short',
     'officer.rat_past_limit',
     'bimtek.list_event',
-    // A board member's RAT document (src/officer/rat-documents.ts): `officer.document_${outcome}`
+    // A board member's RAT document (src/officer/rat-documents.ts): `officer.document.${outcome}`
     'officer.share_contact_document',
-    'officer.document_attached',
-    'officer.document_replaced',
-    'officer.document_unchanged',
-    'officer.document_refused',
-    'officer.document_not_downloaded',
-    'officer.document_no_board',
+    'officer.document.attached',
+    'officer.document.replaced',
+    'officer.document.unchanged',
+    'officer.document.refused',
+    'officer.document.not_downloaded',
+    'officer.document.no_board',
     'officer.document_how_to_report',
     'officer.document_how_to_invitation',
     'rat_document.title_report',

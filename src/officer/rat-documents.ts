@@ -7,7 +7,7 @@
  *
  * One function returning an outcome and the texts' values, like a flow action ({outcome,
  * vars}), so the officer flows can call it as an action; the desk (desk.ts) shows
- * `officer.document_<outcome>` for now.
+ * `officer.document.<outcome>` for now.
  */
 import { formatDateTime, formatFileSize, type Language } from '../core/format.ts';
 import type { InboundDocument } from '../core/message.ts';
@@ -20,7 +20,7 @@ export type BoardDocumentOutcome = 'attached' | 'replaced' | 'unchanged' | 'refu
 
 export interface BoardDocumentResult {
   outcome: BoardDocumentOutcome;
-  /** The values of the text officer.document_<outcome> (and how_to's). */
+  /** The values of the text officer.document.<outcome> (and how_to's). */
   vars: Record<string, string>;
 }
 

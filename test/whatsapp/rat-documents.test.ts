@@ -52,6 +52,7 @@ describe('RAT documents on WhatsApp', () => {
     factory = socketFactory();
     channel = new WhatsAppChannel({
       engine: t.engine,
+      catalogue: t.catalogue,
       logger: captureLogs().logger,
       openAuthStore: () => openWhatsAppAuthStore(openWhatsAppSessionStore(t.db)),
       makeSocket: factory.make,

@@ -10,7 +10,6 @@ import { requireMember, type Action, type ActionResult } from './types.ts';
 export const sendRatDocument: Action = async (ctx): Promise<ActionResult> => {
   const member = requireMember(ctx);
   const kind: RatDocumentKind = ctx.args.kind === 'invitation' ? 'INVITATION' : 'REPORT';
-  const name = kind === 'INVITATION' ? 'invitation' : 'report';
   const { document, current } = await ctx.services.documents.ratDocument(member, kind, ctx.now);
   const year = (bookYear: number | null) => (bookYear === null ? '' : ctx.t('rat_document.book_year', { book_year: String(bookYear) }));
   if (!document) {
@@ -21,7 +20,7 @@ export const sendRatDocument: Action = async (ctx): Promise<ActionResult> => {
   }
   return {
     vars: {
-      title: ctx.t(`rat_document.title_${name}`),
+      title: ctx.t(kind === 'INVITATION' ? 'rat_document.title_invitation' : 'rat_document.title_report'),
       book_year: year(document.meeting.bookYear),
       when: formatDateTime(document.meeting.startsAt, member.timezone, ctx.language),
       place: document.meeting.place,
