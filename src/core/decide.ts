@@ -29,6 +29,8 @@ export interface Perception {
   button?: { menu: string; key: string };
   /** Something the bot cannot read (a voice note, a photo without caption). */
   unsupported: boolean;
+  /** A file came with the message (InboundMessage.document): from an officer's phone, a RAT document. */
+  document?: boolean;
   /** The sender is a member verified on this channel now (verifiedMemberOf). */
   member: boolean;
   roles: Roles;
@@ -160,6 +162,12 @@ export const RULES: readonly Rule[] = [
       if (!needsOfficer(waiting) || permits(p.roles, waiting.requires)) return null;
       return p.roles.onFile && !p.roles.inSession ? { kind: 'share_contact_step' } : { kind: 'no_role' };
     },
+  },
+  {
+    // RAT documents (issue 17): a file from an officer's phone is the RAT report or invitation
+    // (flows/officer.yaml, officer_document), whatever its caption says; anyone else's is not read.
+    name: 'officer_document',
+    decide: ({ p, flows }) => (p.document && p.roles.onFile && flows.nodes.officer_document ? { kind: 'go', target: 'officer_document', forgetResume: false } : null),
   },
   {
     name: 'unsupported',

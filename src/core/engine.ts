@@ -375,6 +375,7 @@ class Turn {
       contact,
       button,
       unsupported: this.message.unsupported === true,
+      document: this.message.document !== undefined,
       member: verifiedMemberOf(this.#identity, this.message) !== null,
       roles: this.roles,
       named,
@@ -587,7 +588,8 @@ class Turn {
         // An officer's node: the phone must be proven in this session, and the role held.
         this.#state.node = null;
         if (this.roles.onFile && !this.roles.inSession) {
-          this.#say('officer.share_contact');
+          // RAT documents (issue 17): a file sent is asked to be sent again once the contact proves the phone.
+          this.#say(this.message.document ? 'officer.share_contact_document' : 'officer.share_contact');
           this.#requestContact = true;
         } else if (this.roles.onFile) this.#say('officer.no_role');
         else {

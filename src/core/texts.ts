@@ -137,7 +137,7 @@ export const CODE_TEXTS = {
     'reminder.installment_footer',
   ],
   /** The engine's replies for the officers' flows, outside any node (role guard, contact for a step). */
-  officerEngine: ['officer.share_contact', 'officer.share_contact_step', 'officer.no_role', 'officer.contact_step_resume'],
+  officerEngine: ['officer.share_contact', 'officer.share_contact_step', 'officer.no_role', 'officer.contact_step_resume', 'officer.share_contact_document'],
   /** What the officers' actions word themselves (src/officer/actions.ts); their steps' texts are flows/officer.yaml's. */
   officerActions: [
     'officer.audience_all',
@@ -147,14 +147,7 @@ export const CODE_TEXTS = {
     'officer.quorum_short',
     'officer.rat_past_limit',
     'bimtek.list_event',
-    // A board member's RAT document (src/officer/rat-documents.ts): `officer.document.${outcome}`
-    'officer.share_contact_document',
-    'officer.document.attached',
-    'officer.document.replaced',
-    'officer.document.unchanged',
-    'officer.document.refused',
-    'officer.document.not_downloaded',
-    'officer.document.no_board',
+    // A board member's RAT document (src/officer/rat-documents.ts); its outcomes' texts are flows/officer.yaml's
     'officer.document_how_to_report',
     'officer.document_how_to_invitation',
     'rat_document.title_report',

@@ -26,6 +26,7 @@ import { isBoard, isDinas } from '../domain/officers.ts';
 import type { Domain, OfficerRecord } from '../domain/ports.ts';
 import { bookYearOfRat, moveRat, pastLegalLimit, plannedRat, ratToMove, setRat, viewRatTally } from '../domain/rat.ts';
 import type { Officers } from './directory.ts';
+import { receiveBoardDocument } from './rat-documents.ts';
 
 const MIN_ANNOUNCEMENT = 5;
 const count = (n: number) => n.toLocaleString('id-ID');
@@ -237,6 +238,16 @@ export function officerActions(domain: Domain, officers: Officers): ReadonlyMap<
      * officers the phone's proof covers (a member link that still holds included: the
      * invitation reached the officer there). `none`: no invitation is waiting.
      */
+    /**
+     * A file a board member sent: the RAT report or, captioned "undangan", the invitation, attached
+     * to the cooperative's RAT (src/officer/rat-documents.ts). Outcomes: attached, replaced,
+     * unchanged, refused, not_downloaded, no_board (a Dinas officer), none (no file came).
+     */
+    'officer.attach_document': async (ctx) => {
+      const document = ctx.message.document;
+      if (!document) return { outcome: 'none' };
+      return receiveBoardDocument(domain, { board: (await records(ctx)).find(isBoard), document, via: { ...ctx.via }, now: ctx.now, language: ctx.language, t: ctx.t });
+    },
     /** Whether a bimtek invitation waits for these officers' answer (read only: a global's `if:`). */
     'officer.bimtek_waiting': async (ctx) => ({ outcome: (await invitationToAnswer(domain, ctx.officers.map((o) => o.id), false, ctx.now)) ? 'yes' : 'no' }),
     'officer.bimtek_answer': async (ctx) => {
@@ -274,7 +285,7 @@ export function officerActions(domain: Domain, officers: Officers): ReadonlyMap<
 export const OFFICER_ACTION_NAMES: readonly string[] = [...officerActions(null as never, null as never).keys()];
 
 /** Actions whose effect must not happen twice (see EngineOptions.onceOnly). */
-export const OFFICER_ONCE_ONLY: readonly string[] = ['officer.announce_send', 'officer.dinas_send', 'officer.rat_move', 'officer.rat_set', 'officer.bimtek_answer'];
+export const OFFICER_ONCE_ONLY: readonly string[] = ['officer.announce_send', 'officer.dinas_send', 'officer.rat_move', 'officer.rat_set', 'officer.bimtek_answer', 'officer.attach_document'];
 
 /** "13/03/2027 09.00", "13-3-2027 9:00", "2027-03-13 09:00" or ISO: a meeting time in the cooperative's zone. */
 export function parseMeetingTime(text: string, timeZone: string): Date | null {

@@ -6,8 +6,8 @@
  * RAT, else the current one. The declared size is checked before anything is downloaded.
  *
  * One function returning an outcome and the texts' values, like a flow action ({outcome,
- * vars}), so the officer flows can call it as an action; the desk (desk.ts) shows
- * `officer.document.<outcome>` for now.
+ * vars}): the officer flows call it as `officer.attach_document` (src/officer/actions.ts), and
+ * flows/officer.yaml's officer_document node says the outcome's text.
  */
 import { formatDateTime, formatFileSize, type Language } from '../core/format.ts';
 import type { InboundDocument } from '../core/message.ts';
@@ -20,7 +20,7 @@ export type BoardDocumentOutcome = 'attached' | 'replaced' | 'unchanged' | 'refu
 
 export interface BoardDocumentResult {
   outcome: BoardDocumentOutcome;
-  /** The values of the text officer.document.<outcome> (and how_to's). */
+  /** The values of the outcome's text (flows/officer.yaml, officer_document_<outcome>). */
   vars: Record<string, string>;
 }
 
@@ -37,12 +37,19 @@ function bookYearIn(caption: string | undefined): number | undefined {
  */
 export async function receiveBoardDocument(
   domain: Domain,
-  input: { board: OfficerRecord | undefined; document: InboundDocument; via: Record<string, unknown>; now: Date; language: Language },
+  input: {
+    board: OfficerRecord | undefined;
+    document: InboundDocument;
+    via: Record<string, unknown>;
+    now: Date;
+    language: Language;
+    /** The conversation's texts (ActionContext.t). */
+    t(key: TextKey, vars?: Record<string, string>): string;
+  },
 ): Promise<BoardDocumentResult> {
-  const { board, document, language } = input;
+  const { board, document, language, t } = input;
   if (!board?.koperasi) return { outcome: 'no_board', vars: {} };
   const kind = documentKindOf(document.caption ?? document.fileName);
-  const t = (key: TextKey, vars: Record<string, string> = {}) => domain.texts.text(language, key, vars);
   const what = t(kind === 'INVITATION' ? 'rat_document.title_invitation' : 'rat_document.title_report');
   const ask = kind === 'INVITATION' ? 'undangan rat' : 'laporan rat';
   const howTo = t(kind === 'INVITATION' ? 'officer.document_how_to_invitation' : 'officer.document_how_to_report');
