@@ -122,9 +122,11 @@ class Reading {
     this.dropWaiting = drop;
   }
 
+  #menu?: readonly MenuOption[] | null;
   /** The open menu's options this sender sees (role-dependent options only for that role). */
-  get menu(): MenuOption[] | undefined {
-    return this.waiting?.menu ? visibleOptions(this.waiting.menu, this.p.roles) : undefined;
+  get menu(): readonly MenuOption[] | undefined {
+    this.#menu ??= this.waiting?.menu ? visibleOptions(this.waiting.menu, this.p.roles) : null;
+    return this.#menu ?? undefined;
   }
 
   /** The nodes the text asks for (understand()), the officers' intents only for an officer's phone. */
@@ -312,8 +314,8 @@ export function decide(flows: FlowBundle, perception: Perception, at: Conversati
 }
 
 /** A menu's options as this sender sees them: an option `when:` a role only for that role. */
-export function visibleOptions(menu: readonly MenuOption[], roles: Roles): MenuOption[] {
-  return menu.some((o) => o.when) ? menu.filter((o) => !o.when || permits(roles, o.when)) : [...menu];
+export function visibleOptions(menu: readonly MenuOption[], roles: Roles): readonly MenuOption[] {
+  return menu.some((o) => o.when) ? menu.filter((o) => !o.when || permits(roles, o.when)) : menu;
 }
 
 const smallTalkTargets = new WeakMap<FlowBundle, Set<string>>();
@@ -343,6 +345,18 @@ function typoSafeWords(global: GlobalWord): string[] {
  */
 export function globalOf(flows: FlowBundle, p: Perception, idle: boolean): GlobalWord | undefined {
   return flows.globals.find((g) => (!g.officer || p.roles.onFile) && (!g.idle || idle) && (!g.condition || p.held?.has(g.name) === true) && saysGlobal(g, p));
+}
+
+const conditional = new WeakMap<FlowBundle, { members: GlobalWord[]; officers: GlobalWord[] }>();
+/** The globals with an `if:` a sender may say: the members', or with the officers' (usually none for members). */
+export function conditionalGlobals(flows: FlowBundle, officer: boolean): readonly GlobalWord[] {
+  let lists = conditional.get(flows);
+  if (!lists) {
+    const all = flows.globals.filter((g) => g.condition);
+    lists = { members: all.filter((g) => !g.officer), officers: all };
+    conditional.set(flows, lists);
+  }
+  return officer ? lists.officers : lists.members;
 }
 
 /** Whether the whole message is one of the global's words. */

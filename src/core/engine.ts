@@ -9,7 +9,7 @@ import { isDiskFullError } from '../persistence/faults.ts';
 import type { Logger } from 'pino';
 import type { Action, ActionArgs, ActionContext } from './actions/types.ts';
 import { createCatalogue, type Catalogue, type RenderTrace } from './catalogue.ts';
-import { decide, readText, saysGlobal, understand, pickOption, visibleOptions, type Decision, type Perception } from './decide.ts';
+import { conditionalGlobals, decide, readText, saysGlobal, understand, pickOption, visibleOptions, type Decision, type Perception } from './decide.ts';
 import type { FlowBundle } from './flows/load.ts';
 import type { FlowNode, MenuOption } from './flows/schema.ts';
 import type { Language } from './format.ts';
@@ -364,9 +364,9 @@ class Turn {
     // Conditional globals the whole message says (an officer's bare "ya"): their read-only conditions.
     const held = new Set<string>();
     if (!contact && !button) {
-      for (const g of flows.globals) {
-        if (!g.condition || (g.officer && !this.roles.onFile) || !saysGlobal(g, text)) continue;
-        if ((await this.engine.action(g.condition)(this.#actionContext({}, text.text))).outcome === 'yes') held.add(g.name);
+      for (const g of conditionalGlobals(flows, this.roles.onFile)) {
+        if (!saysGlobal(g, text)) continue;
+        if ((await this.engine.action(g.condition!)(this.#actionContext({}, text.text))).outcome === 'yes') held.add(g.name);
       }
     }
     return {
@@ -534,6 +534,8 @@ class Turn {
   }
 
   #actionContext(args: ActionArgs, input: string): ActionContext {
+    const identity = () => this.#identity;
+    const proof = this.roles.proof;
     const ctx: ActionContext = {
       services: this.engine.services,
       identity: this.#identity,
@@ -557,7 +559,10 @@ class Turn {
         ctx.member = verifiedMemberOf(identity, this.message);
       },
       officers: this.roles.officers,
-      via: actingIdentity(this.#identity, this.roles.proof),
+      // Worded only for an officer's action (most turns are members').
+      get via() {
+        return actingIdentity(identity(), proof);
+      },
     };
     return ctx;
   }
