@@ -7,7 +7,7 @@ import { loadFlows, type FlowBundle } from './flows/load.ts';
 import type { Services } from './ports.ts';
 import { FLOWS_DIR } from './flows/dir.ts';
 import type { Domain } from '../domain/ports.ts';
-import { OFFICER_ACTION_NAMES, OFFICER_ONCE_ONLY, officerActions } from '../officer/actions.ts';
+import { OFFICER_ACTION_NAMES, OFFICER_CLAIM_FIRST, OFFICER_ONCE_ONLY, officerActions } from '../officer/actions.ts';
 import type { Officers } from '../officer/directory.ts';
 
 export { FLOWS_DIR };
@@ -43,6 +43,7 @@ export function createEngine(options: EngineParts): ConversationEngine {
     actions: new Map([...ACTIONS, ...officer]),
     probes: ACTION_PROBES,
     onceOnly: new Set([...ONCE_ONLY_ACTIONS, ...OFFICER_ONCE_ONLY]),
+    claimFirst: new Set(OFFICER_CLAIM_FIRST),
     services: options.services,
     officers: options.officers?.directory,
     logger: options.logger,

@@ -36,6 +36,13 @@ export interface EngineOptions {
    * refused as stale.
    */
   onceOnly?: ReadonlySet<string>;
+  /**
+   * Once-only actions that act for many (an announcement to every member, a RAT moved): before
+   * one runs, the session is saved as it stands then (the confirmation closed), so that of two
+   * instances answering the same confirmation at once, the later is refused before it acts and
+   * answers again from the fresher state instead of sending a second time.
+   */
+  claimFirst?: ReadonlySet<string>;
   services: Services;
   /** The officers on file by phone: who gets the officers' flows (none without one). */
   officers?: OfficerDirectory;
@@ -143,6 +150,7 @@ export class ConversationEngine {
   readonly #catalogue: Catalogue;
   readonly #actions: ReadonlyMap<string, Action>;
   readonly onceOnly: ReadonlySet<string>;
+  readonly claimFirst: ReadonlySet<string>;
   readonly #services: Services;
   readonly #logger: Logger;
   readonly #clock: () => Date;
@@ -158,6 +166,7 @@ export class ConversationEngine {
     this.#catalogue = options.catalogue ?? createCatalogue(options.flows.messages, options.logger);
     this.#actions = options.actions;
     this.onceOnly = options.onceOnly ?? new Set();
+    this.claimFirst = options.claimFirst ?? new Set();
     this.#services = options.services;
     this.#logger = options.logger;
     this.#clock = options.clock ?? (() => new Date());
@@ -291,6 +300,9 @@ class Turn {
   #original = '';
   #pendingText: string[] = [];
   #expiredWhileWaiting = false;
+  /** The session version the next save carries (moves on when a claim was saved, see EngineOptions.claimFirst). */
+  #version = 0;
+  #claimed = false;
   /** A node asked for the "share my phone number" button. */
   #requestContact = false;
   /** RAT documents (issue 17): a document an action gave (ActionResult.document), for the next reply flushed. */
@@ -324,6 +336,7 @@ class Turn {
     if (this.#state.data.provenPhone !== undefined && this.message.phoneProof !== 'session') dropSessionProof(this.#state.data);
     this.#original = JSON.stringify([this.#state.node, this.#state.data]);
     const storedExpiry = stored?.expiresAt.getTime() ?? 0;
+    this.#version = stored?.version ?? 0;
 
     const decision = decide(this.engine.flows, await this.#perceive(), { node: this.#state.node, expiredWhileWaiting: this.#expiredWhileWaiting });
     this.rule = decision.rule;
@@ -336,15 +349,27 @@ class Turn {
     const idleMs = this.engine.flows.settings.idle_minutes * 60_000;
     const changed = JSON.stringify([this.#state.node, this.#state.data]) !== this.#original;
     // Refreshing the expiry on every message would cost a write per message; a minute of slack is harmless.
-    if (changed || this.now.getTime() + idleMs - storedExpiry > 60_000) {
+    if (changed || this.#claimed || this.now.getTime() + idleMs - storedExpiry > 60_000) {
       await sessions.save(this.message.channel, this.message.chatId, {
         node: this.#state.node,
         data: this.#state.data,
         expiresAt: new Date(this.now.getTime() + idleMs),
-        // The version read, even when the stored state had expired: the row is still there.
-        version: stored?.version ?? 0,
+        // The version read (or the claim saved), even when the stored state had expired: the row is still there.
+        version: this.#version,
       });
     }
+  }
+
+  /** Save the session as it stands before an action that acts for many (EngineOptions.claimFirst). */
+  async #claim(): Promise<void> {
+    await this.engine.services.sessions.save(this.message.channel, this.message.chatId, {
+      node: this.#state.node,
+      data: { ...this.#state.data },
+      expiresAt: new Date(this.now.getTime() + this.engine.flows.settings.idle_minutes * 60_000),
+      version: this.#version,
+    });
+    this.#version++;
+    this.#claimed = true;
   }
 
   /** Everything decide() needs, read and changed nothing: the words, the proofs, a probe of before_request. */
@@ -529,6 +554,8 @@ class Turn {
 
   async #runAction(name: string, args: ActionArgs, input: string) {
     const ctx = this.#actionContext(args, input);
+    // Refused as stale here, the turn has done nothing yet: it is answered again from a fresh load.
+    if (this.engine.claimFirst.has(name) && !this.#claimed) await this.#claim();
     if (this.engine.onceOnly.has(name)) this.acted = true;
     return this.engine.action(name)(ctx);
   }

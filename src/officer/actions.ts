@@ -286,6 +286,8 @@ export const OFFICER_ACTION_NAMES: readonly string[] = [...officerActions(null a
 
 /** Actions whose effect must not happen twice (see EngineOptions.onceOnly). */
 export const OFFICER_ONCE_ONLY: readonly string[] = ['officer.announce_send', 'officer.dinas_send', 'officer.rat_move', 'officer.rat_set', 'officer.bimtek_answer', 'officer.attach_document'];
+/** Of those, the ones that act for many: claimed in the session before they run (see EngineOptions.claimFirst). */
+export const OFFICER_CLAIM_FIRST: readonly string[] = ['officer.announce_send', 'officer.dinas_send', 'officer.rat_move', 'officer.rat_set'];
 
 /** "13/03/2027 09.00", "13-3-2027 9:00", "2027-03-13 09:00" or ISO: a meeting time in the cooperative's zone. */
 export function parseMeetingTime(text: string, timeZone: string): Date | null {

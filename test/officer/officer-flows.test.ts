@@ -383,6 +383,24 @@ describe.each([
     }
   });
 
+  test('two instances answering the same "ya" at a preview at once: the announcement is queued once, the other turn answers afresh', async () => {
+    await t.say(BOARD, 'pengurus');
+    await t.say(BOARD, '1');
+    await t.say(BOARD, 'Kantor tutup tanggal 25 Desember. Selamat Natal bagi yang merayakan.');
+    const active = await t.db.member.count({ where: { koperasi: { code: 'KPRI-SEJAHTERA' }, status: 'AKTIF' } });
+    const other = await createApp({ DATABASE_URL: t.url, LOG_LEVEL: 'silent', ...(postgres ? { ACTIVATION_CODE_SECRET: TEST_ACTIVATION_CODE_SECRET } : {}) }, { clock: () => t.clock.now, logger: quiet });
+    try {
+      // The officer taps "Kirim" twice; the two presses reach two instances.
+      const answers = await Promise.all([t.engine.handle(terminalMessage(BOARD, 'ya')), other.engine.handle(terminalMessage(BOARD, 'ya'))]);
+      const texts = answers.map((a) => a.replies.map((r) => r.text).join('\n'));
+      expect(await t.db.broadcast.count()).toBe(1);
+      expect(await t.db.outboxMessage.count({ where: { purpose: 'announcement' } })).toBe(active);
+      expect(texts.filter((x) => x.includes('diantrekan'))).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('an officer who is also a member answers the RAT question with "ya" without it being taken as a bimtek answer', async () => {
     const kpri = await t.db.koperasi.findUniqueOrThrow({ where: { code: 'KPRI-SEJAHTERA' } });
     await t.db.officer.create({ data: { koperasiId: kpri.id, name: 'Siti Aminah', phone: SITI, role: 'PENGAWAS' } });
