@@ -222,7 +222,9 @@ export const RULES: readonly Rule[] = [
   },
   {
     name: 'input',
-    decide: ({ waiting, node, p }) => (waiting?.input && node ? { kind: 'input', node, switchFirst: p.named !== undefined } : null),
+    // A cooperative the text names is switched to first, for a member's answer only: an officer's
+    // announcement or meeting place that names one is what they typed, not a request.
+    decide: ({ waiting, node, p }) => (waiting?.input && node ? { kind: 'input', node, switchFirst: p.named !== undefined && !needsOfficer(waiting) } : null),
   },
   {
     name: 'menu_pick',

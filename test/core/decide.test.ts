@@ -139,6 +139,12 @@ describe('decide: officers and Dinas staff, with the members’ understanding', 
     expect(run('ga jadi', 'rat_place', { roles: BOARD })).toMatchObject({ kind: 'go', target: 'officer_cancelled' });
     // At a member's prompt the same word is the members' cancel.
     expect(run('batal', 'complaint')).toMatchObject({ kind: 'go', target: 'cancelled' });
+    // An announcement that names one of the officer's own cooperatives is text, not a switch of
+    // the membership shown (before_request is the members' request reading).
+    const named = { target: 'koperasi_chosen', vars: { koperasi_name: 'KSP Maju' } };
+    expect(run('Rapat pengurus KSP Maju ditunda ke Senin', 'announce', { roles: BOARD, named })).toMatchObject({ kind: 'input', node: 'announce', switchFirst: false });
+    expect(run('kantor ksp maju', 'rat_place', { roles: BOARD, named })).toMatchObject({ kind: 'input', switchFirst: false });
+    expect(run('setoran di ksp maju belum tercatat', 'complaint', { named })).toMatchObject({ kind: 'input', switchFirst: true });
   });
 
   test('a step whose proof has ended waits for the contact; one whose role has gone ends', () => {
