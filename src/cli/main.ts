@@ -347,8 +347,8 @@ function buildProgram(): Command {
     .description('Memeriksa flows/: YAML, skema, tujuan node, aksi dan pesan di setiap bahasa.')
     .option('--dir <DIR>', 'folder flows', FLOWS_DIR)
     .action(async (options: { dir: string }) => {
-      const [{ loadFlows }, { FLOW_ACTION_NAMES }] = await Promise.all([import('../core/flows/load.ts'), import('../core/create-engine.ts')]);
-      const bundle = loadFlows(options.dir, FLOW_ACTION_NAMES);
+      const [{ loadFlows }, { FLOW_ACTION_NAMES, FLOW_CONDITION_ACTIONS }] = await Promise.all([import('../core/flows/load.ts'), import('../core/create-engine.ts')]);
+      const bundle = loadFlows(options.dir, FLOW_ACTION_NAMES, FLOW_CONDITION_ACTIONS);
       process.stdout.write(
         `flows/ sah: ${Object.keys(bundle.nodes).length} node, ${bundle.intents.length} intent, ${Object.keys(bundle.messages.id).length} pesan per bahasa.\n`,
       );

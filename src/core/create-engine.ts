@@ -7,17 +7,19 @@ import { loadFlows, type FlowBundle } from './flows/load.ts';
 import type { Services } from './ports.ts';
 import { FLOWS_DIR } from './flows/dir.ts';
 import type { Domain } from '../domain/ports.ts';
-import { OFFICER_ACTION_NAMES, OFFICER_CLAIM_FIRST, OFFICER_ONCE_ONLY, officerActions } from '../officer/actions.ts';
+import { OFFICER_ACTION_NAMES, OFFICER_CLAIM_FIRST, OFFICER_CONDITIONS, OFFICER_ONCE_ONLY, officerActions } from '../officer/actions.ts';
 import type { Officers } from '../officer/directory.ts';
 
 export { FLOWS_DIR };
 
 /** Every action name flows/ may use: the members' and the officers'. */
 export const FLOW_ACTION_NAMES: ReadonlySet<string> = new Set([...ACTION_NAMES, ...OFFICER_ACTION_NAMES]);
+/** The actions a global's `if:` may name: read only, asked before deciding. */
+export const FLOW_CONDITION_ACTIONS: ReadonlySet<string> = new Set(OFFICER_CONDITIONS);
 
 /** flows/ (or another folder) read and checked against the actions this build has. */
 export function loadFlowsFrom(dir: string = FLOWS_DIR): FlowBundle {
-  return loadFlows(dir, FLOW_ACTION_NAMES);
+  return loadFlows(dir, FLOW_ACTION_NAMES, FLOW_CONDITION_ACTIONS);
 }
 
 export interface EngineParts {

@@ -284,6 +284,9 @@ export function officerActions(domain: Domain, officers: Officers): ReadonlyMap<
 /** The officers' action names, for `flows check` without a database (building the actions touches nothing). */
 export const OFFICER_ACTION_NAMES: readonly string[] = [...officerActions(null as never, null as never).keys()];
 
+/** The read-only actions a global's `if:` may name: they run before the turn decides (see ZGlobal.if). */
+export const OFFICER_CONDITIONS: readonly string[] = ['officer.bimtek_waiting'];
+
 /** Actions whose effect must not happen twice (see EngineOptions.onceOnly). */
 export const OFFICER_ONCE_ONLY: readonly string[] = ['officer.announce_send', 'officer.dinas_send', 'officer.rat_move', 'officer.rat_set', 'officer.bimtek_answer', 'officer.attach_document'];
 /** Of those, the ones that act for many: claimed in the session before they run (see EngineOptions.claimFirst). */

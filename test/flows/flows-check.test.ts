@@ -3,7 +3,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOWS_DIR } from '../../src/core/create-engine.ts';
-import { FLOW_ACTION_NAMES as ACTION_NAMES } from '../../src/core/create-engine.ts';
+import { FLOW_ACTION_NAMES as ACTION_NAMES, FLOW_CONDITION_ACTIONS } from '../../src/core/create-engine.ts';
 import { FlowCheckError, loadFlows } from '../../src/core/flows/load.ts';
 import { CODE_TEXTS } from '../../src/core/texts.ts';
 import { createApp } from '../../src/app.ts';
@@ -48,7 +48,7 @@ function edit(dir: string, file: string, from: string, to: string): number {
 
 function problems(dir: string): string[] {
   try {
-    loadFlows(dir, ACTION_NAMES);
+    loadFlows(dir, ACTION_NAMES, FLOW_CONDITION_ACTIONS);
   } catch (error) {
     if (error instanceof FlowCheckError) return error.problems.map((p) => `${p.file.split('flows/').pop()}:${p.line}: ${p.message}`);
     throw error;
@@ -93,6 +93,18 @@ describe('flows check', () => {
     const found = problems(broken);
     expect(found[0]).toMatch(/^lexicon.yaml:\d+: YAML tidak sah/);
     expect(Number(found[0]!.split(':')[1])).toBeGreaterThanOrEqual(badLine);
+  });
+
+  it('refuses an if: that names an action with effects (it runs before deciding, for every matching "ya")', () => {
+    const dir = copyFlows();
+    const line = edit(dir, 'officer.yaml', '    idle: true\n    if: officer.bimtek_waiting\n', '    idle: true\n    if: officer.bimtek_answer\n') + 1;
+    expect(problems(dir)).toEqual([`officer.yaml:${line}: aksi "officer.bimtek_answer" bukan syarat baca-saja untuk if: (yang ada: officer.bimtek_waiting)`]);
+  });
+
+  it('refuses an officer menu option shown to one role that leads to the other role\'s step', () => {
+    const dir = copyFlows();
+    const line = edit(dir, 'officer.yaml', '        when: dinas\n        words: [peserta,', '        when: board\n        words: [peserta,');
+    expect(problems(dir)).toEqual([`officer.yaml:${line}: pilihan untuk board menuju node "bimtek_list" yang hanya untuk dinas`]);
   });
 
   it('refuses a flow without a required node', () => {

@@ -131,8 +131,12 @@ function missingCodeTexts(messages: Record<Language, ParsedFile<Record<string, s
   });
 }
 
-/** Load and check flows/. Throws FlowCheckError listing every problem found. */
-export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBundle {
+/**
+ * Load and check flows/. Throws FlowCheckError listing every problem found. `conditions`: the
+ * actions a global's `if:` may name (read only: they run for every message whose words match,
+ * before anything is decided); without it, any known action.
+ */
+export function loadFlows(dir: string, actionNames: ReadonlySet<string>, conditions?: ReadonlySet<string>): FlowBundle {
   const problems: FlowProblem[] = [];
   const member = parseFile(dir, 'member.yaml', ZFlowFile, problems);
   const officer = parseFile(dir, 'officer.yaml', ZFlowPartFile, problems);
@@ -169,6 +173,11 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
       node.menu?.forEach((option, i) => {
         checkTarget(option.go, ['nodes', name, 'menu', i, 'go']);
         checkAction(option.action, ['nodes', name, 'menu', i, 'action']);
+        // An option shown to one role that leads to another role's step: shown, then refused.
+        const needs = option.go ? nodes[option.go]?.requires : undefined;
+        if (option.when && (needs === 'board' || needs === 'dinas') && needs !== option.when) {
+          problems.push({ ...place(['nodes', name, 'menu', i, 'when']), message: `pilihan untuk ${option.when} menuju node "${option.go}" yang hanya untuk ${needs}` });
+        }
       });
       if (node.input) {
         checkAction(node.input.action, ['nodes', name, 'input', 'action']);
@@ -190,6 +199,9 @@ export function loadFlows(dir: string, actionNames: ReadonlySet<string>): FlowBu
     for (const [name, g] of Object.entries(globals)) {
       checkTarget(g.go, ['globals', name, 'go']);
       checkAction(g.if, ['globals', name, 'if']);
+      if (g.if !== undefined && conditions && actionNames.has(g.if) && !conditions.has(g.if)) {
+        problems.push({ ...place(['globals', name, 'if']), message: `aksi "${g.if}" bukan syarat baca-saja untuk if: (yang ada: ${[...conditions].sort().join(', ')})` });
+      }
     }
     const before = flow.value.settings.before_request;
     if (before) {
