@@ -251,7 +251,9 @@ export function officerActions(domain: Domain, officers: Officers): ReadonlyMap<
     /** Whether a bimtek invitation waits for these officers' answer (read only: a global's `if:`). */
     'officer.bimtek_waiting': async (ctx) => ({ outcome: (await invitationToAnswer(domain, ctx.officers.map((o) => o.id), false, ctx.now)) ? 'yes' : 'no' }),
     'officer.bimtek_answer': async (ctx) => {
-      if (ctx.officers.length === 0) return { outcome: 'none' };
+      // A number only remembered (Telegram, no proof left): whether an invitation waits for it is
+      // not said; the contact is asked for.
+      if (ctx.officers.length === 0) return { outcome: ctx.message.rememberedPhone !== undefined ? 'unproven' : 'none' };
       const answered = await respondToInvitation(domain, {
         officerIds: ctx.officers.map((o) => o.id),
         attending: ctx.args.attending === true,

@@ -116,6 +116,21 @@ describe.each([
     expect(await t.send(telegramMessage('905', { text: 'pengurus' }))).toContain('bagikan dulu nomor Anda');
   });
 
+  test('on Telegram "bimtek ya" from a number only remembered asks for the contact (never "no invitation waits"), then is taken', async () => {
+    const telegram = (extra: Partial<InboundMessage>) => telegramMessage('906', extra);
+    await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }));
+    await t.db.conversationSession.updateMany({ data: { expiresAt: new Date(0) } });
+    await queueBimtekInvitations({ domain: t.domain, now: t.clock.now });
+    const asked = await t.engine.handle(telegram({ text: 'bimtek ya' }));
+    const text = asked.replies.map((r) => r.text).join('\n');
+    expect(text).not.toContain('Tidak ada undangan bimtek');
+    expect(text).toContain('Bagikan nomor Anda');
+    expect(asked.replies.some((r) => r.requestContact)).toBe(true);
+    expect(await t.db.eventInvitation.count({ where: { status: 'accepted' } })).toBe(0);
+    await t.send(telegram({ contact: { phone: BOARD, own: true }, verifiedPhone: BOARD, phoneVerifiedBy: 'contact' }));
+    expect(await t.send(telegram({ text: 'bimtek ya' }))).toContain('terdaftar sebagai peserta');
+  });
+
   test('the audit names the channel identity that acted and how its phone was proven', async () => {
     await t.say(BOARD, 'pengurus');
     await t.say(BOARD, '1');
