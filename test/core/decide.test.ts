@@ -168,5 +168,8 @@ describe('decide: officers and Dinas staff, with the members’ understanding', 
   test('a stale officer button asks the question afresh instead of answering it', () => {
     expect(run('1', null, { roles: BOARD, button: { menu: 'announce_confirm', key: '1' } })).toMatchObject({ kind: 'stale_button', reopen: 'announce_confirm' });
     expect(run('1', 'rat_move_confirm', { roles: BOARD, button: { menu: 'announce_confirm', key: '1' } })).toMatchObject({ kind: 'stale_button' });
+    // Callback data is the client's: a button naming a step that asks nothing (the send itself) reopens the main menu, never runs it.
+    expect(run('1', null, { roles: BOARD, button: { menu: 'announce_send', key: '1' } })).toMatchObject({ kind: 'stale_button', reopen: 'main' });
+    expect(run('1', 'announce_confirm', { roles: BOARD, button: { menu: 'rat_move', key: '1' } })).toMatchObject({ kind: 'stale_button', reopen: 'main' });
   });
 });
