@@ -203,6 +203,9 @@ export const RULES: readonly Rule[] = [
     decide: ({ p, flows, waiting }) => {
       const global = globalOf(flows, p, waiting === undefined);
       if (!global) return null;
+      // Where everything typed is the answer (an announcement), only the ways out leave: menu,
+      // help, cancel, the officer menu; "stop" there is text, not the member's unsubscribe.
+      if (waiting?.input && !waiting.input.escape && !(global.cancels || global.officer || ESCAPES.has(global.go))) return null;
       // A cancel word at a step with a cancel of its own ("batal" while an announcement is written).
       if (global.cancels && waiting?.cancel) return { kind: 'go', target: waiting.cancel, forgetResume: true };
       return { kind: 'go', target: global.go, forgetResume: true };

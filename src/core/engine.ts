@@ -346,7 +346,7 @@ class Turn {
     // What a multi-step flow collected lives as long as one of its questions is open.
     if (this.#state.node === null) delete this.#state.data.slots;
 
-    const idleMs = this.engine.flows.settings.idle_minutes * 60_000;
+    const idleMs = this.#idleMinutes() * 60_000;
     const changed = JSON.stringify([this.#state.node, this.#state.data]) !== this.#original;
     // Refreshing the expiry on every message would cost a write per message; a minute of slack is harmless.
     if (changed || this.#claimed || this.now.getTime() + idleMs - storedExpiry > 60_000) {
@@ -360,12 +360,18 @@ class Turn {
     }
   }
 
+  /** How long the conversation waits where it stands: the open node's own idle_minutes, else the flows'. */
+  #idleMinutes(): number {
+    const { flows } = this.engine;
+    return (this.#state.node ? flows.nodes[this.#state.node]?.idle_minutes : undefined) ?? flows.settings.idle_minutes;
+  }
+
   /** Save the session as it stands before an action that acts for many (EngineOptions.claimFirst). */
   async #claim(): Promise<void> {
     await this.engine.services.sessions.save(this.message.channel, this.message.chatId, {
       node: this.#state.node,
       data: { ...this.#state.data },
-      expiresAt: new Date(this.now.getTime() + this.engine.flows.settings.idle_minutes * 60_000),
+      expiresAt: new Date(this.now.getTime() + this.#idleMinutes() * 60_000),
       version: this.#version,
     });
     this.#version++;
@@ -458,6 +464,8 @@ class Turn {
         // answer to something that has changed since.
         this.#say('button.stale');
         this.#state.node = null;
+        // What another step collected is not this question's (a Dinas text under a members' preview).
+        delete this.#state.data.slots;
         await this.#enter(decision.reopen);
         return;
       case 'too_long':

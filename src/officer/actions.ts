@@ -33,7 +33,12 @@ const count = (n: number) => n.toLocaleString('id-ID');
 
 /** The officers' actions over the domain, by name (registered beside the members' ones). */
 export function officerActions(domain: Domain, officers: Officers): ReadonlyMap<string, Action> {
-  const records = (ctx: ActionContext) => officers.records(ctx.officers);
+  /** The officers acting: only with the phone proven in this session (a member link proves only a bimtek answer). */
+  const records = (ctx: ActionContext) => {
+    const proof = ctx.via.proof;
+    if (proof !== 'sender' && proof !== 'contact' && proof !== 'session') throw new Error(`officer power without a phone proven in this session (${proof})`);
+    return officers.records(ctx.officers);
+  };
   const board = async (ctx: ActionContext): Promise<OfficerRecord> => {
     const found = (await records(ctx)).find(isBoard);
     if (!found) throw new Error('board action without a board member (the flow requires: board)');

@@ -133,6 +133,22 @@ describe('decide: officers and Dinas staff, with the members’ understanding', 
     expect(run('pengurus', null)).not.toMatchObject({ target: 'officer_menu' });
   });
 
+  test('a board member who is also a member: "rekap simpanan saya" is their savings, "rekp rat" the tally', () => {
+    expect(run('rekap simpanan saya', null, { roles: BOARD })).toMatchObject({ kind: 'enter', targets: ['savings'] });
+    expect(run('rekp rat', null, { roles: BOARD })).toMatchObject({ kind: 'enter', targets: ['rat_tally'] });
+    expect(run('kuorum', null, { roles: BOARD })).toMatchObject({ kind: 'enter', targets: ['rat_tally'] });
+  });
+
+  test('where everything typed is the answer, a member command is text; menu, help and cancel still leave', () => {
+    expect(run('stop', 'announce', { roles: BOARD })).toMatchObject({ kind: 'input', node: 'announce' });
+    expect(run('english', 'dinas_text', { roles: DINAS })).toMatchObject({ kind: 'input', node: 'dinas_text' });
+    expect(run('menu', 'announce', { roles: BOARD })).toMatchObject({ kind: 'go', target: 'main' });
+    expect(run('bantuan', 'announce', { roles: BOARD })).toMatchObject({ kind: 'go', target: 'help' });
+    expect(run('pengurus', 'announce', { roles: BOARD })).toMatchObject({ kind: 'go', target: 'officer_menu' });
+    // At a member's prompt, the member commands work as before.
+    expect(run('stop', 'complaint')).toMatchObject({ kind: 'go', target: 'announcements_stop' });
+  });
+
   test('an announcement being written takes the text as it is; "batal" cancels the officer step', () => {
     expect(run('Kantor tutup hari Senin', 'announce', { roles: BOARD })).toMatchObject({ kind: 'input', node: 'announce' });
     expect(run('batal', 'announce', { roles: BOARD })).toMatchObject({ kind: 'go', target: 'officer_cancelled' });

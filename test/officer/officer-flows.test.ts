@@ -180,6 +180,16 @@ describe.each([
     expect(await t.db.broadcast.count()).toBe(0);
   });
 
+  test('an announcement may take half an hour to write (its steps wait 30 minutes, not a member's 15)', async () => {
+    await t.say(BOARD, 'pengurus');
+    await t.say(BOARD, '1');
+    t.clock.now = new Date(t.clock.now.getTime() + 25 * 60_000); // longer than a member's 15 idle minutes
+    expect(await t.say(BOARD, 'Kantor tutup tanggal 25 Desember, buka lagi tanggal 26.')).toContain('Pratinjau');
+    t.clock.now = new Date(t.clock.now.getTime() + 29 * 60_000);
+    expect(await t.say(BOARD, 'batal')).toContain('dibatalkan');
+    expect(await t.db.broadcast.count()).toBe(0);
+  });
+
   test('the RAT tally counts confirmations against the cooperative\'s quorum', async () => {
     await t.say(SITI, 'kapan rat');
     await t.say(SITI, 'hadir');

@@ -52,6 +52,8 @@ export const ZNode = z
     requires: ZRequires.optional(),
     /** Where the cancel words ("batal", "ga jadi") lead while this node waits (default: the cancel global's node). */
     cancel: ZName.optional(),
+    /** How long the conversation waits at this node (an announcement takes a while to write); default settings.idle_minutes. */
+    idle_minutes: z.number().int().min(1).max(24 * 60).optional(),
     action: ZActionName.optional(),
     args: ZArgs.optional(),
     outcomes: z.record(z.string(), ZTarget).optional(),
