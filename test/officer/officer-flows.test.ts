@@ -180,7 +180,7 @@ describe.each([
     expect(await t.db.broadcast.count()).toBe(0);
   });
 
-  test('an announcement may take half an hour to write (its steps wait 30 minutes, not a member's 15)', async () => {
+  test('an announcement may take half an hour to write (its steps wait 30 minutes, not a member’s 15)', async () => {
     await t.say(BOARD, 'pengurus');
     await t.say(BOARD, '1');
     t.clock.now = new Date(t.clock.now.getTime() + 25 * 60_000); // longer than a member's 15 idle minutes
