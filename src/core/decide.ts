@@ -46,6 +46,8 @@ export interface ConversationPoint {
   node: string | null;
   /** A question was open when the session ran out. */
   expiredWhileWaiting?: boolean;
+  /** For a role-dependent menu: the labels of the options shown, in order (SessionData.shown). */
+  shown?: readonly string[];
 }
 
 export type DecisionBody =
@@ -125,7 +127,7 @@ class Reading {
   #menu?: readonly MenuOption[] | null;
   /** The open menu's options this sender sees (role-dependent options only for that role). */
   get menu(): readonly MenuOption[] | undefined {
-    this.#menu ??= this.waiting?.menu ? visibleOptions(this.waiting.menu, this.p.roles) : null;
+    this.#menu ??= this.waiting?.menu ? menuAsShown(this.waiting.menu, this.p.roles, this.at.shown) : null;
     return this.#menu ?? undefined;
   }
 
@@ -321,6 +323,15 @@ export function decide(flows: FlowBundle, perception: Perception, at: Conversati
 /** A menu's options as this sender sees them: an option `when:` a role only for that role. */
 export function visibleOptions(menu: readonly MenuOption[], roles: Roles): readonly MenuOption[] {
   return menu.some((o) => o.when) ? menu.filter((o) => !o.when || permits(roles, o.when)) : menu;
+}
+
+/**
+ * The open menu as the sender saw it: the options shown, in the order shown (their numbers),
+ * when the menu depends on the roles and what was shown is known; else as visible now.
+ */
+function menuAsShown(menu: readonly MenuOption[], roles: Roles, shown: readonly string[] | undefined): readonly MenuOption[] {
+  if (!shown || !menu.some((o) => o.when)) return visibleOptions(menu, roles);
+  return shown.flatMap((label) => menu.filter((o) => o.label === label));
 }
 
 const smallTalkTargets = new WeakMap<FlowBundle, Set<string>>();

@@ -338,13 +338,21 @@ class Turn {
     const storedExpiry = stored?.expiresAt.getTime() ?? 0;
     this.#version = stored?.version ?? 0;
 
-    const decision = decide(this.engine.flows, await this.#perceive(), { node: this.#state.node, expiredWhileWaiting: this.#expiredWhileWaiting });
+    const shown = this.#state.data.shown;
+    const decision = decide(this.engine.flows, await this.#perceive(), {
+      node: this.#state.node,
+      expiredWhileWaiting: this.#expiredWhileWaiting,
+      ...(shown && shown.menu === this.#state.node ? { shown: shown.labels } : {}),
+    });
     this.rule = decision.rule;
     await this.#execute(decision);
     this.#flush();
     this.#tidyContactKeyboard();
     // What a multi-step flow collected lives as long as one of its questions is open.
-    if (this.#state.node === null) delete this.#state.data.slots;
+    if (this.#state.node === null) {
+      delete this.#state.data.slots;
+      delete this.#state.data.shown;
+    }
 
     const idleMs = this.#idleMinutes() * 60_000;
     const changed = JSON.stringify([this.#state.node, this.#state.data]) !== this.#original;
@@ -457,7 +465,7 @@ class Turn {
         return;
       case 'unsupported':
         this.#say('input.unsupported');
-        if (decision.menu && waiting?.menu) this.#flush(this.#optionsOf(waiting.menu, {}), decision.menu);
+        if (decision.menu && waiting?.menu) this.#flush(this.#optionsOf(waiting.menu, {}, decision.menu), decision.menu);
         return;
       case 'stale_button':
         // The button of a question that is no longer open: ask it afresh rather than record an
@@ -491,7 +499,7 @@ class Turn {
         return;
       case 'reask':
         this.#say(decision.say, { max: String(decision.max) });
-        if (waiting?.menu) this.#flush(this.#optionsOf(waiting.menu, {}), decision.node);
+        if (waiting?.menu) this.#flush(this.#optionsOf(waiting.menu, {}, decision.node), decision.node);
         return;
       case 'enter':
         await this.#answerRequest(decision, text);
@@ -536,8 +544,13 @@ class Turn {
   }
 
   /** A menu's options as numbered choices, only those this sender sees (see visibleOptions). */
-  #optionsOf(menu: readonly MenuOption[], vars: Readonly<Record<string, string>>): ReplyOption[] {
-    return visibleOptions(menu, this.roles).map((option, i) => ({ key: String(i + 1), label: this.engine.message(this.language, option.label, vars) }));
+  #optionsOf(menu: readonly MenuOption[], vars: Readonly<Record<string, string>>, node: string): ReplyOption[] {
+    const visible = visibleOptions(menu, this.roles);
+    // A menu that depends on the roles is answered by what was shown (a role lost meanwhile
+    // does not renumber it: its option is then refused by its node's guard).
+    if (visible !== menu) this.#state.data.shown = { menu: node, labels: visible.map((o) => o.label) };
+    else if (this.#state.data.shown?.menu === node) delete this.#state.data.shown;
+    return visible.map((option, i) => ({ key: String(i + 1), label: this.engine.message(this.language, option.label, vars) }));
   }
 
   async #answerInput(node: FlowNode, text: string): Promise<void> {
@@ -666,7 +679,7 @@ class Turn {
       if (node.request_contact) this.#requestContact = true;
 
       if (node.menu) {
-        this.#flush(this.#optionsOf(node.menu, allVars), name);
+        this.#flush(this.#optionsOf(node.menu, allVars, name), name);
         this.#state.node = name === 'main' ? null : name;
         return;
       }

@@ -85,6 +85,8 @@ export interface SessionData {
    * date and place): kept while a question of it is open, cleared when none is.
    */
   slots?: Record<string, string | number | null>;
+  /** The options of a role-dependent menu as shown (their labels, in order): a number answers what was on screen. */
+  shown?: { menu: string; labels: string[] };
 }
 
 /** An officer on file (the board of one cooperative, or the Dinas), as the conversation sees one. */

@@ -116,6 +116,18 @@ describe('decide: officers and Dinas staff, with the members’ understanding', 
     expect(picked(run(text, node, { roles }))).toBe(label);
   });
 
+  test('a role-dependent menu is answered as it was shown: a role lost meanwhile does not renumber it', () => {
+    const BOTH: Roles = { ...BOARD, officers: [officer('board'), officer('dinas', 2)] };
+    const shownToBoth = ['officer.choice.announce', 'officer.choice.rat_tally', 'officer.choice.rat_date', 'officer.choice.dinas_announce', 'officer.choice.bimtek_list'];
+    // Shown to someone with both roles; answered after the board role was removed: "4" is still the Dinas announcement.
+    expect(picked(decide(flows, heard('4', { roles: DINAS }), { node: 'officer_menu', shown: shownToBoth }))).toBe('officer.choice.dinas_announce');
+    // "1" is the members' announcement they saw; its node's guard refuses it now (the executor says so).
+    expect(picked(decide(flows, heard('1', { roles: DINAS }), { node: 'officer_menu', shown: shownToBoth }))).toBe('officer.choice.announce');
+    expect(picked(decide(flows, heard('5', { roles: BOTH }), { node: 'officer_menu', shown: shownToBoth }))).toBe('officer.choice.bimtek_list');
+    // Without a record of what was shown, the numbers follow the roles held now.
+    expect(picked(run('1', 'officer_menu', { roles: DINAS }))).toBe('officer.choice.dinas_announce');
+  });
+
   test('"👍" or an unclear word at a confirmation asks again; a number past the options says how many there are', () => {
     expect(run('👍', 'announce_confirm', { roles: BOARD })).toMatchObject({ kind: 'reask', node: 'announce_confirm' });
     expect(run('4', 'officer_menu', { roles: DINAS })).toMatchObject({ kind: 'reask', say: 'option.invalid', max: 2 });

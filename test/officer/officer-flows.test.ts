@@ -190,6 +190,21 @@ describe.each([
     expect(await t.db.broadcast.count()).toBe(0);
   });
 
+  test('an officer with two roles who loses one while the menu is open: the numbers still mean what was shown', async () => {
+    const board = await t.db.officer.findFirstOrThrow({ where: { phone: BOARD } });
+    await t.db.officer.create({ data: { koperasiId: null, name: board.name, phone: BOARD, role: 'DINAS' } });
+    t.officers.refresh();
+    const menu = await t.say(BOARD, 'pengurus');
+    expect(menu).toContain('1. Buat pengumuman untuk anggota');
+    expect(menu).toContain('4. Pengumuman untuk pengurus koperasi');
+    await t.db.officer.delete({ where: { id: board.id } });
+    t.officers.refresh();
+    expect(await t.say(BOARD, '1')).toContain('perannya tidak punya menu'); // the members' announcement, refused: not the Dinas one
+    expect(await t.say(BOARD, 'pengurus')).toContain('1. Pengumuman untuk pengurus koperasi');
+    expect(await t.say(BOARD, '1')).toContain('Pengumuman untuk pengurus koperasi mana?');
+    expect(await t.db.broadcast.count()).toBe(0);
+  });
+
   test('the RAT tally counts confirmations against the cooperative\'s quorum', async () => {
     await t.say(SITI, 'kapan rat');
     await t.say(SITI, 'hadir');
