@@ -161,8 +161,11 @@ export interface EventView {
   capacity: number;
 }
 
-/** A cooperative's figures for one book year, as its board imported them; null: not reported. */
-export interface AnnualReportView {
+/**
+ * A cooperative's figures for one book year as its board reports them (kopbot import laporan):
+ * one type for the import, the member's card and the Dinas' view. null: not reported.
+ */
+export interface AnnualFigures {
   bookYear: number;
   memberCount: number;
   assets: bigint;
@@ -174,10 +177,14 @@ export interface AnnualReportView {
   costs: bigint | null;
   /** Negative: a loss. */
   shu: bigint;
-  /** Non-performing loans in hundredths of a percent (3,25% = 325). */
+  /** Non-performing loans (npl_persen) in hundredths of a percent (3,25% = 325). */
   nplBasisPoints: number | null;
-  /** The RAT that approved these figures (YYYY-MM-DD), if the board says so. */
+  /** The RAT that approved these figures (YYYY-MM-DD); null: uploaded, not approved. */
   ratDate: string | null;
+}
+
+/** A cooperative's figures for one book year, as its board imported them. */
+export interface AnnualReportView extends AnnualFigures {
   /** When the board uploaded them. */
   importedAt: Date;
 }

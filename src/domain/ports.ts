@@ -6,6 +6,7 @@
  * a job's occurrence) the port's one method is that guarantee.
  */
 import type { Catalogue } from '../core/catalogue.ts';
+import type { AnnualReportView } from '../core/ports.ts';
 import type { OutboxStore } from '../outbox/outbox-store.ts';
 import type { AuditRow, AuditStore } from './audit.ts';
 
@@ -80,24 +81,8 @@ export interface KoperasiStore {
 }
 
 /** A cooperative's figures for one book year, with the cooperative it belongs to (the Dinas' view). */
-export interface AnnualReportRecord {
+export interface AnnualReportRecord extends AnnualReportView {
   koperasi: { code: string; name: string; type: string; district: string | null };
-  bookYear: number;
-  memberCount: number;
-  assets: bigint;
-  ownCapital: bigint | null;
-  memberSavings: bigint | null;
-  loansOutstanding: bigint | null;
-  businessVolume: bigint | null;
-  revenue: bigint | null;
-  costs: bigint | null;
-  /** Negative: a loss. */
-  shu: bigint;
-  /** Hundredths of a percent (3,25% = 325). */
-  nplBasisPoints: number | null;
-  /** The RAT that approved them (YYYY-MM-DD); null: uploaded, not approved. */
-  ratDate: string | null;
-  importedAt: Date;
 }
 
 export interface ReportStore {

@@ -4,7 +4,7 @@
  * with Prisma in src/persistence/import-store.ts, on SQLite and PostgreSQL alike.
  */
 import type { AuditRow } from '../domain/audit.ts';
-import type { LoanFigures } from '../core/ports.ts';
+import type { AnnualFigures, LoanFigures } from '../core/ports.ts';
 
 export interface KoperasiRef {
   id: number;
@@ -83,21 +83,7 @@ export interface StoredMeeting extends MeetingFields {
 }
 
 /** A cooperative's figures for one book year (kopbot import laporan); null: the file left it empty. */
-export interface AnnualReportFields {
-  bookYear: number;
-  memberCount: number;
-  assets: bigint;
-  ownCapital: bigint | null;
-  memberSavings: bigint | null;
-  loansOutstanding: bigint | null;
-  businessVolume: bigint | null;
-  revenue: bigint | null;
-  costs: bigint | null;
-  /** Negative: a loss. */
-  shu: bigint;
-  /** npl_persen in hundredths of a percent (3,25% = 325). */
-  nplBasisPoints: number | null;
-  ratDate: string | null;
+export interface AnnualReportFields extends AnnualFigures {
   note: string | null;
 }
 

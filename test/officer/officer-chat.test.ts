@@ -134,7 +134,8 @@ describe('officers through kopbot chat', () => {
     expect(byDistrict[5]).toContain('sudah diantrekan');
 
     const [list, listByDigit, listTypo] = chat(env, DINAS, ['peserta bimtek', 'dinas', '2']).concat(chat(env, DINAS, ['pesrta bimtek']));
-    for (const reply of [list, listTypo]) expect(reply).toMatch(/Peserta|Belum ada bimtek/);
+    // The demo's bimtek for boards, with its seats: the list itself, not the menu that names it.
+    for (const reply of [list, listTypo]) expect(reply).toMatch(/\*Bimtek Penyusunan Laporan RAT\* \(.+\)\nPeserta: \d+\/40/);
     expect(listByDigit).toContain('2. Peserta bimtek');
   });
 
@@ -204,6 +205,8 @@ describe('officers on Telegram: buttons, and a stale button never acts twice', (
     expect(queued).toBeGreaterThan(0);
     expect(textOf(await press(t, STAFF, preview, 'Ya, kirim'))).toContain('Tombol itu dari pesan sebelumnya');
     expect(await t.service.app.db.outboxMessage.count()).toBe(queued);
-    expect(textOf(await press(t, STAFF, menu, 'Peserta bimtek'))).toMatch(/Tombol itu dari pesan sebelumnya|Peserta|Belum ada bimtek/);
+    // The stale preview button reopened the officer menu: the first menu's button is that same
+    // question again, so it is answered: the participants of the demo's bimtek for boards.
+    expect(textOf(await press(t, STAFF, menu, 'Peserta bimtek'))).toMatch(/Bimtek Penyusunan Laporan RAT \(.+\)\nPeserta: \d+\/40/);
   });
 });
