@@ -144,6 +144,16 @@ class Reading {
 
 type Rule = { name: string; decide(r: Reading): DecisionBody | null };
 
+const answerPatterns = new Map<string, RegExp>();
+/** The open input's answer_pattern matches the whole text: it is the answer, whatever words it resembles. */
+function isTheAnswer(waiting: FlowNode | undefined, text: string): boolean {
+  const source = waiting?.input?.answer_pattern;
+  if (source === undefined) return false;
+  let pattern = answerPatterns.get(source);
+  if (!pattern) answerPatterns.set(source, (pattern = new RegExp(`^(?:${source})$`, 'i')));
+  return pattern.test(text);
+}
+
 /** Officers' requirements (anything but `member`). */
 function needsOfficer(node: FlowNode | undefined): node is FlowNode & { requires: 'officer' | 'board' | 'dinas' } {
   return node?.requires !== undefined && node.requires !== 'member';
@@ -203,6 +213,7 @@ export const RULES: readonly Rule[] = [
   {
     name: 'global',
     decide: ({ p, flows, waiting }) => {
+      if (isTheAnswer(waiting, p.text)) return null;
       const global = globalOf(flows, p, waiting === undefined);
       if (!global) return null;
       // Where everything typed is the answer (an announcement), only the ways out leave: menu,
@@ -219,7 +230,7 @@ export const RULES: readonly Rule[] = [
     name: 'input_escape',
     decide: (r) => {
       const { waiting, p, flows } = r;
-      if (!waiting?.input?.escape || p.tokens.length > 4 || /^\d/.test(p.normalized)) return null;
+      if (!waiting?.input?.escape || p.tokens.length > 4 || /^\d/.test(p.normalized) || isTheAnswer(waiting, p.text)) return null;
       const waitingFor = waiting.input.action;
       const escape = r.targets.find((t) => flows.nodes[t]?.input?.action !== waitingFor && t !== r.node && (ESCAPES.has(t) || !r.isSmallTalk(t)));
       return escape ? { kind: 'go', target: escape, forgetResume: true } : null;

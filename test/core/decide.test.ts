@@ -72,6 +72,14 @@ describe('decide: the members’ precedence, one row per rule', () => {
     expect(RULES.map((r) => r.name).filter((name) => !covered.has(name) && !name.startsWith('officer'))).toEqual([]);
   });
 
+  test('an activation code that looks like a word is still the code, and "menu" still leaves the code prompt', () => {
+    for (const code of ['CFCJ-SURE', 'MENH-J884', 'UANH-Y3UE', 'amsw dena', 'RA8EPXHJ']) {
+      expect(run(code, 'code_code', { member: false }), code).toMatchObject({ kind: 'input', node: 'code_code' });
+    }
+    expect(run('menu', 'code_code', { member: false })).toMatchObject({ kind: 'go', target: 'main' });
+    expect(run('cek saldo dulu', 'code_code', { member: false })).toMatchObject({ kind: 'go', target: 'savings' });
+  });
+
   test('an open member question whose verification lapsed is dropped, and the text read afresh', () => {
     const d = run('cek saldo', 'rat', { member: false });
     expect(d).toMatchObject({ dropWaiting: true, kind: 'enter', targets: ['savings'] });

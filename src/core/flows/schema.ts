@@ -43,6 +43,21 @@ export const ZInput = z
      * false: everything typed is the answer (an announcement), only the whole-message commands leave.
      */
     escape: z.boolean().default(true),
+    /**
+     * A text of this shape (a regular expression, whole text, any case) is always the answer:
+     * an activation code "CFCJ-SURE" is not the word "sure", and "MENH-J884" not the menu.
+     */
+    answer_pattern: z
+      .string()
+      .refine((source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'answer_pattern bukan ekspresi reguler yang sah')
+      .optional(),
     outcomes: z.record(z.string(), ZTarget).default({}),
   })
   .strict();
